@@ -1,0 +1,78 @@
+// `npm run ledger -- <command>`: tenants and API keys. Uses DATABASE_URL, or the embedded
+// database `npm start` uses (stop the service first: one embedded server per data folder).
+import { fileURLToPath } from "node:url";
+import { loadConfig } from "./config.js";
+import { connectDatabase } from "./db/client.js";
+import { startEmbeddedPostgres } from "./db/embedded.js";
+import { applyMigrations } from "./db/migrate.js";
+import { createApiKey, createTenant, revokeApiKey } from "./ledger/tenants.js";
+
+const usage = `usage: npm run ledger -- <command>
+  tenant:create <name>            make a tenant and its first API key
+  key:create <tenantId> [name]    make another API key for a tenant
+  key:revoke <keyId|keyPrefix>    revoke a key (takes effect within AUTH_CACHE_MS)
+  tenant:list                     list tenants with their keys (prefixes only)`;
+
+const [command, ...args] = process.argv.slice(2);
+if (!command || command === "help" || command === "--help") {
+  console.log(usage);
+  process.exit(command ? 0 : 1);
+}
+
+const config = loadConfig();
+const embedded = config.databaseUrl
+  ? null
+  : await startEmbeddedPostgres({
+      dataDir: fileURLToPath(new URL("../.data/postgres", import.meta.url)),
+      port: config.embeddedPgPort,
+      persistent: true,
+    });
+const databaseUrl = config.databaseUrl ?? embedded!.connectionString;
+await applyMigrations(databaseUrl);
+const db = connectDatabase(databaseUrl, 2);
+
+try {
+  process.exitCode = await run(command, args);
+} finally {
+  await db.close();
+  await embedded?.stop();
+}
+
+async function run(name: string, rest: string[]): Promise<number> {
+  switch (name) {
+    case "tenant:create": {
+      if (!rest[0]) break;
+      const tenant = await createTenant(db.prisma, rest[0]);
+      const { key, apiKey } = await createApiKey(db.prisma, tenant.id, "first key");
+      console.log(`tenant ${tenant.id} (${tenant.name})\nAPI key ${apiKey.id}: ${key}\n(the key is shown once)`);
+      return 0;
+    }
+    case "key:create": {
+      if (!rest[0]) break;
+      const tenant = await db.prisma.tenant.findUnique({ where: { id: rest[0] } }).catch(() => null);
+      if (!tenant) {
+        console.error(`no tenant ${rest[0]}`);
+        return 1;
+      }
+      const { key, apiKey } = await createApiKey(db.prisma, tenant.id, rest[1] ?? "key");
+      console.log(`API key ${apiKey.id}: ${key}\n(the key is shown once)`);
+      return 0;
+    }
+    case "key:revoke": {
+      if (!rest[0]) break;
+      const count = await revokeApiKey(db.prisma, rest[0]);
+      console.log(count ? `revoked ${count} key(s)` : `no active key ${rest[0]}`);
+      return count ? 0 : 1;
+    }
+    case "tenant:list": {
+      const tenants = await db.prisma.tenant.findMany({ include: { apiKeys: true }, orderBy: { createdAt: "asc" } });
+      for (const t of tenants) {
+        console.log(`${t.id}  ${t.name}`);
+        for (const k of t.apiKeys) console.log(`    key ${k.id}  ${k.prefix}…  ${k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : "active"}`);
+      }
+      return 0;
+    }
+  }
+  console.error(usage);
+  return 1;
+}

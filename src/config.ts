@@ -1,0 +1,55 @@
+// Configuration from the environment; every setting is listed in the README.
+import { limitsDefault, type Limits } from "./domain/limits.js";
+
+export interface Config {
+  databaseUrl: string | null;
+  port: number;
+  host: string;
+  production: boolean;
+  poolSizeMax: number;
+  embeddedPgPort: number;
+  authCacheMs: number;
+  limits: Limits;
+}
+
+function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+  const text = env[name];
+  if (text === undefined || text === "") return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, got "${text}"`);
+  return value;
+}
+
+const limitEnv: Record<keyof Limits, string> = {
+  pageSizeMax: "LEDGER_PAGE_SIZE_MAX",
+  transferBatchSizeMax: "LEDGER_TRANSFER_BATCH_SIZE_MAX",
+  legsPerTransferMax: "LEDGER_LEGS_PER_TRANSFER_MAX",
+  metadataBytesMax: "LEDGER_METADATA_BYTES_MAX",
+  descriptionLengthMax: "LEDGER_DESCRIPTION_LENGTH_MAX",
+  idempotencyKeyLengthMax: "LEDGER_IDEMPOTENCY_KEY_LENGTH_MAX",
+  nameLengthMax: "LEDGER_NAME_LENGTH_MAX",
+  accountCodeLengthMax: "LEDGER_ACCOUNT_CODE_LENGTH_MAX",
+  queryDepthMax: "LEDGER_QUERY_DEPTH_MAX",
+  queryAliasesMax: "LEDGER_QUERY_ALIASES_MAX",
+  queryTokensMax: "LEDGER_QUERY_TOKENS_MAX",
+  queryCostMax: "LEDGER_QUERY_COST_MAX",
+};
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const limits = { ...limitsDefault };
+  for (const key of Object.keys(limitEnv) as (keyof Limits)[]) limits[key] = intFrom(env, limitEnv[key], limitsDefault[key], 1);
+  // The database enforces 255 on keys, codes and names; a larger setting could not be honoured.
+  for (const key of ["idempotencyKeyLengthMax", "accountCodeLengthMax", "nameLengthMax"] as const) {
+    if (limits[key] > 255) throw new Error(`${limitEnv[key]} may be at most 255`);
+  }
+  return {
+    databaseUrl: env.DATABASE_URL || null,
+    port: intFrom(env, "PORT", 4000),
+    host: env.HOST || "0.0.0.0",
+    production: env.NODE_ENV === "production",
+    poolSizeMax: intFrom(env, "DATABASE_POOL_SIZE", 20, 1),
+    embeddedPgPort: intFrom(env, "EMBEDDED_PG_PORT", 54329, 1),
+    authCacheMs: intFrom(env, "AUTH_CACHE_MS", 2000),
+    limits,
+  };
+}

@@ -1,0 +1,38 @@
+// Checks shared by every input: keys, text lengths, metadata.
+import type { Limits } from "./limits.js";
+import { fail, invalidInput, limitExceeded, ok, type Result } from "./problems.js";
+
+export type Metadata = Record<string, unknown>;
+
+export function checkIdempotencyKey(key: string, limits: Limits, field = "idempotencyKey"): Result<string> {
+  if (key.length === 0) return fail(invalidInput(field, "EMPTY", "must not be empty"));
+  if (key.length > limits.idempotencyKeyLengthMax) {
+    return fail(limitExceeded("idempotencyKeyLengthMax", limits.idempotencyKeyLengthMax, `${field} length`));
+  }
+  return ok(key);
+}
+
+export function checkText(
+  text: string,
+  field: string,
+  limit: "descriptionLengthMax" | "nameLengthMax" | "accountCodeLengthMax",
+  limits: Limits,
+  required: boolean,
+): Result<string> {
+  if (required && text.trim().length === 0) return fail(invalidInput(field, "EMPTY", "must not be empty"));
+  if (text.length > limits[limit]) return fail(limitExceeded(limit, limits[limit], `${field} length`));
+  return ok(text);
+}
+
+/** Metadata is a JSON object whose serialized size (UTF-8) stays under the limit. */
+export function checkMetadata(value: unknown, field: string, limits: Limits): Result<Metadata> {
+  if (value === null || value === undefined) return ok({});
+  if (typeof value !== "object" || Array.isArray(value)) {
+    return fail(invalidInput(field, "METADATA_NOT_OBJECT", "must be a JSON object"));
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(value), "utf8");
+  if (bytes > limits.metadataBytesMax) {
+    return fail(limitExceeded("metadataBytesMax", limits.metadataBytesMax, `${field} size in bytes`));
+  }
+  return ok(value as Metadata);
+}

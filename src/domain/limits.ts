@@ -1,0 +1,30 @@
+/** Limits on everything a request can ask for. Defaults are documented in the README. */
+export interface Limits {
+  pageSizeMax: number;
+  transferBatchSizeMax: number;
+  legsPerTransferMax: number;
+  metadataBytesMax: number;
+  descriptionLengthMax: number;
+  idempotencyKeyLengthMax: number;
+  nameLengthMax: number;
+  accountCodeLengthMax: number;
+  queryDepthMax: number;
+  queryAliasesMax: number;
+  queryTokensMax: number;
+  queryCostMax: number;
+}
+
+export const limitsDefault: Limits = {
+  pageSizeMax: 100,
+  transferBatchSizeMax: 500,
+  legsPerTransferMax: 32,
+  metadataBytesMax: 4096,
+  descriptionLengthMax: 1000,
+  idempotencyKeyLengthMax: 255,
+  nameLengthMax: 255,
+  accountCodeLengthMax: 255,
+  queryDepthMax: 12,
+  queryAliasesMax: 30,
+  queryTokensMax: 5000,
+  queryCostMax: 20000,
+};

@@ -1,0 +1,79 @@
+// Expected failures. Each problem's `code` is also its GraphQL type name, so the API maps
+// them one to one. Problems are plain data: they can be stored under an idempotency key
+// and returned again on replay.
+
+export interface Problem {
+  code: string;
+  message: string;
+  [detail: string]: unknown;
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; problem: Problem };
+
+export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+export const fail = <T = never>(problem: Problem): Result<T> => ({ ok: false, problem });
+
+/** Stable reasons for InvalidInput, so clients can branch without parsing messages. */
+export type InvalidReason =
+  | "AMOUNT_NOT_INTEGER"
+  | "AMOUNT_NOT_POSITIVE"
+  | "AMOUNT_OUT_OF_RANGE"
+  | "BOUNDS_INVERTED"
+  | "CURRENCY_CODE_FORMAT"
+  | "CURRENCY_SCALE_RANGE"
+  | "DUPLICATE_ACCOUNT"
+  | "DUPLICATE_IDEMPOTENCY_KEY"
+  | "EMPTY"
+  | "EXACTLY_ONE_OF"
+  | "FORMAT"
+  | "METADATA_NOT_OBJECT"
+  | "TOO_FEW_LEGS"
+  | "TRANSFER_FORM";
+
+export const invalidInput = (field: string, reason: InvalidReason, message: string): Problem => ({
+  code: "InvalidInput",
+  field,
+  reason,
+  message: `${field}: ${message}`,
+});
+
+export const limitExceeded = (limit: string, max: number | bigint, what: string): Problem => ({
+  code: "LimitExceeded",
+  limit,
+  max: String(max),
+  message: `${what} exceeds ${limit} (${max})`,
+});
+
+export const accountNotFound = (account: string, legIndex?: number): Problem => ({
+  code: "AccountNotFound",
+  account,
+  legIndex: legIndex ?? null,
+  message: `no account ${account}`,
+});
+
+export const idempotencyConflict = (idempotencyKey: string): Problem => ({
+  code: "IdempotencyConflict",
+  idempotencyKey,
+  message: `idempotency key "${idempotencyKey}" was used for a different request`,
+});
+
+const messages: Record<string, (p: Problem) => string> = {
+  AccountNotFound: (p) => `no account ${String(p.account)}`,
+  CurrencyMismatch: (p) =>
+    `leg ${String(p.legIndex)} is in ${String(p.legCurrency)} but its account is in ${String(p.accountCurrency)}`,
+  DuplicateAccount: (p) => `leg ${String(p.legIndex)} names an account already used by another leg`,
+  InsufficientFunds: (p) =>
+    `account ${String(p.accountId)} has ${String(p.available)} available, ${String(p.requested)} requested`,
+  BalanceLimitExceeded: (p) =>
+    `account ${String(p.accountId)} would reach ${String(p.balanceAfter)}, above its maximum ${String(p.maxBalance)}`,
+  AmountOverflow: (p) => `account ${String(p.accountId)} totals would leave the signed 64-bit range`,
+  IdempotencyConflict: (p) => `idempotency key "${String(p.idempotencyKey)}" was used for a different request`,
+  BatchAborted: (p) => `not posted: item ${String(p.failedIndex)} of this atomic batch failed`,
+};
+
+/** Adds a human message to a problem that came from the database without one. */
+export function withMessage(problem: { code: string; message?: string; [detail: string]: unknown }): Problem {
+  if (typeof problem.message === "string") return problem as Problem;
+  const describe = messages[problem.code];
+  return { ...problem, code: problem.code, message: describe ? describe(problem as Problem) : problem.code };
+}

@@ -1,0 +1,39 @@
+import { readFileSync } from "node:fs";
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { unwrapResolverError } from "@apollo/server/errors";
+import type { GraphQLFormattedError } from "graphql";
+import type { Limits } from "../domain/limits.js";
+import type { Context } from "./context.js";
+import { armorProtection, pageSizePlugin } from "./limits-plugin.js";
+import { resolvers } from "./resolvers/index.js";
+
+export const typeDefs = readFileSync(new URL("../../schema.graphql", import.meta.url), "utf8");
+
+export interface ApolloOptions {
+  limits: Limits;
+  production: boolean;
+  plugins?: ApolloServerPlugin<Context>[];
+}
+
+export function createApollo({ limits, production, plugins = [] }: ApolloOptions): ApolloServer<Context> {
+  const armor = armorProtection(limits);
+  return new ApolloServer<Context>({
+    typeDefs,
+    resolvers: resolvers as never,
+    validationRules: armor.validationRules,
+    plugins: [...(armor.plugins as ApolloServerPlugin<Context>[]), pageSizePlugin(limits), ApolloServerPluginLandingPageDisabled(), ...plugins],
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
+    introspection: !production,
+    includeStacktraceInErrorResponses: !production,
+    formatError: (formatted, error) => formatError(formatted, error, production),
+  });
+}
+
+/** Bugs are logged in full; in production their details stay on the server. */
+function formatError(formatted: GraphQLFormattedError, error: unknown, production: boolean): GraphQLFormattedError {
+  if (formatted.extensions?.code !== "INTERNAL_SERVER_ERROR") return formatted;
+  console.error("internal error:", unwrapResolverError(error));
+  return production ? { message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } } : formatted;
+}

@@ -1,0 +1,39 @@
+// DataLoaders, built per request and scoped to its tenant: one query per kind per tick,
+// however many rows a page returns.
+import DataLoader from "dataloader";
+import type { PrismaClient } from "../generated/prisma/client.js";
+import type { Account, Currency, Entry, Transfer } from "../ledger/records.js";
+
+function byKey<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K): (V | null)[] {
+  const found = new Map(rows.map((row) => [keyOf(row), row]));
+  return keys.map((key) => found.get(key) ?? null);
+}
+
+export function createLoaders(prisma: PrismaClient, tenantId: string) {
+  return {
+    account: new DataLoader<string, Account | null>(async (ids) =>
+      byKey(ids, await prisma.account.findMany({ where: { tenantId, id: { in: [...ids] } } }), (a) => a.id)),
+    currency: new DataLoader<string, Currency | null>(async (ids) =>
+      byKey(ids, await prisma.currency.findMany({ where: { id: { in: [...ids] }, OR: [{ tenantId }, { tenantId: null }] } }), (c) => c.id)),
+    transfer: new DataLoader<string, Transfer | null>(async (ids) =>
+      byKey(ids, await prisma.transfer.findMany({ where: { tenantId, id: { in: [...ids] } } }), (t) => t.id)),
+    entry: new DataLoader<bigint, Entry | null>(async (ids) =>
+      byKey(ids, await prisma.entry.findMany({ where: { tenantId, id: { in: [...ids] } } }), (e) => e.id)),
+    entriesOfTransfer: new DataLoader<string, Entry[]>(async (transferIds) => {
+      const rows = await prisma.entry.findMany({
+        where: { tenantId, transferId: { in: [...transferIds] } },
+        orderBy: [{ transferId: "asc" }, { legIndex: "asc" }],
+      });
+      return transferIds.map((id) => rows.filter((e) => e.transferId === id));
+    }),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;
+
+/** Seeds the loaders with rows the write path already returned, saving a read. */
+export function primeTransfer(loaders: Loaders, transfer: Transfer & { entries: Entry[] }): void {
+  loaders.transfer.prime(transfer.id, transfer);
+  loaders.entriesOfTransfer.prime(transfer.id, transfer.entries);
+  for (const entry of transfer.entries) loaders.entry.prime(entry.id, entry);
+}

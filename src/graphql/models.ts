@@ -1,0 +1,33 @@
+// Shapes the resolvers pass around (codegen maps GraphQL types onto them; see codegen.ts).
+import type { Side } from "../domain/balance.js";
+import type { Entry } from "../ledger/records.js";
+
+/** Enough to compute every field of Balance. */
+export interface BalanceModel {
+  normalSide: Side;
+  debitsPosted: bigint;
+  creditsPosted: bigint;
+  version: bigint;
+}
+
+export interface EdgeModel<T> {
+  cursor: string;
+  node: T;
+}
+
+export interface PageInfoModel {
+  hasNextPage: boolean;
+  endCursor: string | null;
+}
+
+export interface ConnectionModel<T> {
+  edges: EdgeModel<T>[];
+  nodes: T[];
+  pageInfo: PageInfoModel;
+}
+
+/** An account's balances right after one of its entries. */
+export interface AccountBalanceModel {
+  accountId: string;
+  entry: Entry;
+}

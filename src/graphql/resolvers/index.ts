@@ -1,0 +1,25 @@
+import type { Resolvers } from "../../generated/graphql.js";
+import { AmountScalar, BigIntScalar, DateTimeScalar, JSONObjectScalar } from "../scalars.js";
+import { Balance } from "./balance.js";
+import { AccountBalance } from "./account-balance.js";
+import { Mutation } from "./mutation.js";
+import { Account, Entry, Transfer } from "./nodes.js";
+import { Query } from "./query.js";
+import { Node, Problem, resultUnions } from "./results.js";
+
+export const resolvers: Resolvers = {
+  Amount: AmountScalar,
+  BigInt: BigIntScalar,
+  DateTime: DateTimeScalar,
+  JSONObject: JSONObjectScalar,
+  Query,
+  Mutation,
+  Account,
+  Transfer,
+  Entry,
+  Balance,
+  AccountBalance,
+  Node,
+  Problem,
+  ...resultUnions,
+};

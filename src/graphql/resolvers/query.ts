@@ -1,0 +1,88 @@
+import { GraphQLError } from "graphql";
+import { fromGlobalId, nodeTypeOf } from "../../domain/ids.js";
+import { findCurrency, listCurrencies } from "../../ledger/currencies.js";
+import { listAccounts, listTransfers } from "../../ledger/queries.js";
+import type { QueryResolvers } from "../../generated/graphql.js";
+import type { Context } from "../context.js";
+import { connection, decodeCursor, encodeCursor, pageSize } from "../cursors.js";
+
+const isAccountCursor = (v: unknown): v is { t: string; id: string } =>
+  typeof v === "object" && v !== null && typeof (v as { t?: unknown }).t === "string"
+  && !Number.isNaN(Date.parse((v as { t: string }).t)) && fromGlobalId("Account", `acct_${(v as { id?: unknown }).id}`) !== null;
+
+const isSeqCursor = (v: unknown): v is { s: string } =>
+  typeof v === "object" && v !== null && typeof (v as { s?: unknown }).s === "string" && /^\d{1,19}$/.test((v as { s: string }).s);
+
+async function loadAccount(ctx: Context, globalId: string) {
+  const id = fromGlobalId("Account", globalId);
+  return id === null ? null : ctx.loaders.account.load(id);
+}
+
+async function loadTransfer(ctx: Context, globalId: string) {
+  const id = fromGlobalId("Transfer", globalId);
+  return id === null ? null : ctx.loaders.transfer.load(id);
+}
+
+export const Query: QueryResolvers = {
+  node: async (_, { id }, ctx) => {
+    switch (nodeTypeOf(id)) {
+      case "Account": {
+        const account = await loadAccount(ctx, id);
+        return account && { ...account, __typename: "Account" as const };
+      }
+      case "Transfer": {
+        const transfer = await loadTransfer(ctx, id);
+        return transfer && { ...transfer, __typename: "Transfer" as const };
+      }
+      case "Entry": {
+        const raw = fromGlobalId("Entry", id);
+        const entry = raw === null ? null : await ctx.loaders.entry.load(BigInt(raw));
+        return entry && { ...entry, __typename: "Entry" as const };
+      }
+      default:
+        return null;
+    }
+  },
+  account: async (_, { id, code }, ctx) => {
+    if ((id === null || id === undefined) === (code === null || code === undefined)) {
+      throw new GraphQLError("give exactly one of id and code", { extensions: { code: "BAD_USER_INPUT" } });
+    }
+    if (id) return loadAccount(ctx, id);
+    return ctx.db.prisma.account.findUnique({ where: { tenantId_code: { tenantId: ctx.tenantId, code: code! } } });
+  },
+  accounts: async (_, { first, after, filter }, ctx) => {
+    const cursor = decodeCursor(after, isAccountCursor);
+    let currencyId: string | undefined;
+    if (filter?.currency) {
+      const currency = await findCurrency(ctx.db.prisma, ctx.tenantId, filter.currency);
+      if (!currency) return connection([], false, () => "");
+      currencyId = currency.id;
+    }
+    const { rows, hasNextPage } = await listAccounts(
+      ctx.db.prisma, ctx.tenantId, pageSize(first),
+      cursor && { createdAt: new Date(cursor.t), id: cursor.id },
+      { currencyId, codePrefix: filter?.codePrefix ?? undefined },
+    );
+    for (const account of rows) ctx.loaders.account.prime(account.id, account);
+    return connection(rows, hasNextPage, (a) => encodeCursor({ t: a.createdAt.toISOString(), id: a.id }));
+  },
+  transfer: (_, { id }, ctx) => loadTransfer(ctx, id),
+  transfers: async (_, { first, after, filter }, ctx) => {
+    const cursor = decodeCursor(after, isSeqCursor);
+    let accountId: string | undefined;
+    if (filter?.accountId) {
+      const account = await loadAccount(ctx, filter.accountId);
+      if (!account) return connection([], false, () => "");
+      accountId = account.id;
+    }
+    const { rows, hasNextPage } = await listTransfers(ctx.db.prisma, ctx.tenantId, pageSize(first), cursor ? BigInt(cursor.s) : null, {
+      accountId,
+      createdFrom: filter?.createdFrom ?? undefined,
+      createdTo: filter?.createdTo ?? undefined,
+    });
+    return connection(rows, hasNextPage, (t) => encodeCursor({ s: t.seq.toString() }));
+  },
+  currencies: (_, __, ctx) => listCurrencies(ctx.db.prisma, ctx.tenantId),
+  currency: (_, { code }, ctx) => findCurrency(ctx.db.prisma, ctx.tenantId, code),
+  limits: (_, __, ctx) => ctx.limits,
+};

@@ -1,0 +1,134 @@
+// The HTTP server: /graphql through Apollo (node:http, no framework), /healthz for probes.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { HeaderMap, type ApolloServer } from "@apollo/server";
+import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
+import { GraphQLError } from "graphql";
+import type { Database } from "../db/client.js";
+import type { Limits } from "../domain/limits.js";
+import { createApollo } from "../graphql/apollo.js";
+import type { Context } from "../graphql/context.js";
+import { createLoaders } from "../graphql/loaders.js";
+import { createAuthenticator } from "../ledger/tenants.js";
+
+export const requestBytesMax = 1024 * 1024;
+
+export interface ServiceOptions {
+  db: Database;
+  limits: Limits;
+  production: boolean;
+  port: number;
+  host?: string;
+  authCacheMs?: number;
+}
+
+export interface Service {
+  url: string;
+  port: number;
+  httpServer: Server;
+  stop(): Promise<void>;
+}
+
+class RequestError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > requestBytesMax) throw new RequestError(413, `request body exceeds ${requestBytesMax} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { "content-type": "application/json" });
+  response.end(JSON.stringify(body));
+}
+
+const unauthenticated = (message: string) =>
+  new GraphQLError(message, { extensions: { code: "UNAUTHENTICATED", http: { status: 401 } } });
+
+export async function startService(options: ServiceOptions): Promise<Service> {
+  const { db, limits } = options;
+  const authenticate = createAuthenticator(db.prisma, options.authCacheMs);
+  const httpServer = createServer();
+  const apollo = createApollo({
+    limits,
+    production: options.production,
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer })],
+  });
+  await apollo.start();
+
+  async function contextFor(request: IncomingMessage): Promise<Context> {
+    const header = request.headers.authorization ?? "";
+    const match = /^Bearer (\S+)$/.exec(header);
+    if (!match) throw unauthenticated("send Authorization: Bearer <api key>");
+    const tenantId = await authenticate(match[1]!);
+    if (!tenantId) throw unauthenticated("unknown or revoked API key");
+    return { tenantId, db, limits, loaders: createLoaders(db.prisma, tenantId) };
+  }
+
+  httpServer.on("request", (request, response) => {
+    handle(apollo, contextFor, request, response).catch((error: unknown) => {
+      if (error instanceof RequestError) return sendJson(response, error.status, { errors: [{ message: error.message }] });
+      console.error("http:", error);
+      if (!response.headersSent) sendJson(response, 500, { errors: [{ message: "Internal server error" }] });
+      else response.destroy();
+    });
+  });
+
+  await new Promise<void>((resolve) => httpServer.listen(options.port, options.host ?? "0.0.0.0", resolve));
+  const { port } = httpServer.address() as AddressInfo;
+  return {
+    url: `http://localhost:${port}/graphql`,
+    port,
+    httpServer,
+    // Drains in-flight requests (the drain plugin), then closes the server.
+    stop: () => apollo.stop(),
+  };
+}
+
+async function handle(
+  apollo: ApolloServer<Context>,
+  contextFor: (request: IncomingMessage) => Promise<Context>,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const url = new URL(request.url ?? "/", "http://localhost");
+  if (url.pathname === "/healthz") return sendJson(response, 200, { status: "ok" });
+  if (url.pathname !== "/graphql") return sendJson(response, 404, { errors: [{ message: "not found: use /graphql" }] });
+
+  const headers = new HeaderMap();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+  }
+  const text = request.method === "POST" ? await readBody(request) : "";
+  let body: unknown = text;
+  if (text && (headers.get("content-type") ?? "").includes("application/json")) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new RequestError(400, "request body is not valid JSON");
+    }
+  }
+
+  const result = await apollo.executeHTTPGraphQLRequest({
+    httpGraphQLRequest: { method: request.method ?? "GET", headers, search: url.search, body },
+    context: () => contextFor(request),
+  });
+  const responseHeaders: Record<string, string> = {};
+  for (const [name, value] of result.headers) responseHeaders[name] = value;
+  response.writeHead(result.status ?? 200, responseHeaders);
+  if (result.body.kind === "complete") {
+    response.end(result.body.string);
+    return;
+  }
+  for await (const chunk of result.body.asyncIterator) response.write(chunk);
+  response.end();
+}

@@ -1,0 +1,52 @@
+// `npm start`: the service on DATABASE_URL, or on an embedded PostgreSQL kept in .data/.
+import { fileURLToPath } from "node:url";
+import { loadConfig } from "./config.js";
+import { connectDatabase } from "./db/client.js";
+import { startEmbeddedPostgres } from "./db/embedded.js";
+import { applyMigrations } from "./db/migrate.js";
+import { startService } from "./http/server.js";
+import { ensureDemoTenant } from "./ledger/tenants.js";
+
+const config = loadConfig();
+const embedded = config.databaseUrl
+  ? null
+  : await startEmbeddedPostgres({
+      dataDir: fileURLToPath(new URL("../.data/postgres", import.meta.url)),
+      port: config.embeddedPgPort,
+      persistent: true,
+    });
+const databaseUrl = config.databaseUrl ?? embedded!.connectionString;
+if (embedded) console.log(`embedded PostgreSQL on port ${config.embeddedPgPort} (data in .data/postgres)`);
+
+const applied = await applyMigrations(databaseUrl);
+if (applied.length > 0) console.log(`applied migrations: ${applied.join(", ")}`);
+
+const db = connectDatabase(databaseUrl, config.poolSizeMax);
+const demoKey = await ensureDemoTenant(db.prisma);
+if (demoKey) {
+  console.log("\nCreated a demo tenant. Its API key (shown once, store it now):\n");
+  console.log(`  ${demoKey}\n`);
+}
+
+const service = await startService({
+  db,
+  limits: config.limits,
+  production: config.production,
+  port: config.port,
+  host: config.host,
+  authCacheMs: config.authCacheMs,
+});
+console.log(`GraphQL ledger ready at http://localhost:${service.port}/graphql`);
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log(`${signal}: finishing in-flight requests`);
+  await service.stop();
+  await db.close();
+  await embedded?.stop();
+  process.exit(0);
+}
+process.on("SIGINT", () => void shutdown("SIGINT"));
+process.on("SIGTERM", () => void shutdown("SIGTERM"));

@@ -1,0 +1,81 @@
+// Starts the real service (HTTP + Apollo + PostgreSQL) for a test file, and makes tenants.
+import { inject } from "vitest";
+import { connectDatabase, type Database } from "../../src/db/client.js";
+import { limitsDefault, type Limits } from "../../src/domain/limits.js";
+import { startService, type Service } from "../../src/http/server.js";
+import { createApiKey, createTenant } from "../../src/ledger/tenants.js";
+
+export interface GraphQLResponse<T = any> {
+  status: number;
+  data?: T;
+  errors?: { message: string; extensions?: Record<string, unknown> }[];
+}
+
+export interface TestTenant {
+  id: string;
+  key: string;
+  /** Runs an operation as this tenant; returns the whole response. */
+  request<T = any>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  /** Runs an operation and fails the test on any GraphQL error. */
+  gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<T>;
+}
+
+export interface TestService {
+  db: Database;
+  service: Service;
+  limits: Limits;
+  newTenant(name?: string): Promise<TestTenant>;
+  post(body: unknown, headers?: Record<string, string>): Promise<GraphQLResponse>;
+  stop(): Promise<void>;
+}
+
+export async function startTestService(limitOverrides: Partial<Limits> = {}): Promise<TestService> {
+  const db = connectDatabase(inject("databaseUrl"), 40);
+  const limits = { ...limitsDefault, ...limitOverrides };
+  const service = await startService({ db, limits, production: false, port: 0, host: "127.0.0.1", authCacheMs: 0 });
+
+  async function post(body: unknown, headers: Record<string, string> = {}): Promise<GraphQLResponse> {
+    const response = await fetch(service.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let json: Record<string, unknown> = {};
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = { errors: [{ message: text }] };
+    }
+    return { status: response.status, ...json } as GraphQLResponse;
+  }
+
+  return {
+    db,
+    service,
+    limits,
+    post,
+    async newTenant(name = "test") {
+      const tenant = await createTenant(db.prisma, name);
+      const { key } = await createApiKey(db.prisma, tenant.id, "test key");
+      const request = (query: string, variables?: Record<string, unknown>) =>
+        post({ query, variables }, { authorization: `Bearer ${key}` });
+      return {
+        id: tenant.id,
+        key,
+        request,
+        async gql(query, variables) {
+          const response = await request(query, variables);
+          if (response.errors?.length || !response.data) {
+            throw new Error(`GraphQL errors: ${JSON.stringify(response.errors)}`);
+          }
+          return response.data;
+        },
+      };
+    },
+    async stop() {
+      await service.stop();
+      await db.close();
+    },
+  };
+}
