@@ -9,5 +9,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     fileParallelism: true,
+    // The default report, then one plain closing line: "vitest: N passed, N failed, N skipped".
+    reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });

@@ -112,6 +112,7 @@ export async function startEmbeddedPostgres(
       throw failure('initialise', error);
     }
   }
+  recent.length = 0; // from here on, keep the server's own output for error messages
   try {
     // The package rejects with no reason when the server exits early (port taken, bad data dir).
     await server.start();

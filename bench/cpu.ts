@@ -1,0 +1,87 @@
+// CPU accounting from /proc (Linux only): who used the cores during a measurement window.
+// Per-process utime+stime by group (service, postgres, load generator, ...) plus the whole
+// machine's busy share from /proc/stat, so a figure can be read against what limited it.
+import { readdirSync, readFileSync } from "node:fs";
+
+/** Clock ticks per second of /proc counters; 100 on every mainstream Linux build. */
+const ticksPerSecond = 100;
+
+export type Classify = (pid: number, comm: string) => string;
+
+export interface CpuSnapshot {
+  atMs: number;
+  /** pid -> [group, ticks] */
+  processes: Map<number, { group: string; ticks: number }>;
+  machine: { busy: number; all: number } | null;
+}
+
+export interface CpuUsage {
+  seconds: number;
+  /** group -> percent of one core (200 = two cores fully busy). */
+  percentByGroup: Record<string, number>;
+  /** Share of all cores that were busy (0..100), any process, this machine. */
+  machineBusyPercent: number | null;
+}
+
+function readMachine(): { busy: number; all: number } | null {
+  try {
+    const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0] ?? "";
+    const fields = line.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is already inside user)
+    const all = fields.slice(0, 8).reduce((sum, value) => sum + value, 0);
+    const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+    return { busy: all - idle, all };
+  } catch {
+    return null;
+  }
+}
+
+export function cpuSnapshot(classify: Classify): CpuSnapshot {
+  const processes = new Map<number, { group: string; ticks: number }>();
+  let entries: string[] = [];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    // not Linux: no per-process figures
+  }
+  for (const name of entries) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid <= 0) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      continue; // exited meanwhile
+    }
+    const open = stat.indexOf("(");
+    const close = stat.lastIndexOf(")");
+    if (open < 0 || close < open) continue;
+    const comm = stat.slice(open + 1, close);
+    // After "pid (comm) ": state is field 3; utime and stime are fields 14 and 15.
+    const rest = stat.slice(close + 2).split(" ");
+    const ticks = Number(rest[11]) + Number(rest[12]);
+    if (!Number.isFinite(ticks)) continue;
+    processes.set(pid, { group: classify(pid, comm), ticks });
+  }
+  return { atMs: performance.now(), processes, machine: readMachine() };
+}
+
+export function cpuUsage(before: CpuSnapshot, after: CpuSnapshot): CpuUsage {
+  const seconds = (after.atMs - before.atMs) / 1000;
+  const ticksByGroup: Record<string, number> = {};
+  for (const [pid, { group, ticks }] of after.processes) {
+    const earlier = before.processes.get(pid);
+    // A process born during the window counts all of its time (it began after `before`).
+    const used = earlier ? ticks - earlier.ticks : ticks;
+    if (used > 0) ticksByGroup[group] = (ticksByGroup[group] ?? 0) + used;
+  }
+  const percentByGroup: Record<string, number> = {};
+  for (const [group, ticks] of Object.entries(ticksByGroup)) {
+    percentByGroup[group] = seconds > 0 ? (100 * ticks) / ticksPerSecond / seconds : 0;
+  }
+  let machineBusyPercent: number | null = null;
+  if (before.machine && after.machine && after.machine.all > before.machine.all) {
+    machineBusyPercent = (100 * (after.machine.busy - before.machine.busy)) / (after.machine.all - before.machine.all);
+  }
+  return { seconds, percentByGroup, machineBusyPercent };
+}

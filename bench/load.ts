@@ -1,0 +1,219 @@
+// Closed-loop load generator: N clients, each with its own keep-alive connection, sending one
+// GraphQL request after another. Every request's latency is recorded; throughput counts only
+// the transfers the service reports as TransferPosted.
+import http from "node:http";
+import type { Socket } from "node:net";
+
+export interface Endpoint {
+  port: number;
+  authorization: string;
+}
+
+export interface HttpAnswer {
+  status: number;
+  text: string;
+}
+
+/** One POST /graphql on `agent`; rejects on transport errors and after `timeoutMs`. */
+export function postGraphql(agent: http.Agent, endpoint: Endpoint, body: string, timeoutMs: number, onSocket?: (socket: Socket) => void): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      {
+        host: "127.0.0.1",
+        port: endpoint.port,
+        path: "/graphql",
+        method: "POST",
+        agent,
+        headers: {
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(body),
+          authorization: endpoint.authorization,
+        },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+        response.on("error", reject);
+      },
+    );
+    if (onSocket) request.once("socket", onSocket);
+    request.setTimeout(timeoutMs, () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    request.on("error", reject);
+    request.end(body);
+  });
+}
+
+/** What one answer meant: transfers posted, and a label for each failure in it. */
+export interface Verdict {
+  posted: number;
+  failures: string[];
+}
+
+export interface ScenarioSpec {
+  name: string;
+  clients: number;
+  warmupMs: number;
+  measureMs: number;
+  /** Transfers each request asks for (for the record). */
+  transfersPerRequest: number;
+  /** The JSON body of a client's next request. */
+  nextBody: (client: number) => string;
+  /** Reads an HTTP answer. */
+  judge: (answer: HttpAnswer) => Verdict;
+  requestTimeoutMs: number;
+  /** Called once the warm-up is over and again when the window closes (CPU snapshots). */
+  onWindowStart?: () => void;
+  onWindowEnd?: () => void;
+  /** Stops the run early (e.g. the service died). */
+  shouldAbort?: () => string | null;
+}
+
+export interface ScenarioResult {
+  name: string;
+  clients: number;
+  transfersPerRequest: number;
+  windowSeconds: number;
+  /** Requests completed inside the measurement window. */
+  requests: number;
+  /** Transfers posted (TransferPosted) by requests completed inside the window. */
+  transfersPosted: number;
+  transfersPerSecond: number;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Failures anywhere in the run, warm-up included, by label. */
+  failures: Map<string, number>;
+  failureCount: number;
+  /** TCP connections the clients opened (keep-alive: one per client expected). */
+  connectionsOpened: number;
+  aborted: string | null;
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index]!;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function runScenario(spec: ScenarioSpec, endpoint: Endpoint): Promise<ScenarioResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: spec.clients, maxFreeSockets: spec.clients });
+  const sockets = new WeakSet<Socket>();
+  let connectionsOpened = 0;
+  const noteSocket = (socket: Socket) => {
+    if (!sockets.has(socket)) {
+      sockets.add(socket);
+      connectionsOpened += 1;
+    }
+  };
+
+  const start = performance.now();
+  const windowStart = start + spec.warmupMs;
+  const windowEnd = windowStart + spec.measureMs;
+  // Generous bound on the latencies one window can hold; grows if ever needed.
+  let latencies = new Float64Array(1 << 16);
+  let count = 0;
+  let requests = 0;
+  let posted = 0;
+  let failureCount = 0;
+  const failures = new Map<string, number>();
+  let aborted: string | null = null;
+  const fail = (label: string) => {
+    failureCount += 1;
+    failures.set(label, (failures.get(label) ?? 0) + 1);
+  };
+
+  let windowStarted = false;
+  const windowTimer = setTimeout(() => {
+    windowStarted = true;
+    spec.onWindowStart?.();
+  }, spec.warmupMs);
+  let windowEndedCalled = false;
+  const windowEndTimer = setTimeout(() => {
+    windowEndedCalled = true;
+    spec.onWindowEnd?.();
+  }, spec.warmupMs + spec.measureMs);
+
+  async function client(id: number): Promise<void> {
+    while (performance.now() < windowEnd && aborted === null) {
+      const reason = spec.shouldAbort?.();
+      if (reason) {
+        aborted = reason;
+        return;
+      }
+      const body = spec.nextBody(id);
+      const sent = performance.now();
+      let verdict: Verdict;
+      let transportError = false;
+      try {
+        verdict = spec.judge(await postGraphql(agent, endpoint, body, spec.requestTimeoutMs, noteSocket));
+      } catch (error) {
+        transportError = true;
+        verdict = { posted: 0, failures: [`transport: ${error instanceof Error ? error.message : String(error)}`] };
+      }
+      const done = performance.now();
+      for (const label of verdict.failures) fail(label);
+      if (done >= windowStart && done <= windowEnd) {
+        if (count === latencies.length) {
+          const grown = new Float64Array(latencies.length * 2);
+          grown.set(latencies);
+          latencies = grown;
+        }
+        latencies[count++] = done - sent;
+        requests += 1;
+        posted += verdict.posted;
+      }
+      // A dead or refusing server must not turn this loop into a busy spin.
+      if (transportError) await sleep(50);
+    }
+  }
+
+  try {
+    await Promise.all(Array.from({ length: spec.clients }, (_, id) => client(id)));
+  } finally {
+    clearTimeout(windowTimer);
+    clearTimeout(windowEndTimer);
+    if (windowStarted && !windowEndedCalled) spec.onWindowEnd?.();
+    agent.destroy();
+  }
+
+  const windowSeconds = Math.max(0, Math.min(performance.now(), windowEnd) - windowStart) / 1000;
+  const sorted = latencies.slice(0, count).sort();
+  return {
+    name: spec.name,
+    clients: spec.clients,
+    transfersPerRequest: spec.transfersPerRequest,
+    windowSeconds,
+    requests,
+    transfersPosted: posted,
+    transfersPerSecond: windowSeconds > 0 ? posted / windowSeconds : 0,
+    requestsPerSecond: windowSeconds > 0 ? requests / windowSeconds : 0,
+    p50Ms: percentile(sorted, 50),
+    p90Ms: percentile(sorted, 90),
+    p99Ms: percentile(sorted, 99),
+    maxMs: count > 0 ? sorted[count - 1]! : Number.NaN,
+    failures,
+    failureCount,
+    connectionsOpened,
+    aborted,
+  };
+}
+
+/** Runs `work` over `items` with at most `concurrency` in flight. */
+export async function mapLimited<T, R>(items: T[], concurrency: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        results[index] = await work(items[index]!, index);
+      }
+    }),
+  );
+  return results;
+}
