@@ -13,7 +13,10 @@ export interface Database {
 export function connectDatabase(connectionString: string, poolSizeMax: number): Database {
   const pool = new pg.Pool({ connectionString, max: poolSizeMax });
   // An idle client's error (e.g. the server restarting) must not crash the process.
-  pool.on("error", (error) => console.error("postgres pool:", error.message));
+  // 57P01 (admin shutdown) is the server stopping under us, e.g. at exit; nothing to report.
+  pool.on("error", (error: Error & { code?: string }) => {
+    if (error.code !== "57P01") console.error("postgres pool:", error.message);
+  });
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
     pool,
