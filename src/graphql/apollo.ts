@@ -22,6 +22,7 @@ export function createApollo({ limits, production, plugins = [] }: ApolloOptions
     typeDefs,
     resolvers: resolvers as never,
     validationRules: armor.validationRules,
+    parseOptions: { maxTokens: limits.queryTokensMax },
     plugins: [...(armor.plugins as ApolloServerPlugin<Context>[]), pageSizePlugin(limits), ApolloServerPluginLandingPageDisabled(), ...plugins],
     allowBatchedHttpRequests: false,
     csrfPrevention: true,

@@ -18,11 +18,14 @@ export function decodeCursor<T>(cursor: string | null | undefined, isValid: (val
   return value;
 }
 
-/** `first` was checked against pageSizeMax before execution (see limits-plugin.ts). */
-export function pageSize(first: number | null | undefined, fallback = 20): number {
-  if (first === null || first === undefined) return fallback;
-  if (first < 1) throw new GraphQLError("first must be at least 1", { extensions: { code: "BAD_USER_INPUT", argument: "first" } });
-  return first;
+/**
+ * An explicit `first` above pageSizeMax was refused before execution (limits-plugin.ts); the
+ * schema's default is clamped here, so no page is ever larger than the limit.
+ */
+export function pageSize(first: number | null | undefined, pageSizeMax: number, fallback = 20): number {
+  const size = first ?? fallback;
+  if (size < 1) throw new GraphQLError("first must be at least 1", { extensions: { code: "BAD_USER_INPUT", argument: "first" } });
+  return Math.min(size, pageSizeMax);
 }
 
 export function connection<T>(rows: T[], hasNextPage: boolean, cursorOf: (row: T) => string) {

@@ -10,7 +10,9 @@ export function armorProtection(limits: Limits) {
   const { plugins, validationRules } = new ApolloArmor({
     maxDepth: { n: limits.queryDepthMax, ignoreIntrospection: true },
     maxAliases: { n: limits.queryAliasesMax },
-    maxTokens: { n: limits.queryTokensMax },
+    // Tokens are limited by graphql-js's own parser (parseOptions.maxTokens in apollo.ts), which
+    // reports syntax errors as 400s; Armor's token plugin turned them into 500s.
+    maxTokens: { enabled: false },
     maxDirectives: { n: 10 },
     costLimit: { maxCost: limits.queryCostMax, ignoreIntrospection: true },
     blockFieldSuggestion: { enabled: false },
@@ -18,10 +20,13 @@ export function armorProtection(limits: Limits) {
   return { plugins, validationRules };
 }
 
-function intValue(node: ValueNode, variables: Record<string, unknown>): unknown {
+function intValue(node: ValueNode, variables: Record<string, unknown>, defaults: Map<string, ValueNode>): unknown {
   if (node.kind === Kind.INT) return Number(node.value);
-  if (node.kind === Kind.VARIABLE) return variables[node.name.value];
-  return undefined;
+  if (node.kind !== Kind.VARIABLE) return undefined;
+  const name = node.name.value;
+  if (name in variables) return variables[name];
+  const fallback = defaults.get(name);
+  return fallback ? intValue(fallback, {}, new Map()) : undefined;
 }
 
 export function pageSizePlugin(limits: Limits): ApolloServerPlugin {
@@ -30,10 +35,16 @@ export function pageSizePlugin(limits: Limits): ApolloServerPlugin {
       return {
         async didResolveOperation({ document, request }) {
           const variables = request.variables ?? {};
+          const defaults = new Map<string, ValueNode>();
+          visit(document, {
+            VariableDefinition(node) {
+              if (node.defaultValue) defaults.set(node.variable.name.value, node.defaultValue);
+            },
+          });
           visit(document, {
             Argument(node) {
               if (node.name.value !== "first") return;
-              const first = intValue(node.value, variables);
+              const first = intValue(node.value, variables, defaults);
               if (typeof first === "number" && first > limits.pageSizeMax) {
                 throw new GraphQLError(`first (${first}) exceeds pageSizeMax (${limits.pageSizeMax})`, {
                   extensions: { code: "LIMIT_EXCEEDED", limit: "pageSizeMax", max: limits.pageSizeMax, http: { status: 400 } },

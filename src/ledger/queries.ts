@@ -28,7 +28,8 @@ export async function listAccounts(
     where: {
       tenantId,
       ...(filter.currencyId ? { currencyId: filter.currencyId } : {}),
-      ...(filter.codePrefix ? { code: { startsWith: filter.codePrefix } } : {}),
+      // Prisma passes the prefix into LIKE as is: escape its wildcards so `_` and `%` match literally.
+      ...(filter.codePrefix ? { code: { startsWith: filter.codePrefix.replace(/[\\%_]/g, "\\$&") } } : {}),
       ...(after
         ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] }
         : {}),

@@ -3,7 +3,7 @@ import { AmountScalar, BigIntScalar, DateTimeScalar, JSONObjectScalar } from "..
 import { Balance } from "./balance.js";
 import { AccountBalance } from "./account-balance.js";
 import { Mutation } from "./mutation.js";
-import { Account, Entry, Transfer } from "./nodes.js";
+import { Account, Currency, Entry, Transfer } from "./nodes.js";
 import { Query } from "./query.js";
 import { Node, Problem, resultUnions } from "./results.js";
 
@@ -15,6 +15,7 @@ export const resolvers: Resolvers = {
   Query,
   Mutation,
   Account,
+  Currency,
   Transfer,
   Entry,
   Balance,

@@ -3,7 +3,7 @@ import { GraphQLError } from "graphql";
 import { assert } from "../../domain/assert.js";
 import { toGlobalId } from "../../domain/ids.js";
 import { listEntries } from "../../ledger/queries.js";
-import type { AccountResolvers, EntryResolvers, TransferResolvers } from "../../generated/graphql.js";
+import type { AccountResolvers, CurrencyResolvers, EntryResolvers, TransferResolvers } from "../../generated/graphql.js";
 import { connection, decodeCursor, encodeCursor, pageSize } from "../cursors.js";
 import { balanceAfterEntry, balanceOfAccount } from "./balance.js";
 
@@ -21,9 +21,9 @@ export const Account: AccountResolvers = {
   maxBalance: (a) => a.maxBalance,
   metadata: (a) => a.metadata,
   balance: (a) => balanceOfAccount(a),
-  entries: async (a, { first, after }, { db, tenantId }) => {
+  entries: async (a, { first, after }, { db, tenantId, limits }) => {
     const cursor = decodeCursor(after, isVersionCursor);
-    const { rows, hasNextPage } = await listEntries(db.prisma, tenantId, a.id, pageSize(first), cursor ? BigInt(cursor.v) : null);
+    const { rows, hasNextPage } = await listEntries(db.prisma, tenantId, a.id, pageSize(first, limits.pageSizeMax), cursor ? BigInt(cursor.v) : null);
     return connection(rows, hasNextPage, (e) => encodeCursor({ v: e.accountVersion.toString() }));
   },
 };
@@ -51,4 +51,8 @@ export const Entry: EntryResolvers = {
     assert(account, "an entry's account exists");
     return balanceAfterEntry(account, e);
   },
+};
+
+export const Currency: CurrencyResolvers = {
+  custom: (c) => c.tenantId !== null,
 };

@@ -59,7 +59,7 @@ export const Query: QueryResolvers = {
       currencyId = currency.id;
     }
     const { rows, hasNextPage } = await listAccounts(
-      ctx.db.prisma, ctx.tenantId, pageSize(first),
+      ctx.db.prisma, ctx.tenantId, pageSize(first, ctx.limits.pageSizeMax),
       cursor && { createdAt: new Date(cursor.t), id: cursor.id },
       { currencyId, codePrefix: filter?.codePrefix ?? undefined },
     );
@@ -75,7 +75,7 @@ export const Query: QueryResolvers = {
       if (!account) return connection([], false, () => "");
       accountId = account.id;
     }
-    const { rows, hasNextPage } = await listTransfers(ctx.db.prisma, ctx.tenantId, pageSize(first), cursor ? BigInt(cursor.s) : null, {
+    const { rows, hasNextPage } = await listTransfers(ctx.db.prisma, ctx.tenantId, pageSize(first, ctx.limits.pageSizeMax), cursor ? BigInt(cursor.s) : null, {
       accountId,
       createdFrom: filter?.createdFrom ?? undefined,
       createdTo: filter?.createdTo ?? undefined,
