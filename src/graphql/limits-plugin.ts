@@ -3,8 +3,16 @@
 // before any resolver: a request over a limit does no work.
 import type { ApolloServerPlugin } from "@apollo/server";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
-import { GraphQLError, Kind, visit, type ValueNode } from "graphql";
+import { costLimitRule, type CostLimitOptions } from "@escape.tech/graphql-armor-cost-limit";
+import { createRequire } from "node:module";
+import { GraphQLError, Kind, visit, type DocumentNode, type ValueNode } from "graphql";
+
+// Apollo builds its schema with graphql's CommonJS build; validating against it must use the
+// same build, or graphql-js refuses the schema as coming "from another realm".
+const { validate } = createRequire(import.meta.url)("graphql") as typeof import("graphql");
 import type { Limits } from "../domain/limits.js";
+
+const costOptions = (limits: Limits): CostLimitOptions => ({ maxCost: limits.queryCostMax, ignoreIntrospection: true });
 
 export function armorProtection(limits: Limits) {
   const { plugins, validationRules } = new ApolloArmor({
@@ -14,7 +22,7 @@ export function armorProtection(limits: Limits) {
     // reports syntax errors as 400s; Armor's token plugin turned them into 500s.
     maxTokens: { enabled: false },
     maxDirectives: { n: 10 },
-    costLimit: { maxCost: limits.queryCostMax, ignoreIntrospection: true },
+    costLimit: costOptions(limits),
     blockFieldSuggestion: { enabled: false },
   }).protect();
   return { plugins, validationRules };
@@ -29,13 +37,31 @@ function intValue(node: ValueNode, variables: Record<string, unknown>, defaults:
   return fallback ? intValue(fallback, {}, new Map()) : undefined;
 }
 
+/** The document with every `first: $variable` replaced by the variable's value. */
+function withPageSizesInlined(document: DocumentNode, pageSizeOf: (node: ValueNode) => unknown): DocumentNode {
+  return visit(document, {
+    Argument(node) {
+      if (node.name.value !== "first" || node.value.kind !== Kind.VARIABLE) return undefined;
+      const value = pageSizeOf(node.value);
+      return typeof value === "number" ? { ...node, value: { kind: Kind.INT, value: String(value) } } : undefined;
+    },
+  });
+}
+
+/**
+ * Checks that need the variables: `first` against pageSizeMax (as a literal, a variable or a
+ * variable's default), and the query cost again with variable page sizes filled in (Armor's
+ * cost rule only sees literals).
+ */
 export function pageSizePlugin(limits: Limits): ApolloServerPlugin {
+  const costRule = costLimitRule(costOptions(limits));
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ document, request }) {
+        async didResolveOperation({ document, request, schema }) {
           const variables = request.variables ?? {};
           const defaults = new Map<string, ValueNode>();
+          let variablePageSize = false;
           visit(document, {
             VariableDefinition(node) {
               if (node.defaultValue) defaults.set(node.variable.name.value, node.defaultValue);
@@ -44,6 +70,7 @@ export function pageSizePlugin(limits: Limits): ApolloServerPlugin {
           visit(document, {
             Argument(node) {
               if (node.name.value !== "first") return;
+              if (node.value.kind === Kind.VARIABLE) variablePageSize = true;
               const first = intValue(node.value, variables, defaults);
               if (typeof first === "number" && first > limits.pageSizeMax) {
                 throw new GraphQLError(`first (${first}) exceeds pageSizeMax (${limits.pageSizeMax})`, {
@@ -52,6 +79,19 @@ export function pageSizePlugin(limits: Limits): ApolloServerPlugin {
               }
             },
           });
+          if (!variablePageSize) return;
+          const inlined = withPageSizesInlined(document, (node) => intValue(node, variables, defaults));
+          // Armor's rule throws its rejection instead of reporting it; both mean over the limit.
+          let costError: unknown;
+          try {
+            [costError] = validate(schema, inlined, [costRule]);
+          } catch (error) {
+            costError = error;
+          }
+          if (costError) {
+            const message = (costError as Error).message.replace(/^Syntax Error: /, "");
+            throw new GraphQLError(message, { extensions: { code: "GRAPHQL_VALIDATION_FAILED", http: { status: 400 } } });
+          }
         },
       };
     },

@@ -76,7 +76,11 @@ export async function startService(options: ServiceOptions): Promise<Service> {
 
   httpServer.on("request", (request, response) => {
     handle(apollo, contextFor, request, response).catch((error: unknown) => {
-      if (error instanceof RequestError) return sendJson(response, error.status, { errors: [{ message: error.message }] });
+      if (error instanceof RequestError) {
+        // The rest of the body is unread: close the connection rather than reuse it.
+        response.setHeader("connection", "close");
+        return sendJson(response, error.status, { errors: [{ message: error.message }] });
+      }
       console.error("http:", error);
       if (!response.headersSent) sendJson(response, 500, { errors: [{ message: "Internal server error" }] });
       else response.destroy();

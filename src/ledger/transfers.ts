@@ -152,13 +152,11 @@ export async function postTransfers(
   return { ok: true, outcomes: outcomes.map((o) => o!) };
 }
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 /** The database names accounts by raw uuid; the API by global id (codes stay as given). */
 function withPublicIds(problem: Problem): Problem {
-  const named = { ...problem };
+  const { accountRef, ...named } = problem as Problem & { accountRef?: { accountId?: string; accountCode?: string } };
   if (typeof named.accountId === "string") named.accountId = toGlobalId("Account", named.accountId);
-  if (typeof named.account === "string" && uuidPattern.test(named.account)) named.account = toGlobalId("Account", named.account);
+  if (accountRef) named.account = accountRef.accountId ? toGlobalId("Account", accountRef.accountId) : accountRef.accountCode;
   return withMessage({ ...named, message: undefined });
 }
 

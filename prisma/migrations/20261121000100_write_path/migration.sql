@@ -149,12 +149,16 @@ BEGIN
 
   IF failed_index IS NULL THEN
     -- 2. Lock every account the claimed items name, in id order.
-    SELECT array_agg(DISTINCT a.id ORDER BY a.id) INTO account_ids
-    FROM generate_subscripts(claimed, 1) AS s(idx)
-    CROSS JOIN LATERAL jsonb_array_elements(p_items->(s.idx - 1)->'legs') AS l(leg)
-    JOIN accounts a ON a.tenant_id = p_tenant
-      AND (a.id = (l.leg->>'accountId')::uuid OR a.code = l.leg->>'accountCode')
-    WHERE claimed[s.idx];
+    -- By id and by code separately: an OR of the two would scan every account of the tenant.
+    WITH legs AS (
+      SELECT l.leg->>'accountId' AS account_id, l.leg->>'accountCode' AS account_code
+      FROM generate_subscripts(claimed, 1) AS s(idx)
+      CROSS JOIN LATERAL jsonb_array_elements(p_items->(s.idx - 1)->'legs') AS l(leg)
+      WHERE claimed[s.idx])
+    SELECT array_agg(DISTINCT id ORDER BY id) INTO account_ids FROM (
+      SELECT a.id FROM legs JOIN accounts a ON a.id = legs.account_id::uuid AND a.tenant_id = p_tenant
+      UNION ALL
+      SELECT a.id FROM legs JOIN accounts a ON a.tenant_id = p_tenant AND a.code = legs.account_code) AS named;
     PERFORM 1 FROM accounts WHERE id = ANY(account_ids) ORDER BY id FOR UPDATE;
 
     -- 3. Post item by item; an atomic batch undoes everything at the first rejection.
@@ -171,13 +175,19 @@ BEGIN
         -- hears about that, whatever the balances.
         leg_index := 0;
         FOR leg IN SELECT l FROM jsonb_array_elements(item->'legs') AS l LOOP
-          SELECT a.id, c.code AS currency INTO acc
-          FROM accounts a JOIN currencies c ON c.id = a.currency_id
-          WHERE a.tenant_id = p_tenant
-            AND (a.id = (leg->>'accountId')::uuid OR a.code = leg->>'accountCode');
+          IF leg ? 'accountId' THEN
+            SELECT a.id, c.code AS currency INTO acc
+            FROM accounts a JOIN currencies c ON c.id = a.currency_id
+            WHERE a.id = (leg->>'accountId')::uuid AND a.tenant_id = p_tenant;
+          ELSE
+            SELECT a.id, c.code AS currency INTO acc
+            FROM accounts a JOIN currencies c ON c.id = a.currency_id
+            WHERE a.tenant_id = p_tenant AND a.code = leg->>'accountCode';
+          END IF;
           IF NOT FOUND THEN
+            -- The reference as given: { accountId } or { accountCode }; the service words it.
             rejection := jsonb_build_object('code', 'AccountNotFound', 'legIndex', leg_index,
-              'account', coalesce(leg->>'accountId', leg->>'accountCode'));
+              'accountRef', leg - 'direction' - 'amount' - 'currency');
           ELSIF acc.id = ANY(seen_ids) THEN
             rejection := jsonb_build_object('code', 'DuplicateAccount', 'legIndex', leg_index,
               'accountId', acc.id);
