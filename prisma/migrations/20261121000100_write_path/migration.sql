@@ -103,6 +103,8 @@ DECLARE
   ts timestamptz;
   transfer_id uuid;
   account_ids uuid[];
+  ref_ids uuid[];
+  ref_codes text[];
   seen_ids uuid[];  -- accounts of the current item, in leg order
   leg_amount bigint;
   debits_after bigint;
@@ -149,16 +151,18 @@ BEGIN
 
   IF failed_index IS NULL THEN
     -- 2. Lock every account the claimed items name, in id order.
-    -- By id and by code separately: an OR of the two would scan every account of the tenant.
-    WITH legs AS (
-      SELECT l.leg->>'accountId' AS account_id, l.leg->>'accountCode' AS account_code
-      FROM generate_subscripts(claimed, 1) AS s(idx)
-      CROSS JOIN LATERAL jsonb_array_elements(p_items->(s.idx - 1)->'legs') AS l(leg)
-      WHERE claimed[s.idx])
+    -- The references as arrays first, then index lookups by id and by code separately: the
+    -- planner cannot size a join over jsonb elements and would scan every account.
+    SELECT coalesce(array_agg((l.leg->>'accountId')::uuid) FILTER (WHERE l.leg ? 'accountId'), '{}'),
+           coalesce(array_agg(l.leg->>'accountCode') FILTER (WHERE l.leg ? 'accountCode'), '{}')
+      INTO ref_ids, ref_codes
+    FROM generate_subscripts(claimed, 1) AS s(idx)
+    CROSS JOIN LATERAL jsonb_array_elements(p_items->(s.idx - 1)->'legs') AS l(leg)
+    WHERE claimed[s.idx];
     SELECT array_agg(DISTINCT id ORDER BY id) INTO account_ids FROM (
-      SELECT a.id FROM legs JOIN accounts a ON a.id = legs.account_id::uuid AND a.tenant_id = p_tenant
+      SELECT a.id FROM accounts a WHERE a.id = ANY(ref_ids) AND a.tenant_id = p_tenant
       UNION ALL
-      SELECT a.id FROM legs JOIN accounts a ON a.tenant_id = p_tenant AND a.code = legs.account_code) AS named;
+      SELECT a.id FROM accounts a WHERE a.tenant_id = p_tenant AND a.code = ANY(ref_codes)) AS named;
     PERFORM 1 FROM accounts WHERE id = ANY(account_ids) ORDER BY id FOR UPDATE;
 
     -- 3. Post item by item; an atomic batch undoes everything at the first rejection.
