@@ -1,9 +1,8 @@
 // `npm run ledger -- <command>`: tenants and API keys. Uses DATABASE_URL, or the embedded
 // database `npm start` uses (stop the service first: one embedded server per data folder).
-import { fileURLToPath } from "node:url";
 import { loadConfig } from "./config.js";
 import { connectDatabase } from "./db/client.js";
-import { startEmbeddedPostgres } from "./db/embedded.js";
+import { databaseTarget } from "./db/database-url.js";
 import { applyMigrations } from "./db/migrate.js";
 import { createApiKey, createTenant, revokeApiKey } from "./ledger/tenants.js";
 
@@ -20,22 +19,15 @@ if (!command || command === "help" || command === "--help") {
 }
 
 const config = loadConfig();
-const embedded = config.databaseUrl
-  ? null
-  : await startEmbeddedPostgres({
-      dataDir: fileURLToPath(new URL("../.data/postgres", import.meta.url)),
-      port: config.embeddedPgPort,
-      persistent: true,
-    });
-const databaseUrl = config.databaseUrl ?? embedded!.connectionString;
-await applyMigrations(databaseUrl);
-const db = connectDatabase(databaseUrl, 2);
+const target = await databaseTarget(config);
+await applyMigrations(target.url);
+const db = connectDatabase(target.url, 2);
 
 try {
   process.exitCode = await run(command, args);
 } finally {
   await db.close();
-  await embedded?.stop();
+  await target.stop();
 }
 
 async function run(name: string, rest: string[]): Promise<number> {

@@ -1,22 +1,15 @@
 // `npm start`: the service on DATABASE_URL, or on an embedded PostgreSQL kept in .data/.
-import { fileURLToPath } from "node:url";
 import { loadConfig } from "./config.js";
 import { connectDatabase } from "./db/client.js";
-import { startEmbeddedPostgres } from "./db/embedded.js";
+import { databaseTarget } from "./db/database-url.js";
 import { applyMigrations } from "./db/migrate.js";
 import { startService } from "./http/server.js";
 import { ensureDemoTenant } from "./ledger/tenants.js";
 
 const config = loadConfig();
-const embedded = config.databaseUrl
-  ? null
-  : await startEmbeddedPostgres({
-      dataDir: fileURLToPath(new URL("../.data/postgres", import.meta.url)),
-      port: config.embeddedPgPort,
-      persistent: true,
-    });
-const databaseUrl = config.databaseUrl ?? embedded!.connectionString;
-if (embedded) console.log(`embedded PostgreSQL on port ${config.embeddedPgPort} (data in .data/postgres)`);
+const target = await databaseTarget(config);
+const databaseUrl = target.url;
+if (target.embedded) console.log(`embedded PostgreSQL on port ${config.embeddedPgPort} (data in .data/postgres)`);
 
 const applied = await applyMigrations(databaseUrl);
 if (applied.length > 0) console.log(`applied migrations: ${applied.join(", ")}`);
@@ -45,7 +38,7 @@ async function shutdown(signal: string): Promise<void> {
   console.log(`${signal}: finishing in-flight requests`);
   await service.stop();
   await db.close();
-  await embedded?.stop();
+  await target.stop();
   process.exit(0);
 }
 process.on("SIGINT", () => void shutdown("SIGINT"));
