@@ -85,3 +85,27 @@ export function cpuUsage(before: CpuSnapshot, after: CpuSnapshot): CpuUsage {
   }
   return { seconds, percentByGroup, machineBusyPercent };
 }
+
+/** Scheduler figures of a process's main thread: nanoseconds on a CPU and waiting for one. */
+export interface ThreadSchedstat {
+  atMs: number;
+  runNs: number;
+  waitNs: number;
+}
+
+export function mainThreadSchedstat(pid: number): ThreadSchedstat | null {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, "utf8").trim().split(/\s+/).map(Number);
+    if (!Number.isFinite(run) || !Number.isFinite(wait)) return null;
+    return { atMs: performance.now(), runNs: run!, waitNs: wait! };
+  } catch {
+    return null;
+  }
+}
+
+/** Share of wall time (0..100) the thread spent on a CPU and runnable but waiting for a CPU. */
+export function schedShares(before: ThreadSchedstat | null, after: ThreadSchedstat | null): { runPercent: number; waitPercent: number } | null {
+  if (!before || !after || after.atMs <= before.atMs) return null;
+  const wallNs = (after.atMs - before.atMs) * 1e6;
+  return { runPercent: (100 * (after.runNs - before.runNs)) / wallNs, waitPercent: (100 * (after.waitNs - before.waitNs)) / wallNs };
+}

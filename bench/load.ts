@@ -76,6 +76,9 @@ export interface ScenarioResult {
   windowSeconds: number;
   /** Requests completed inside the measurement window. */
   requests: number;
+  /** Requests answered during the whole run (warm-up included) and the transfers they posted. */
+  allRequests: number;
+  allPosted: number;
   /** Transfers posted (TransferPosted) by requests completed inside the window. */
   transfersPosted: number;
   transfersPerSecond: number;
@@ -119,6 +122,8 @@ export async function runScenario(spec: ScenarioSpec, endpoint: Endpoint): Promi
   let count = 0;
   let requests = 0;
   let posted = 0;
+  let allRequests = 0;
+  let allPosted = 0;
   let failureCount = 0;
   const failures = new Map<string, number>();
   let aborted: string | null = null;
@@ -157,6 +162,8 @@ export async function runScenario(spec: ScenarioSpec, endpoint: Endpoint): Promi
       }
       const done = performance.now();
       for (const label of verdict.failures) fail(label);
+      allRequests += 1;
+      allPosted += verdict.posted;
       if (done >= windowStart && done <= windowEnd) {
         if (count === latencies.length) {
           const grown = new Float64Array(latencies.length * 2);
@@ -189,6 +196,8 @@ export async function runScenario(spec: ScenarioSpec, endpoint: Endpoint): Promi
     transfersPerRequest: spec.transfersPerRequest,
     windowSeconds,
     requests,
+    allRequests,
+    allPosted,
     transfersPosted: posted,
     transfersPerSecond: windowSeconds > 0 ? posted / windowSeconds : 0,
     requestsPerSecond: windowSeconds > 0 ? requests / windowSeconds : 0,

