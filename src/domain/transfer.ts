@@ -142,6 +142,3 @@ export function findUnbalancedCurrency(legs: Leg[]): Problem | null {
   }
   return null;
 }
-
-/** What the idempotency fingerprint covers: the whole normalized request. */
-export const transferFingerprint = (transfer: Transfer): unknown => transfer;
