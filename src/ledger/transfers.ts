@@ -42,9 +42,16 @@ interface TransferJson {
   entries: EntryJson[];
 }
 
+/** A rejection as the posting function reports it: no message, raw account uuids. */
+interface ItemError {
+  code: string;
+  accountRef?: { accountId?: string; accountCode?: string };
+  [detail: string]: unknown;
+}
+
 type ItemJson =
   | { ok: true; replay: boolean; transfer: TransferJson }
-  | { ok: false; replay: boolean; error: { code: string; [detail: string]: unknown } };
+  | { ok: false; replay: boolean; error: ItemError };
 
 function transferFromJson(tenantId: string, json: TransferJson): TransferWithEntries {
   return {
@@ -146,18 +153,21 @@ export async function postTransfers(
       const item = results[position]!;
       outcomes[index] = item.ok
         ? { ok: true, replay: item.replay, transfer: transferFromJson(tenantId, item.transfer) }
-        : { ok: false, replay: item.replay, problem: remapBatchIndex(withPublicIds(withMessage(item.error)), valid) };
+        : { ok: false, replay: item.replay, problem: remapBatchIndex(publicProblem(item.error), valid) };
     }
   }
   return { ok: true, outcomes: outcomes.map((o) => o!) };
 }
 
-/** The database names accounts by raw uuid; the API by global id (codes stay as given). */
-function withPublicIds(problem: Problem): Problem {
-  const { accountRef, ...named } = problem as Problem & { accountRef?: { accountId?: string; accountCode?: string } };
+/**
+ * A rejection from the database as the API words it: accounts by global id (codes stay as
+ * given), with a message.
+ */
+function publicProblem(error: ItemError): Problem {
+  const { accountRef, ...named } = error;
   if (typeof named.accountId === "string") named.accountId = toGlobalId("Account", named.accountId);
   if (accountRef) named.account = accountRef.accountId ? toGlobalId("Account", accountRef.accountId) : accountRef.accountCode;
-  return withMessage({ ...named, message: undefined });
+  return withMessage(named);
 }
 
 /** The database numbers the items it saw; the client numbers all of its items. */
