@@ -7,6 +7,8 @@ const problemTypes = [
   "InvalidInput", "LimitExceeded", "IdempotencyConflict", "AccountNotFound", "AccountCodeTaken",
   "CurrencyNotFound", "CurrencyCodeTaken", "BoundsViolated", "UnbalancedTransfer", "CurrencyMismatch",
   "DuplicateAccount", "InsufficientFunds", "BalanceLimitExceeded", "AmountOverflow", "BatchAborted",
+  "HoldNotFound", "HoldExpired", "HoldNotOpen", "CaptureExceedsRemaining", "TransferNotFound", "NotReversible",
+  "ReversalExceedsRemaining",
 ];
 
 export const codegenConfig: CodegenConfig = {
@@ -31,12 +33,17 @@ export const codegenConfig: CodegenConfig = {
           Transfer: "../ledger/records.js#Transfer",
           Entry: "../ledger/records.js#Entry",
           Currency: "../ledger/records.js#Currency",
+          Hold: "../ledger/records.js#Hold",
+          HoldLeg: "../ledger/records.js#Entry",
+          BalancePoint: "../graphql/models.js#BalancePointModel",
           Balance: "../graphql/models.js#BalanceModel",
           AccountBalance: "../graphql/models.js#AccountBalanceModel",
           Limits: "../domain/limits.js#Limits",
           AccountConnection: "../graphql/models.js#ConnectionModel<AccountRecord>",
           TransferConnection: "../graphql/models.js#ConnectionModel<TransferRecord>",
           EntryConnection: "../graphql/models.js#ConnectionModel<EntryRecord>",
+          HoldConnection: "../graphql/models.js#ConnectionModel<HoldRecord>",
+          HoldEdge: "../graphql/models.js#EdgeModel<HoldRecord>",
           AccountEdge: "../graphql/models.js#EdgeModel<AccountRecord>",
           TransferEdge: "../graphql/models.js#EdgeModel<TransferRecord>",
           EntryEdge: "../graphql/models.js#EdgeModel<EntryRecord>",

@@ -9,6 +9,8 @@ export interface Config {
   poolSizeMax: number;
   embeddedPgPort: number;
   authCacheMs: number;
+  /** How often the expiry job looks for expired holds to release. */
+  holdExpiryIntervalMs: number;
   limits: Limits;
 }
 
@@ -33,6 +35,8 @@ const limitEnv: Record<keyof Limits, string> = {
   queryAliasesMax: "LEDGER_QUERY_ALIASES_MAX",
   queryTokensMax: "LEDGER_QUERY_TOKENS_MAX",
   queryCostMax: "LEDGER_QUERY_COST_MAX",
+  holdDurationMaxSeconds: "LEDGER_HOLD_DURATION_MAX_SECONDS",
+  balanceHistoryPointsMax: "LEDGER_BALANCE_HISTORY_POINTS_MAX",
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -50,6 +54,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     poolSizeMax: intFrom(env, "DATABASE_POOL_SIZE", 20, 1),
     embeddedPgPort: intFrom(env, "EMBEDDED_PG_PORT", 54329, 1),
     authCacheMs: intFrom(env, "AUTH_CACHE_MS", 2000),
+    holdExpiryIntervalMs: intFrom(env, "HOLD_EXPIRY_INTERVAL_MS", 1000, 10),
     limits,
   };
 }

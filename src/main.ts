@@ -4,6 +4,7 @@ import { connectDatabase } from "./db/client.js";
 import { databaseTarget } from "./db/database-url.js";
 import { applyMigrations } from "./db/migrate.js";
 import { startService } from "./http/server.js";
+import { startExpiryJob } from "./ledger/expiry.js";
 import { ensureDemoTenant } from "./ledger/tenants.js";
 
 const config = loadConfig();
@@ -29,6 +30,7 @@ const service = await startService({
   host: config.host,
   authCacheMs: config.authCacheMs,
 });
+const expiry = startExpiryJob(db, config.holdExpiryIntervalMs);
 console.log(`GraphQL ledger ready at http://localhost:${service.port}/graphql`);
 
 let stopping = false;
@@ -37,6 +39,7 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   console.log(`${signal}: finishing in-flight requests`);
   await service.stop();
+  await expiry.stop();
   await db.close();
   await target.stop();
   process.exit(0);

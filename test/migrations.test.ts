@@ -33,7 +33,7 @@ async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T
  * What Prisma's model owns in schema `public`, one line per item: tables, columns (type,
  * nullability, default), indexes, primary/unique/foreign keys, enum types with their values.
  * Left out: _prisma_migrations, and what hand-written migrations add (functions, triggers, CHECK
- * constraints). Column order is left out too: ALTER TABLE ADD COLUMN appends, Prisma ignores it.
+ * constraints, partial indexes, which Prisma's schema language cannot express). Column order is left out too: ALTER TABLE ADD COLUMN appends, Prisma ignores it.
  */
 async function describeCatalog(url: string): Promise<string[]> {
   return await withClient(url, async (client) => {
@@ -58,7 +58,7 @@ async function describeCatalog(url: string): Promise<string[]> {
         FROM pg_index x
         JOIN pg_class i ON i.oid = x.indexrelid
         JOIN pg_class c ON c.oid = x.indrelid
-        WHERE ${ours}`)),
+        WHERE ${ours} AND x.indpred IS NULL`)),
       ...(await lines(`
         SELECT format('constraint %s.%s: %s', c.relname, k.conname, pg_get_constraintdef(k.oid)) AS line
         FROM pg_constraint k

@@ -1,9 +1,14 @@
-// Balance arithmetic. The balance is signed on the account's normal side.
+// Balance arithmetic. Balances are signed on the account's normal side.
 export type Side = "DEBIT" | "CREDIT";
 
 export interface PostedTotals {
   debitsPosted: bigint;
   creditsPosted: bigint;
+}
+
+export interface Totals extends PostedTotals {
+  debitsPending: bigint;
+  creditsPending: bigint;
 }
 
 export interface BalanceBounds {
@@ -18,7 +23,39 @@ export function postedBalance(normalSide: Side, totals: PostedTotals): bigint {
     : totals.debitsPosted - totals.creditsPosted;
 }
 
+/** What open holds would add to the balance if all were captured (negative: they lower it). */
+export function pendingBalance(normalSide: Side, totals: Totals): bigint {
+  return normalSide === "CREDIT"
+    ? totals.creditsPending - totals.debitsPending
+    : totals.debitsPending - totals.creditsPending;
+}
+
+/** Pending amounts that would lower the balance: debits of a CREDIT-normal account, and vice versa. */
+export function pendingDown(normalSide: Side, totals: Totals): bigint {
+  return normalSide === "CREDIT" ? totals.debitsPending : totals.creditsPending;
+}
+
+/** Pending amounts that would raise the balance. */
+export function pendingUp(normalSide: Side, totals: Totals): bigint {
+  return normalSide === "CREDIT" ? totals.creditsPending : totals.debitsPending;
+}
+
+/** What may still be spent: posted minus what open holds would take away. */
+export function availableBalance(normalSide: Side, totals: Totals): bigint {
+  return postedBalance(normalSide, totals) - pendingDown(normalSide, totals);
+}
+
 export function withinBounds(balance: bigint, bounds: BalanceBounds): boolean {
   return (bounds.minBalance === null || balance >= bounds.minBalance)
     && (bounds.maxBalance === null || balance <= bounds.maxBalance);
+}
+
+/**
+ * Whether every outcome of the open holds stays within bounds: the available balance against
+ * the minimum, the balance plus incoming pending amounts against the maximum.
+ */
+export function envelopeWithinBounds(normalSide: Side, totals: Totals, bounds: BalanceBounds): boolean {
+  const posted = postedBalance(normalSide, totals);
+  return (bounds.minBalance === null || posted - pendingDown(normalSide, totals) >= bounds.minBalance)
+    && (bounds.maxBalance === null || posted + pendingUp(normalSide, totals) <= bounds.maxBalance);
 }

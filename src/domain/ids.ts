@@ -1,8 +1,8 @@
-// Public ids carry their type (acct_<uuid>, tr_<uuid>, ent_<n>) so node(id) can route them.
+// Public ids carry their type (acct_<uuid>, tr_<uuid>, ent_<n>, hold_<uuid>) so node(id) can route them.
 
-export type NodeType = "Account" | "Transfer" | "Entry";
+export type NodeType = "Account" | "Transfer" | "Entry" | "Hold";
 
-const prefixes: Record<NodeType, string> = { Account: "acct_", Transfer: "tr_", Entry: "ent_" };
+const prefixes: Record<NodeType, string> = { Account: "acct_", Transfer: "tr_", Entry: "ent_", Hold: "hold_" };
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const entryPattern = /^[1-9]\d{0,18}$/;
 

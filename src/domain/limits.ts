@@ -12,6 +12,10 @@ export interface Limits {
   queryAliasesMax: number;
   queryTokensMax: number;
   queryCostMax: number;
+  /** Longest time a hold may stay open. */
+  holdDurationMaxSeconds: number;
+  /** Most points one balanceHistory answers. */
+  balanceHistoryPointsMax: number;
 }
 
 export const limitsDefault: Limits = {
@@ -27,4 +31,6 @@ export const limitsDefault: Limits = {
   queryAliasesMax: 30,
   queryTokensMax: 5000,
   queryCostMax: 20000,
+  holdDurationMaxSeconds: 30 * 24 * 3600,
+  balanceHistoryPointsMax: 1000,
 };

@@ -25,10 +25,14 @@ export type InvalidReason =
   | "DUPLICATE_IDEMPOTENCY_KEY"
   | "EMPTY"
   | "EXACTLY_ONE_OF"
+  | "EXPIRY_OUT_OF_RANGE"
   | "FORMAT"
   | "METADATA_NOT_OBJECT"
+  | "MIXED_CURRENCIES"
+  | "PARTIAL_MULTI_LEG"
   | "TOO_FEW_LEGS"
-  | "TRANSFER_FORM";
+  | "TRANSFER_FORM"
+  | "UNSUPPORTED_FILTER";
 
 export const invalidInput = (field: string, reason: InvalidReason, message: string): Problem => ({
   code: "InvalidInput",
@@ -69,7 +73,22 @@ const messages: Record<string, (p: Problem) => string> = {
   AmountOverflow: (p) => `account ${String(p.accountId)} totals would leave the signed 64-bit range`,
   IdempotencyConflict: (p) => `idempotency key "${String(p.idempotencyKey)}" was used for a different request`,
   BatchAborted: (p) => `not posted: item ${String(p.failedIndex)} of this atomic batch failed`,
+  HoldNotFound: (p) => `no hold ${String(p.holdId)}`,
+  HoldExpired: (p) => `hold ${String(p.holdId)} expired at ${String(p.expiresAt)}`,
+  HoldNotOpen: (p) => `hold ${String(p.holdId)} is ${String(p.status)}, not open`,
+  CaptureExceedsRemaining: (p) =>
+    `hold ${String(p.holdId)} has ${String(p.remaining)} remaining, ${String(p.requested)} requested`,
+  TransferNotFound: (p) => `no transfer ${String(p.transferId)}`,
+  NotReversible: (p) =>
+    p.reason === "HOLD"
+      ? `${String(p.id)} is a hold: void it, or reverse the transfer its capture posted`
+      : `${String(p.id)} is itself a reversal and cannot be reversed`,
+  ReversalExceedsRemaining: (p) =>
+    `transfer ${String(p.transferId)} has ${String(p.remaining)} left to reverse, ${String(p.requested)} requested`,
 };
+
+export const holdNotFound = (holdId: string): Problem => withMessage({ code: "HoldNotFound", holdId });
+export const transferNotFound = (transferId: string): Problem => withMessage({ code: "TransferNotFound", transferId });
 
 /** Adds a human message to a problem that came from the database without one. */
 export function withMessage(problem: { code: string; message?: string; [detail: string]: unknown }): Problem {

@@ -2,11 +2,17 @@
 // however many rows a page returns.
 import DataLoader from "dataloader";
 import type { PrismaClient } from "../generated/prisma/client.js";
-import type { Account, Currency, Entry, Transfer } from "../ledger/records.js";
+import type { Account, Currency, Entry, Hold, Transfer } from "../ledger/records.js";
 
 function byKey<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K): (V | null)[] {
   const found = new Map(rows.map((row) => [keyOf(row), row]));
   return keys.map((key) => found.get(key) ?? null);
+}
+
+function groupBy<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K): V[][] {
+  const groups = new Map<K, V[]>(keys.map((key) => [key, []]));
+  for (const row of rows) groups.get(keyOf(row))?.push(row);
+  return keys.map((key) => groups.get(key)!);
 }
 
 export function createLoaders(prisma: PrismaClient, tenantId: string) {
@@ -19,13 +25,29 @@ export function createLoaders(prisma: PrismaClient, tenantId: string) {
       byKey(ids, await prisma.transfer.findMany({ where: { tenantId, id: { in: [...ids] } } }), (t) => t.id)),
     entry: new DataLoader<bigint, Entry | null>(async (ids) =>
       byKey(ids, await prisma.entry.findMany({ where: { tenantId, id: { in: [...ids] } } }), (e) => e.id)),
-    entriesOfTransfer: new DataLoader<string, Entry[]>(async (transferIds) => {
-      const rows = await prisma.entry.findMany({
+    entriesOfTransfer: new DataLoader<string, Entry[]>(async (transferIds) =>
+      groupBy(transferIds, await prisma.entry.findMany({
         where: { tenantId, transferId: { in: [...transferIds] } },
         orderBy: [{ transferId: "asc" }, { legIndex: "asc" }],
-      });
-      return transferIds.map((id) => rows.filter((e) => e.transferId === id));
-    }),
+      }), (e) => e.transferId!)),
+    hold: new DataLoader<string, Hold | null>(async (ids) =>
+      byKey(ids, await prisma.hold.findMany({ where: { tenantId, id: { in: [...ids] } } }), (h) => h.id)),
+    /** Every entry of a hold (reservation, captures, release), oldest first. */
+    entriesOfHold: new DataLoader<string, Entry[]>(async (holdIds) =>
+      groupBy(holdIds, await prisma.entry.findMany({
+        where: { tenantId, holdId: { in: [...holdIds] } },
+        orderBy: { id: "asc" },
+      }), (e) => e.holdId!)),
+    capturesOfHold: new DataLoader<string, Transfer[]>(async (holdIds) =>
+      groupBy(holdIds, await prisma.transfer.findMany({
+        where: { tenantId, holdId: { in: [...holdIds] } },
+        orderBy: { seq: "asc" },
+      }), (t) => t.holdId!)),
+    reversalsOf: new DataLoader<string, Transfer[]>(async (transferIds) =>
+      groupBy(transferIds, await prisma.transfer.findMany({
+        where: { tenantId, reversesId: { in: [...transferIds] } },
+        orderBy: { seq: "asc" },
+      }), (t) => t.reversesId!)),
   };
 }
 

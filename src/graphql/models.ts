@@ -1,13 +1,17 @@
 // Shapes the resolvers pass around (codegen maps GraphQL types onto them; see codegen.ts).
-import type { Side } from "../domain/balance.js";
+import type { Side, Totals } from "../domain/balance.js";
 import type { Entry } from "../ledger/records.js";
 
 /** Enough to compute every field of Balance. */
-export interface BalanceModel {
+export interface BalanceModel extends Totals {
   normalSide: Side;
-  debitsPosted: bigint;
-  creditsPosted: bigint;
   version: bigint;
+}
+
+export interface BalancePointModel {
+  periodStart: Date;
+  periodEnd: Date;
+  balance: BalanceModel;
 }
 
 export interface EdgeModel<T> {

@@ -7,8 +7,7 @@ import { GraphQLError } from "graphql";
 import type { Database } from "../db/client.js";
 import type { Limits } from "../domain/limits.js";
 import { createApollo } from "../graphql/apollo.js";
-import type { Context } from "../graphql/context.js";
-import { createLoaders } from "../graphql/loaders.js";
+import { createContext, type Context } from "../graphql/context.js";
 import { createAuthenticator } from "../ledger/tenants.js";
 
 export const requestBytesMax = 1024 * 1024;
@@ -71,7 +70,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     if (!match) throw unauthenticated("send Authorization: Bearer <api key>");
     const tenantId = await authenticate(match[1]!);
     if (!tenantId) throw unauthenticated("unknown or revoked API key");
-    return { tenantId, db, limits, loaders: createLoaders(db.prisma, tenantId) };
+    return createContext(db, tenantId, limits);
   }
 
   httpServer.on("request", (request, response) => {

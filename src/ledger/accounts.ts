@@ -5,7 +5,7 @@ import {
   type CreateAccountRequest,
   type UpdateAccountRequest,
 } from "../domain/account.js";
-import { postedBalance, withinBounds } from "../domain/balance.js";
+import { envelopeWithinBounds, postedBalance } from "../domain/balance.js";
 import { fromGlobalId } from "../domain/ids.js";
 import type { Limits } from "../domain/limits.js";
 import { accountNotFound, type Problem } from "../domain/problems.js";
@@ -74,14 +74,21 @@ export async function updateAccount(
       maxBalance: changes.maxBalance === undefined ? current.maxBalance : changes.maxBalance,
     });
     if (!bounds.ok) return { ok: false, problem: bounds.problem };
-    const balance = postedBalance(current.normalSide, current);
-    if (!withinBounds(balance, bounds.value)) {
+    // Open holds count: every way they can settle must stay within the new bounds.
+    if (!envelopeWithinBounds(current.normalSide, current, bounds.value)) {
+      const balance = postedBalance(current.normalSide, current);
       return {
         ok: false,
-        problem: { code: "BoundsViolated", accountId: request.id, balance: balance.toString(), message: `the balance ${balance} lies outside the requested bounds` },
+        problem: {
+          code: "BoundsViolated",
+          accountId: request.id,
+          balance: balance.toString(),
+          message: `the balance ${balance} (with its open holds) lies outside the requested bounds`,
+        },
       };
     }
-    const data: Prisma.AccountUpdateInput = { ...bounds.value };
+    // Within bounds again: an account a forced reversal had taken outside them is no longer exempt.
+    const data: Prisma.AccountUpdateInput = { ...bounds.value, forcedOutOfBounds: false };
     if (changes.name !== undefined) data.name = changes.name;
     if (changes.metadata !== undefined) data.metadata = changes.metadata as Prisma.InputJsonValue;
     await tx.account.update({ where: { id: accountId }, data });

@@ -1,6 +1,8 @@
 // Reads for the API: tenant-scoped, keyset-paged, newest first.
-import type { PrismaClient } from "../generated/prisma/client.js";
-import type { Account, Entry, Transfer } from "./records.js";
+import type { HistoryFilter } from "../domain/history-filter.js";
+import type { HoldStatus } from "../domain/hold.js";
+import { Prisma, type EntryKind, type PrismaClient } from "../generated/prisma/client.js";
+import type { Account, Entry, Hold, Transfer } from "./records.js";
 
 export interface Page<T> {
   rows: T[];
@@ -40,31 +42,54 @@ export async function listAccounts(
   return page(rows, first);
 }
 
-export interface TransferFilter {
-  accountId?: string;
-  createdFrom?: Date;
-  createdTo?: Date;
+// Raw SQL below (metadata containment has no Prisma filter); columns aliased to the model's names.
+const transferColumns = Prisma.sql`t.id, t.seq, t.tenant_id AS "tenantId", t.idempotency_key AS "idempotencyKey",
+  t.description, t.metadata, t.created_at AS "createdAt", t.reverses_id AS "reversesId", t.forced, t.hold_id AS "holdId"`;
+const entryColumns = Prisma.sql`e.id, e.tenant_id AS "tenantId", e.kind, e.transfer_id AS "transferId", e.hold_id AS "holdId",
+  e.account_id AS "accountId", e.leg_index AS "legIndex", e.direction, e.amount, e.account_version AS "accountVersion",
+  e.debits_posted_after AS "debitsPostedAfter", e.credits_posted_after AS "creditsPostedAfter",
+  e.debits_pending_after AS "debitsPendingAfter", e.credits_pending_after AS "creditsPendingAfter", e.created_at AS "createdAt"`;
+const holdColumns = Prisma.sql`h.id, h.seq, h.tenant_id AS "tenantId", h.idempotency_key AS "idempotencyKey", h.description,
+  h.metadata, h.currency_id AS "currencyId", h.amount, h.captured_amount AS "capturedAmount",
+  h.released_amount AS "releasedAmount", h.status, h.expires_at AS "expiresAt", h.created_at AS "createdAt", h.closed_at AS "closedAt"`;
+
+const and = (conditions: Prisma.Sql[]) => Prisma.join(conditions, " AND ");
+
+/** Conditions on an entry `e`; the amount, direction and kind filters apply only here. */
+function entryConditions(filter: HistoryFilter & { kinds?: EntryKind[] }): Prisma.Sql[] {
+  const conditions: Prisma.Sql[] = [];
+  if (filter.createdFrom) conditions.push(Prisma.sql`e.created_at >= ${filter.createdFrom}`);
+  if (filter.createdTo) conditions.push(Prisma.sql`e.created_at < ${filter.createdTo}`);
+  if (filter.amountMin !== undefined) conditions.push(Prisma.sql`e.amount >= ${filter.amountMin}`);
+  if (filter.amountMax !== undefined) conditions.push(Prisma.sql`e.amount <= ${filter.amountMax}`);
+  if (filter.direction) conditions.push(Prisma.sql`e.direction = ${filter.direction}::"Side"`);
+  if (filter.kinds) conditions.push(Prisma.sql`e.kind::text IN (${Prisma.join(filter.kinds)})`);
+  return conditions;
 }
 
+/**
+ * Transfers, newest first. With accountId, the amount and direction filters apply to the
+ * transfer's entry on that account (validateHistoryFilter refuses them without it).
+ */
 export async function listTransfers(
   prisma: PrismaClient,
   tenantId: string,
   first: number,
   afterSeq: bigint | null,
-  filter: TransferFilter,
+  filter: HistoryFilter & { accountId?: string },
 ): Promise<Page<Transfer>> {
-  const rows = await prisma.transfer.findMany({
-    where: {
-      tenantId,
-      ...(afterSeq !== null ? { seq: { lt: afterSeq } } : {}),
-      ...(filter.accountId ? { entries: { some: { accountId: filter.accountId } } } : {}),
-      ...(filter.createdFrom || filter.createdTo
-        ? { createdAt: { ...(filter.createdFrom ? { gte: filter.createdFrom } : {}), ...(filter.createdTo ? { lt: filter.createdTo } : {}) } }
-        : {}),
-    },
-    orderBy: { seq: "desc" },
-    take: first + 1,
-  });
+  const conditions = [Prisma.sql`t.tenant_id = ${tenantId}::uuid`];
+  if (afterSeq !== null) conditions.push(Prisma.sql`t.seq < ${afterSeq}`);
+  if (filter.createdFrom) conditions.push(Prisma.sql`t.created_at >= ${filter.createdFrom}`);
+  if (filter.createdTo) conditions.push(Prisma.sql`t.created_at < ${filter.createdTo}`);
+  if (filter.metadata) conditions.push(Prisma.sql`t.metadata @> ${JSON.stringify(filter.metadata)}::jsonb`);
+  if (filter.accountId) {
+    const onEntry = entryConditions({ amountMin: filter.amountMin, amountMax: filter.amountMax, direction: filter.direction });
+    conditions.push(Prisma.sql`EXISTS (SELECT 1 FROM entries e WHERE e.transfer_id = t.id AND e.account_id = ${filter.accountId}::uuid
+      ${onEntry.length > 0 ? Prisma.sql`AND ${and(onEntry)}` : Prisma.empty})`);
+  }
+  const rows = await prisma.$queryRaw<Transfer[]>`
+    SELECT ${transferColumns} FROM transfers t WHERE ${and(conditions)} ORDER BY t.seq DESC LIMIT ${first + 1}`;
   return page(rows, first);
 }
 
@@ -75,11 +100,40 @@ export async function listEntries(
   accountId: string,
   first: number,
   beforeVersion: bigint | null,
+  filter: HistoryFilter & { kinds?: EntryKind[] } = {},
 ): Promise<Page<Entry>> {
-  const rows = await prisma.entry.findMany({
-    where: { tenantId, accountId, ...(beforeVersion !== null ? { accountVersion: { lt: beforeVersion } } : {}) },
-    orderBy: { accountVersion: "desc" },
-    take: first + 1,
-  });
+  const conditions = [Prisma.sql`e.account_id = ${accountId}::uuid`, Prisma.sql`e.tenant_id = ${tenantId}::uuid`, ...entryConditions(filter)];
+  if (beforeVersion !== null) conditions.push(Prisma.sql`e.account_version < ${beforeVersion}`);
+  if (filter.metadata) {
+    conditions.push(Prisma.sql`EXISTS (SELECT 1 FROM transfers t WHERE t.id = e.transfer_id AND t.metadata @> ${JSON.stringify(filter.metadata)}::jsonb)`);
+  }
+  const rows = await prisma.$queryRaw<Entry[]>`
+    SELECT ${entryColumns} FROM entries e WHERE ${and(conditions)} ORDER BY e.account_version DESC LIMIT ${first + 1}`;
+  return page(rows, first);
+}
+
+export type HoldWithCursor = Hold & { cursor: bigint };
+
+/**
+ * Holds with a leg on an account, newest first (by their reservation entry). EXPIRED includes
+ * open holds past their expiry on the tenant's clock; OPEN excludes them.
+ */
+export async function listAccountHolds(
+  prisma: PrismaClient,
+  tenantId: string,
+  accountId: string,
+  status: HoldStatus | null,
+  first: number,
+  afterEntryId: bigint | null,
+): Promise<Page<HoldWithCursor>> {
+  const conditions = [Prisma.sql`e.account_id = ${accountId}::uuid`, Prisma.sql`e.kind = 'HOLD'`, Prisma.sql`e.tenant_id = ${tenantId}::uuid`];
+  if (afterEntryId !== null) conditions.push(Prisma.sql`e.id < ${afterEntryId}`);
+  if (status === "OPEN") conditions.push(Prisma.sql`h.status = 'OPEN' AND h.expires_at > ledger_now(${tenantId}::uuid)`);
+  else if (status === "EXPIRED") {
+    conditions.push(Prisma.sql`(h.status = 'EXPIRED' OR (h.status = 'OPEN' AND h.expires_at <= ledger_now(${tenantId}::uuid)))`);
+  } else if (status) conditions.push(Prisma.sql`h.status = ${status}::"HoldStatus"`);
+  const rows = await prisma.$queryRaw<HoldWithCursor[]>`
+    SELECT ${holdColumns}, e.id AS cursor FROM entries e JOIN holds h ON h.id = e.hold_id
+    WHERE ${and(conditions)} ORDER BY e.id DESC LIMIT ${first + 1}`;
   return page(rows, first);
 }

@@ -2,13 +2,12 @@
 // which locks, checks and writes inside one transaction.
 import type pg from "pg";
 import { assert } from "../domain/assert.js";
-import type { Side } from "../domain/balance.js";
 import { requestHash } from "../domain/canonical.js";
 import type { Limits } from "../domain/limits.js";
-import { toGlobalId } from "../domain/ids.js";
 import { invalidInput, limitExceeded, withMessage, type Problem } from "../domain/problems.js";
 import { validateTransfer, type Transfer, type TransferRequest } from "../domain/transfer.js";
 import type { TransferWithEntries } from "./records.js";
+import { legsJson, publicProblem, transferFromJson, type ItemError, type TransferJson } from "./write-results.js";
 import { withRetry } from "./retry.js";
 
 /** Both mutations share it, so a transfer retried through either is recognised. */
@@ -20,63 +19,9 @@ export type PostOutcome =
 
 export type BatchOutcome = { ok: true; outcomes: PostOutcome[] } | { ok: false; problem: Problem };
 
-interface EntryJson {
-  id: string;
-  accountId: string;
-  legIndex: number;
-  direction: Side;
-  amount: string;
-  accountVersion: string;
-  debitsPostedAfter: string;
-  creditsPostedAfter: string;
-  createdAt: string;
-}
-
-interface TransferJson {
-  id: string;
-  seq: string;
-  idempotencyKey: string;
-  description: string;
-  metadata: Record<string, unknown>;
-  createdAt: string;
-  entries: EntryJson[];
-}
-
-/** A rejection as the posting function reports it: no message, raw account uuids. */
-interface ItemError {
-  code: string;
-  accountRef?: { accountId?: string; accountCode?: string };
-  [detail: string]: unknown;
-}
-
 type ItemJson =
   | { ok: true; replay: boolean; transfer: TransferJson }
   | { ok: false; replay: boolean; error: ItemError };
-
-function transferFromJson(tenantId: string, json: TransferJson): TransferWithEntries {
-  return {
-    id: json.id,
-    seq: BigInt(json.seq),
-    tenantId,
-    idempotencyKey: json.idempotencyKey,
-    description: json.description,
-    metadata: json.metadata as TransferWithEntries["metadata"],
-    createdAt: new Date(json.createdAt),
-    entries: json.entries.map((e) => ({
-      id: BigInt(e.id),
-      tenantId,
-      transferId: json.id,
-      accountId: e.accountId,
-      legIndex: e.legIndex,
-      direction: e.direction,
-      amount: BigInt(e.amount),
-      accountVersion: BigInt(e.accountVersion),
-      debitsPostedAfter: BigInt(e.debitsPostedAfter),
-      creditsPostedAfter: BigInt(e.creditsPostedAfter),
-      createdAt: new Date(e.createdAt),
-    })),
-  };
-}
 
 function toItemJson(transfer: Transfer) {
   return {
@@ -84,12 +29,7 @@ function toItemJson(transfer: Transfer) {
     hash: requestHash(postTransferOperation, transfer),
     description: transfer.description,
     metadata: transfer.metadata,
-    legs: transfer.legs.map((leg) => ({
-      ...leg.account,
-      direction: leg.direction,
-      amount: leg.amountMinor.toString(),
-      currency: leg.currency,
-    })),
+    legs: legsJson(transfer.legs),
   };
 }
 
@@ -157,17 +97,6 @@ export async function postTransfers(
     }
   }
   return { ok: true, outcomes: outcomes.map((o) => o!) };
-}
-
-/**
- * A rejection from the database as the API words it: accounts by global id (codes stay as
- * given), with a message.
- */
-function publicProblem(error: ItemError): Problem {
-  const { accountRef, ...named } = error;
-  if (typeof named.accountId === "string") named.accountId = toGlobalId("Account", named.accountId);
-  if (accountRef) named.account = accountRef.accountId ? toGlobalId("Account", accountRef.accountId) : accountRef.accountCode;
-  return withMessage(named);
 }
 
 /** The database numbers the items it saw; the client numbers all of its items. */

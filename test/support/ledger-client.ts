@@ -81,3 +81,77 @@ export async function balanceOf(tenant: TestTenant, accountId: string) {
   const data = await tenant.gql(`query($id: ID!) { account(id: $id) { balance { posted pending available debitsPosted creditsPosted version } } }`, { id: accountId });
   return data.account.balance as { posted: string; pending: string; available: string; debitsPosted: string; creditsPosted: string; version: string };
 }
+
+// ------------------------------------------------------------------ holds and reversals
+
+export const balanceFields = `posted pending available debitsPosted creditsPosted debitsPending creditsPending version`;
+
+export const holdFields = `id idempotencyKey status amount capturedAmount voidedAmount expiredAmount remainingAmount expiresAt createdAt closedAt
+  currency { code } legs { account { id } direction amount } captures { id } entries { kind account { id } amount }`;
+
+const balancesFields = `balances { account { id } balance { ${balanceFields} } }`;
+
+const problemFragments: Record<string, string> = {
+  InvalidInput: "field reason",
+  LimitExceeded: "limit max",
+  InsufficientFunds: "accountId available requested minBalance legIndex replay",
+  BalanceLimitExceeded: "accountId balanceAfter maxBalance replay",
+  UnbalancedTransfer: "currency debits credits",
+  AccountNotFound: "account legIndex replay",
+  CurrencyMismatch: "accountId replay",
+  DuplicateAccount: "accountId legIndex",
+  IdempotencyConflict: "idempotencyKey",
+  HoldNotFound: "holdId replay",
+  HoldExpired: "holdId expiresAt replay",
+  HoldNotOpen: "holdId status replay",
+  CaptureExceedsRemaining: "holdId remaining requested replay",
+  TransferNotFound: "transferId replay",
+  NotReversible: "reason id replay",
+  ReversalExceedsRemaining: "transferId remaining requested replay",
+  AmountOverflow: "accountId legIndex replay",
+};
+
+/** The problem fields of a result union's members. */
+const problemsOf = (...types: string[]) =>
+  `${problemFields} ${types.map((type) => `... on ${type} { ${problemFragments[type]} }`).join(" ")}`;
+
+const common = ["InvalidInput", "LimitExceeded", "IdempotencyConflict"];
+const holdProblemFields = problemsOf(...common, "InsufficientFunds", "BalanceLimitExceeded", "UnbalancedTransfer", "CurrencyMismatch",
+  "AccountNotFound", "DuplicateAccount", "AmountOverflow");
+const settleProblemFields = problemsOf(...common, "HoldNotFound", "HoldExpired", "HoldNotOpen", "CaptureExceedsRemaining");
+const reverseProblemFields = problemsOf(...common, "TransferNotFound", "NotReversible", "ReversalExceedsRemaining", "InsufficientFunds",
+  "BalanceLimitExceeded", "AmountOverflow");
+
+export const createHoldMutation = `mutation($input: CreateHoldInput!) { createHold(input: $input) {
+  __typename ... on HoldCreated { replay hold { ${holdFields} } ${balancesFields} } ${holdProblemFields} } }`;
+export const captureHoldMutation = `mutation($input: CaptureHoldInput!) { captureHold(input: $input) {
+  __typename ... on HoldCaptured { replay hold { ${holdFields} } transfer { id hold { id } entries { kind amount direction account { id } } } ${balancesFields} } ${settleProblemFields} } }`;
+export const voidHoldMutation = `mutation($input: VoidHoldInput!) { voidHold(input: $input) {
+  __typename ... on HoldVoided { replay hold { ${holdFields} } ${balancesFields} } ${settleProblemFields.replace(/\.\.\. on CaptureExceedsRemaining \{[^}]*\}/, "")} } }`;
+export const reverseTransferMutation = `mutation($input: ReverseTransferInput!) { reverseTransfer(input: $input) {
+  __typename ... on TransferReversed { replay transfer { id forced reverses { id reversedBy { id } } entries { direction amount account { id } } } ${balancesFields} } ${reverseProblemFields} } }`;
+
+export async function createHold(tenant: TestTenant, input: Record<string, unknown>) {
+  const data = await tenant.gql(createHoldMutation, { input: { idempotencyKey: key("hold"), expiresInSeconds: 3600, ...input } });
+  return data.createHold;
+}
+
+export async function captureHold(tenant: TestTenant, holdId: string, input: Record<string, unknown> = {}) {
+  const data = await tenant.gql(captureHoldMutation, { input: { idempotencyKey: key("capture"), holdId, ...input } });
+  return data.captureHold;
+}
+
+export async function voidHold(tenant: TestTenant, holdId: string, input: Record<string, unknown> = {}) {
+  const data = await tenant.gql(voidHoldMutation, { input: { idempotencyKey: key("void"), holdId, ...input } });
+  return data.voidHold;
+}
+
+export async function reverseTransfer(tenant: TestTenant, transferId: string, input: Record<string, unknown> = {}) {
+  const data = await tenant.gql(reverseTransferMutation, { input: { idempotencyKey: key("reverse"), transferId, ...input } });
+  return data.reverseTransfer;
+}
+
+export async function fullBalanceOf(tenant: TestTenant, accountId: string, asOf?: string) {
+  const data = await tenant.gql(`query($id: ID!, $asOf: DateTime) { account(id: $id) { balance(asOf: $asOf) { ${balanceFields} } } }`, { id: accountId, asOf });
+  return data.account.balance as Record<"posted" | "pending" | "available" | "debitsPosted" | "creditsPosted" | "debitsPending" | "creditsPending" | "version", string>;
+}

@@ -3,7 +3,7 @@ import { AmountScalar, BigIntScalar, DateTimeScalar, JSONObjectScalar } from "..
 import { Balance } from "./balance.js";
 import { AccountBalance } from "./account-balance.js";
 import { Mutation } from "./mutation.js";
-import { Account, Currency, Entry, Transfer } from "./nodes.js";
+import { Account, Currency, Entry, Hold, HoldLeg, Transfer } from "./nodes.js";
 import { Query } from "./query.js";
 import { Node, Problem, resultUnions } from "./results.js";
 
@@ -18,6 +18,8 @@ export const resolvers: Resolvers = {
   Currency,
   Transfer,
   Entry,
+  Hold,
+  HoldLeg,
   Balance,
   AccountBalance,
   Node,

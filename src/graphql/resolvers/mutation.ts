@@ -1,7 +1,10 @@
 // Thin: parse, call the service, map the outcome to the result union.
 import { createAccount, updateAccount } from "../../ledger/accounts.js";
 import { createCurrency } from "../../ledger/currencies.js";
+import { captureHold, createHold, voidHold, type HoldOutcome } from "../../ledger/holds.js";
+import { reverseTransfer } from "../../ledger/reversals.js";
 import { postTransfers, type PostOutcome } from "../../ledger/transfers.js";
+import { assert } from "../../domain/assert.js";
 import type { Problem } from "../../domain/problems.js";
 import type { MutationResolvers, TransferInput } from "../../generated/graphql.js";
 import type { TransferRequest } from "../../domain/transfer.js";
@@ -20,6 +23,21 @@ function transferResult(outcome: PostOutcome, ctx: Context) {
     transfer,
     replay,
     balances: transfer.entries.map((entry) => ({ accountId: entry.accountId, entry })),
+  };
+}
+
+function holdResult<T extends "HoldCreated" | "HoldCaptured" | "HoldVoided">(outcome: HoldOutcome, typename: T, ctx: Context) {
+  if (!outcome.ok) return problemResult(outcome.problem, outcome.replay);
+  const { hold, transfer, entries, replay } = outcome;
+  ctx.loaders.hold.prime(hold.id, hold);
+  if (transfer) primeTransfer(ctx.loaders, transfer);
+  assert((typename === "HoldCaptured") === (transfer !== null), "a capture, and only a capture, posts a transfer");
+  return {
+    __typename: typename,
+    hold,
+    transfer: transfer!,
+    replay,
+    balances: entries.map((entry) => ({ accountId: entry.accountId, entry })),
   };
 }
 
@@ -49,6 +67,17 @@ export const Mutation: MutationResolvers = {
     const batch = await postTransfers(ctx.db.pool, ctx.tenantId, [toTransferRequest(input)], true, ctx.limits);
     if (!batch.ok) return problemResult(batch.problem, false);
     return transferResult(batch.outcomes[0]!, ctx);
+  },
+  createHold: async (_, { input }, ctx) =>
+    holdResult(await createHold(ctx.db, ctx.tenantId, input, ctx.limits), "HoldCreated", ctx),
+  captureHold: async (_, { input }, ctx) =>
+    holdResult(await captureHold(ctx.db, ctx.tenantId, input, ctx.limits), "HoldCaptured", ctx),
+  voidHold: async (_, { input }, ctx) =>
+    holdResult(await voidHold(ctx.db, ctx.tenantId, input, ctx.limits), "HoldVoided", ctx),
+  reverseTransfer: async (_, { input }, ctx) => {
+    const outcome = await reverseTransfer(ctx.db, ctx.tenantId, input, ctx.limits);
+    const result = transferResult(outcome, ctx);
+    return "__typename" in result ? { ...result, __typename: "TransferReversed" as const } : result;
   },
   postTransfers: async (_, { input }, ctx) => {
     const batch = await postTransfers(ctx.db.pool, ctx.tenantId, input.transfers.map(toTransferRequest), input.atomic, ctx.limits);

@@ -1,10 +1,12 @@
 import { GraphQLError } from "graphql";
 import { fromGlobalId, nodeTypeOf } from "../../domain/ids.js";
 import { findCurrency, listCurrencies } from "../../ledger/currencies.js";
+import { validateHistoryFilter } from "../../domain/history-filter.js";
 import { listAccounts, listTransfers } from "../../ledger/queries.js";
 import type { QueryResolvers } from "../../generated/graphql.js";
 import type { Context } from "../context.js";
 import { connection, decodeCursor, encodeCursor, pageSize } from "../cursors.js";
+import { badUserInput } from "./nodes.js";
 
 const isAccountCursor = (v: unknown): v is { t: string; id: string } =>
   typeof v === "object" && v !== null && typeof (v as { t?: unknown }).t === "string"
@@ -23,6 +25,11 @@ async function loadTransfer(ctx: Context, globalId: string) {
   return id === null ? null : ctx.loaders.transfer.load(id);
 }
 
+async function loadHold(ctx: Context, globalId: string) {
+  const id = fromGlobalId("Hold", globalId);
+  return id === null ? null : ctx.loaders.hold.load(id);
+}
+
 export const Query: QueryResolvers = {
   node: async (_, { id }, ctx) => {
     switch (nodeTypeOf(id)) {
@@ -33,6 +40,10 @@ export const Query: QueryResolvers = {
       case "Transfer": {
         const transfer = await loadTransfer(ctx, id);
         return transfer && { ...transfer, __typename: "Transfer" as const };
+      }
+      case "Hold": {
+        const hold = await loadHold(ctx, id);
+        return hold && { ...hold, __typename: "Hold" as const };
       }
       case "Entry": {
         const raw = fromGlobalId("Entry", id);
@@ -67,8 +78,11 @@ export const Query: QueryResolvers = {
     return connection(rows, hasNextPage, (a) => encodeCursor({ t: a.createdAt.toISOString(), id: a.id }));
   },
   transfer: (_, { id }, ctx) => loadTransfer(ctx, id),
+  hold: (_, { id }, ctx) => loadHold(ctx, id),
   transfers: async (_, { first, after, filter }, ctx) => {
     const cursor = decodeCursor(after, isSeqCursor);
+    const checked = validateHistoryFilter(filter ?? {}, Boolean(filter?.accountId), ctx.limits);
+    if (!checked.ok) throw badUserInput(checked.problem);
     let accountId: string | undefined;
     if (filter?.accountId) {
       const account = await loadAccount(ctx, filter.accountId);
@@ -76,9 +90,8 @@ export const Query: QueryResolvers = {
       accountId = account.id;
     }
     const { rows, hasNextPage } = await listTransfers(ctx.db.prisma, ctx.tenantId, pageSize(first, ctx.limits.pageSizeMax), cursor ? BigInt(cursor.s) : null, {
+      ...checked.value,
       accountId,
-      createdFrom: filter?.createdFrom ?? undefined,
-      createdTo: filter?.createdTo ?? undefined,
     });
     return connection(rows, hasNextPage, (t) => encodeCursor({ s: t.seq.toString() }));
   },

@@ -6,14 +6,17 @@ function resolveResult(value: unknown): string {
   return named.__typename ?? named.code ?? "";
 }
 
-const unions = ["CreateAccountResult", "UpdateAccountResult", "CreateCurrencyResult", "TransferResult", "PostTransfersResult"] as const;
+const unions = [
+  "CreateAccountResult", "UpdateAccountResult", "CreateCurrencyResult", "TransferResult", "PostTransfersResult",
+  "CreateHoldResult", "CaptureHoldResult", "VoidHoldResult", "ReverseTransferResult",
+] as const;
 
 export const resultUnions = Object.fromEntries(
   unions.map((name) => [name, { __resolveType: resolveResult }]),
 ) as Pick<Resolvers, (typeof unions)[number]>;
 
 export const Node: Resolvers["Node"] = {
-  __resolveType: (value) => (value as unknown as { __typename: "Account" | "Transfer" | "Entry" }).__typename,
+  __resolveType: (value) => (value as unknown as { __typename: "Account" | "Transfer" | "Entry" | "Hold" }).__typename,
 };
 
 export const Problem: Resolvers["Problem"] = {
