@@ -233,9 +233,11 @@ DECLARE
   expired_hold holds;
   ts timestamptz;
   released int := 0;
+  -- A variable, not the (volatile) call, so the condition below is an index range.
+  now_at timestamptz := ledger_now(p_tenant);
 BEGIN
   SELECT array_agg(h.id ORDER BY h.id) INTO expired FROM holds h
-  WHERE h.status = 'OPEN' AND h.expires_at <= ledger_now(p_tenant) AND h.tenant_id = p_tenant
+  WHERE h.status = 'OPEN' AND h.expires_at <= now_at AND h.tenant_id = p_tenant
     AND EXISTS (SELECT 1 FROM entries e WHERE e.hold_id = h.id AND e.kind = 'HOLD' AND e.account_id = ANY(p_account_ids));
   IF expired IS NOT NULL THEN
     SELECT array_agg(DISTINCT x.id) INTO lock_ids FROM (
@@ -262,11 +264,12 @@ CREATE FUNCTION ledger_expire_holds(p_limit int) RETURNS int LANGUAGE plpgsql AS
 DECLARE
   batch record;
   released int := 0;
+  horizon timestamptz := ledger_clock_horizon();  -- a variable: an index range below
 BEGIN
   FOR batch IN
     SELECT c.tenant_id, array_agg(DISTINCT e.account_id) AS account_ids
     FROM (SELECT h.id, h.tenant_id FROM holds h
-          WHERE h.status = 'OPEN' AND h.expires_at <= ledger_clock_horizon()
+          WHERE h.status = 'OPEN' AND h.expires_at <= horizon
             AND h.expires_at <= ledger_now(h.tenant_id)
           ORDER BY h.expires_at LIMIT p_limit) AS c
     JOIN entries e ON e.hold_id = c.id AND e.kind = 'HOLD'
