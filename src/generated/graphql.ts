@@ -751,7 +751,7 @@ export type ReversalExceedsRemaining = Problem & {
 };
 
 export type ReverseTransferInput = {
-  /** What to reverse; defaults to all that is left. Only two-leg transfers may be reversed in parts. */
+  /** What to reverse; defaults to all that is left. Only two-leg transfers may be reversed in parts (give no amount for others). */
   amount?: InputMaybe<Scalars['Amount']['input']>;
   description?: InputMaybe<Scalars['String']['input']>;
   /** Post even if the reversal breaks a balance bound (recorded as forced on the transfer). */

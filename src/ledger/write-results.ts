@@ -92,6 +92,10 @@ export function publicProblem(error: ItemError): Problem {
     if (typeof named[field] === "string") named[field] = toGlobalId(type, named[field] as string);
   }
   if (accountRef) named.account = accountRef.accountId ? toGlobalId("Account", accountRef.accountId) : accountRef.accountCode;
+  if (named.code === "TransferNotFound" && typeof named.holdId === "string") {
+    named.transferId = named.holdId;  // an unknown hold id, echoed as given
+    delete named.holdId;
+  }
   if (named.code === "NotReversible") {
     named.id = named.holdId ?? named.transferId;
     delete named.holdId;

@@ -670,7 +670,8 @@ BEGIN
   IF p_item ? 'holdId' THEN
     rejection := CASE WHEN EXISTS (SELECT 1 FROM holds WHERE id = (p_item->>'holdId')::uuid AND tenant_id = p_tenant)
       THEN jsonb_build_object('code', 'NotReversible', 'reason', 'HOLD', 'holdId', p_item->>'holdId')
-      ELSE jsonb_build_object('code', 'HoldNotFound', 'holdId', p_item->>'holdId') END;
+      -- An unknown hold id is an unknown id, as the caller gave it.
+      ELSE jsonb_build_object('code', 'TransferNotFound', 'holdId', p_item->>'holdId') END;
     RETURN ledger_settle_key(p_tenant, p_item->>'key', rejection, NULL);
   END IF;
 
@@ -690,12 +691,9 @@ BEGIN
     WHERE r.reverses_id = t.id;
     remaining := first_amount - reversed;
     requested := coalesce((p_item->>'amount')::bigint, remaining);
-    IF leg_count <> 2 AND requested <> first_amount THEN
-      rejection := CASE WHEN remaining = 0
-        THEN jsonb_build_object('code', 'ReversalExceedsRemaining', 'transferId', t.id,
-               'remaining', '0', 'requested', requested::text)
-        ELSE jsonb_build_object('code', 'InvalidInput', 'field', 'amount', 'reason', 'PARTIAL_MULTI_LEG',
-               'message', 'amount: a transfer with more than two legs is reversed whole; leave amount out') END;
+    IF leg_count <> 2 AND p_item ? 'amount' THEN
+      rejection := jsonb_build_object('code', 'InvalidInput', 'field', 'amount', 'reason', 'PARTIAL_MULTI_LEG',
+        'message', 'amount: a transfer with more than two legs is reversed whole; leave amount out');
     ELSIF remaining = 0 OR requested > remaining THEN
       rejection := jsonb_build_object('code', 'ReversalExceedsRemaining', 'transferId', t.id,
         'remaining', remaining::text, 'requested', requested::text);
