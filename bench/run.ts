@@ -12,10 +12,20 @@
 //                          tables; "cold": leave statistics to autovacuum (plans made on tables that
 //                          were never analysed; see docs/benchmarks.md)
 //   BENCH_DOCS             where to write the report (default docs/benchmarks.md; "-" = nowhere)
+//   BENCH_ONLY             comma-separated scenario groups to run (default all): "transfers" (pgbench
+//                          TPC-B and the postTransfer/postTransfers runs), "mixed" (holds, captures,
+//                          voids, reversals; bench/mixed.ts), "asof" (as-of balance lookups on long
+//                          histories; bench/asof.ts). Without "transfers", docs/benchmarks.md keeps its
+//                          other figures and only the sections of the groups run are replaced.
+//   BENCH_ASOF_ENTRIES     history sizes of the as-of accounts (default "10000,1000000")
+//   BENCH_ASOF_LOOKUPS     timed lookups per account (default 2000, after 200 warm-up lookups)
+//   BENCH_MIXED_CLIENTS    clients of the mixed workload (default 16)
+//   BENCH_INVARIANTS       "1" (default): check every ledger invariant (test/support/invariants.ts)
+//                          of ledger_bench at the end, an error if one fails; "0": skip
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { accessSync, constants as fsConstants, existsSync, readdirSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -24,6 +34,10 @@ import pg from "pg";
 import { freePort, startEmbeddedPostgres } from "../src/db/embedded.js";
 import { cpuSnapshot, cpuUsage, mainThreadSchedstat, schedShares, type CpuSnapshot, type CpuUsage, type ThreadSchedstat } from "./cpu.js";
 import { mapLimited, postGraphql, runScenario, type Endpoint, type HttpAnswer, type ScenarioResult, type Verdict } from "./load.js";
+import { checkSeeded, measureLookups, seedPair, type SeededPair } from "./asof.js";
+import { runMixed } from "./mixed.js";
+import { asofGoal, asofSection, asofTable, mixedSection, mixedTable, sectionOf, spliceSection, type AsofFigures, type MixedFigures, type RunStamp } from "./sections.js";
+import { checkInvariants } from "../test/support/invariants.js";
 import http from "node:http";
 
 const projectRoot = fileURLToPath(new URL("../", import.meta.url));
@@ -47,6 +61,20 @@ const preloadTransfers = 5_000;
 const cpuProfDir = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : null;
 const docsPath = process.env.BENCH_DOCS === "-" ? null : path.resolve(projectRoot, process.env.BENCH_DOCS || "docs/benchmarks.md");
 
+const scenarioGroups = ["transfers", "mixed", "asof"] as const;
+const only = (process.env.BENCH_ONLY || scenarioGroups.join(",")).split(",").map((g) => g.trim()).filter(Boolean);
+for (const g of only) if (!(scenarioGroups as readonly string[]).includes(g)) throw new Error(`BENCH_ONLY: unknown group "${g}" (known: ${scenarioGroups.join(", ")})`);
+const runs = (group: (typeof scenarioGroups)[number]) => only.includes(group);
+const asofEntries = (process.env.BENCH_ASOF_ENTRIES || "10000,1000000").split(",").map((text) => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 10) throw new Error(`BENCH_ASOF_ENTRIES: "${text}" is not an integer >= 10`);
+  return n;
+});
+const asofLookups = numberFromEnv("BENCH_ASOF_LOOKUPS", 2000, 10);
+const asofWarmupLookups = Math.min(200, asofLookups);
+const mixedClients = numberFromEnv("BENCH_MIXED_CLIENTS", 16, 1);
+const checkAllInvariants = (process.env.BENCH_INVARIANTS ?? "1") !== "0";
+
 const accountCount = 1000;
 const batchSize = 100;
 const pgbenchScale = 10;
@@ -54,7 +82,15 @@ const requestTimeoutMs = 30_000;
 const serviceStartTimeoutMs = 120_000;
 
 // Every run is bounded; this bounds the whole, in case something below hangs regardless.
-const expectedSeconds = 60 + 3 * (seconds + 10) + 60 + 7 * (seconds + warmupSeconds + 3) + 30;
+const asofTotalEntries = asofEntries.reduce((a, b) => a + b, 0);
+const expectedSeconds =
+  60 +
+  (runs("transfers") ? 3 * (seconds + 10) + 60 + 7 * (seconds + warmupSeconds + 3) : 0) +
+  (runs("mixed") ? seconds + warmupSeconds + 10 : 0) +
+  // seeding about 10,000 transfers/s, vacuum and checks about as long again, lookups ~5 ms each
+  (runs("asof") ? 30 + (2 * asofTotalEntries) / 10_000 + (asofEntries.length * (asofLookups + asofWarmupLookups) * 5) / 1000 : 0) +
+  (checkAllInvariants ? 30 + (2 * asofTotalEntries) / 50_000 : 0) +
+  30;
 const watchdogSeconds = Math.ceil(2 * expectedSeconds + 120);
 
 const log = (message: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
@@ -616,6 +652,70 @@ async function createAccounts(endpoint: Endpoint, runTag: string): Promise<strin
   }
 }
 
+// ------------------------------------------------------------------ as-of lookups
+
+/**
+ * Seeds one funding + target pair per size in a tenant of its own (accounts through
+ * createAccount, histories in SQL: see bench/asof.ts), checks the seeded accounts' invariants,
+ * then times as-of lookups on the targets.
+ */
+async function asofScenario(url: string, service: RunningService, statsClient: pg.Client): Promise<AsofFigures> {
+  const { connectDatabase } = await import("../src/db/client.js");
+  const { createTenant, createApiKey } = await import("../src/ledger/tenants.js");
+  const db = connectDatabase(url, 2);
+  let tenantId: string;
+  let key: string;
+  try {
+    tenantId = (await createTenant(db.prisma, "bench as-of")).id;
+    key = (await createApiKey(db.prisma, tenantId, "bench as-of")).key;
+  } finally {
+    await db.close();
+  }
+  const endpoint: Endpoint = { port: service.port, authorization: `Bearer ${key}` };
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const createAccount = async (code: string, minBalance: string | null): Promise<string> => {
+    const body = JSON.stringify({
+      query: createAccountMutation,
+      variables: { input: { idempotencyKey: `asof-${code}`, code, name: code, currency: "USD", normalSide: "CREDIT", minBalance } },
+    });
+    const { json, failures } = parseAnswer(await postGraphql(agent, endpoint, body, requestTimeoutMs));
+    const result = json?.data?.createAccount as { __typename?: string; account?: { id: string } } | undefined;
+    if (result?.__typename !== "AccountCreated" || !result.account) throw new Error(`createAccount ${code}: ${failures.join("; ") || resultLabel(result)}`);
+    return result.account.id.replace(/^acct_/, "");
+  };
+  const seedClient = new pg.Client({ connectionString: url });
+  await seedClient.connect();
+  cleanups.push({ name: "as-of seeding connection", run: () => seedClient.end() });
+  try {
+    const pairs: SeededPair[] = [];
+    for (const entries of asofEntries) {
+      const label = `${fmt(entries)} entries`;
+      const pair = { label, fundingId: await createAccount(`funding-${entries}`, null), targetId: await createAccount(`target-${entries}`, "0"), entries };
+      log(`as-of: seeding ${label} (funding ${pair.fundingId} -> target ${pair.targetId}) in SQL`);
+      const seeded = await withTimeout(seedPair(seedClient, tenantId, pair, 60_000, log), 3_600_000, `seeding ${label}`);
+      log(`  seeded in ${fmt(seeded.seedSeconds, 1)} s (${fmt(entries / seeded.seedSeconds)} transfers/s)`);
+      pairs.push(seeded);
+    }
+    const vacuumStart = performance.now();
+    await statsClient.query("VACUUM (ANALYZE) entries, transfers, accounts");
+    await statsClient.query("CHECKPOINT").catch((error: Error) => log(`  CHECKPOINT refused (${error.message}); continuing`));
+    const vacuumSeconds = (performance.now() - vacuumStart) / 1000;
+    log(`  VACUUM (ANALYZE) and CHECKPOINT in ${fmt(vacuumSeconds, 1)} s`);
+    const checkStart = performance.now();
+    const violations = await checkSeeded(seedClient, tenantId, pairs.flatMap((p) => [p.fundingId, p.targetId]));
+    const checkSeconds = (performance.now() - checkStart) / 1000;
+    log(`  seeded accounts' invariants: ${violations.length === 0 ? "all hold" : violations.join("; ")} (${fmt(checkSeconds, 1)} s)`);
+    log(`as-of lookups: ${asofLookups} per account after ${asofWarmupLookups} warm-up, one at a time, accounts interleaved`);
+    const stats = await measureLookups(seedClient, endpoint, tenantId, pairs, asofLookups, asofWarmupLookups);
+    for (const s of stats) {
+      log(`  ${s.label}: GraphQL p50 ${fmt(s.graphqlP50Ms, 2)} ms, p99 ${fmt(s.graphqlP99Ms, 2)} ms; SQL p50 ${fmt(s.sqlP50Ms, 2)} ms, p99 ${fmt(s.sqlP99Ms, 2)} ms; wrong ${s.wrong}`);
+    }
+    return { pairs, stats, violations, checkSeconds, vacuumSeconds };
+  } finally {
+    agent.destroy();
+  }
+}
+
 // ------------------------------------------------------------------ reporting
 
 interface Row {
@@ -696,11 +796,13 @@ async function main(): Promise<number> {
     return run;
   };
   let pgbenchUrl: string | null = null;
-  const pgbench = findPgbench();
+  const pgbench = runs("transfers") ? findPgbench() : null;
   let pgbenchVersion: string | null = null;
   const pgbenchRuns: PgbenchRun[] = [];
   let pgbenchNote: string | null = null;
-  if (!pgbench) {
+  if (!runs("transfers")) {
+    pgbenchNote = "TPC-B not run (BENCH_ONLY without \"transfers\")";
+  } else if (!pgbench) {
     pgbenchNote = "pgbench not found (PATH, /usr/lib/postgresql/*/bin): TPC-B skipped, no ratios";
     log(pgbenchNote);
   } else {
@@ -724,7 +826,7 @@ async function main(): Promise<number> {
   const endpoint: Endpoint = { port: service.port, authorization: `Bearer ${await apiKeyFor(ledgerUrl, service)}` };
 
   const created = performance.now();
-  const accounts = await withTimeout(createAccounts(endpoint, runTag), 300_000, "creating accounts");
+  const accounts = runs("transfers") || runs("mixed") ? await withTimeout(createAccounts(endpoint, runTag), 300_000, "creating accounts") : [];
   log(`created ${accounts.length} USD accounts through createAccount in ${fmt((performance.now() - created) / 1000, 1)} s`);
 
   let keySeq = 0;
@@ -751,7 +853,7 @@ async function main(): Promise<number> {
       variables: { input: { atomic: true, transfers: Array.from({ length: batchSize }, () => transferInput(...randomPair())) } },
     });
 
-  const plan: { scenario: string; clients: number; perRequest: number; nextBody: () => string; judge: (a: HttpAnswer) => Verdict }[] = [
+  const plan: { scenario: string; clients: number; perRequest: number; nextBody: () => string; judge: (a: HttpAnswer) => Verdict }[] = !runs("transfers") ? [] : [
     ...[16, 32, 64].map((clients) => ({ scenario: "postTransfer, uniform", clients, perRequest: 1, nextBody: uniformBody, judge: judgeSingle })),
     ...[16, 64].map((clients) => ({ scenario: "postTransfer, one hot account", clients, perRequest: 1, nextBody: hotBody, judge: judgeSingle })),
     ...[4, 8].map((clients) => ({ scenario: `postTransfers, batches of ${batchSize}`, clients, perRequest: batchSize, nextBody: batchBody, judge: judgeBatch })),
@@ -764,7 +866,7 @@ async function main(): Promise<number> {
   const preloadStart = performance.now();
   const preloadAgent = new http.Agent({ keepAlive: true, maxSockets: 4 });
   try {
-    const batches = Array.from({ length: Math.ceil(preloadTransfers / batchSize) }, (_, i) => i);
+    const batches = Array.from({ length: runs("transfers") ? Math.ceil(preloadTransfers / batchSize) : 0 }, (_, i) => i);
     await withTimeout(
       mapLimited(batches, 4, async () => {
         const verdict = judgeBatch(await postGraphql(preloadAgent, endpoint, batchBody(), requestTimeoutMs));
@@ -776,7 +878,7 @@ async function main(): Promise<number> {
   } finally {
     preloadAgent.destroy();
   }
-  log(`pre-loaded ${fmt(preloadTransfers)} transfers through postTransfers in ${fmt((performance.now() - preloadStart) / 1000, 1)} s`);
+  if (runs("transfers")) log(`pre-loaded ${fmt(preloadTransfers)} transfers through postTransfers in ${fmt((performance.now() - preloadStart) / 1000, 1)} s`);
   if (statsMode === "analyze") {
     await statsClient.query("ANALYZE");
     log("ran ANALYZE on ledger_bench (BENCH_STATS=analyze, the default; pgbench -i does the same on its tables)");
@@ -848,6 +950,48 @@ async function main(): Promise<number> {
     }
   }
 
+  // ---- mixed workload, then as-of lookups (their seeding writes millions of rows, so it comes last)
+  let mixed: MixedFigures | null = null;
+  if (runs("mixed")) {
+    log(`mixed workload (holds, captures, voids, transfers, reversals), ${mixedClients} clients: ${warmupSeconds} s warm-up + ${seconds} s`);
+    let before: CpuSnapshot | null = null;
+    let cpu: CpuUsage | null = null;
+    let sampler: ReturnType<typeof sampleWaits> | null = null;
+    let waitsPromise: Promise<Record<string, number>> | null = null;
+    const countersBefore = await tableCounters(statsClient);
+    const result = await runMixed(
+      {
+        clients: mixedClients,
+        warmupMs: warmupSeconds * 1000,
+        measureMs: seconds * 1000,
+        requestTimeoutMs,
+        randomPair,
+        currency: "USD",
+        nextKey,
+        onWindowStart: () => {
+          before = cpuSnapshot(classify);
+          sampler = sampleWaits(statsClient, "ledger_bench");
+        },
+        onWindowEnd: () => {
+          waitsPromise = sampler?.stop() ?? null;
+          if (before) cpu = cpuUsage(before, cpuSnapshot(classify));
+        },
+        shouldAbort: service.exited,
+      },
+      endpoint,
+    );
+    const waits = await ((waitsPromise as Promise<Record<string, number>> | null) ?? (sampler as ReturnType<typeof sampleWaits> | null)?.stop() ?? null);
+    await sleep(1100); // lets the server's backends flush their table statistics
+    const scans = diagnoseScans(countersBefore, await tableCounters(statsClient), result.allRequests);
+    const scansText = `${fmt(scans.seqScansPerRequest, 1)} sequential scans and ${fmt(scans.rowsPerRequest, 1)} rows read per request (${scans.byTable.slice(0, 5).map(([t, n]) => `${t} ${fmt(n, 1)}`).join(", ") || "-"})`;
+    mixed = { result, cpu: cpu as CpuUsage | null, waits: describeWaits(waits), accounts: accounts.length, scans: scansText };
+    log(`  ${scansText}`);
+    log(`  ${fmt(result.mutationsPerSecond)} mutations/s (${fmt(result.transfersPerSecond)} posting a transfer), p50 ${fmt(result.p50Ms, 1)} ms, p99 ${fmt(result.p99Ms, 1)} ms, errors ${result.failureCount}; sessions: ${mixed.waits}`);
+    for (const [label, count] of result.failures) log(`  error x${count}: ${label}`);
+    if (result.aborted) throw new Error(`mixed workload: ${result.aborted}`);
+  }
+  const asof = runs("asof") ? await asofScenario(ledgerUrl, service, statsClient) : null;
+
   // Whether autovacuum got to the ledger's tables during the run (plans made on never-analysed
   // tables assume they are nearly empty).
   const autovacuum = await statsClient.query<{ relname: string; n_live_tup: string; n_mod_since_analyze: string; last_autoanalyze: Date | null }>(
@@ -867,6 +1011,18 @@ async function main(): Promise<number> {
   // TPC-B at 16 clients once more, so the reference brackets the service runs on this noisy
   // machine; the ratios use the mean of the two.
   if (pgbench && pgbenchUrl) pgbenchRuns.push(await pgbenchStep(pgbench, pgbenchUrl, 16, "after"));
+  // Every ledger invariant over everything the runs wrote (seeded histories included).
+  let invariantViolations: string[] | null = null;
+  if (checkAllInvariants) {
+    const checkStart = performance.now();
+    const pool = new pg.Pool({ connectionString: ledgerUrl, max: 1 });
+    try {
+      invariantViolations = await withTimeout(checkInvariants(pool), 1_800_000, "checking invariants");
+    } finally {
+      await pool.end();
+    }
+    log(`ledger invariants (test/support/invariants.ts) over ledger_bench: ${invariantViolations.length === 0 ? "all hold" : invariantViolations.join("; ")} (${fmt((performance.now() - checkStart) / 1000, 1)} s)`);
+  }
   const tpcb16Runs = pgbenchRuns.filter((r) => r.clients === 16).map((r) => r.tps);
   const tpcb16 = tpcb16Runs.length ? tpcb16Runs.reduce((a, b) => a + b, 0) / tpcb16Runs.length : null;
 
@@ -939,14 +1095,16 @@ async function main(): Promise<number> {
     r.scans ? fmt(r.scans.accountsDeadRows) : "n/a",
   ]);
 
-  console.log(`\nResults (${seconds} s windows after ${warmupSeconds} s warm-up; latencies per HTTP request)\n`);
-  console.log(textTable(headers, tableRows, align));
-  console.log(`\nCPU during each window (percent of one core; the machine has ${os.availableParallelism()} cores)\n`);
-  console.log(textTable(cpuHeaders, cpuRows, cpuAlign));
-  console.log(`\nWhat the ledger database's sessions were doing (pg_stat_activity every 200 ms; CPU = no wait event)\n`);
-  console.log(textTable(waitHeaders, waitRows, waitAlign));
-  console.log(`\nRows read in database ledger_bench (pg_stat_user_tables: sequential scans + index fetches; whole run incl. warm-up; approximate)\n`);
-  console.log(textTable(scanHeaders, scanRows, scanAlign));
+  if (runs("transfers")) {
+    console.log(`\nResults (${seconds} s windows after ${warmupSeconds} s warm-up; latencies per HTTP request)\n`);
+    console.log(textTable(headers, tableRows, align));
+    console.log(`\nCPU during each window (percent of one core; the machine has ${os.availableParallelism()} cores)\n`);
+    console.log(textTable(cpuHeaders, cpuRows, cpuAlign));
+    console.log(`\nWhat the ledger database's sessions were doing (pg_stat_activity every 200 ms; CPU = no wait event)\n`);
+    console.log(textTable(waitHeaders, waitRows, waitAlign));
+    console.log(`\nRows read in database ledger_bench (pg_stat_user_tables: sequential scans + index fetches; whole run incl. warm-up; approximate)\n`);
+    console.log(textTable(scanHeaders, scanRows, scanAlign));
+  }
 
   // ---- goals
   const find = (scenario: string, clients: number) => rows.find((r) => r.scenario.startsWith(scenario) && r.result.clients === clients)?.result;
@@ -1081,10 +1239,28 @@ async function main(): Promise<number> {
         `row version behind until vacuum, and any plan that scans the table reads all of them.`,
     );
   }
-  console.log(`\nGoals\n${goals.map((g) => g.replaceAll("**", "")).join("\n")}`);
+  if (runs("transfers")) console.log(`\nGoals\n${goals.map((g) => g.replaceAll("**", "")).join("\n")}`);
   if (observations.length) console.log(`\nObservations\n${observations.map((o) => `- ${o}`).join("\n")}`);
 
-  const totalErrors = rows.reduce((sum, r) => sum + r.result.failureCount, 0);
+  if (mixed) {
+    const t = mixedTable(mixed.result);
+    console.log(`\nMixed workload, ${mixed.result.clients} clients (${fmt(mixed.result.windowSeconds, 1)} s window; latencies per HTTP request)\n`);
+    console.log(textTable(t.headers, t.rows, t.align));
+  }
+  if (asof) {
+    const t = asofTable(asof);
+    console.log(`\nAs-of balance lookups (one at a time; GraphQL and SQL round trips)\n`);
+    console.log(textTable(t.headers, t.rows, t.align));
+    for (const s of asof.stats) console.log(`  plan, ${s.label}: ${s.plan}${s.firstWrong ? `\n  first wrong answer: ${s.firstWrong}` : ""}`);
+    console.log(`Goal: ${asofGoal(asof.stats)?.text.replaceAll("**", "") ?? "not measured (needs two account sizes)"}`);
+    console.log(`Seeded accounts' invariants: ${asof.violations.length === 0 ? "all hold" : asof.violations.join("; ")}`);
+  }
+
+  const totalErrors =
+    rows.reduce((sum, r) => sum + r.result.failureCount, 0) +
+    (mixed?.result.failureCount ?? 0) +
+    (asof ? asof.stats.reduce((sum, s) => sum + s.wrong, 0) + asof.violations.length : 0) +
+    (invariantViolations?.length ?? 0);
   if (totalErrors > 0) console.log(`\n${totalErrors} errors in total; see the "error x" lines above.`);
   const internalErrors = serviceStderr.filter((l) => l.includes("internal error") || l.includes("http:"));
   if (serviceStderr.length > 0) {
@@ -1101,10 +1277,24 @@ async function main(): Promise<number> {
       cpuProfDir ? `BENCH_CPU_PROF=${process.env.BENCH_CPU_PROF}` : "",
       process.env.BENCH_STATS ? `BENCH_STATS=${process.env.BENCH_STATS}` : "",
       process.env.DATABASE_POOL_SIZE ? `DATABASE_POOL_SIZE=${process.env.DATABASE_POOL_SIZE}` : "",
+      ...["BENCH_ONLY", "BENCH_ASOF_ENTRIES", "BENCH_ASOF_LOOKUPS", "BENCH_MIXED_CLIENTS", "BENCH_INVARIANTS"].map((name) =>
+        process.env[name] ? `${name}=${process.env[name]}` : ""),
     ].filter(Boolean);
     const command = `${envParts.length ? `${envParts.join(" ")} ` : ""}npm run bench`;
     const loadAvg = os.loadavg().map((v) => v.toFixed(2)).join(", ");
-    const doc = `# Benchmarks
+    const stamp: RunStamp = {
+      command,
+      date: `${startedAt.toISOString()} (whole run took ${fmt(elapsed)} s)`,
+      revision,
+      machine: `${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? "unknown CPU"}), load average at the end ${loadAvg}; PostgreSQL ${info.version} (${embedded ? "throwaway embedded server" : "from BENCH_DATABASE_URL"}); service: pg pool ${poolSize}${invariantViolations ? `; ledger invariants over all of ledger_bench at the end: ${invariantViolations.length === 0 ? "all hold" : `**violated**: ${invariantViolations.join("; ")}`}` : ""}`,
+    };
+    const previous = await readFile(docsPath, "utf8").catch(() => null);
+    // A section this run did not measure keeps the figures the file had.
+    const newSections: [string, string | null][] = [
+      ["mixed", mixed ? mixedSection(mixed, stamp, warmupSeconds) : previous && sectionOf(previous, "mixed")],
+      ["asof", asof ? asofSection(asof, stamp) : previous && sectionOf(previous, "asof")],
+    ];
+    let doc = !runs("transfers") ? (previous ?? "# Benchmarks\n") : `# Benchmarks
 
 Written by \`bench/run.ts\` (\`npm run bench\`); rerun it to refresh every figure below.
 Figures are from one run on a shared, noisy machine: expect run-to-run differences of 10-20 %
@@ -1197,6 +1387,7 @@ ${observations.map((o) => `- ${o}`).join("\n") || "- none"}
   generator competes for CPU (see the CPU table).
 - Every request carries a new idempotency key; amounts are random 1..10,000 minor units.
 `;
+    for (const [name, section] of newSections) if (section) doc = spliceSection(doc, name, section);
     await mkdir(path.dirname(docsPath), { recursive: true });
     await writeFile(docsPath, doc);
     log(`wrote ${path.relative(projectRoot, docsPath)}`);
