@@ -21,14 +21,15 @@ CREATE INDEX transfers_reverses_id_idx ON transfers (reverses_id) WHERE reverses
 CREATE INDEX transfers_hold_id_idx ON transfers (hold_id) WHERE hold_id IS NOT NULL;
 
 -- ---------------------------------------------------------------- bounds
+-- One expression (no FROM), so the planner inlines it into the CHECK and the UPDATEs that use it.
 CREATE FUNCTION ledger_within_bounds(p_normal_side "Side", p_min numeric, p_max numeric,
   p_debits_posted numeric, p_credits_posted numeric, p_debits_pending numeric, p_credits_pending numeric)
 RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
-  SELECT (p_min IS NULL OR b.posted - b.pending_down >= p_min) AND (p_max IS NULL OR b.posted + b.pending_up <= p_max)
-  FROM (SELECT CASE p_normal_side WHEN 'CREDIT' THEN p_credits_posted - p_debits_posted
-                                  ELSE p_debits_posted - p_credits_posted END AS posted,
-               CASE p_normal_side WHEN 'CREDIT' THEN p_debits_pending ELSE p_credits_pending END AS pending_down,
-               CASE p_normal_side WHEN 'CREDIT' THEN p_credits_pending ELSE p_debits_pending END AS pending_up) AS b
+  SELECT CASE p_normal_side
+    WHEN 'CREDIT' THEN (p_min IS NULL OR p_credits_posted - p_debits_posted - p_debits_pending >= p_min)
+                   AND (p_max IS NULL OR p_credits_posted - p_debits_posted + p_credits_pending <= p_max)
+    ELSE (p_min IS NULL OR p_debits_posted - p_credits_posted - p_credits_pending >= p_min)
+     AND (p_max IS NULL OR p_debits_posted - p_credits_posted + p_debits_pending <= p_max) END
 $$;
 
 ALTER TABLE accounts
@@ -155,9 +156,10 @@ BEGIN
       credits_pending = a.credits_pending + cq,
       version = a.version + 1,
       last_entry_at = p_ts,
-      forced_out_of_bounds = (a.forced_out_of_bounds OR p_force) AND NOT ledger_within_bounds(
+      -- Only a forced change, or one on an account a forced change took out, needs the check.
+      forced_out_of_bounds = CASE WHEN a.forced_out_of_bounds OR p_force THEN NOT ledger_within_bounds(
         a.normal_side, a.min_balance, a.max_balance, a.debits_posted + dp, a.credits_posted + cp,
-        a.debits_pending + dq, a.credits_pending + cq)
+        a.debits_pending + dq, a.credits_pending + cq) ELSE false END
     WHERE a.id = p_account
     RETURNING a.id, a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending, a.version)
   INSERT INTO entries (tenant_id, kind, transfer_id, hold_id, account_id, leg_index, direction, amount,
@@ -360,13 +362,14 @@ BEGIN
     leg_index := leg_index + 1;
   END LOOP;
 
-  -- Taken after the locks, never before an account's newest entry.
-  ts := coalesce(p_ts, ledger_locked_now(p_tenant, seen_ids));
+  -- Taken after the locks; below, never before an account's newest entry.
+  ts := coalesce(p_ts, ledger_now(p_tenant));
 
   -- Second pass: amounts and bounds.
   leg_index := 0;
   FOR leg IN SELECT l FROM jsonb_array_elements(p_item->'legs') AS l LOOP
     SELECT * INTO row_acc FROM accounts a WHERE a.id = seen_ids[leg_index + 1];
+    IF row_acc.last_entry_at > ts THEN ts := row_acc.last_entry_at; END IF;
     rejection := ledger_leg_rejection(row_acc, p_kind, (leg->>'direction')::"Side", (leg->>'amount')::bigint,
                                       leg_index, p_force);
     IF rejection IS NOT NULL THEN RETURN jsonb_build_object('error', rejection); END IF;
@@ -446,6 +449,7 @@ DECLARE
   i int;
   outcome jsonb;
   failed_index int;
+  batch_now timestamptz;
 BEGIN
   -- 1. Claim keys, in key order (concurrent batches cannot deadlock on them).
   FOR claim IN
@@ -489,12 +493,13 @@ BEGIN
     PERFORM ledger_lock_accounts(p_tenant, ledger_item_account_ids(p_tenant, (
       SELECT coalesce(jsonb_agg(p_items->(s.idx - 1)), '[]'::jsonb)
       FROM generate_subscripts(claimed, 1) AS s(idx) WHERE claimed[s.idx])));
+    batch_now := ledger_now(p_tenant);  -- after the locks; each item clamps it to its accounts
 
     -- 3. Post item by item; an atomic batch undoes everything at the first rejection.
     BEGIN
       FOR i IN 1 .. item_count LOOP
         CONTINUE WHEN NOT claimed[i];
-        outcome := ledger_post_one(p_tenant, p_items->(i - 1), 'POSTED', NULL, NULL, false, NULL);
+        outcome := ledger_post_one(p_tenant, p_items->(i - 1), 'POSTED', NULL, NULL, false, batch_now);
         IF outcome ? 'error' THEN
           results[i] := jsonb_build_object('ok', false, 'replay', false, 'error', outcome->'error');
           IF p_atomic THEN
