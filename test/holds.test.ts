@@ -13,6 +13,7 @@ import {
   voidHold,
 } from "./support/ledger-client.js";
 import { startTestService, type TestService, type TestTenant } from "./support/service.js";
+import { startExpiryJob } from "../src/ledger/expiry.js";
 
 let service: TestService;
 
@@ -110,6 +111,27 @@ describe("holds", () => {
     const data = await tenant.gql(`query($id: ID!) { account(id: $id) { holds(status: EXPIRED) { nodes { status expiredAmount closedAt } } } }`, { id: customer.id });
     expect(data.account.holds.nodes).toHaveLength(1);
     expect(data.account.holds.nodes[0].closedAt).not.toBeNull();
+  });
+
+  it("the service's expiry timer releases expired holds on its own, and two timers release each hold once", async () => {
+    const { tenant, customer, merchant } = await setup();
+    const { hold } = await holdBetween(tenant, customer.id, merchant.id, "400", { expiresInSeconds: 5 });
+    await advanceClock(service.db.pool, tenant.id, 6000);
+    const jobs = [startExpiryJob(service.db, 20), startExpiryJob(service.db, 20)];
+    try {
+      for (let attempt = 0; attempt < 100; attempt++) {
+        const { rows } = await service.db.pool.query("SELECT status FROM holds WHERE id = $1", [hold.id.replace("hold_", "")]);
+        if (rows[0].status === "EXPIRED") break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } finally {
+      await Promise.all(jobs.map((job) => job.stop()));
+    }
+    const data = await tenant.gql(`query($id: ID!) { hold(id: $id) { status expiredAmount closedAt entries { kind } } }`, { id: hold.id });
+    expect(data.hold.status).toBe("EXPIRED");
+    expect(data.hold.closedAt).not.toBeNull();
+    expect(data.hold.entries.filter((e: { kind: string }) => e.kind === "RELEASE")).toHaveLength(2);
+    expect(await fullBalanceOf(tenant, customer.id)).toMatchObject({ available: "1000", pending: "0", version: "3" });
   });
 
   it("replaying a createHold returns the same hold", async () => {
