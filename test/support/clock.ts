@@ -14,10 +14,8 @@ export async function unfreezeClock(pool: pg.Pool, tenantId: string): Promise<vo
   await pool.query("SELECT ledger_clock_unfreeze($1::uuid)", [tenantId]);
 }
 
-export async function tenantNow(pool: pg.Pool, tenantId: string): Promise<Date> {
-  const { rows } = await pool.query<{ now: Date }>("SELECT ledger_now($1::uuid) AS now", [tenantId]);
-  return rows[0]!.now;
-}
+/** The tenant's now, as the service reads it. */
+export { tenantNow } from "../../src/ledger/balances.js";
 
 /** Runs the expiry job once (as the service's timer would). */
 export async function runExpiryJob(pool: pg.Pool): Promise<number> {
