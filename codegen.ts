@@ -38,6 +38,8 @@ export const codegenConfig: CodegenConfig = {
           BalancePoint: "../graphql/models.js#BalancePointModel",
           Balance: "../graphql/models.js#BalanceModel",
           AccountBalance: "../graphql/models.js#AccountBalanceModel",
+          BalanceChange: "../graphql/models.js#BalanceChangeModel",
+          HoldChange: "../graphql/models.js#HoldChangeModel",
           Limits: "../domain/limits.js#Limits",
           AccountConnection: "../graphql/models.js#ConnectionModel<AccountRecord>",
           TransferConnection: "../graphql/models.js#ConnectionModel<TransferRecord>",

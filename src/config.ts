@@ -37,6 +37,9 @@ const limitEnv: Record<keyof Limits, string> = {
   queryCostMax: "LEDGER_QUERY_COST_MAX",
   holdDurationMaxSeconds: "LEDGER_HOLD_DURATION_MAX_SECONDS",
   balanceHistoryPointsMax: "LEDGER_BALANCE_HISTORY_POINTS_MAX",
+  subscriptionAccountsMax: "LEDGER_SUBSCRIPTION_ACCOUNTS_MAX",
+  subscriptionsPerConnectionMax: "LEDGER_SUBSCRIPTIONS_PER_CONNECTION_MAX",
+  subscriptionEventsQueuedMax: "LEDGER_SUBSCRIPTION_EVENTS_QUEUED_MAX",
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

@@ -5,6 +5,8 @@ import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.js";
 
 export interface Database {
+  /** Where the pool connects; the change feed opens its own connection there. */
+  connectionString: string;
   pool: pg.Pool;
   prisma: PrismaClient;
   close(): Promise<void>;
@@ -19,6 +21,7 @@ export function connectDatabase(connectionString: string, poolSizeMax: number): 
   });
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
+    connectionString,
     pool,
     prisma,
     async close() {

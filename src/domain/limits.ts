@@ -16,6 +16,12 @@ export interface Limits {
   holdDurationMaxSeconds: number;
   /** Most points one balanceHistory answers. */
   balanceHistoryPointsMax: number;
+  /** Most accounts one balanceChanged subscription watches. */
+  subscriptionAccountsMax: number;
+  /** Most operations running at once on one WebSocket connection. */
+  subscriptionsPerConnectionMax: number;
+  /** Most live events waiting to be sent on one connection before it is closed as too slow. */
+  subscriptionEventsQueuedMax: number;
 }
 
 export const limitsDefault: Limits = {
@@ -33,4 +39,7 @@ export const limitsDefault: Limits = {
   queryCostMax: 20000,
   holdDurationMaxSeconds: 30 * 24 * 3600,
   balanceHistoryPointsMax: 1000,
+  subscriptionAccountsMax: 100,
+  subscriptionsPerConnectionMax: 100,
+  subscriptionEventsQueuedMax: 1000,
 };

@@ -15,6 +15,7 @@ export const fail = <T = never>(problem: Problem): Result<T> => ({ ok: false, pr
 
 /** Stable reasons for InvalidInput, so clients can branch without parsing messages. */
 export type InvalidReason =
+  | "AFTER_VERSION"
   | "AMOUNT_NOT_INTEGER"
   | "AMOUNT_NOT_POSITIVE"
   | "AMOUNT_OUT_OF_RANGE"
@@ -53,6 +54,12 @@ export const accountNotFound = (account: string, legIndex?: number): Problem => 
   account,
   legIndex: legIndex ?? null,
   message: `no account ${account}`,
+});
+
+export const currencyNotFound = (currency: string): Problem => ({
+  code: "CurrencyNotFound",
+  currency,
+  message: `no currency ${currency}`,
 });
 
 export const idempotencyConflict = (idempotencyKey: string): Problem => ({

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { makeExecutableSchema } from "@graphql-tools/schema";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { unwrapResolverError } from "@apollo/server/errors";
 import type { GraphQLFormattedError } from "graphql";
@@ -10,6 +11,9 @@ import { resolvers } from "./resolvers/index.js";
 
 export const typeDefs = readFileSync(new URL("../../schema.graphql", import.meta.url), "utf8");
 
+/** The executable schema, shared by Apollo (HTTP) and graphql-ws (WebSocket). */
+export const schema = makeExecutableSchema({ typeDefs, resolvers: resolvers as never });
+
 export interface ApolloOptions {
   limits: Limits;
   production: boolean;
@@ -19,8 +23,7 @@ export interface ApolloOptions {
 export function createApollo({ limits, production, plugins = [] }: ApolloOptions): ApolloServer<Context> {
   const armor = armorProtection(limits);
   return new ApolloServer<Context>({
-    typeDefs,
-    resolvers: resolvers as never,
+    schema,
     validationRules: armor.validationRules,
     parseOptions: { maxTokens: limits.queryTokensMax },
     plugins: [...(armor.plugins as ApolloServerPlugin<Context>[]), pageSizePlugin(limits), ApolloServerPluginLandingPageDisabled(), ...plugins],
@@ -33,7 +36,7 @@ export function createApollo({ limits, production, plugins = [] }: ApolloOptions
 }
 
 /** Bugs are logged in full; in production their details stay on the server. */
-function formatError(formatted: GraphQLFormattedError, error: unknown, production: boolean): GraphQLFormattedError {
+export function formatError(formatted: GraphQLFormattedError, error: unknown, production: boolean): GraphQLFormattedError {
   if (formatted.extensions?.code !== "INTERNAL_SERVER_ERROR") return formatted;
   console.error("internal error:", unwrapResolverError(error));
   return production ? { message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } } : formatted;

@@ -1,9 +1,11 @@
 import type { Database } from "../db/client.js";
 import type { Limits } from "../domain/limits.js";
 import { tenantNow } from "../ledger/balances.js";
+import type { LiveHub } from "../live/hub.js";
+import type { LiveConnection } from "../live/live-connection.js";
 import { createLoaders, type Loaders } from "./loaders.js";
 
-/** Per request: the authenticated tenant and DataLoaders that never cross tenants. */
+/** Per request (HTTP) or per operation (WebSocket): the tenant and DataLoaders that never cross tenants. */
 export interface Context {
   tenantId: string;
   db: Database;
@@ -11,15 +13,33 @@ export interface Context {
   loaders: Loaders;
   /** The tenant's clock, read once per request (holds' status is judged by it). */
   now(): Promise<Date>;
+  /** Live events of this instance; null where subscriptions are not served. */
+  live: LiveHub | null;
+  /** The WebSocket connection an operation runs on; null over HTTP. */
+  connection: LiveConnection | null;
+  /** Forgets what this context has read: each subscription event is resolved afresh. */
+  refresh(): void;
 }
 
-export function createContext(db: Database, tenantId: string, limits: Limits): Context {
+export interface ContextOptions {
+  live?: LiveHub | null;
+  connection?: LiveConnection | null;
+}
+
+export function createContext(db: Database, tenantId: string, limits: Limits, options: ContextOptions = {}): Context {
   let now: Promise<Date> | null = null;
-  return {
+  const context: Context = {
     tenantId,
     db,
     limits,
     loaders: createLoaders(db.prisma, tenantId),
     now: () => (now ??= tenantNow(db.pool, tenantId)),
+    live: options.live ?? null,
+    connection: options.connection ?? null,
+    refresh() {
+      context.loaders = createLoaders(db.prisma, tenantId);
+      now = null;
+    },
   };
+  return context;
 }

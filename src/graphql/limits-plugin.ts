@@ -4,12 +4,11 @@
 import type { ApolloServerPlugin } from "@apollo/server";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import { costLimitRule, type CostLimitOptions } from "@escape.tech/graphql-armor-cost-limit";
-import { createRequire } from "node:module";
-import { GraphQLError, Kind, visit, type DocumentNode, type ValueNode } from "graphql";
+import { GraphQLError, Kind, visit, type DocumentNode, type GraphQLSchema, type ValueNode } from "graphql";
 
-// Apollo builds its schema with graphql's CommonJS build; validating against it must use the
-// same build, or graphql-js refuses the schema as coming "from another realm".
-const { validate } = createRequire(import.meta.url)("graphql") as typeof import("graphql");
+import { graphqlCjs } from "./graphql-cjs.js";
+
+const { validate } = graphqlCjs;
 import type { Limits } from "../domain/limits.js";
 
 const costOptions = (limits: Limits): CostLimitOptions => ({ maxCost: limits.queryCostMax, ignoreIntrospection: true });
@@ -51,47 +50,54 @@ function withPageSizesInlined(document: DocumentNode, pageSizeOf: (node: ValueNo
 /**
  * Checks that need the variables: `first` against pageSizeMax (as a literal, a variable or a
  * variable's default), and the query cost again with variable page sizes filled in (Armor's
- * cost rule only sees literals).
+ * cost rule only sees literals). Throws the GraphQLError to answer with.
  */
+export function checkVariableLimits(
+  limits: Limits, schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>,
+  costRule = costLimitRule(costOptions(limits)),
+): void {
+  const defaults = new Map<string, ValueNode>();
+  let variablePageSize = false;
+  visit(document, {
+    VariableDefinition(node) {
+      if (node.defaultValue) defaults.set(node.variable.name.value, node.defaultValue);
+    },
+  });
+  visit(document, {
+    Argument(node) {
+      if (node.name.value !== "first") return;
+      if (node.value.kind === Kind.VARIABLE) variablePageSize = true;
+      const first = intValue(node.value, variables, defaults);
+      if (typeof first === "number" && first > limits.pageSizeMax) {
+        throw new GraphQLError(`first (${first}) exceeds pageSizeMax (${limits.pageSizeMax})`, {
+          extensions: { code: "LIMIT_EXCEEDED", limit: "pageSizeMax", max: limits.pageSizeMax, http: { status: 400 } },
+        });
+      }
+    },
+  });
+  if (!variablePageSize) return;
+  const inlined = withPageSizesInlined(document, (node) => intValue(node, variables, defaults));
+  // Armor's rule throws its rejection instead of reporting it; both mean over the limit.
+  let costError: unknown;
+  try {
+    [costError] = validate(schema, inlined, [costRule]);
+  } catch (error) {
+    costError = error;
+  }
+  if (costError) {
+    const message = (costError as Error).message.replace(/^Syntax Error: /, "");
+    throw new GraphQLError(message, { extensions: { code: "GRAPHQL_VALIDATION_FAILED", http: { status: 400 } } });
+  }
+}
+
+/** checkVariableLimits for HTTP operations, once Apollo has resolved the operation. */
 export function pageSizePlugin(limits: Limits): ApolloServerPlugin {
   const costRule = costLimitRule(costOptions(limits));
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ document, request, schema }) {
-          const variables = request.variables ?? {};
-          const defaults = new Map<string, ValueNode>();
-          let variablePageSize = false;
-          visit(document, {
-            VariableDefinition(node) {
-              if (node.defaultValue) defaults.set(node.variable.name.value, node.defaultValue);
-            },
-          });
-          visit(document, {
-            Argument(node) {
-              if (node.name.value !== "first") return;
-              if (node.value.kind === Kind.VARIABLE) variablePageSize = true;
-              const first = intValue(node.value, variables, defaults);
-              if (typeof first === "number" && first > limits.pageSizeMax) {
-                throw new GraphQLError(`first (${first}) exceeds pageSizeMax (${limits.pageSizeMax})`, {
-                  extensions: { code: "LIMIT_EXCEEDED", limit: "pageSizeMax", max: limits.pageSizeMax, http: { status: 400 } },
-                });
-              }
-            },
-          });
-          if (!variablePageSize) return;
-          const inlined = withPageSizesInlined(document, (node) => intValue(node, variables, defaults));
-          // Armor's rule throws its rejection instead of reporting it; both mean over the limit.
-          let costError: unknown;
-          try {
-            [costError] = validate(schema, inlined, [costRule]);
-          } catch (error) {
-            costError = error;
-          }
-          if (costError) {
-            const message = (costError as Error).message.replace(/^Syntax Error: /, "");
-            throw new GraphQLError(message, { extensions: { code: "GRAPHQL_VALIDATION_FAILED", http: { status: 400 } } });
-          }
+          checkVariableLimits(limits, schema, document, request.variables ?? {}, costRule);
         },
       };
     },

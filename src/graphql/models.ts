@@ -35,3 +35,18 @@ export interface AccountBalanceModel {
   accountId: string;
   entry: Entry;
 }
+
+/** A change of an account's balances as a subscription delivers it. */
+export interface BalanceChangeModel {
+  accountId: string;
+  normalSide: Side;
+  entry: Entry;
+  replayed: boolean;
+}
+
+export interface HoldChangeModel {
+  change: "CREATED" | "CAPTURED" | "VOIDED" | "EXPIRED";
+  holdId: string;
+  amount: bigint;
+  transferId: string | null;
+}

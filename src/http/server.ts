@@ -6,7 +6,11 @@ import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHt
 import { GraphQLError } from "graphql";
 import type { Database } from "../db/client.js";
 import type { Limits } from "../domain/limits.js";
-import { createApollo } from "../graphql/apollo.js";
+import { onCommitted } from "../db/commit-signal.js";
+import { createApollo, formatError, schema } from "../graphql/apollo.js";
+import { startChangeFeed, feedOptionsDefault, type FeedOptions } from "../live/feed.js";
+import { createLiveHub, type LiveHub } from "../live/hub.js";
+import { startSocketServer, type SocketServer } from "../live/socket.js";
 import { createContext, type Context } from "../graphql/context.js";
 import { createAuthenticator } from "../ledger/tenants.js";
 
@@ -19,12 +23,31 @@ export interface ServiceOptions {
   port: number;
   host?: string;
   authCacheMs?: number;
+  /** Subscriptions: change-feed timing and WebSocket settings (defaults: src/config.ts). */
+  live?: Partial<LiveOptions>;
 }
+
+export interface LiveOptions extends Omit<FeedOptions, "connectionString"> {
+  connectionInitWaitTimeoutMs: number;
+  authRecheckMs: number;
+}
+
+export const liveOptionsDefault: LiveOptions = {
+  ...feedOptionsDefault,
+  connectionInitWaitTimeoutMs: 3000,
+  authRecheckMs: 2000,
+};
 
 export interface Service {
   url: string;
   port: number;
   httpServer: Server;
+  hub: LiveHub;
+  sockets: SocketServer;
+  /**
+   * Graceful: stops accepting connections, lets running requests and socket operations finish,
+   * closes sockets with 1001, then stops the change feed.
+   */
   stop(): Promise<void>;
 }
 
@@ -57,6 +80,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const { db, limits } = options;
   const authenticate = createAuthenticator(db.prisma, options.authCacheMs);
   const httpServer = createServer();
+  const live = { ...liveOptionsDefault, ...options.live };
+  const feed = startChangeFeed({ ...live, connectionString: db.connectionString });
+  const stopSignal = onCommitted(db.pool, () => feed.written());
+  const hub = createLiveHub(db, feed);
   const apollo = createApollo({
     limits,
     production: options.production,
@@ -86,14 +113,34 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     });
   });
 
+  const sockets = startSocketServer({
+    httpServer,
+    schema,
+    db,
+    limits,
+    hub,
+    production: options.production,
+    authenticate,
+    connectionInitWaitTimeoutMs: live.connectionInitWaitTimeoutMs,
+    authRecheckMs: live.authRecheckMs,
+    messageBytesMax: requestBytesMax,
+    formatError: (error) => formatError(error.toJSON(), error, options.production),
+  });
+
   await new Promise<void>((resolve) => httpServer.listen(options.port, options.host ?? "0.0.0.0", resolve));
   const { port } = httpServer.address() as AddressInfo;
   return {
     url: `http://localhost:${port}/graphql`,
     port,
     httpServer,
-    // Drains in-flight requests (the drain plugin), then closes the server.
-    stop: () => apollo.stop(),
+    hub,
+    sockets,
+    async stop() {
+      // The drain plugin stops the listener and waits for HTTP requests; sockets drain alongside.
+      await Promise.all([apollo.stop(), sockets.close()]);
+      stopSignal();
+      await feed.stop();
+    },
   };
 }
 

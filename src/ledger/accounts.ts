@@ -8,7 +8,7 @@ import {
 import { envelopeWithinBounds, postedBalance } from "../domain/balance.js";
 import { fromGlobalId } from "../domain/ids.js";
 import type { Limits } from "../domain/limits.js";
-import { accountNotFound, type Problem } from "../domain/problems.js";
+import { accountNotFound, currencyNotFound, type Problem } from "../domain/problems.js";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.js";
 import { findCurrency } from "./currencies.js";
 import { idempotent, type IdempotentResult } from "./idempotency.js";
@@ -35,7 +35,7 @@ export async function createAccount(
   const result = await idempotent(prisma, tenantId, idempotencyKey, "createAccount", account, async (tx) => {
     const currency = await findCurrency(tx, tenantId, account.currency);
     if (!currency) {
-      return { ok: false, problem: { code: "CurrencyNotFound", currency: account.currency, message: `no currency ${account.currency}` } };
+      return { ok: false, problem: currencyNotFound(account.currency) };
     }
     // ON CONFLICT instead of a unique violation, which would abort the transaction.
     const rows = await tx.$queryRaw<{ id: string }[]>`

@@ -4,6 +4,7 @@ import { requestHash } from "../domain/canonical.js";
 import { validateCreateHold, validateSettleHold, type CreateHoldRequest, type SettleHoldRequest } from "../domain/hold.js";
 import type { Limits } from "../domain/limits.js";
 import type { Problem } from "../domain/problems.js";
+import { committed } from "../db/commit-signal.js";
 import type { Database } from "../db/client.js";
 import type { Entry, Hold, TransferWithEntries } from "./records.js";
 import { callOperation, legsJson, publicProblem, type OperationJson } from "./write-results.js";
@@ -74,5 +75,6 @@ export const voidHold = (db: Database, tenantId: string, request: SettleHoldRequ
 /** Releases holds whose expiry has passed, up to `batchSize` per call; returns how many. */
 export async function expireHolds(db: Database, batchSize: number): Promise<number> {
   const { rows } = await db.pool.query<{ released: number }>("SELECT ledger_expire_holds($1) AS released", [batchSize]);
+  if (rows[0]!.released > 0) committed(db.pool);
   return rows[0]!.released;
 }

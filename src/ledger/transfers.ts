@@ -1,6 +1,7 @@
 // The posting path: validate in the pure core, then one round trip to ledger_post_transfers,
 // which locks, checks and writes inside one transaction.
 import type pg from "pg";
+import { committed } from "../db/commit-signal.js";
 import { assert } from "../domain/assert.js";
 import { requestHash } from "../domain/canonical.js";
 import type { Limits } from "../domain/limits.js";
@@ -87,6 +88,7 @@ export async function postTransfers(
         [tenantId, postTransferOperation, atomic, JSON.stringify(items)],
       ),
     );
+    committed(pool);
     const results = rows[0]?.results;
     assert(results && results.length === valid.length, "one result per posted item");
     for (const [position, { index }] of valid.entries()) {

@@ -1,5 +1,6 @@
 // What the write-path SQL functions return, turned into the service's records and problems.
 import type pg from "pg";
+import { committed } from "../db/commit-signal.js";
 import type { Side } from "../domain/balance.js";
 import { toGlobalId } from "../domain/ids.js";
 import type { Leg } from "../domain/transfer.js";
@@ -114,5 +115,6 @@ export async function callOperation(pool: pg.Pool, fn: string, tenantId: string,
   const { rows } = await withRetry(() =>
     pool.query<{ answer: OperationJson }>(`SELECT ${fn}($1::uuid, $2, $3::jsonb) AS answer`, [tenantId, hash, JSON.stringify(item)]),
   );
+  committed(pool);
   return rows[0]!.answer;
 }

@@ -12,7 +12,7 @@ export const balanceOfAccount = (account: Account): BalanceModel => ({
   version: account.version,
 });
 
-export const balanceAfterEntry = (account: Account, entry: Entry): BalanceModel => ({
+export const balanceAfterEntry = (account: Pick<Account, "normalSide">, entry: Entry): BalanceModel => ({
   normalSide: account.normalSide,
   debitsPosted: entry.debitsPostedAfter,
   creditsPosted: entry.creditsPostedAfter,

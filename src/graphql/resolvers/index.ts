@@ -3,6 +3,7 @@ import { AmountScalar, BigIntScalar, DateTimeScalar, JSONObjectScalar } from "..
 import { Balance } from "./balance.js";
 import { AccountBalance } from "./account-balance.js";
 import { Mutation } from "./mutation.js";
+import { BalanceChange, HoldChange, Subscription } from "./subscription.js";
 import { Account, Currency, Entry, Hold, HoldLeg, Transfer } from "./nodes.js";
 import { Query } from "./query.js";
 import { Node, Problem, resultUnions } from "./results.js";
@@ -14,6 +15,9 @@ export const resolvers: Resolvers = {
   JSONObject: JSONObjectScalar,
   Query,
   Mutation,
+  Subscription,
+  BalanceChange,
+  HoldChange,
   Account,
   Currency,
   Transfer,

@@ -1,0 +1,43 @@
+// Checks of a balanceChanged subscription's arguments, before and after its accounts are read.
+import { fromGlobalId } from "./ids.js";
+import { accountNotFound, fail, invalidInput, limitExceeded, ok, type Result } from "./problems.js";
+
+const versionPattern = /^\d{1,19}$/;
+
+export interface BalanceWatch {
+  /** Raw account ids, in the order given. */
+  accountIds: string[];
+  /** Per account, the last version the client has; null: start from the current version. */
+  afterVersions: bigint[] | null;
+}
+
+export function checkBalanceWatch(globalIds: string[], afterVersions: string[] | null | undefined, accountsMax: number): Result<BalanceWatch> {
+  if (globalIds.length === 0) return fail(invalidInput("accountIds", "EMPTY", "name at least one account"));
+  if (globalIds.length > accountsMax) return fail(limitExceeded("subscriptionAccountsMax", accountsMax, "number of accounts"));
+  if (new Set(globalIds).size !== globalIds.length) return fail(invalidInput("accountIds", "DUPLICATE_ACCOUNT", "an account is named twice"));
+  const accountIds: string[] = [];
+  for (const globalId of globalIds) {
+    const id = fromGlobalId("Account", globalId);
+    // A malformed id is answered like an unknown one: nothing to learn from the difference.
+    if (id === null) return fail(accountNotFound(globalId));
+    accountIds.push(id);
+  }
+  if (afterVersions === null || afterVersions === undefined) return ok({ accountIds, afterVersions: null });
+  if (afterVersions.length !== globalIds.length) {
+    return fail(invalidInput("afterVersion", "AFTER_VERSION", `give one version per account (${globalIds.length}), got ${afterVersions.length}`));
+  }
+  const versions: bigint[] = [];
+  for (const text of afterVersions) {
+    if (!versionPattern.test(text) || BigInt(text) > 2n ** 63n - 1n) {
+      return fail(invalidInput("afterVersion", "AFTER_VERSION", `"${text}" is not a version (a non-negative integer)`));
+    }
+    versions.push(BigInt(text));
+  }
+  return ok({ accountIds, afterVersions: versions });
+}
+
+/** A version the account has not reached yet cannot be resumed from: the client is confused. */
+export function checkAfterVersion(globalId: string, afterVersion: bigint, currentVersion: bigint): Result<void> {
+  if (afterVersion <= currentVersion) return ok(undefined);
+  return fail(invalidInput("afterVersion", "AFTER_VERSION", `${globalId} is at version ${currentVersion}, before ${afterVersion}`));
+}

@@ -1,0 +1,218 @@
+// The change feed: one connection per server instance finds the entries that committed since
+// its last look, whichever instance (or tool) wrote them, and hands each to its listeners once.
+//
+// Gap-free without a NOTIFY per transaction: every entry carries the id of the transaction that
+// wrote it (entries.tx_id). A look reads, in one REPEATABLE READ snapshot, the snapshot's xmin
+// and the entries with tx_id >= the previous look's xmin. Every transaction older than an xmin
+// had finished when that snapshot was taken, so it was either visible to that look or rolled
+// back; younger ones that were visible are remembered (`seen`) until the horizon passes them.
+//
+// Looks are triggered by this instance's own commits (written()), by other instances' NOTIFYs,
+// and at least every pollIntervalMs (a lost notification only delays). Each instance sends at
+// most one NOTIFY per notifyGapMs for all its commits in that time, on this connection, after
+// they committed: writers never take NOTIFY's commit lock.
+import pg from "pg";
+import { assert } from "../domain/assert.js";
+import type { Side } from "../domain/balance.js";
+import { entryColumns, feedEntryFromRow, type EntryRow, type FeedEntry } from "./entry-rows.js";
+
+export const changesChannel = "ledger_changes";
+
+export interface FeedOptions {
+  connectionString: string;
+  /** Longest time between two looks while active (covers lost notifications and other writers). */
+  pollIntervalMs: number;
+  /** Shortest time between two looks: commits arriving faster are read together. */
+  pollGapMs: number;
+  /** Shortest time between two NOTIFYs this instance sends for its commits. */
+  notifyGapMs: number;
+  /** Most entries one look reads (a larger transaction is read alone). */
+  entriesPerLookMax: number;
+}
+
+export const feedOptionsDefault: Omit<FeedOptions, "connectionString"> = {
+  pollIntervalMs: 1000,
+  pollGapMs: 5,
+  notifyGapMs: 10,
+  entriesPerLookMax: 5000,
+};
+
+/** Gets every committed entry once, oldest entry first within a batch. */
+export type FeedListener = (entries: FeedEntry[]) => void;
+
+export interface ChangeFeed {
+  /** A write committed through this instance: look soon, and tell the other instances. */
+  written(): void;
+  listen(listener: FeedListener): () => void;
+  /** Resolves once every transaction that commits from now on is sure to reach the listeners. */
+  ready(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+type Row = EntryRow & { normal_side: Side; currency_code: string };
+
+export function startChangeFeed(options: FeedOptions): ChangeFeed {
+  const listeners = new Set<FeedListener>();
+  let client: pg.Client | null = null;
+  let connecting: Promise<pg.Client> | null = null;
+  let stopped = false;
+  /** Lower bound of the transaction ids still to read; null until the first look. */
+  let horizon: bigint | null = null;
+  /** Transactions at or above the horizon already handed out. */
+  const seen = new Set<bigint>();
+  let established: Promise<void> | null = null;
+  /** Set once the first look has fixed the horizon. */
+  let active = false;
+  let looking: Promise<void> | null = null;
+  let lookAgain = false;
+  let lastLookAt = 0;
+  let lookTimer: NodeJS.Timeout | null = null;
+  let notifyTimer: NodeJS.Timeout | null = null;
+  let lastNotifyAt = 0;
+  let pollTimer: NodeJS.Timeout | null = null;
+
+  async function connection(): Promise<pg.Client> {
+    if (client) return client;
+    connecting ??= (async () => {
+      const fresh = new pg.Client({ connectionString: options.connectionString, application_name: "ledger-change-feed" });
+      fresh.on("error", (error) => {
+        if (!stopped) console.error("change feed connection:", error.message);
+        if (client === fresh) client = null;
+      });
+      fresh.on("end", () => {
+        if (client === fresh) client = null;
+      });
+      fresh.on("notification", (message) => {
+        // Our own NOTIFYs come back too; this instance has already looked for those commits.
+        if (message.processId !== (fresh as unknown as { processID: number }).processID) requestLook();
+      });
+      try {
+        await fresh.connect();
+        // NOTIFYs are sent in their own tiny transactions: no need to wait for their fsync.
+        await fresh.query(`SET synchronous_commit = off; LISTEN ${changesChannel}`);
+      } catch (error) {
+        await fresh.end().catch(() => {});
+        throw error;
+      }
+      client = fresh;
+      return fresh;
+    })().finally(() => {
+      connecting = null;
+    });
+    return connecting;
+  }
+
+  /** One look: reads what committed since the horizon; hands it out unless only establishing. */
+  async function look(establishing: boolean): Promise<void> {
+    const db = await connection();
+    for (;;) {
+      const from = horizon === null ? "pg_snapshot_xmin(pg_current_snapshot())::text::bigint" : String(horizon);
+      const skip = seen.size > 0 ? ` AND e.tx_id <> ALL('{${[...seen].join(",")}}'::bigint[])` : "";
+      const results = (await db.query(`BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
+        SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin;
+        SELECT ${entryColumns}, a.normal_side, c.code AS currency_code
+          FROM entries e JOIN accounts a ON a.id = e.account_id JOIN currencies c ON c.id = a.currency_id
+         WHERE e.tx_id >= ${from}${skip}
+         ORDER BY e.tx_id, e.id LIMIT ${options.entriesPerLookMax + 1};
+        COMMIT`)) as unknown as pg.QueryResult[];
+      const xmin = BigInt((results[1]!.rows[0] as { xmin: string }).xmin);
+      let rows = results[2]!.rows as Row[];
+      const truncated = rows.length > options.entriesPerLookMax;
+      if (truncated) {
+        // The last transaction may be cut: leave it for the next round, or read it alone.
+        const lastTx = rows.at(-1)!.tx_id;
+        const complete = rows.filter((row) => row.tx_id !== lastTx);
+        rows = complete.length > 0 ? complete : ((await db.query(`SELECT ${entryColumns}, a.normal_side, c.code AS currency_code
+            FROM entries e JOIN accounts a ON a.id = e.account_id JOIN currencies c ON c.id = a.currency_id
+           WHERE e.tx_id = ${lastTx} ORDER BY e.id`)).rows as Row[]);
+      }
+      const entries = rows.map(feedEntryFromRow);
+      for (const entry of entries) seen.add(entry.txId);
+      if (!truncated) {
+        // Everything below xmin has been read: forget it.
+        assert(horizon === null || xmin >= horizon, "snapshot xmin never goes backwards");
+        horizon = xmin;
+        for (const txId of seen) if (txId < xmin) seen.delete(txId);
+      } else if (horizon === null) {
+        horizon = xmin;
+      }
+      if (!establishing && entries.length > 0) {
+        entries.sort((a, b) => (a.entryId < b.entryId ? -1 : 1));
+        for (const listener of listeners) listener(entries);
+      }
+      if (!truncated) return;
+    }
+  }
+
+  function runLook(): void {
+    if (stopped || looking || !active) return;
+    lookAgain = false;
+    lastLookAt = Date.now();
+    looking = look(false)
+      .catch((error: Error) => {
+        // Nothing is lost: the horizon stays, and the poll timer looks again.
+        if (!stopped) console.error("change feed:", error.message);
+      })
+      .finally(() => {
+        looking = null;
+        if (lookAgain) requestLook();
+      });
+  }
+
+  function requestLook(): void {
+    if (stopped || !active) return;
+    if (looking) {
+      lookAgain = true;
+      return;
+    }
+    if (lookTimer) return;
+    const wait = Math.max(0, lastLookAt + options.pollGapMs - Date.now());
+    lookTimer = setTimeout(() => {
+      lookTimer = null;
+      runLook();
+    }, wait);
+  }
+
+  function sendNotify(): void {
+    notifyTimer = null;
+    lastNotifyAt = Date.now();
+    connection()
+      .then((db) => db.query(`NOTIFY ${changesChannel}`))
+      .catch((error: Error) => {
+        if (!stopped) console.error("change feed notify:", error.message);
+      });
+  }
+
+  return {
+    written() {
+      if (stopped) return;
+      requestLook();
+      if (!notifyTimer) notifyTimer = setTimeout(sendNotify, Math.max(0, lastNotifyAt + options.notifyGapMs - Date.now()));
+    },
+    listen(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    ready() {
+      if (stopped) return Promise.reject(new Error("the change feed is stopped"));
+      established ??= (async () => {
+        await look(true);
+        active = true;
+        pollTimer = setInterval(requestLook, options.pollIntervalMs);
+      })().catch((error: unknown) => {
+        established = null; // the next subscriber tries again
+        throw error;
+      });
+      return established;
+    },
+    async stop() {
+      stopped = true;
+      for (const timer of [lookTimer, notifyTimer]) if (timer) clearTimeout(timer);
+      if (pollTimer) clearInterval(pollTimer);
+      await looking;
+      await connecting?.catch(() => {});
+      await client?.end().catch(() => {});
+      client = null;
+    },
+  };
+}

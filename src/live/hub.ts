@@ -1,0 +1,185 @@
+// Routes the change feed's committed entries to this instance's subscriptions: balance changes
+// by account, posted transfers and hold changes by tenant (filtered in memory).
+import type { Database } from "../db/client.js";
+import { assert } from "../domain/assert.js";
+import { jsonContains } from "../domain/json-contains.js";
+import { holdChanges, postedTransfers, type HoldChangeDraft, type PostedTransfer } from "../domain/live-events.js";
+import type { HoldChangeModel } from "../graphql/models.js";
+import type { Hold, Transfer } from "../ledger/records.js";
+import { BalanceStream } from "./balance-stream.js";
+import type { FeedEntry } from "./entry-rows.js";
+import { EventChannel } from "./event-channel.js";
+import type { ChangeFeed } from "./feed.js";
+import type { LiveConnection } from "./live-connection.js";
+
+export interface TransferWatch {
+  accountId: string | null;
+  currency: string | null;
+  metadata: Record<string, unknown> | null;
+}
+
+export interface HoldWatch {
+  accountId: string | null;
+  holdId: string | null;
+}
+
+interface TenantWatchers {
+  transfers: Set<{ watch: TransferWatch; channel: EventChannel<Transfer> }>;
+  holds: Set<{ watch: HoldWatch; channel: EventChannel<HoldChangeModel> }>;
+}
+
+type WatchOf<K extends keyof TenantWatchers> = TenantWatchers[K] extends Set<{ watch: infer W }> ? W : never;
+type EventOf<K extends keyof TenantWatchers> = TenantWatchers[K] extends Set<{ channel: EventChannel<infer E> }> ? E : never;
+
+/** What a subscription needs from its connection: the queue bound and a per-event refresh. */
+export interface Subscriber {
+  connection: LiveConnection;
+  /** Called before each event is handed over (fresh DataLoaders: events must not see stale rows). */
+  beforeEach(): void;
+}
+
+export interface AccountState {
+  normalSide: "DEBIT" | "CREDIT";
+  version: bigint;
+}
+
+export interface LiveHub {
+  readonly feed: ChangeFeed;
+  /**
+   * Registers a stream for the accounts, then reads those that are this tenant's. The caller
+   * starts the stream, or returns it when an account is missing.
+   */
+  watchBalances(tenantId: string, accountIds: string[], subscriber: Subscriber): Promise<{ stream: BalanceStream; accounts: Map<string, AccountState> }>;
+  watchTransfers(tenantId: string, watch: TransferWatch, subscriber: Subscriber): Promise<EventChannel<Transfer>>;
+  watchHolds(tenantId: string, watch: HoldWatch, subscriber: Subscriber): Promise<EventChannel<HoldChangeModel>>;
+  /** Subscriptions open on this instance. */
+  subscriptionCount(): number;
+}
+
+const transferMatches = (watch: TransferWatch, posted: PostedTransfer, transfer: Transfer): boolean =>
+  (watch.accountId === null || posted.accountIds.includes(watch.accountId))
+  && (watch.currency === null || posted.currencyCodes.includes(watch.currency))
+  && (watch.metadata === null || jsonContains(transfer.metadata, watch.metadata));
+
+const holdMatches = (watch: HoldWatch, change: HoldChangeDraft): boolean =>
+  (watch.accountId === null || change.accountIds.includes(watch.accountId))
+  && (watch.holdId === null || change.holdId === watch.holdId);
+
+function holdChangeModel(draft: HoldChangeDraft, hold: Hold): HoldChangeModel {
+  let change: HoldChangeModel["change"];
+  if (draft.kind !== "RELEASED") change = draft.kind;
+  else {
+    assert(hold.status === "VOIDED" || hold.status === "EXPIRED", "a released hold is voided or expired");
+    change = hold.status;
+  }
+  return { change, holdId: draft.holdId, amount: draft.amount, transferId: draft.transferId };
+}
+
+export function createLiveHub(db: Database, feed: ChangeFeed): LiveHub {
+  const byAccount = new Map<string, Set<BalanceStream>>();
+  const byTenant = new Map<string, TenantWatchers>();
+  let subscriptions = 0;
+  // Tenant events need rows loaded; one batch at a time keeps them in commit order.
+  let tenantWork: Promise<void> = Promise.resolve();
+
+  feed.listen((entries) => {
+    for (const entry of entries) {
+      const streams = byAccount.get(entry.accountId);
+      if (streams) for (const stream of streams) stream.offer(entry);
+    }
+    const watched = entries.filter((entry) => byTenant.has(entry.tenantId));
+    if (watched.length > 0) {
+      tenantWork = tenantWork.then(() => deliverTenantEvents(watched)).catch((error: unknown) => {
+        console.error("live events:", error);
+      });
+    }
+  });
+
+  async function deliverTenantEvents(entries: FeedEntry[]): Promise<void> {
+    const posted = postedTransfers(entries).filter((t) => (byTenant.get(t.tenantId)?.transfers.size ?? 0) > 0);
+    const changes = holdChanges(entries).filter((h) => (byTenant.get(h.tenantId)?.holds.size ?? 0) > 0);
+    const [transfers, holds] = await Promise.all([
+      posted.length ? db.prisma.transfer.findMany({ where: { id: { in: posted.map((t) => t.transferId) } } }) : [],
+      changes.length ? db.prisma.hold.findMany({ where: { id: { in: changes.map((h) => h.holdId) } } }) : [],
+    ]);
+    const transferById = new Map(transfers.map((t) => [t.id, t]));
+    const holdById = new Map(holds.map((h) => [h.id, h]));
+    for (const item of posted) {
+      const transfer = transferById.get(item.transferId);
+      assert(transfer, "a committed transfer exists");
+      for (const { watch, channel } of byTenant.get(item.tenantId)?.transfers ?? []) {
+        if (transferMatches(watch, item, transfer)) channel.push(transfer);
+      }
+    }
+    for (const draft of changes) {
+      const hold = holdById.get(draft.holdId);
+      assert(hold, "a changed hold exists");
+      const model = holdChangeModel(draft, hold);
+      for (const { watch, channel } of byTenant.get(draft.tenantId)?.holds ?? []) {
+        if (holdMatches(watch, draft)) channel.push(model);
+      }
+    }
+  }
+
+  function tenantWatchers(tenantId: string): TenantWatchers {
+    let watchers = byTenant.get(tenantId);
+    if (!watchers) byTenant.set(tenantId, (watchers = { transfers: new Set(), holds: new Set() }));
+    return watchers;
+  }
+
+  function forgetTenantIfIdle(tenantId: string): void {
+    const watchers = byTenant.get(tenantId);
+    if (watchers && watchers.transfers.size === 0 && watchers.holds.size === 0) byTenant.delete(tenantId);
+  }
+
+  /** Registers a tenant-wide stream of `kind`; it unregisters itself when it ends. */
+  async function watchTenant<K extends keyof TenantWatchers>(
+    tenantId: string, kind: K, watch: WatchOf<K>, { connection, beforeEach }: Subscriber,
+  ): Promise<EventChannel<EventOf<K>>> {
+    await feed.ready();
+    const watchers = tenantWatchers(tenantId)[kind] as Set<{ watch: WatchOf<K>; channel: EventChannel<EventOf<K>> }>;
+    const entry = {
+      watch,
+      channel: new EventChannel<EventOf<K>>(connection, () => {
+        subscriptions--;
+        watchers.delete(entry);
+        forgetTenantIfIdle(tenantId);
+      }, beforeEach),
+    };
+    subscriptions++;
+    watchers.add(entry);
+    return entry.channel;
+  }
+
+  return {
+    feed,
+    async watchBalances(tenantId, accountIds, { connection, beforeEach }) {
+      await feed.ready();
+      const stream: BalanceStream = new BalanceStream(db.pool, connection, () => {
+        subscriptions--;
+        for (const id of accountIds) {
+          const streams = byAccount.get(id);
+          streams?.delete(stream);
+          if (streams?.size === 0) byAccount.delete(id);
+        }
+      }, beforeEach);
+      subscriptions++;
+      // Register before reading the versions: a change committed after the read is offered.
+      for (const id of accountIds) {
+        let streams = byAccount.get(id);
+        if (!streams) byAccount.set(id, (streams = new Set()));
+        streams.add(stream);
+      }
+      const { rows } = await db.pool.query<{ id: string; normal_side: "DEBIT" | "CREDIT"; version: string }>(
+        "SELECT id, normal_side, version::text FROM accounts WHERE tenant_id = $1 AND id = ANY($2::uuid[])",
+        [tenantId, accountIds],
+      );
+      const accounts = new Map(rows.map((row) => [row.id, { normalSide: row.normal_side, version: BigInt(row.version) }]));
+      return { stream, accounts };
+    },
+    watchTransfers: (tenantId, watch, subscriber) => watchTenant(tenantId, "transfers", watch, subscriber),
+    watchHolds: (tenantId, watch, subscriber) => watchTenant(tenantId, "holds", watch, subscriber),
+    subscriptionCount: () => subscriptions,
+  };
+}
+

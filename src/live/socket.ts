@@ -1,0 +1,179 @@
+// graphql-ws on the HTTP server's /graphql: authentication in connection_init, the same limits
+// as HTTP operations, a bounded queue per connection, revocation, and a graceful close.
+import type { IncomingMessage, Server } from "node:http";
+import type { Duplex } from "node:stream";
+import type { ExecutionArgs, GraphQLError as GraphQLErrorType, GraphQLFormattedError, GraphQLSchema } from "graphql";
+import { useServer } from "graphql-ws/use/ws";
+import { WebSocketServer, type WebSocket } from "ws";
+import type { Database } from "../db/client.js";
+import type { Limits } from "../domain/limits.js";
+import { createContext } from "../graphql/context.js";
+import { graphqlCjs } from "../graphql/graphql-cjs.js";
+import { armorProtection, checkVariableLimits } from "../graphql/limits-plugin.js";
+import type { LiveHub } from "./hub.js";
+import { createLiveConnection, slowConsumerCloseCode, type LiveConnection } from "./live-connection.js";
+
+// The schema's own graphql build: errors must be its GraphQLError for graphql-ws to send them.
+const { execute, GraphQLError, parse, specifiedRules, validate } = graphqlCjs;
+type GraphQLError = GraphQLErrorType;
+
+export const unauthorizedCloseCode = 4401;
+export const goingAwayCloseCode = 1001;
+
+export interface SocketOptions {
+  httpServer: Server;
+  schema: GraphQLSchema;
+  db: Database;
+  limits: Limits;
+  hub: LiveHub;
+  production: boolean;
+  /** Resolves an API key to its tenant (null: unknown or revoked). */
+  authenticate(key: string): Promise<string | null>;
+  /** How long a connection may stay without connection_init. */
+  connectionInitWaitTimeoutMs: number;
+  /** How often open connections' keys are checked again (revocation). */
+  authRecheckMs: number;
+  /** Largest message a client may send. */
+  messageBytesMax: number;
+  /** How long a closed slow consumer may take to read its close frame before it is cut. */
+  closeGraceMs?: number;
+  formatError(error: GraphQLError): GraphQLFormattedError;
+}
+
+export interface SocketServer {
+  /** Open connections (authenticated or not). */
+  connectionCount(): number;
+  /** Stops accepting, waits for running queries and mutations, then closes every socket with 1001. */
+  close(drainMs?: number): Promise<void>;
+}
+
+interface ConnectionState {
+  key: string;
+  tenantId: string;
+  live: LiveConnection;
+  operations: number;
+}
+
+/** The key from connection_init's payload: { authorization: "Bearer <key>" }. */
+function keyFrom(params: Record<string, unknown> | undefined): string | null {
+  const header = params?.authorization ?? params?.Authorization;
+  const match = typeof header === "string" ? /^Bearer (\S+)$/.exec(header) : null;
+  return match ? match[1]! : null;
+}
+
+export function startSocketServer(options: SocketOptions): SocketServer {
+  const { db, limits, hub, schema } = options;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.messageBytesMax });
+  const states = new WeakMap<WebSocket, ConnectionState>();
+  const rules = [...specifiedRules, ...armorProtection(limits).validationRules];
+  let stopping = false;
+  let running = 0;
+
+  function cut(socket: WebSocket, code: number, reason: string): void {
+    socket.close(code, reason);
+    // A consumer that does not read never answers the close frame: do not wait for it.
+    setTimeout(() => socket.terminate(), options.closeGraceMs ?? 2000).unref();
+  }
+
+  const server = useServer<Record<string, unknown>, { state?: ConnectionState }>({
+    isProd: options.production,
+    connectionInitWaitTimeout: options.connectionInitWaitTimeoutMs,
+    async onConnect(ctx) {
+      const socket = ctx.extra.socket;
+      const key = keyFrom(ctx.connectionParams);
+      const tenantId = key ? await options.authenticate(key) : null;
+      if (!key || !tenantId) {
+        socket.close(unauthorizedCloseCode, key ? "Unauthorized: unknown or revoked API key" : "Unauthorized: send { authorization: \"Bearer <api key>\" } in connection_init");
+        return false;
+      }
+      const live = createLiveConnection(limits.subscriptionEventsQueuedMax, () =>
+        cut(socket, slowConsumerCloseCode, "Slow consumer: too many events queued; resubscribe with afterVersion"));
+      states.set(socket, { key, tenantId, live, operations: 0 });
+      return true;
+    },
+    onSubscribe(ctx, _id, payload): ExecutionArgs | readonly GraphQLError[] {
+      const state = states.get(ctx.extra.socket);
+      if (!state) return [new GraphQLError("not authenticated")]; // graphql-ws closes 4401 before this
+      if (state.operations >= limits.subscriptionsPerConnectionMax) {
+        return [new GraphQLError(`operations on this connection exceed subscriptionsPerConnectionMax (${limits.subscriptionsPerConnectionMax})`, {
+          extensions: { code: "LIMIT_EXCEEDED", limit: "subscriptionsPerConnectionMax", max: limits.subscriptionsPerConnectionMax },
+        })];
+      }
+      let document;
+      try {
+        document = parse(payload.query, { maxTokens: limits.queryTokensMax });
+      } catch (error) {
+        return [error instanceof GraphQLError ? error : new GraphQLError(String(error))];
+      }
+      const errors = validate(schema, document, rules);
+      if (errors.length > 0) return errors;
+      const variables = (payload.variables ?? {}) as Record<string, unknown>;
+      try {
+        checkVariableLimits(limits, schema, document, variables);
+      } catch (error) {
+        // Rebuilt in the schema's graphql build, without the HTTP status meant for Apollo.
+        const { http: _status, ...extensions } = (error as GraphQLError).extensions ?? {};
+        return [new GraphQLError((error as Error).message, { extensions })];
+      }
+      state.operations++;
+      return {
+        schema,
+        document,
+        variableValues: variables,
+        operationName: payload.operationName ?? undefined,
+        contextValue: createContext(db, state.tenantId, limits, { live: hub, connection: state.live }),
+      };
+    },
+    // Queries and mutations over the socket: counted, so a shutdown lets them finish.
+    async execute(args) {
+      running++;
+      try {
+        return await execute(args);
+      } finally {
+        running--;
+      }
+    },
+    onComplete(ctx) {
+      const state = states.get(ctx.extra.socket);
+      if (state) state.operations--;
+    },
+    onNext(_ctx, _id, _payload, _args, result) {
+      if (!result.errors) return;
+      return { ...result, errors: result.errors.map((error) => options.formatError(error)) };
+    },
+  }, wss);
+
+  function onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = new URL(request.url ?? "/", "http://localhost").pathname;
+    if (stopping || path !== "/graphql") {
+      socket.end(`HTTP/1.1 ${stopping ? "503 Service Unavailable" : "404 Not Found"}\r\nconnection: close\r\n\r\n`);
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit("connection", ws, request));
+  }
+  options.httpServer.on("upgrade", onUpgrade);
+
+  // Revocation: keys of open connections are checked again; a revoked key's sockets close.
+  const recheck = setInterval(() => {
+    for (const socket of wss.clients) {
+      const state = states.get(socket);
+      if (!state) continue;
+      options.authenticate(state.key).then((tenantId) => {
+        if (tenantId !== state.tenantId) cut(socket, unauthorizedCloseCode, "Unauthorized: API key revoked");
+      }, (error: Error) => console.error("subscription auth recheck:", error.message));
+    }
+  }, options.authRecheckMs);
+  recheck.unref();
+
+  return {
+    connectionCount: () => wss.clients.size,
+    async close(drainMs = 10_000) {
+      stopping = true;
+      clearInterval(recheck);
+      const deadline = Date.now() + drainMs;
+      while (running > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      options.httpServer.off("upgrade", onUpgrade);
+      await server.dispose(); // closes every socket with 1001 "Going away"
+    },
+  };
+}

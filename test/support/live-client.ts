@@ -1,0 +1,101 @@
+// A graphql-ws client for tests: subscribes and collects events, and waits for conditions.
+import { createClient, type Client } from "graphql-ws";
+import WebSocket from "ws";
+
+export interface Subscription<T> {
+  /** Data of every event received so far, in order. */
+  events: T[];
+  /** Errors the server sent for this operation (a refused subscribe, or an event's errors). */
+  errors: unknown[];
+  completed: boolean;
+  /** Resolves once `count` events have arrived (rejects after timeoutMs). */
+  waitFor(count: number, timeoutMs?: number): Promise<T[]>;
+  /** Resolves once the operation ended (completed or errored). */
+  ended(timeoutMs?: number): Promise<void>;
+  unsubscribe(): void;
+}
+
+export interface LiveClient {
+  client: Client;
+  /** The close event's code once the socket closed. */
+  closeCode(): number | null;
+  closed(timeoutMs?: number): Promise<number>;
+  subscribe<T = any>(query: string, variables?: Record<string, unknown>): Subscription<T>;
+  dispose(): Promise<void>;
+}
+
+export function wsUrlOf(httpUrl: string): string {
+  return httpUrl.replace(/^http/, "ws");
+}
+
+async function until(check: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Connects with `key` in connection_init (no key: an empty payload). No retries: tests see every close. */
+export function connectLive(httpUrl: string, key: string | null): LiveClient {
+  let closeCode: number | null = null;
+  const client = createClient({
+    url: wsUrlOf(httpUrl),
+    webSocketImpl: WebSocket,
+    lazy: false,
+    retryAttempts: 0,
+    connectionParams: key === null ? {} : { authorization: `Bearer ${key}` },
+    on: { closed: (event) => (closeCode = (event as { code: number }).code) },
+    onNonLazyError: () => {},
+  });
+  return {
+    client,
+    closeCode: () => closeCode,
+    async closed(timeoutMs = 10_000) {
+      await until(() => closeCode !== null, timeoutMs, () => "the socket to close");
+      return closeCode!;
+    },
+    subscribe<T>(query: string, variables?: Record<string, unknown>): Subscription<T> {
+      const events: T[] = [];
+      const errors: unknown[] = [];
+      let completed = false;
+      let ended = false;
+      const unsubscribe = client.subscribe<T>({ query, variables }, {
+        next: (result) => {
+          if (result.errors) errors.push(...result.errors);
+          if (result.data) events.push(result.data as T);
+        },
+        error: (error) => {
+          // A close event or an Error (neither serialises well): keep what identifies it.
+          const closing = error as { code?: number; reason?: string };
+          if (error instanceof Error) errors.push({ message: error.message });
+          else if (typeof closing.code === "number") errors.push({ closeCode: closing.code, reason: closing.reason });
+          else errors.push(...(Array.isArray(error) ? error : [error]));
+          ended = true;
+        },
+        complete: () => {
+          completed = true;
+          ended = true;
+        },
+      });
+      return {
+        events,
+        errors,
+        get completed() {
+          return completed;
+        },
+        async waitFor(count, timeoutMs = 10_000) {
+          await until(() => events.length >= count || (ended && events.length < count), timeoutMs,
+            () => `${count} events (have ${events.length}; errors ${JSON.stringify(errors)})`);
+          if (events.length < count) throw new Error(`subscription ended after ${events.length} of ${count} events: ${JSON.stringify(errors)}`);
+          return events;
+        },
+        async ended(timeoutMs = 10_000) {
+          await until(() => ended, timeoutMs, () => "the operation to end");
+        },
+        unsubscribe,
+      };
+    },
+    dispose: () => Promise.resolve(client.dispose()),
+  };
+}
