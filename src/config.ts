@@ -1,5 +1,6 @@
 // Configuration from the environment; every setting is listed in the README.
 import { limitsDefault, type Limits } from "./domain/limits.js";
+import { liveOptionsDefault, type LiveOptions } from "./live/options.js";
 
 export interface Config {
   databaseUrl: string | null;
@@ -11,6 +12,8 @@ export interface Config {
   authCacheMs: number;
   /** How often the expiry job looks for expired holds to release. */
   holdExpiryIntervalMs: number;
+  /** Subscriptions: change-feed timing and WebSocket settings. */
+  live: LiveOptions;
   limits: Limits;
 }
 
@@ -58,6 +61,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     embeddedPgPort: intFrom(env, "EMBEDDED_PG_PORT", 54329, 1),
     authCacheMs: intFrom(env, "AUTH_CACHE_MS", 2000),
     holdExpiryIntervalMs: intFrom(env, "HOLD_EXPIRY_INTERVAL_MS", 1000, 10),
+    live: {
+      pollIntervalMs: intFrom(env, "LIVE_POLL_INTERVAL_MS", liveOptionsDefault.pollIntervalMs, 10),
+      pollGapMs: intFrom(env, "LIVE_POLL_GAP_MS", liveOptionsDefault.pollGapMs),
+      notifyGapMs: intFrom(env, "LIVE_NOTIFY_GAP_MS", liveOptionsDefault.notifyGapMs),
+      entriesPerLookMax: intFrom(env, "LIVE_ENTRIES_PER_LOOK_MAX", liveOptionsDefault.entriesPerLookMax, 100),
+      connectionInitWaitTimeoutMs: intFrom(env, "LIVE_CONNECTION_INIT_TIMEOUT_MS", liveOptionsDefault.connectionInitWaitTimeoutMs, 100),
+      authRecheckMs: intFrom(env, "LIVE_AUTH_RECHECK_MS", liveOptionsDefault.authRecheckMs, 100),
+      slowConsumerMs: intFrom(env, "LIVE_SLOW_CONSUMER_MS", liveOptionsDefault.slowConsumerMs, 100),
+    },
     limits,
   };
 }

@@ -29,15 +29,16 @@ const service = await startService({
   port: config.port,
   host: config.host,
   authCacheMs: config.authCacheMs,
+  live: config.live,
 });
 const expiry = startExpiryJob(db, config.holdExpiryIntervalMs);
-console.log(`GraphQL ledger ready at http://localhost:${service.port}/graphql`);
+console.log(`GraphQL ledger ready at http://localhost:${service.port}/graphql (subscriptions: ws://localhost:${service.port}/graphql)`);
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  console.log(`${signal}: finishing in-flight requests`);
+  console.log(`${signal}: finishing in-flight requests, then closing subscriptions (1001)`);
   await service.stop();
   await expiry.stop();
   await db.close();

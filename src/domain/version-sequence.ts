@@ -36,11 +36,14 @@ export function startSequence<E extends Versioned>(afterVersion: bigint, current
 
 const tail = (sequence: VersionSequence<Versioned>): bigint => sequence.delivered + BigInt(sequence.buffer.length);
 
-/** A live event: buffered when it continues the run, else only remembered as existing. */
-export function offer<E extends Versioned>(sequence: VersionSequence<E>, event: E): Offer {
+/**
+ * A live event: buffered when it continues the run and there is room, else only remembered as
+ * existing (storage supplies it when its turn comes).
+ */
+export function offer<E extends Versioned>(sequence: VersionSequence<E>, event: E, room = true): Offer {
   if (event.version <= tail(sequence)) return "duplicate";
   if (event.version > sequence.known) sequence.known = event.version;
-  if (event.version !== tail(sequence) + 1n) return "deferred";
+  if (event.version !== tail(sequence) + 1n || !room) return "deferred";
   sequence.buffer.push(event);
   return "buffered";
 }

@@ -8,7 +8,8 @@ import type { Database } from "../db/client.js";
 import type { Limits } from "../domain/limits.js";
 import { onCommitted } from "../db/commit-signal.js";
 import { createApollo, formatError, schema } from "../graphql/apollo.js";
-import { startChangeFeed, feedOptionsDefault, type FeedOptions } from "../live/feed.js";
+import { startChangeFeed } from "../live/feed.js";
+import { liveOptionsDefault, type LiveOptions } from "../live/options.js";
 import { createLiveHub, type LiveHub } from "../live/hub.js";
 import { startSocketServer, type SocketServer } from "../live/socket.js";
 import { createContext, type Context } from "../graphql/context.js";
@@ -27,16 +28,7 @@ export interface ServiceOptions {
   live?: Partial<LiveOptions>;
 }
 
-export interface LiveOptions extends Omit<FeedOptions, "connectionString"> {
-  connectionInitWaitTimeoutMs: number;
-  authRecheckMs: number;
-}
-
-export const liveOptionsDefault: LiveOptions = {
-  ...feedOptionsDefault,
-  connectionInitWaitTimeoutMs: 3000,
-  authRecheckMs: 2000,
-};
+export type { LiveOptions };
 
 export interface Service {
   url: string;
@@ -123,6 +115,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     authenticate,
     connectionInitWaitTimeoutMs: live.connectionInitWaitTimeoutMs,
     authRecheckMs: live.authRecheckMs,
+    slowConsumerMs: live.slowConsumerMs,
     messageBytesMax: requestBytesMax,
     formatError: (error) => formatError(error.toJSON(), error, options.production),
   });

@@ -54,20 +54,22 @@ export class BalanceStream implements AsyncIterableIterator<BalanceChangeModel> 
 
   /** A committed change of one of the accounts, from the feed. */
   offer(entry: FeedEntry): void {
-    if (this.closed) return;
+    if (this.closed || this.connection.cutOff) return;
     if (this.early) {
       this.early.push(entry);
-      if (this.early.length > this.connection.eventsQueuedMax) this.connection.overflow();
+      // Bounded too: beyond the bound the versions are read from storage once started.
+      if (this.early.length > this.connection.eventsQueuedMax) this.early.shift();
       return;
     }
     const sequence = this.sequences.get(entry.accountId);
     if (!sequence) return;
-    if (offer(sequence, entry) === "buffered") this.connection.queued(1);
+    if (offer(sequence, entry, this.connection.hasRoom()) === "buffered") this.connection.queued(1);
     this.signal();
   }
 
   async next(): Promise<IteratorResult<BalanceChangeModel>> {
     for (;;) {
+      if (this.connection.cutOff) await this.return(); // ends here: nothing more leaves
       if (this.closed) return { done: true, value: undefined };
       const stored = this.fetched.shift();
       if (stored) return this.hand(stored);

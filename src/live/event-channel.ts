@@ -14,7 +14,7 @@ export class EventChannel<T> implements AsyncIterableIterator<T> {
   ) {}
 
   push(event: T): void {
-    if (this.closed) return;
+    if (this.closed || this.connection.cutOff) return;
     this.queue.push(event);
     this.connection.queued(1);
     const wake = this.wake;
@@ -24,6 +24,7 @@ export class EventChannel<T> implements AsyncIterableIterator<T> {
 
   async next(): Promise<IteratorResult<T>> {
     for (;;) {
+      if (this.connection.cutOff) await this.return(); // ends here: nothing more leaves
       if (this.closed) return { done: true, value: undefined };
       if (this.queue.length > 0) {
         this.connection.queued(-1);

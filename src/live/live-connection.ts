@@ -1,20 +1,27 @@
 // What a WebSocket connection lets its subscriptions queue: a bounded number of live events.
-// A consumer that falls further behind is cut off (close code 4029) instead of growing memory;
-// it resumes with afterVersion.
+// balanceChanged streams stop buffering when the connection has no room (they catch up from
+// storage); transferPosted and holdChanged cannot, so overflowing them cuts the connection off
+// (close code 4029), as does a socket that stops draining (src/live/socket.ts). Either way
+// memory stays bounded, and the client resumes with afterVersion.
 
 export const slowConsumerCloseCode = 4029;
 
 export interface LiveConnection {
   readonly eventsQueuedMax: number;
+  /** Whether one more event fits. */
+  hasRoom(): boolean;
   /** Adjusts the number of events queued on this connection; over the maximum, overflows. */
   queued(delta: number): void;
   /** Cuts the connection off as a slow consumer (once). */
   overflow(): void;
   /** Events queued now (for tests and metrics). */
   readonly eventsQueued: number;
+  /** True once cut off: its subscriptions take no more events while the socket closes. */
+  readonly cutOff: boolean;
 }
 
-export function createLiveConnection(eventsQueuedMax: number, onOverflow: () => void): LiveConnection {
+/** `observe` sees the queue's depth after each change (metrics). */
+export function createLiveConnection(eventsQueuedMax: number, onOverflow: () => void, observe?: (depth: number) => void): LiveConnection {
   let eventsQueued = 0;
   let overflowed = false;
   const connection: LiveConnection = {
@@ -22,8 +29,13 @@ export function createLiveConnection(eventsQueuedMax: number, onOverflow: () => 
     get eventsQueued() {
       return eventsQueued;
     },
+    get cutOff() {
+      return overflowed;
+    },
+    hasRoom: () => eventsQueued < eventsQueuedMax,
     queued(delta) {
       eventsQueued += delta;
+      observe?.(eventsQueued);
       if (eventsQueued > eventsQueuedMax) connection.overflow();
     },
     overflow() {

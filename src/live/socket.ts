@@ -33,6 +33,8 @@ export interface SocketOptions {
   connectionInitWaitTimeoutMs: number;
   /** How often open connections' keys are checked again (revocation). */
   authRecheckMs: number;
+  /** A socket whose outgoing buffer has not drained for this long is cut off (4029). */
+  slowConsumerMs: number;
   /** Largest message a client may send. */
   messageBytesMax: number;
   /** How long a closed slow consumer may take to read its close frame before it is cut. */
@@ -40,9 +42,17 @@ export interface SocketOptions {
   formatError(error: GraphQLError): GraphQLFormattedError;
 }
 
-export interface SocketServer {
+export interface SocketStats {
   /** Open connections (authenticated or not). */
-  connectionCount(): number;
+  connections: number;
+  /** Connections closed as slow consumers since the start. */
+  slowConsumersCut: number;
+  /** The most events any one connection had queued at once. */
+  eventsQueuedPeak: number;
+}
+
+export interface SocketServer {
+  stats(): SocketStats;
   /** Stops accepting, waits for running queries and mutations, then closes every socket with 1001. */
   close(drainMs?: number): Promise<void>;
 }
@@ -68,6 +78,15 @@ export function startSocketServer(options: SocketOptions): SocketServer {
   const rules = [...specifiedRules, ...armorProtection(limits).validationRules];
   let stopping = false;
   let running = 0;
+  let slowConsumersCut = 0;
+  let eventsQueuedPeak = 0;
+  /** Since when each socket's outgoing buffer has stayed non-empty. */
+  const stalledSince = new WeakMap<WebSocket, number>();
+
+  function cutSlow(socket: WebSocket, reason: string): void {
+    slowConsumersCut++;
+    cut(socket, slowConsumerCloseCode, `Slow consumer: ${reason}; resubscribe with afterVersion`);
+  }
 
   function cut(socket: WebSocket, code: number, reason: string): void {
     socket.close(code, reason);
@@ -86,8 +105,9 @@ export function startSocketServer(options: SocketOptions): SocketServer {
         socket.close(unauthorizedCloseCode, key ? "Unauthorized: unknown or revoked API key" : "Unauthorized: send { authorization: \"Bearer <api key>\" } in connection_init");
         return false;
       }
-      const live = createLiveConnection(limits.subscriptionEventsQueuedMax, () =>
-        cut(socket, slowConsumerCloseCode, "Slow consumer: too many events queued; resubscribe with afterVersion"));
+      const live = createLiveConnection(limits.subscriptionEventsQueuedMax, () => cutSlow(socket, "too many events queued"), (depth) => {
+        if (depth > eventsQueuedPeak) eventsQueuedPeak = depth;
+      });
       states.set(socket, { key, tenantId, live, operations: 0 });
       return true;
     },
@@ -165,11 +185,28 @@ export function startSocketServer(options: SocketOptions): SocketServer {
   }, options.authRecheckMs);
   recheck.unref();
 
+  // Slow consumers: graphql-ws waits for each send to drain before taking the next event, so a
+  // client that stops reading shows as an outgoing buffer that never empties.
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const socket of wss.clients) {
+      if (socket.bufferedAmount === 0 || socket.readyState !== socket.OPEN) {
+        stalledSince.delete(socket);
+        continue;
+      }
+      const since = stalledSince.get(socket);
+      if (since === undefined) stalledSince.set(socket, now);
+      else if (now - since >= options.slowConsumerMs) cutSlow(socket, `nothing read for ${options.slowConsumerMs} ms`);
+    }
+  }, Math.max(10, Math.min(1000, options.slowConsumerMs / 4)));
+  sweep.unref();
+
   return {
-    connectionCount: () => wss.clients.size,
+    stats: () => ({ connections: wss.clients.size, slowConsumersCut, eventsQueuedPeak }),
     async close(drainMs = 10_000) {
       stopping = true;
       clearInterval(recheck);
+      clearInterval(sweep);
       const deadline = Date.now() + drainMs;
       while (running > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
       options.httpServer.off("upgrade", onUpgrade);
