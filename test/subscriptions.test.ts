@@ -2,6 +2,7 @@
 // across instances, resume with afterVersion, filters, hold changes, authorization, limits.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { revokeApiKey } from "../src/ledger/tenants.js";
+import { postTransfers } from "../src/ledger/transfers.js";
 import { advanceClock, runExpiryJob } from "./support/clock.js";
 import { checkInvariants } from "./support/invariants.js";
 import {
@@ -213,6 +214,34 @@ describe("transferPosted and holdChanged", () => {
     expect(ids(byCurrency)).toEqual([t2.transfer.id]);
     expect(ids(byMetadata)).toEqual([t1.transfer.id]);
     expect(all.events[0].transferPosted.entries).toHaveLength(2);
+  });
+
+  it("delivers a transaction that commits after later ones (no gap behind a slow writer)", async () => {
+    const slowFrom = (await createFundingAccount(tenant)).id;
+    const slowTo = (await createAccount(tenant)).id;
+    const other = (await createAccount(tenant)).id;
+    const subscription = live(b).subscribe<any>(`subscription { transferPosted { id } }`);
+    const changes = live(b).subscribe<{ balanceChanged: Change }>(balanceChanged, { ids: [slowTo] });
+    await settled(b, 2);
+    // A writer whose transaction stays open: its entries exist, uncommitted, with an older id.
+    const held = await a.db.pool.connect();
+    try {
+      await held.query("BEGIN");
+      const inTransaction = { query: (text: string, values: unknown[]) => held.query(text, values) } as unknown as typeof a.db.pool;
+      const outcome = await postTransfers(inTransaction, tenant.id, [{ idempotencyKey: key("held"), from: { id: slowFrom }, to: { id: slowTo }, amount: "3", currency: "USD" }], true, a.limits);
+      const heldId = outcome.ok && outcome.outcomes[0]!.ok ? `tr_${outcome.outcomes[0]!.transfer.id}` : "";
+      expect(heldId).not.toBe("");
+      const later = await transferBetween(tenant, funding, other, "4");
+      await subscription.waitFor(1);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // several looks pass the held one by
+      await held.query("COMMIT");
+      const events = await subscription.waitFor(2, 5000);
+      expect(events.map((e) => e.transferPosted.id)).toEqual([later.transfer.id, heldId]);
+      const [change] = changesOf(await changes.waitFor(1, 5000));
+      expect(change).toMatchObject({ version: "1", balance: { posted: "3" } });
+    } finally {
+      held.release();
+    }
   });
 
   it("refuses a filter naming another tenant's account, or an unknown currency", async () => {

@@ -2,17 +2,17 @@
 // its last look, whichever instance (or tool) wrote them, and hands each to its listeners once.
 //
 // Gap-free without a NOTIFY per transaction: every entry carries the id of the transaction that
-// wrote it (entries.tx_id). A look reads, in one REPEATABLE READ snapshot, the snapshot's xmin
-// and the entries with tx_id >= the previous look's xmin. Every transaction older than an xmin
-// had finished when that snapshot was taken, so it was either visible to that look or rolled
-// back; younger ones that were visible are remembered (`seen`) until the horizon passes them.
+// wrote it (entries.tx_id). A look takes a REPEATABLE READ snapshot and reads the entries of
+// the transactions the previous snapshot could not see: those with ids >= its xmax and those
+// it listed as in progress (xip). Everything else below its xmax had finished by then, so the
+// previous look read it or it was rolled back. Each transaction is read by exactly one look,
+// whole, and a long-open transaction costs one id in the list, not a re-read.
 //
 // Looks are triggered by this instance's own commits (written()), by other instances' NOTIFYs,
 // and at least every pollIntervalMs (a lost notification only delays). Each instance sends at
 // most one NOTIFY per notifyGapMs for all its commits in that time, on this connection, after
 // they committed: writers never take NOTIFY's commit lock.
 import pg from "pg";
-import { assert } from "../domain/assert.js";
 import type { Side } from "../domain/balance.js";
 import { entryColumns, feedEntryFromRow, type EntryRow, type FeedEntry } from "./entry-rows.js";
 
@@ -26,7 +26,7 @@ export interface FeedOptions {
   pollGapMs: number;
   /** Shortest time between two NOTIFYs this instance sends for its commits. */
   notifyGapMs: number;
-  /** Most entries one look reads (a larger transaction is read alone). */
+  /** Most entries one query of a look reads (a look pages through more). */
   entriesPerLookMax: number;
 }
 
@@ -56,10 +56,8 @@ export function startChangeFeed(options: FeedOptions): ChangeFeed {
   let client: pg.Client | null = null;
   let connecting: Promise<pg.Client> | null = null;
   let stopped = false;
-  /** Lower bound of the transaction ids still to read; null until the first look. */
-  let horizon: bigint | null = null;
-  /** Transactions at or above the horizon already handed out. */
-  const seen = new Set<bigint>();
+  /** The previous snapshot's xmax and in-progress list: what is still to read. */
+  let unseen: { from: bigint; inProgress: bigint[] } | null = null;
   let established: Promise<void> | null = null;
   /** Set once the first look has fixed the horizon. */
   let active = false;
@@ -102,46 +100,44 @@ export function startChangeFeed(options: FeedOptions): ChangeFeed {
     return connecting;
   }
 
-  /** One look: reads what committed since the horizon; hands it out unless only establishing. */
+  /** One look: reads what committed since the previous one; hands it out unless establishing. */
   async function look(establishing: boolean): Promise<void> {
     const db = await connection();
-    for (;;) {
-      const from = horizon === null ? "pg_snapshot_xmin(pg_current_snapshot())::text::bigint" : String(horizon);
-      const skip = seen.size > 0 ? ` AND e.tx_id <> ALL('{${[...seen].join(",")}}'::bigint[])` : "";
-      const results = (await db.query(`BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
-        SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin;
-        SELECT ${entryColumns}, a.normal_side, c.code AS currency_code
-          FROM entries e JOIN accounts a ON a.id = e.account_id JOIN currencies c ON c.id = a.currency_id
-         WHERE e.tx_id >= ${from}${skip}
-         ORDER BY e.tx_id, e.id LIMIT ${options.entriesPerLookMax + 1};
-        COMMIT`)) as unknown as pg.QueryResult[];
-      const xmin = BigInt((results[1]!.rows[0] as { xmin: string }).xmin);
-      let rows = results[2]!.rows as Row[];
-      const truncated = rows.length > options.entriesPerLookMax;
-      if (truncated) {
-        // The last transaction may be cut: leave it for the next round, or read it alone.
-        const lastTx = rows.at(-1)!.tx_id;
-        const complete = rows.filter((row) => row.tx_id !== lastTx);
-        rows = complete.length > 0 ? complete : ((await db.query(`SELECT ${entryColumns}, a.normal_side, c.code AS currency_code
-            FROM entries e JOIN accounts a ON a.id = e.account_id JOIN currencies c ON c.id = a.currency_id
-           WHERE e.tx_id = ${lastTx} ORDER BY e.id`)).rows as Row[]);
-      }
-      const entries = rows.map(feedEntryFromRow);
-      for (const entry of entries) seen.add(entry.txId);
-      if (!truncated) {
-        // Everything below xmin has been read: forget it.
-        assert(horizon === null || xmin >= horizon, "snapshot xmin never goes backwards");
-        horizon = xmin;
-        for (const txId of seen) if (txId < xmin) seen.delete(txId);
-      } else if (horizon === null) {
-        horizon = xmin;
-      }
-      if (!establishing && entries.length > 0) {
-        entries.sort((a, b) => (a.entryId < b.entryId ? -1 : 1));
-        for (const listener of listeners) listener(entries);
-      }
-      if (!truncated) return;
+    const results = (await db.query(`BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
+      SELECT pg_snapshot_xmax(s)::text AS xmax, ARRAY(SELECT x::text FROM pg_snapshot_xip(s) AS x) AS xip
+        FROM pg_current_snapshot() AS s`)) as unknown as pg.QueryResult[];
+    let rows: Row[] = [];
+    try {
+      if (unseen && !establishing) rows = await readUnseen(db, unseen);
+    } finally {
+      await db.query("COMMIT");
     }
+    // Only a look that read everything moves on: a failed one is repeated whole, never halfway.
+    const snapshot = results[1]!.rows[0] as { xmax: string; xip: string[] };
+    unseen = { from: BigInt(snapshot.xmax), inProgress: snapshot.xip.map(BigInt) };
+    dispatch(rows);
+  }
+
+  /** The entries of the transactions `unseen` names that this snapshot sees, page by page. */
+  async function readUnseen(db: pg.Client, { from, inProgress }: { from: bigint; inProgress: bigint[] }): Promise<Row[]> {
+    const still = inProgress.length > 0 ? ` OR e.tx_id IN (${inProgress.join(",")})` : "";
+    const rows: Row[] = [];
+    for (;;) {
+      const last: Row | undefined = rows.at(-1);
+      const page = last ? ` AND (e.tx_id, e.id) > (${last.tx_id}, ${last.id})` : "";
+      const result: pg.QueryResult<Row> = await db.query<Row>(`SELECT ${entryColumns}, a.normal_side, c.code AS currency_code
+          FROM entries e JOIN accounts a ON a.id = e.account_id JOIN currencies c ON c.id = a.currency_id
+         WHERE (e.tx_id >= ${from}${still})${page}
+         ORDER BY e.tx_id, e.id LIMIT ${options.entriesPerLookMax}`);
+      rows.push(...result.rows);
+      if (result.rows.length < options.entriesPerLookMax) return rows;
+    }
+  }
+
+  function dispatch(rows: Row[]): void {
+    if (rows.length === 0) return;
+    const entries = rows.map(feedEntryFromRow).sort((a, b) => (a.entryId < b.entryId ? -1 : 1));
+    for (const listener of listeners) listener(entries);
   }
 
   function runLook(): void {
@@ -150,7 +146,7 @@ export function startChangeFeed(options: FeedOptions): ChangeFeed {
     lastLookAt = Date.now();
     looking = look(false)
       .catch((error: Error) => {
-        // Nothing is lost: the horizon stays, and the poll timer looks again.
+        // Nothing is lost: `unseen` stays as it was, and the poll timer looks again.
         if (!stopped) console.error("change feed:", error.message);
       })
       .finally(() => {
