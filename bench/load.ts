@@ -67,6 +67,8 @@ export interface ScenarioSpec {
   onWindowEnd?: () => void;
   /** Stops the run early (e.g. the service died). */
   shouldAbort?: () => string | null;
+  /** Sees every request: its client, when it was sent and answered (performance.now()), the answer (null: transport error). */
+  onAnswer?: (client: number, sentMs: number, doneMs: number, answer: HttpAnswer | null) => void;
 }
 
 export interface ScenarioResult {
@@ -153,14 +155,17 @@ export async function runScenario(spec: ScenarioSpec, endpoint: Endpoint): Promi
       const body = spec.nextBody(id);
       const sent = performance.now();
       let verdict: Verdict;
+      let answer: HttpAnswer | null = null;
       let transportError = false;
       try {
-        verdict = spec.judge(await postGraphql(agent, endpoint, body, spec.requestTimeoutMs, noteSocket));
+        answer = await postGraphql(agent, endpoint, body, spec.requestTimeoutMs, noteSocket);
+        verdict = spec.judge(answer);
       } catch (error) {
         transportError = true;
         verdict = { posted: 0, failures: [`transport: ${error instanceof Error ? error.message : String(error)}`] };
       }
       const done = performance.now();
+      spec.onAnswer?.(id, sent, done, answer);
       for (const label of verdict.failures) fail(label);
       allRequests += 1;
       allPosted += verdict.posted;

@@ -15,11 +15,16 @@
 //   BENCH_ONLY             comma-separated scenario groups to run (default all): "transfers" (pgbench
 //                          TPC-B and the postTransfer/postTransfers runs), "mixed" (holds, captures,
 //                          voids, reversals; bench/mixed.ts), "asof" (as-of balance lookups on long
-//                          histories; bench/asof.ts). Without "transfers", docs/benchmarks.md keeps its
-//                          other figures and only the sections of the groups run are replaced.
+//                          histories; bench/asof.ts), "live" (postTransfer load with 0 and thousands of
+//                          balanceChanged subscribers; bench/live.ts). Without "transfers",
+//                          docs/benchmarks.md keeps its other figures and only the sections of the
+//                          groups run are replaced.
 //   BENCH_ASOF_ENTRIES     history sizes of the as-of accounts (default "10000,1000000")
 //   BENCH_ASOF_LOOKUPS     timed lookups per account (default 2000, after 200 warm-up lookups)
 //   BENCH_MIXED_CLIENTS    clients of the mixed workload (default 16)
+//   BENCH_LIVE_SUBSCRIBERS subscriber counts of the live group (default "1000,5000,10000"; a count the
+//                          file-descriptor limit or the ephemeral ports cannot hold is skipped, noted)
+//   BENCH_LIVE_WRITERS     postTransfer clients of the live group (default 16)
 //   BENCH_INVARIANTS       "1" (default): check every ledger invariant (test/support/invariants.ts)
 //                          of ledger_bench at the end, an error if one fails; "0": skip
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
@@ -36,7 +41,11 @@ import { cpuSnapshot, cpuUsage, mainThreadSchedstat, schedShares, type CpuSnapsh
 import { mapLimited, postGraphql, runScenario, type Endpoint, type HttpAnswer, type ScenarioResult, type Verdict } from "./load.js";
 import { checkSeeded, measureLookups, seedPair, type SeededPair } from "./asof.js";
 import { runMixed } from "./mixed.js";
-import { asofGoal, asofSection, asofTable, mixedSection, mixedTable, sectionOf, spliceSection, type AsofFigures, type MixedFigures, type RunStamp } from "./sections.js";
+import { runLive, type LiveFigures } from "./live.js";
+import {
+  asofGoal, asofSection, asofTable, liveGoal, liveSection, liveTables, mixedSection, mixedTable, sectionOf, spliceSection,
+  type AsofFigures, type MixedFigures, type RunStamp,
+} from "./sections.js";
 import { checkInvariants } from "../test/support/invariants.js";
 import http from "node:http";
 
@@ -61,7 +70,7 @@ const preloadTransfers = 5_000;
 const cpuProfDir = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : null;
 const docsPath = process.env.BENCH_DOCS === "-" ? null : path.resolve(projectRoot, process.env.BENCH_DOCS || "docs/benchmarks.md");
 
-const scenarioGroups = ["transfers", "mixed", "asof"] as const;
+const scenarioGroups = ["transfers", "mixed", "asof", "live"] as const;
 const only = (process.env.BENCH_ONLY || scenarioGroups.join(",")).split(",").map((g) => g.trim()).filter(Boolean);
 for (const g of only) if (!(scenarioGroups as readonly string[]).includes(g)) throw new Error(`BENCH_ONLY: unknown group "${g}" (known: ${scenarioGroups.join(", ")})`);
 const runs = (group: (typeof scenarioGroups)[number]) => only.includes(group);
@@ -73,6 +82,12 @@ const asofEntries = (process.env.BENCH_ASOF_ENTRIES || "10000,1000000").split(",
 const asofLookups = numberFromEnv("BENCH_ASOF_LOOKUPS", 2000, 10);
 const asofWarmupLookups = Math.min(200, asofLookups);
 const mixedClients = numberFromEnv("BENCH_MIXED_CLIENTS", 16, 1);
+const liveSubscribers = (process.env.BENCH_LIVE_SUBSCRIBERS || "1000,5000,10000").split(",").map((text) => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`BENCH_LIVE_SUBSCRIBERS: "${text}" is not an integer >= 1`);
+  return n;
+});
+const liveWriters = numberFromEnv("BENCH_LIVE_WRITERS", 16, 1);
 const checkAllInvariants = (process.env.BENCH_INVARIANTS ?? "1") !== "0";
 
 const accountCount = 1000;
@@ -89,6 +104,8 @@ const expectedSeconds =
   (runs("mixed") ? seconds + warmupSeconds + 10 : 0) +
   // seeding about 10,000 transfers/s, vacuum and checks about as long again, lookups ~5 ms each
   (runs("asof") ? 30 + (2 * asofTotalEntries) / 10_000 + (asofEntries.length * (asofLookups + asofWarmupLookups) * 5) / 1000 : 0) +
+  // per level: the load, opening (a few ms per subscriber), probing, draining and closing
+  (runs("live") ? (liveSubscribers.length + 2) * (seconds + warmupSeconds + 45) + liveSubscribers.reduce((a, n) => a + n / 200, 0) : 0) +
   (checkAllInvariants ? 30 + (2 * asofTotalEntries) / 50_000 : 0) +
   30;
 const watchdogSeconds = Math.ceil(2 * expectedSeconds + 120);
@@ -826,7 +843,7 @@ async function main(): Promise<number> {
   const endpoint: Endpoint = { port: service.port, authorization: `Bearer ${await apiKeyFor(ledgerUrl, service)}` };
 
   const created = performance.now();
-  const accounts = runs("transfers") || runs("mixed") ? await withTimeout(createAccounts(endpoint, runTag), 300_000, "creating accounts") : [];
+  const accounts = runs("transfers") || runs("mixed") || runs("live") ? await withTimeout(createAccounts(endpoint, runTag), 300_000, "creating accounts") : [];
   log(`created ${accounts.length} USD accounts through createAccount in ${fmt((performance.now() - created) / 1000, 1)} s`);
 
   let keySeq = 0;
@@ -991,6 +1008,38 @@ async function main(): Promise<number> {
     if (result.aborted) throw new Error(`mixed workload: ${result.aborted}`);
   }
   const asof = runs("asof") ? await asofScenario(ledgerUrl, service, statsClient) : null;
+  // Last: the change feed the first subscriber starts keeps reading every committed entry, which
+  // would weigh on the runs above (the as-of seeding above all).
+  let live: LiveFigures | null = null;
+  if (runs("live")) {
+    const stderrBefore = service.stderrLines.length;
+    live = await runLive({
+      levels: liveSubscribers,
+      writers: liveWriters,
+      warmupMs: warmupSeconds * 1000,
+      measureMs: seconds * 1000,
+      requestTimeoutMs,
+      accounts,
+      endpoint,
+      apiKey: endpoint.authorization.replace(/^Bearer /, ""),
+      transferBody: (from, to) => JSON.stringify({ query: postTransferMutation, variables: { input: transferInput(from, to) } }),
+      judge: judgeSingle,
+      nextKey,
+      servicePid,
+      classify,
+      openBatch: 200,
+      track: (name, run) => {
+        const step = { name, run };
+        cleanups.push(step);
+        return () => void cleanups.splice(cleanups.indexOf(step), 1);
+      },
+      shouldAbort: service.exited,
+      log,
+      dbTransactions: async () =>
+        Number((await statsClient.query<{ n: string }>("SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = 'ledger_bench'")).rows[0]!.n),
+    });
+    live.serviceStderrLines = service.stderrLines.slice(stderrBefore);
+  }
 
   // Whether autovacuum got to the ledger's tables during the run (plans made on never-analysed
   // tables assume they are nearly empty).
@@ -1256,7 +1305,22 @@ async function main(): Promise<number> {
     console.log(`Seeded accounts' invariants: ${asof.violations.length === 0 ? "all hold" : asof.violations.join("; ")}`);
   }
 
+  if (live) {
+    const t = liveTables(live);
+    console.log(`\nLive subscriptions: postTransfer load, ${live.writers} writers, uniform pairs of ${fmt(live.accounts)} accounts (${seconds} s windows after ${warmupSeconds} s warm-up)\n`);
+    console.log(textTable(t.results.headers, t.results.rows, t.results.align));
+    console.log(`\nResources during each window (CPU: percent of one core; the machine has ${os.availableParallelism()} cores)\n`);
+    console.log(textTable(t.resources.headers, t.resources.rows, t.resources.align));
+    for (const note of t.notes) console.log(`  ${note}`);
+    console.log(`Goal: ${liveGoal(live.levels)?.text.replaceAll("**", "") ?? "not measured (needs a run with 1,000 subscribers)"}`);
+  }
+
+  const liveErrors = (live?.levels ?? []).reduce(
+    (sum, l) => sum + (l.write?.failureCount ?? 0) + (l.delivery ? l.delivery.missing + l.delivery.duplicates + l.delivery.gaps + l.delivery.malformed : 0),
+    0,
+  );
   const totalErrors =
+    liveErrors +
     rows.reduce((sum, r) => sum + r.result.failureCount, 0) +
     (mixed?.result.failureCount ?? 0) +
     (asof ? asof.stats.reduce((sum, s) => sum + s.wrong, 0) + asof.violations.length : 0) +
@@ -1277,7 +1341,7 @@ async function main(): Promise<number> {
       cpuProfDir ? `BENCH_CPU_PROF=${process.env.BENCH_CPU_PROF}` : "",
       process.env.BENCH_STATS ? `BENCH_STATS=${process.env.BENCH_STATS}` : "",
       process.env.DATABASE_POOL_SIZE ? `DATABASE_POOL_SIZE=${process.env.DATABASE_POOL_SIZE}` : "",
-      ...["BENCH_ONLY", "BENCH_ASOF_ENTRIES", "BENCH_ASOF_LOOKUPS", "BENCH_MIXED_CLIENTS", "BENCH_INVARIANTS"].map((name) =>
+      ...["BENCH_ONLY", "BENCH_ASOF_ENTRIES", "BENCH_ASOF_LOOKUPS", "BENCH_MIXED_CLIENTS", "BENCH_LIVE_SUBSCRIBERS", "BENCH_LIVE_WRITERS", "BENCH_INVARIANTS"].map((name) =>
         process.env[name] ? `${name}=${process.env[name]}` : ""),
     ].filter(Boolean);
     const command = `${envParts.length ? `${envParts.join(" ")} ` : ""}npm run bench`;
@@ -1293,6 +1357,7 @@ async function main(): Promise<number> {
     const newSections: [string, string | null][] = [
       ["mixed", mixed ? mixedSection(mixed, stamp, warmupSeconds) : previous && sectionOf(previous, "mixed")],
       ["asof", asof ? asofSection(asof, stamp) : previous && sectionOf(previous, "asof")],
+      ["live", live ? liveSection(live, stamp, seconds, warmupSeconds) : previous && sectionOf(previous, "live")],
     ];
     let doc = !runs("transfers") ? (previous ?? "# Benchmarks\n") : `# Benchmarks
 

@@ -1,9 +1,10 @@
-// docs/benchmarks.md sections of the as-of and mixed-workload scenarios. Each section sits
-// between HTML comment markers, so a run of only some scenarios (BENCH_ONLY) replaces its own
-// sections and keeps every other figure of the file as the last full run wrote it.
+// docs/benchmarks.md sections of the as-of, mixed-workload and live-subscription scenarios. Each
+// section sits between HTML comment markers, so a run of only some scenarios (BENCH_ONLY) replaces
+// its own sections and keeps every other figure of the file as the last full run wrote it.
 import type { CpuUsage } from "./cpu.js";
 import { entrySpacingMs, type LookupStats, type SeededPair } from "./asof.js";
 import type { MixedResult } from "./mixed.js";
+import type { LiveFigures, LiveLevel } from "./live.js";
 
 export const fmt = (value: number, digits = 0) =>
   Number.isFinite(value) ? value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits }) : "n/a";
@@ -163,5 +164,144 @@ ${markdownTable(t.headers, t.rows, t.align)}
 - CPU during the window (percent of one core): ${f.cpu ? `service ${fmt(g?.service ?? 0)}%, PostgreSQL ${fmt(g?.postgres ?? 0)}%, load generator ${fmt(g?.loadgen ?? 0)}%, other processes ${fmt(g?.other ?? 0)}%, machine busy ${fmt(f.cpu.machineBusyPercent ?? Number.NaN)}%` : "n/a"}.
   Ledger database sessions (mean active, by wait): ${f.waits}.
 - Rows read in \`ledger_bench\` (\`pg_stat_user_tables\` deltas over the run, warm-up included; approximate): ${f.scans}.`,
+  );
+}
+
+export interface LiveTable {
+  headers: string[];
+  rows: string[][];
+  align: boolean[];
+}
+
+const pair = (a: number, b: number, digits: number) => `${fmt(a, digits)} / ${fmt(b, digits)}`;
+const cpuOf = (l: LiveLevel, group: string) => (l.cpu ? `${fmt(l.cpu.percentByGroup[group] ?? 0)}%` : "n/a");
+const counts = (c: Record<string, number>) => Object.entries(c).map(([label, n]) => `${label} x${n}`).join("; ");
+
+/** The results and resources tables of the live group, and per-level notes. */
+export function liveTables(f: LiveFigures): { results: LiveTable; resources: LiveTable; notes: string[] } {
+  const ran = f.levels.filter((l) => l.write);
+  const notes: string[] = [];
+  for (const l of f.levels) {
+    const d = l.delivery;
+    const parts = [
+      ...l.notes,
+      l.subscribers > 0 && l.write ? `${fmt(l.opened)} connections subscribed in ${fmt(l.openSeconds, 1)} s (${fmt(f.openBatch)} at a time), ${fmt(l.live)} proven live by a probe event` : "",
+      Object.keys(l.openFailures).length ? `connection failures: ${counts(l.openFailures)}` : "",
+      d && d.beforeAnswer ? `${fmt(d.beforeAnswer)} of ${fmt(d.events)} events arrived before the writer had the HTTP answer (counted as 0 ms after it)` : "",
+      d ? `events drained ${fmt(d.drainSeconds, 1)} s after the load` : "",
+      d && (d.extra || d.unknownTransfer || d.gaps || d.malformed) ? `extra ${fmt(d.extra)}, of unknown transfers ${fmt(d.unknownTransfer)}, version gaps ${fmt(d.gaps)}, malformed ${fmt(d.malformed)}` : "",
+      Object.keys(l.closedEarly).length ? `closed by the server during the run: ${counts(l.closedEarly)}` : "",
+      Object.keys(l.errors).length ? `subscription errors: ${counts(l.errors)}` : "",
+      l.closed && l.closed.forced ? `${fmt(l.closed.forced)} connections did not finish their close handshake within 10 s (terminated)` : "",
+      l.write && l.write.failureCount ? `write errors: ${counts(Object.fromEntries(l.write.failures))}` : "",
+      l.clock ? `clock offset to the subscriber process ${fmt(l.clock.offsetMs, 2)} ms (fastest IPC ping ${fmt(l.clock.rttMs, 2)} ms)` : "",
+    ].filter(Boolean);
+    if (parts.length) notes.push(`${l.label} subscribers: ${parts.join("; ")}.`);
+  }
+  return {
+    results: {
+      headers: ["subscribers", "live", "transfers/s", "lost vs none", "write p50 / p99 ms", "delivery p50 / p99 ms after the answer", "after the request was sent", "events/s", "events received / expected", "missing", "duplicates"],
+      align: [false, true, true, true, true, true, true, true, true, true, true],
+      rows: f.levels.map((l) => {
+        const d = l.delivery;
+        const w = l.write;
+        if (!w) return [l.label, "-", "not run", "-", "-", "-", "-", "-", "-", "-", "-"];
+        return [
+          l.label,
+          l.subscribers ? fmt(l.live) : "-",
+          fmt(w.transfersPerSecond),
+          l.lossPercent === null ? "-" : `${fmt(l.lossPercent, 1)}%`,
+          pair(w.p50Ms, w.p99Ms, 1),
+          d ? pair(d.afterAnswerMs.p50, d.afterAnswerMs.p99, 1) : "-",
+          d ? pair(d.afterSentMs.p50, d.afterSentMs.p99, 1) : "-",
+          d ? fmt(d.perSecond) : "-",
+          d ? `${fmt(d.received)} / ${fmt(d.expected)}` : "-",
+          d ? fmt(d.missing) : "-",
+          d ? fmt(d.duplicates) : "-",
+        ];
+      }),
+    },
+    resources: {
+      headers: ["subscribers", "service", "PostgreSQL", "writers (this script)", "subscriber process", "other processes", "machine busy", "service thread waiting for a CPU", "PG transactions / transfer", "service RSS MB: peak / end of window", "subscriber process RSS MB", "service fds after closing"],
+      align: [false, true, true, true, true, true, true, true, true, true, true, true],
+      rows: ran.map((l) => [
+        l.label,
+        cpuOf(l, "service"),
+        cpuOf(l, "postgres"),
+        cpuOf(l, "loadgen"),
+        l.subscribers ? cpuOf(l, "subscribers") : "-",
+        cpuOf(l, "other"),
+        l.cpu ? `${fmt(l.cpu.machineBusyPercent ?? Number.NaN)}%` : "n/a",
+        l.serviceThread ? `${fmt(l.serviceThread.waitPercent)}%` : "n/a",
+        l.dbTransactionsPerTransfer === null ? "n/a" : fmt(l.dbTransactionsPerTransfer, 1),
+        l.serviceRssMb ? pair(l.serviceRssMb.peak, l.serviceRssMb.end, 0) : "n/a",
+        l.subscriberRssMbPeak === null ? "-" : fmt(l.subscriberRssMbPeak),
+        l.serviceFdsAfter === null ? "n/a" : fmt(l.serviceFdsAfter),
+      ]),
+    },
+    notes,
+  };
+}
+
+/** The issue's goal: 1,000 live subscribers cost at most 20 % of write throughput. */
+export function liveGoal(levels: LiveLevel[]): { met: boolean; text: string } | null {
+  const base = levels[0]?.write;
+  const level = levels.find((l) => l.subscribers === 1000 && l.write && l.lossPercent !== null);
+  if (!base || !level) return null;
+  const met = level.lossPercent! <= 20 && level.live === 1000;
+  return {
+    met,
+    text:
+      `1,000 subscribers cost at most 20 % of write throughput: ${met ? "**met**" : "**not met**"} — ${fmt(level.write!.transfersPerSecond)} transfers/s ` +
+      `with ${fmt(level.live)} live subscribers vs ${fmt(base.transfersPerSecond)} with none = ${fmt(level.lossPercent!, 1)} % lost.`,
+  };
+}
+
+export function liveSection(f: LiveFigures, stamp: RunStamp, seconds: number, warmupSeconds: number): string {
+  const t = liveTables(f);
+  const goal = liveGoal(f.levels);
+  const stderr = f.serviceStderrLines;
+  return marked(
+    "live",
+    `## Live subscriptions under write load
+
+${stampLines(stamp)}
+
+${markdownTable(t.results.headers, t.results.rows, t.results.align)}
+
+${goal ? `Goal: ${goal.text}` : "Goal: not measured (needs a run with 1,000 subscribers)."}
+
+Resources during each window (CPU in percent of one core, from \`/proc\`; the subscribers' client
+process shares the machine with the service and PostgreSQL, so part of any loss is the clients' CPU;
+"PG transactions / transfer": \`xact_commit + xact_rollback\` of the ledger database from before the load to
+after its events drained, per posted transfer: the writer's own, the change feed's looks and the rows each
+event loads):
+
+${markdownTable(t.resources.headers, t.resources.rows, t.resources.align)}
+
+${t.notes.map((n) => `- ${n}`).join("\n")}
+- Limits: ${f.limits}; the service had ${f.serviceFdsBefore ?? "?"} descriptors open before the first level.
+- Service stderr during this group: ${stderr.length === 0 ? "nothing" : `${stderr.length}${stderr.length >= 500 ? "+" : ""} lines, first: \`${stderr.slice(0, 3).join(" | ").slice(0, 300)}\``}.
+
+- Load: ${f.writers} closed-loop writers send \`postTransfer\` between two distinct accounts picked at random from
+  ${fmt(f.accounts)} USD accounts (\`minBalance: null\`, so none is refused), the same request as the uniform
+  scenario above; ${seconds} s window after ${warmupSeconds} s of warm-up, the same load for every row. "lost vs none":
+  transfers/s against the first 0-subscriber row. The last row runs the load once more with no subscriber
+  after the others: the service's change feed, started by the first subscription, keeps running, so that row
+  shows the feed's own cost plus the machine's drift.
+- Subscribers: one WebSocket connection each (\`ws\`, graphql-transport-ws spoken by hand: \`connection_init\`
+  with the API key, \`connection_ack\`, one \`subscribe\`), all in one child process
+  (\`bench/live-subscribers.ts\`), opened ${fmt(f.openBatch)} at a time before the load. Subscriber i watches
+  account i mod ${fmt(f.accounts)}: \`balanceChanged(accountIds: [id]) { version account { id } transfer { id } }\`,
+  so each transfer is expected by every subscriber of its two accounts. Before the load, a probe transfer on each
+  watched account proves every subscription live ("live"); those events are not counted.
+- Delivery latency, per event of a transfer answered inside the window: the subscriber's receive time (taken
+  before parsing) minus the time the writer received the HTTP answer of that \`postTransfer\` (the commit came
+  before it: a lower bound of commit -> client; events that beat the answer count as 0), and minus the time the
+  request was sent (an upper bound). The two processes' wall clocks are compared over IPC before each level and
+  the offset is subtracted. events/s: events received inside the window.
+- Completeness, over the whole load (warm-up included, after the load drained): received / expected events per
+  transfer; "missing" sums the shortfalls, "duplicates" counts events whose version was not above the
+  subscriber's previous one (each account's versions must rise by one per event).`,
   );
 }

@@ -1,6 +1,6 @@
 // Shapes the resolvers pass around (codegen maps GraphQL types onto them; see codegen.ts).
 import type { Side, Totals } from "../domain/balance.js";
-import type { Entry } from "../ledger/records.js";
+import type { Account, Entry } from "../ledger/records.js";
 
 /** Enough to compute every field of Balance. */
 export interface BalanceModel extends Totals {
@@ -39,6 +39,8 @@ export interface AccountBalanceModel {
 /** A change of an account's balances as a subscription delivers it. */
 export interface BalanceChangeModel {
   accountId: string;
+  /** The account as read with the change. */
+  account: Account;
   normalSide: Side;
   entry: Entry;
   replayed: boolean;

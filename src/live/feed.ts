@@ -13,8 +13,7 @@
 // most one NOTIFY per notifyGapMs for all its commits in that time, on this connection, after
 // they committed: writers never take NOTIFY's commit lock.
 import pg from "pg";
-import type { Side } from "../domain/balance.js";
-import { entryColumns, feedEntryFromRow, type EntryRow, type FeedEntry } from "./entry-rows.js";
+import { accountColumns, entryColumns, feedEntryFromRow, type AccountRow, type EntryRow, type FeedEntry } from "./entry-rows.js";
 
 export const changesChannel = "ledger_changes";
 
@@ -43,13 +42,14 @@ export type FeedListener = (entries: FeedEntry[]) => void;
 export interface ChangeFeed {
   /** A write committed through this instance: look soon, and tell the other instances. */
   written(): void;
-  listen(listener: FeedListener): () => void;
+  /** `wanted` tells whether commits should be looked for at once (someone subscribes). */
+  listen(listener: FeedListener, wanted?: () => boolean): () => void;
   /** Resolves once every transaction that commits from now on is sure to reach the listeners. */
   ready(): Promise<void>;
   stop(): Promise<void>;
 }
 
-type Row = EntryRow & { normal_side: Side; currency_code: string };
+type Row = EntryRow & AccountRow & { currency_code: string };
 
 export function startChangeFeed(options: FeedOptions): ChangeFeed {
   const listeners = new Set<FeedListener>();
@@ -68,6 +68,15 @@ export function startChangeFeed(options: FeedOptions): ChangeFeed {
   let notifyTimer: NodeJS.Timeout | null = null;
   let lastNotifyAt = 0;
   let pollTimer: NodeJS.Timeout | null = null;
+  /** Looks and NOTIFYs take turns on the connection: a NOTIFY must not land inside a look's transaction. */
+  let turn: Promise<unknown> = Promise.resolve();
+  function exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = turn.then(work);
+    turn = run.catch(() => {});
+    return run;
+  }
+  /** Whether anyone subscribes: looks on demand only then; the poll timer keeps `unseen` fresh. */
+  let interested: () => boolean = () => true;
 
   async function connection(): Promise<pg.Client> {
     if (client) return client;
@@ -125,7 +134,7 @@ export function startChangeFeed(options: FeedOptions): ChangeFeed {
     for (;;) {
       const last: Row | undefined = rows.at(-1);
       const page = last ? ` AND (e.tx_id, e.id) > (${last.tx_id}, ${last.id})` : "";
-      const result: pg.QueryResult<Row> = await db.query<Row>(`SELECT ${entryColumns}, a.normal_side, c.code AS currency_code
+      const result: pg.QueryResult<Row> = await db.query<Row>(`SELECT ${entryColumns}, ${accountColumns}, c.code AS currency_code
           FROM entries e JOIN accounts a ON a.id = e.account_id JOIN currencies c ON c.id = a.currency_id
          WHERE (e.tx_id >= ${from}${still})${page}
          ORDER BY e.tx_id, e.id LIMIT ${options.entriesPerLookMax}`);
@@ -144,19 +153,19 @@ export function startChangeFeed(options: FeedOptions): ChangeFeed {
     if (stopped || looking || !active) return;
     lookAgain = false;
     lastLookAt = Date.now();
-    looking = look(false)
+    looking = exclusive(() => look(false))
       .catch((error: Error) => {
         // Nothing is lost: `unseen` stays as it was, and the poll timer looks again.
         if (!stopped) console.error("change feed:", error.message);
       })
       .finally(() => {
         looking = null;
-        if (lookAgain) requestLook();
+        if (lookAgain) requestLook(false);
       });
   }
 
-  function requestLook(): void {
-    if (stopped || !active) return;
+  function requestLook(onDemand = true): void {
+    if (stopped || !active || (onDemand && !interested())) return;
     if (looking) {
       lookAgain = true;
       return;
@@ -172,8 +181,7 @@ export function startChangeFeed(options: FeedOptions): ChangeFeed {
   function sendNotify(): void {
     notifyTimer = null;
     lastNotifyAt = Date.now();
-    connection()
-      .then((db) => db.query(`NOTIFY ${changesChannel}`))
+    exclusive(async () => (await connection()).query(`NOTIFY ${changesChannel}`))
       .catch((error: Error) => {
         if (!stopped) console.error("change feed notify:", error.message);
       });
@@ -185,16 +193,17 @@ export function startChangeFeed(options: FeedOptions): ChangeFeed {
       requestLook();
       if (!notifyTimer) notifyTimer = setTimeout(sendNotify, Math.max(0, lastNotifyAt + options.notifyGapMs - Date.now()));
     },
-    listen(listener) {
+    listen(listener, wanted) {
       listeners.add(listener);
+      if (wanted) interested = wanted;
       return () => listeners.delete(listener);
     },
     ready() {
       if (stopped) return Promise.reject(new Error("the change feed is stopped"));
       established ??= (async () => {
-        await look(true);
+        await exclusive(() => look(true));
         active = true;
-        pollTimer = setInterval(requestLook, options.pollIntervalMs);
+        pollTimer = setInterval(() => requestLook(false), options.pollIntervalMs);
       })().catch((error: unknown) => {
         established = null; // the next subscriber tries again
         throw error;

@@ -1,5 +1,6 @@
 // Routes the change feed's committed entries to this instance's subscriptions: balance changes
 // by account, posted transfers and hold changes by tenant (filtered in memory).
+import DataLoader from "dataloader";
 import type { Database } from "../db/client.js";
 import { assert } from "../domain/assert.js";
 import { jsonContains } from "../domain/json-contains.js";
@@ -52,8 +53,23 @@ export interface LiveHub {
   watchBalances(tenantId: string, accountIds: string[], subscriber: Subscriber): Promise<{ stream: BalanceStream; accounts: Map<string, AccountState> }>;
   watchTransfers(tenantId: string, watch: TransferWatch, subscriber: Subscriber): Promise<EventChannel<Transfer>>;
   watchHolds(tenantId: string, watch: HoldWatch, subscriber: Subscriber): Promise<EventChannel<HoldChangeModel>>;
+  /** A transfer of this tenant, from a cache all subscriptions share (transfers never change). */
+  transfer(tenantId: string, id: string): Promise<Transfer | null>;
   /** Subscriptions open on this instance. */
   subscriptionCount(): number;
+}
+
+/** A Map that forgets its oldest entries beyond `max`: DataLoader's cache, bounded. */
+class BoundedCache<K, V> extends Map<K, V> {
+  constructor(private readonly max: number) {
+    super();
+  }
+
+  override set(key: K, value: V): this {
+    super.set(key, value);
+    if (this.size > this.max) this.delete(this.keys().next().value as K);
+    return this;
+  }
 }
 
 const transferMatches = (watch: TransferWatch, posted: PostedTransfer, transfer: Transfer): boolean =>
@@ -79,6 +95,11 @@ export function createLiveHub(db: Database, feed: ChangeFeed): LiveHub {
   const byAccount = new Map<string, Set<BalanceStream>>();
   const byTenant = new Map<string, TenantWatchers>();
   let subscriptions = 0;
+  // Every subscriber of an account asks for the same transfer of each event: load it once.
+  const transfers = new DataLoader<string, Transfer | null>(async (ids) => {
+    const found = new Map((await db.prisma.transfer.findMany({ where: { id: { in: [...ids] } } })).map((t) => [t.id, t]));
+    return ids.map((id) => found.get(id) ?? null);
+  }, { cacheMap: new BoundedCache<string, Promise<Transfer | null>>(10_000) });
   // Tenant events need rows loaded; one batch at a time keeps them in commit order.
   let tenantWork: Promise<void> = Promise.resolve();
 
@@ -93,16 +114,17 @@ export function createLiveHub(db: Database, feed: ChangeFeed): LiveHub {
         console.error("live events:", error);
       });
     }
-  });
+  }, () => subscriptions > 0);
 
   async function deliverTenantEvents(entries: FeedEntry[]): Promise<void> {
     const posted = postedTransfers(entries).filter((t) => (byTenant.get(t.tenantId)?.transfers.size ?? 0) > 0);
     const changes = holdChanges(entries).filter((h) => (byTenant.get(h.tenantId)?.holds.size ?? 0) > 0);
-    const [transfers, holds] = await Promise.all([
+    const [transferRows, holds] = await Promise.all([
       posted.length ? db.prisma.transfer.findMany({ where: { id: { in: posted.map((t) => t.transferId) } } }) : [],
       changes.length ? db.prisma.hold.findMany({ where: { id: { in: changes.map((h) => h.holdId) } } }) : [],
     ]);
-    const transferById = new Map(transfers.map((t) => [t.id, t]));
+    for (const transfer of transferRows) transfers.prime(transfer.id, transfer);
+    const transferById = new Map(transferRows.map((t) => [t.id, t]));
     const holdById = new Map(holds.map((h) => [h.id, h]));
     for (const item of posted) {
       const transfer = transferById.get(item.transferId);
@@ -179,6 +201,11 @@ export function createLiveHub(db: Database, feed: ChangeFeed): LiveHub {
     },
     watchTransfers: (tenantId, watch, subscriber) => watchTenant(tenantId, "transfers", watch, subscriber),
     watchHolds: (tenantId, watch, subscriber) => watchTenant(tenantId, "holds", watch, subscriber),
+    async transfer(tenantId, id) {
+      const transfer = await transfers.load(id);
+      if (!transfer) transfers.clear(id); // not cached: it may commit later
+      return transfer?.tenantId === tenantId ? transfer : null;
+    },
     subscriptionCount: () => subscriptions,
   };
 }

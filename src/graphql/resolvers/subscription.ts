@@ -49,15 +49,15 @@ export const Subscription: SubscriptionResolvers = {
 };
 
 export const BalanceChange: BalanceChangeResolvers = {
-  account: async (c, _, { loaders }) => {
-    const account = await loaders.account.load(c.accountId);
-    assert(account, "a changed account exists");
-    return account;
-  },
+  account: (c) => c.account,
   balance: (c) => balanceAfterEntry(c, c.entry),
   version: (c) => c.entry.accountVersion,
   entry: (c) => c.entry,
-  transfer: (c, _, { loaders }) => (c.entry.transferId ? loaders.transfer.load(c.entry.transferId) : null),
+  transfer: (c, _, { live, loaders, tenantId }) => {
+    const id = c.entry.transferId;
+    if (!id) return null;
+    return live ? live.transfer(tenantId, id) : loaders.transfer.load(id);
+  },
   hold: (c, _, { loaders }) => (c.entry.holdId ? loaders.hold.load(c.entry.holdId) : null),
   createdAt: (c) => c.entry.createdAt,
   replayed: (c) => c.replayed,

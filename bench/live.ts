@@ -1,0 +1,508 @@
+// The "live" benchmark group: the same postTransfer load (closed-loop writers, uniform random
+// pairs of the accounts) with 0 subscribers, then with each subscriber count, then 0 again (the
+// service's change feed, started by the first subscriber, stays active: that row shows what the
+// feed alone costs and how much the machine drifted). Subscribers run in a child process
+// (bench/live-subscribers.ts), subscriber i watching account i mod K.
+//
+// Delivery latency, per event: the child's receive time minus the time the writer got the HTTP
+// answer of the transfer's postTransfer (the commit came before the answer, so this is a lower
+// bound of commit -> client), and minus the time the request was sent (an upper bound). The two
+// processes' clocks are compared over IPC before each level (offset from the fastest ping).
+// Completeness: each transfer must reach every live subscriber of its two accounts once.
+import { fork, type ChildProcess } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import http from "node:http";
+import { cpuSnapshot, cpuUsage, mainThreadSchedstat, schedShares, type Classify, type CpuSnapshot, type CpuUsage, type ThreadSchedstat } from "./cpu.js";
+import { postGraphql, runScenario, type Endpoint, type HttpAnswer, type ScenarioResult, type Verdict } from "./load.js";
+import type { ChildMessage, Closed, Collected, Opened, ParentMessage, Status } from "./live-subscribers.js";
+
+export interface LiveSpec {
+  /** Subscriber counts to measure, in order (each > 0). */
+  levels: number[];
+  writers: number;
+  warmupMs: number;
+  measureMs: number;
+  requestTimeoutMs: number;
+  /** Global ids of the K accounts (minBalance null: no transfer is refused). */
+  accounts: string[];
+  endpoint: Endpoint;
+  apiKey: string;
+  /** A postTransfer request body between two accounts (the same as the uniform scenario's). */
+  transferBody: (from: string, to: string) => string;
+  judge: (answer: HttpAnswer) => Verdict;
+  nextKey: () => string;
+  servicePid: number;
+  classify: Classify;
+  /** Connections opened at once. */
+  openBatch: number;
+  /** Registers a cleanup step (kills the child if the run fails); returns its removal. */
+  track: (name: string, stop: () => Promise<void>) => () => void;
+  shouldAbort: () => string | null;
+  log: (message: string) => void;
+  /** Transactions committed or rolled back in the ledger database so far (pg_stat_database), if known. */
+  dbTransactions?: () => Promise<number>;
+}
+
+export interface Percentiles {
+  p50: number;
+  p99: number;
+}
+
+export interface Delivery {
+  /** Events of transfers answered inside the window. */
+  events: number;
+  afterAnswerMs: Percentiles;
+  afterSentMs: Percentiles;
+  /** Events received before the writer had the HTTP answer (clamped to 0 in afterAnswerMs). */
+  beforeAnswer: number;
+  /** Events received inside the window, per second. */
+  perSecond: number;
+  /** Over the whole load (warm-up included): events expected and received for known transfers. */
+  expected: number;
+  received: number;
+  missing: number;
+  /** Events beyond the expected count of their transfer (a subscriber that was not counted live, or a repeat). */
+  extra: number;
+  /** From the subscribers' version chains (repeated or out-of-order versions, skipped versions). */
+  duplicates: number;
+  gaps: number;
+  malformed: number;
+  /** Events of transfers the writers have no answer for (a request that failed after committing). */
+  unknownTransfer: number;
+  drainSeconds: number;
+}
+
+export interface LiveLevel {
+  label: string;
+  subscribers: number;
+  /** Connections acknowledged and subscribed; live: of those, proven live by a probe event. */
+  opened: number;
+  live: number;
+  openSeconds: number;
+  openFailures: Record<string, number>;
+  notes: string[];
+  write: ScenarioResult | null;
+  /** Write throughput lost against the first 0-subscriber run, percent (negative: gained). */
+  lossPercent: number | null;
+  delivery: Delivery | null;
+  cpu: CpuUsage | null;
+  serviceThread: { runPercent: number; waitPercent: number } | null;
+  serviceRssMb: { peak: number; end: number } | null;
+  subscriberRssMbPeak: number | null;
+  /**
+   * Transactions of the ledger database per posted transfer, from before the load to after its
+   * events drained (the writers' own, the change feed's looks and the events' row loads).
+   */
+  dbTransactionsPerTransfer: number | null;
+  /** Open file descriptors of the service a second after the level's subscribers closed. */
+  serviceFdsAfter: number | null;
+  closedEarly: Record<string, number>;
+  errors: Record<string, number>;
+  closed: { clean: number; forced: number } | null;
+  clock: { offsetMs: number; rttMs: number } | null;
+}
+
+export interface LiveFigures {
+  levels: LiveLevel[];
+  writers: number;
+  accounts: number;
+  openBatch: number;
+  /** `ulimit -n` of this process and of the service, the ephemeral port range, fds before. */
+  limits: string;
+  serviceFdsBefore: number | null;
+  serviceStderrLines: string[];
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const wallNow = () => performance.timeOrigin + performance.now();
+
+function percentiles(values: Float64Array): Percentiles {
+  const sorted = values.sort();
+  const at = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]! : Number.NaN);
+  return { p50: at(50), p99: at(99) };
+}
+
+function readProc(file: string): string | null {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return null;
+  }
+}
+
+export function rssMb(pid: number): number | null {
+  const match = /^VmRSS:\s+(\d+) kB/m.exec(readProc(`/proc/${pid}/status`) ?? "");
+  return match ? Number(match[1]) / 1024 : null;
+}
+
+function openFds(pid: number): number | null {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return null;
+  }
+}
+
+/** Soft limit of open files of a process (`ulimit -n`), from /proc/<pid>/limits. */
+function fdLimit(pid: number | "self"): number | null {
+  const match = /^Max open files\s+(\d+|unlimited)/m.exec(readProc(`/proc/${pid}/limits`) ?? "");
+  return match ? (match[1] === "unlimited" ? Number.POSITIVE_INFINITY : Number(match[1])) : null;
+}
+
+function portRange(): number | null {
+  const [low, high] = (readProc("/proc/sys/net/ipv4/ip_local_port_range") ?? "").trim().split(/\s+/).map(Number);
+  return low && high ? high - low + 1 : null;
+}
+
+/** The subscriber child, with request/answer over IPC. */
+class SubscriberProcess {
+  private readonly waiting = new Map<string, (message: ChildMessage) => void>();
+  readonly stderr: string[] = [];
+  readonly exited: Promise<void>;
+  private exitInfo: string | null = null;
+
+  constructor(readonly child: ChildProcess) {
+    child.on("message", (message: ChildMessage) => {
+      const resolve = this.waiting.get(message.type);
+      this.waiting.delete(message.type);
+      resolve?.(message);
+    });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      if (this.stderr.length < 50) this.stderr.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+    });
+    child.stdout?.resume();
+    this.exited = new Promise((resolve) => child.once("exit", (code, signal) => ((this.exitInfo = `exit ${code ?? signal}`), resolve())));
+  }
+
+  ask<T extends ChildMessage>(message: ParentMessage, answer: T["type"], timeoutMs: number): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`subscriber process: no "${answer}" within ${timeoutMs} ms`)), timeoutMs);
+      void this.exited.then(() => reject(new Error(`subscriber process ended (${this.exitInfo}): ${this.stderr.slice(-5).join(" | ")}`)));
+      this.waiting.set(answer, (m) => {
+        clearTimeout(timer);
+        resolve(m as T);
+      });
+      this.child.send(message);
+    });
+  }
+
+  async kill(): Promise<void> {
+    if (this.exitInfo) return;
+    this.child.kill("SIGKILL");
+    await Promise.race([this.exited, sleep(5000)]);
+  }
+}
+
+/** Offset of the child's wall clock from ours (child - parent), from the fastest of 20 pings. */
+async function clockOffset(sub: SubscriberProcess): Promise<{ offsetMs: number; rttMs: number }> {
+  let best = { offsetMs: 0, rttMs: Number.POSITIVE_INFINITY };
+  for (let i = 0; i < 20; i++) {
+    const sent = wallNow();
+    const { childMs } = await sub.ask<{ type: "clock"; parentMs: number; childMs: number }>({ type: "clock", parentMs: sent }, "clock", 5000);
+    const back = wallNow();
+    if (back - sent < best.rttMs) best = { offsetMs: childMs - (sent + back) / 2, rttMs: back - sent };
+  }
+  return best;
+}
+
+const probeMutation = `mutation Probe($input: PostTransfersInput!) { postTransfers(input: $input) { __typename ... on TransfersPosted { allSucceeded } } }`;
+
+/** Posts one transfer touching each of the accounts (in pairs), so each of their subscribers gets an event. */
+async function probe(spec: LiveSpec, accountIndexes: number[]): Promise<void> {
+  const touched = [...accountIndexes];
+  if (touched.length % 2 === 1) touched.push(touched[0] === 0 ? 1 : 0);
+  const pairs: [string, string][] = [];
+  for (let i = 0; i < touched.length; i += 2) pairs.push([spec.accounts[touched[i]!]!, spec.accounts[touched[i + 1]!]!]);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    for (let i = 0; i < pairs.length; i += 100) {
+      const transfers = pairs.slice(i, i + 100).map(([from, to]) => ({ idempotencyKey: spec.nextKey(), from: { id: from }, to: { id: to }, amount: "1", currency: "USD" }));
+      const answer = await postGraphql(agent, spec.endpoint, JSON.stringify({ query: probeMutation, variables: { input: { atomic: true, transfers } } }), spec.requestTimeoutMs);
+      if (!answer.text.includes('"allSucceeded":true')) throw new Error(`probe transfers failed: ${answer.text.slice(0, 200)}`);
+    }
+  } finally {
+    agent.destroy();
+  }
+}
+
+interface WriterRecord {
+  from: number;
+  to: number;
+  sentMs: number;
+  doneMs: number;
+}
+
+/** The write load, recording each posted transfer's accounts and wall-clock send/answer times. */
+async function writeLoad(spec: LiveSpec, label: string, window: { start: () => void; end: () => void }) {
+  const records = new Map<string, WriterRecord>();
+  const pending: [number, number][] = [];
+  let windowStart = Number.NaN;
+  let windowEnd = Number.NaN;
+  const k = spec.accounts.length;
+  const result = await runScenario(
+    {
+      name: label,
+      clients: spec.writers,
+      warmupMs: spec.warmupMs,
+      measureMs: spec.measureMs,
+      transfersPerRequest: 1,
+      nextBody: (client) => {
+        const i = Math.floor(Math.random() * k);
+        let j = Math.floor(Math.random() * (k - 1));
+        if (j >= i) j += 1;
+        pending[client] = [i, j];
+        return spec.transferBody(spec.accounts[i]!, spec.accounts[j]!);
+      },
+      judge: spec.judge,
+      onAnswer: (client, sentMs, doneMs, answer) => {
+        const id = answer && answer.status === 200 ? /"transfer":\{"id":"([^"]+)"/.exec(answer.text)?.[1] : undefined;
+        const [from, to] = pending[client]!;
+        if (id) records.set(id, { from, to, sentMs: performance.timeOrigin + sentMs, doneMs: performance.timeOrigin + doneMs });
+      },
+      requestTimeoutMs: spec.requestTimeoutMs,
+      onWindowStart: () => {
+        windowStart = wallNow();
+        window.start();
+      },
+      onWindowEnd: () => {
+        windowEnd = wallNow();
+        window.end();
+      },
+      shouldAbort: spec.shouldAbort,
+    },
+    spec.endpoint,
+  );
+  return { result, records, windowStart, windowEnd: Number.isNaN(windowEnd) ? wallNow() : windowEnd };
+}
+
+function analyse(
+  records: Map<string, WriterRecord>, collected: Collected, watchers: number[], offsetMs: number,
+  windowStart: number, windowEnd: number, drainSeconds: number,
+): Delivery {
+  let expected = 0;
+  let received = 0;
+  let missing = 0;
+  let extra = 0;
+  let events = 0;
+  let beforeAnswer = 0;
+  let inWindow = 0;
+  const afterAnswer: number[] = [];
+  const afterSent: number[] = [];
+  for (const [id, r] of records) {
+    const times = collected.byTransfer[id] ?? [];
+    const want = watchers[r.from]! + watchers[r.to]!;
+    expected += want;
+    received += times.length;
+    missing += Math.max(0, want - times.length);
+    extra += Math.max(0, times.length - want);
+    const counted = r.doneMs >= windowStart && r.doneMs <= windowEnd;
+    for (const childTime of times) {
+      const at = childTime - offsetMs;
+      if (at >= windowStart && at <= windowEnd) inWindow += 1;
+      if (!counted) continue;
+      events += 1;
+      if (at < r.doneMs) beforeAnswer += 1;
+      afterAnswer.push(Math.max(0, at - r.doneMs));
+      afterSent.push(at - r.sentMs);
+    }
+  }
+  let unknownTransfer = 0;
+  for (const [id, times] of Object.entries(collected.byTransfer)) if (!records.has(id)) unknownTransfer += times.length;
+  const seconds = (windowEnd - windowStart) / 1000;
+  return {
+    events,
+    afterAnswerMs: percentiles(Float64Array.from(afterAnswer)),
+    afterSentMs: percentiles(Float64Array.from(afterSent)),
+    beforeAnswer,
+    perSecond: seconds > 0 ? inWindow / seconds : 0,
+    expected,
+    received,
+    missing,
+    extra,
+    duplicates: collected.duplicates,
+    gaps: collected.gaps,
+    malformed: collected.malformed,
+    unknownTransfer,
+    drainSeconds,
+  };
+}
+
+function emptyLevel(label: string, subscribers: number): LiveLevel {
+  return {
+    label, subscribers, opened: 0, live: 0, openSeconds: 0, openFailures: {}, notes: [], write: null, lossPercent: null, delivery: null,
+    cpu: null, serviceThread: null, dbTransactionsPerTransfer: null, serviceRssMb: null, subscriberRssMbPeak: null, serviceFdsAfter: null, closedEarly: {}, errors: {}, closed: null, clock: null,
+  };
+}
+
+const subscriberScript = fileURLToPath(new URL("./live-subscribers.ts", import.meta.url));
+const projectRoot = fileURLToPath(new URL("../", import.meta.url));
+
+/** Opens `n` subscribers in a child process and proves each live with a probe event. */
+async function openSubscribers(spec: LiveSpec, n: number, level: LiveLevel): Promise<{ sub: SubscriberProcess; untrack: () => void; liveIndexes: number[] }> {
+  const child = fork(subscriberScript, [], { cwd: projectRoot, execArgv: ["--import", "tsx"], stdio: ["ignore", "pipe", "pipe", "ipc"] });
+  const sub = new SubscriberProcess(child);
+  const untrack = spec.track(`subscriber process (pid ${child.pid})`, () => sub.kill());
+  const k = spec.accounts.length;
+  const accountIds = Array.from({ length: n }, (_, i) => spec.accounts[i % k]!);
+  const openTimeoutMs = 60_000 + n * 20;
+  const opened = await sub.ask<Opened>({ type: "open", port: spec.endpoint.port, key: spec.apiKey, accountIds, batch: spec.openBatch, timeoutMs: 30_000 }, "opened", openTimeoutMs);
+  level.opened = opened.ok;
+  level.openSeconds = opened.seconds;
+  level.openFailures = opened.failures;
+  spec.log(`  ${opened.ok} of ${n} subscribers connected and subscribed in ${opened.seconds.toFixed(1)} s` +
+    (Object.keys(opened.failures).length ? `; failures: ${Object.entries(opened.failures).map(([r, c]) => `${r} x${c}`).join("; ")}` : ""));
+  // A subscription registers asynchronously after its subscribe message: probe its account until
+  // an event arrives, so the measured load never starts before every subscription is live.
+  let status: Status = await sub.ask<Status>({ type: "status", indexes: true }, "status", 10_000);
+  for (let round = 0; round < 6 && status.live < opened.ok; round++) {
+    const live = new Set(status.liveIndexes);
+    const waiting = new Set<number>();
+    for (let i = 0; i < n; i++) if (!live.has(i)) waiting.add(i % k);
+    await probe(spec, [...waiting]);
+    const until = performance.now() + 2000 + round * 1000;
+    do {
+      await sleep(100);
+      status = await sub.ask<Status>({ type: "status", indexes: true }, "status", 10_000);
+    } while (status.live < opened.ok && performance.now() < until);
+  }
+  level.live = status.live;
+  if (status.live < opened.ok) level.notes.push(`${opened.ok - status.live} subscribed connections never received a probe event; not counted`);
+  return { sub, untrack, liveIndexes: status.liveIndexes ?? [] };
+}
+
+export async function runLive(spec: LiveSpec): Promise<LiveFigures> {
+  const k = spec.accounts.length;
+  const ownLimit = fdLimit("self");
+  const serviceLimit = fdLimit(spec.servicePid);
+  const ports = portRange();
+  const limits = `ulimit -n (open files): ${ownLimit ?? "?"} for this script and the subscriber process, ${serviceLimit ?? "?"} for the service; ephemeral ports: ${ports ?? "?"}`;
+  spec.log(`live: ${limits}`);
+  const serviceFdsBefore = openFds(spec.servicePid);
+  const plan = [{ label: "0 (baseline)", n: 0 }, ...spec.levels.map((n) => ({ label: n.toLocaleString("en-US"), n })), { label: "0 (after; change feed active)", n: 0 }];
+  const levels: LiveLevel[] = [];
+  let stopReason: string | null = null;
+  let baseline: number | null = null;
+
+  for (const { label, n } of plan) {
+    const level = emptyLevel(label, n);
+    levels.push(level);
+    // A subscriber takes one descriptor here and one in the service; ports are one per connection.
+    const limit = Math.min(ownLimit ?? Infinity, serviceLimit ?? Infinity);
+    if (n > 0 && stopReason) {
+      level.notes.push(`not run: ${stopReason}`);
+      continue;
+    }
+    if (n + 256 > limit || (ports !== null && n + 1000 > ports)) {
+      level.notes.push(`not run: ${n} connections need more than ulimit -n ${limit} descriptors or ${ports} ephemeral ports (less 1,000 kept spare)`);
+      spec.log(`  ${label} subscribers: ${level.notes.at(-1)}`);
+      continue;
+    }
+    spec.log(`live, ${label} subscribers, ${spec.writers} writers: ${spec.warmupMs / 1000} s warm-up + ${spec.measureMs / 1000} s`);
+    let subscribers: Awaited<ReturnType<typeof openSubscribers>> | null = null;
+    let peakRss = 0;
+    let peakSubRss = 0;
+    const sampleRss = () => {
+      peakRss = Math.max(peakRss, rssMb(spec.servicePid) ?? 0);
+      if (subscribers?.sub.child.pid) peakSubRss = Math.max(peakSubRss, rssMb(subscribers.sub.child.pid) ?? 0);
+    };
+    const rssTimer = setInterval(sampleRss, 250);
+    try {
+      const watchers = new Array<number>(k).fill(0);
+      if (n > 0) {
+        subscribers = await openSubscribers(spec, n, level);
+        for (const i of subscribers.liveIndexes) watchers[i % k]! += 1;
+        if (n - level.live > 0.01 * n) stopReason = `only ${level.live} of ${n} subscribers were live at the previous level`;
+        level.clock = await clockOffset(subscribers.sub);
+        await subscribers.sub.ask<Status>({ type: "reset" }, "status", 10_000);
+      }
+      // pg_stat_database is flushed by each backend about once a second.
+      const transactionsBefore = spec.dbTransactions ? (await sleep(1100), await spec.dbTransactions()) : null;
+      const subscriberPid = subscribers?.sub.child.pid ?? -1;
+      const classify: Classify = (pid, comm) => (pid === subscriberPid ? "subscribers" : spec.classify(pid, comm));
+      let before: CpuSnapshot | null = null;
+      let schedBefore: ThreadSchedstat | null = null;
+      let serviceRssEnd = 0;
+      const load = await writeLoad(spec, `live, ${label} subscribers`, {
+        start: () => {
+          before = cpuSnapshot(classify);
+          schedBefore = mainThreadSchedstat(spec.servicePid);
+        },
+        end: () => {
+          if (before) level.cpu = cpuUsage(before, cpuSnapshot(classify));
+          level.serviceThread = schedShares(schedBefore, mainThreadSchedstat(spec.servicePid));
+          serviceRssEnd = rssMb(spec.servicePid) ?? 0;
+        },
+      });
+      level.write = load.result;
+      if (load.result.aborted) throw new Error(`live, ${label} subscribers: ${load.result.aborted}`);
+      if (n === 0 && baseline === null) baseline = load.result.transfersPerSecond;
+      level.lossPercent = baseline ? 100 * (1 - load.result.transfersPerSecond / baseline) : null;
+      if (subscribers) {
+        // Drain: wait until every expected event arrived, or none has for 3 s.
+        let expected = 0;
+        for (const r of load.records.values()) expected += watchers[r.from]! + watchers[r.to]!;
+        const drainStart = performance.now();
+        let last = -1;
+        let lastChange = drainStart;
+        for (;;) {
+          const { events } = await subscribers.sub.ask<Status>({ type: "status" }, "status", 10_000);
+          if (events !== last) (last = events), (lastChange = performance.now());
+          if (events >= expected || performance.now() - lastChange > 3000 || performance.now() - drainStart > 30_000) break;
+          await sleep(100);
+        }
+        const drainSeconds = (performance.now() - drainStart) / 1000;
+        const collected = await subscribers.sub.ask<Collected>({ type: "collect" }, "collected", 60_000);
+        level.delivery = analyse(load.records, collected, watchers, level.clock!.offsetMs, load.windowStart, load.windowEnd, drainSeconds);
+        level.closedEarly = collected.closedEarly;
+        level.errors = collected.errors;
+      }
+      if (transactionsBefore !== null && spec.dbTransactions && load.records.size > 0) {
+        await sleep(1100);
+        level.dbTransactionsPerTransfer = ((await spec.dbTransactions()) - transactionsBefore) / load.records.size;
+      }
+      sampleRss();
+      level.serviceRssMb = { peak: peakRss, end: serviceRssEnd };
+      level.subscriberRssMbPeak = subscribers ? peakSubRss : null;
+    } finally {
+      clearInterval(rssTimer);
+      if (subscribers) {
+        const closeTimeoutMs = 10_000;
+        level.closed = await subscribers.sub
+          .ask<Closed>({ type: "close", timeoutMs: closeTimeoutMs }, "closed", closeTimeoutMs + 30_000)
+          .catch(() => null);
+        await Promise.race([subscribers.sub.exited, sleep(10_000)]);
+        await subscribers.sub.kill();
+        subscribers.untrack();
+      }
+    }
+    await sleep(1000); // lets the service notice the closes
+    level.serviceFdsAfter = openFds(spec.servicePid);
+    logLevel(spec, level);
+  }
+  return { levels, writers: spec.writers, accounts: k, openBatch: spec.openBatch, limits, serviceFdsBefore, serviceStderrLines: [] };
+}
+
+function logLevel(spec: LiveSpec, l: LiveLevel): void {
+  const w = l.write!;
+  const d = l.delivery;
+  const c = l.cpu?.percentByGroup;
+  const f = (x: number, digits = 0) => (Number.isFinite(x) ? x.toFixed(digits) : "n/a");
+  spec.log(
+    `  ${f(w.transfersPerSecond)} transfers/s${l.lossPercent !== null ? ` (${f(l.lossPercent, 1)} % lost vs baseline)` : ""}, p50 ${f(w.p50Ms, 1)} ms, p99 ${f(w.p99Ms, 1)} ms, errors ${w.failureCount}` +
+      (c ? `; CPU service ${f(c.service ?? 0)}%, postgres ${f(c.postgres ?? 0)}%, writers ${f(c.loadgen ?? 0)}%, subscribers ${f(c.subscribers ?? 0)}%, machine ${f(l.cpu!.machineBusyPercent ?? NaN)}%` : ""),
+  );
+  if (d) {
+    spec.log(
+      `  delivery after the answer p50 ${f(d.afterAnswerMs.p50, 1)} ms, p99 ${f(d.afterAnswerMs.p99, 1)} ms; after sending p50 ${f(d.afterSentMs.p50, 1)} ms, p99 ${f(d.afterSentMs.p99, 1)} ms; ` +
+        `${f(d.perSecond)} events/s; received ${d.received} of ${d.expected} expected (missing ${d.missing}, extra ${d.extra}), duplicates ${d.duplicates}, gaps ${d.gaps}, ` +
+        `before the answer ${d.beforeAnswer}, unknown transfers ${d.unknownTransfer}; drained in ${f(d.drainSeconds, 1)} s; clock offset ${f(l.clock!.offsetMs, 2)} ms (rtt ${f(l.clock!.rttMs, 2)} ms)`,
+    );
+  }
+  spec.log(
+    `  ${l.dbTransactionsPerTransfer === null ? "" : `database transactions per transfer ${f(l.dbTransactionsPerTransfer, 1)}; `}service RSS peak ${f(l.serviceRssMb?.peak ?? NaN)} MB, open fds after ${l.serviceFdsAfter ?? "?"}` +
+      (l.closed ? `; subscribers closed ${l.closed.clean} cleanly, ${l.closed.forced} terminated` : "") +
+      (Object.keys(l.closedEarly).length ? `; closed early: ${JSON.stringify(l.closedEarly)}` : "") +
+      (Object.keys(l.errors).length ? `; errors: ${JSON.stringify(l.errors)}` : ""),
+  );
+}
