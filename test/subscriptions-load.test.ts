@@ -87,6 +87,38 @@ describe("ordering under load", () => {
   });
 });
 
+describe("change feed paging", () => {
+  it("reads a look with more entries than a page in one snapshot: every transfer once, batches whole", async () => {
+    const paged = await startTestService({}, { entriesPerLookMax: 7 });
+    try {
+      const owner = await paged.newTenant("paged");
+      const funding = (await createFundingAccount(owner)).id;
+      const shop = (await createAccount(owner)).id;
+      const client = connectLive(paged.service.url, owner.key);
+      clients.push(client);
+      const transfers = client.subscribe<any>(`subscription { transferPosted { id } }`);
+      const changes = client.subscribe<{ balanceChanged: Change }>(balanceChanged, { ids: [shop] });
+      await until(() => paged.service.hub.subscriptionCount() === 2, 5000, "subscriptions");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const posted: string[] = [];
+      for (let round = 0; round < 3; round++) {
+        const batch = Array.from({ length: 40 }, () => ({ idempotencyKey: key("page"), from: { id: funding }, to: { id: shop }, amount: "1", currency: "USD" }));
+        const data = await owner.gql(postTransfersMutation, { input: { atomic: true, transfers: batch } });
+        posted.push(...data.postTransfers.results.map((r: any) => r.transfer.id));
+      }
+      const received = (await transfers.waitFor(120)).map((e) => e.transferPosted.id);
+      expect(new Set(received).size).toBe(120);
+      expect([...received].sort()).toEqual([...posted].sort());
+      const versions = (await changes.waitFor(120)).map((e) => Number(e.balanceChanged.version));
+      expect(versions).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(transfers.events).toHaveLength(120);
+    } finally {
+      await paged.stop();
+    }
+  });
+});
+
 describe("slow consumers", () => {
   it("cuts off a client that stops reading, keeps every queue within its bound, and keeps serving others in full", async () => {
     const small = await startTestService({ subscriptionEventsQueuedMax: 20 }, { slowConsumerMs: 500 });

@@ -38,6 +38,14 @@ function live(service: TestService, apiKey: string | null = tenant.key): LiveCli
   return client;
 }
 
+async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 /** Waits until `service` has a subscription open, and a little more for it to read its versions. */
 async function settled(service: TestService, count = 1): Promise<void> {
   const deadline = Date.now() + 5000;
@@ -334,6 +342,28 @@ describe("authorization and limits over the socket", () => {
     const query = client.subscribe<any>(`query { limits { subscriptionEventsQueuedMax subscriptionAccountsMax } }`);
     await query.ended();
     expect(query.events[0].limits.subscriptionEventsQueuedMax).toBe(a.limits.subscriptionEventsQueuedMax);
+  });
+
+  it("refuses an operation beyond subscriptionsPerConnectionMax on one connection, and takes it once one ends", async () => {
+    const small = await startTestService({ subscriptionsPerConnectionMax: 2 });
+    try {
+      const owner = await small.newTenant("few");
+      const client = connectLive(small.service.url, owner.key);
+      clients.push(client);
+      const first = client.subscribe(`subscription { transferPosted { id } }`);
+      client.subscribe(`subscription { holdChanged { change } }`);
+      await until(() => small.service.hub.subscriptionCount() === 2);
+      const third = client.subscribe(`subscription { transferPosted { id } }`);
+      await third.ended();
+      expect(third.errors[0]).toMatchObject({ extensions: { code: "LIMIT_EXCEEDED", limit: "subscriptionsPerConnectionMax" } });
+      first.unsubscribe();
+      await until(() => small.service.hub.subscriptionCount() === 1);
+      const fourth = client.subscribe(`subscription { transferPosted { id } }`);
+      await until(() => small.service.hub.subscriptionCount() === 2);
+      expect(fourth.errors).toEqual([]);
+    } finally {
+      await small.stop();
+    }
   });
 
   it("answers a subscription sent over HTTP with a clear error", async () => {

@@ -28,18 +28,21 @@ export interface ContextOptions {
 
 export function createContext(db: Database, tenantId: string, limits: Limits, options: ContextOptions = {}): Context {
   let now: Promise<Date> | null = null;
-  const context: Context = {
+  // Made on first use: most subscription events resolve without them.
+  let loaders: Loaders | null = null;
+  return {
     tenantId,
     db,
     limits,
-    loaders: createLoaders(db.prisma, tenantId),
+    get loaders() {
+      return (loaders ??= createLoaders(db.prisma, tenantId));
+    },
     now: () => (now ??= tenantNow(db.pool, tenantId)),
     live: options.live ?? null,
     connection: options.connection ?? null,
     refresh() {
-      context.loaders = createLoaders(db.prisma, tenantId);
+      loaders = null;
       now = null;
     },
   };
-  return context;
 }

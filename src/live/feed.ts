@@ -31,7 +31,7 @@ export interface FeedOptions {
 
 export const feedOptionsDefault: Omit<FeedOptions, "connectionString"> = {
   pollIntervalMs: 1000,
-  pollGapMs: 5,
+  pollGapMs: 10,
   notifyGapMs: 10,
   entriesPerLookMax: 5000,
 };
@@ -51,13 +51,19 @@ export interface ChangeFeed {
 
 type Row = EntryRow & AccountRow & { currency_code: string };
 
+/** Transactions still to read: ids from `from` on, and those in progress at the last look. */
+interface Unseen {
+  from: bigint;
+  inProgress: bigint[];
+}
+
 export function startChangeFeed(options: FeedOptions): ChangeFeed {
   const listeners = new Set<FeedListener>();
   let client: pg.Client | null = null;
   let connecting: Promise<pg.Client> | null = null;
   let stopped = false;
   /** The previous snapshot's xmax and in-progress list: what is still to read. */
-  let unseen: { from: bigint; inProgress: bigint[] } | null = null;
+  let unseen: Unseen | null = null;
   let established: Promise<void> | null = null;
   /** Set once the first look has fixed the horizon. */
   let active = false;
@@ -109,38 +115,51 @@ export function startChangeFeed(options: FeedOptions): ChangeFeed {
     return connecting;
   }
 
-  /** One look: reads what committed since the previous one; hands it out unless establishing. */
+  const snapshotQuery = `SELECT pg_snapshot_xmax(s)::text AS xmax, ARRAY(SELECT x::text FROM pg_snapshot_xip(s) AS x) AS xip
+    FROM pg_current_snapshot() AS s`;
+
+  /** The entries of the transactions `unseen` names that the look's snapshot sees; `after` pages. */
+  function unseenQuery({ from, inProgress }: Unseen, after?: Row): string {
+    const still = inProgress.length > 0 ? ` OR e.tx_id IN (${inProgress.join(",")})` : "";
+    const page = after ? ` AND (e.tx_id, e.id) > (${after.tx_id}, ${after.id})` : "";
+    return `SELECT ${entryColumns}, ${accountColumns}, c.code AS currency_code
+        FROM entries e JOIN accounts a ON a.id = e.account_id JOIN currencies c ON c.id = a.currency_id
+       WHERE (e.tx_id >= ${from}${still})${page}
+       ORDER BY e.tx_id, e.id LIMIT ${options.entriesPerLookMax}`;
+  }
+
+  /**
+   * One look: reads what committed since the previous one and hands it out (not when only
+   * establishing). Usually one round trip; a look with more than a page of entries pages through
+   * them in one snapshot. Only a look that read everything moves on: a failed one is repeated.
+   */
   async function look(establishing: boolean): Promise<void> {
     const db = await connection();
-    const results = (await db.query(`BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
-      SELECT pg_snapshot_xmax(s)::text AS xmax, ARRAY(SELECT x::text FROM pg_snapshot_xip(s) AS x) AS xip
-        FROM pg_current_snapshot() AS s`)) as unknown as pg.QueryResult[];
+    const begin = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+    if (unseen && !establishing) {
+      const [, snapshot, page] = (await db.query(`${begin}; ${snapshotQuery}; ${unseenQuery(unseen)}; COMMIT`)) as unknown as pg.QueryResult[];
+      if (page!.rows.length < options.entriesPerLookMax) return moveOn(snapshot!, page!.rows as Row[]);
+    }
+    const [, snapshot] = (await db.query(`${begin}; ${snapshotQuery}`)) as unknown as pg.QueryResult[];
     let rows: Row[] = [];
     try {
-      if (unseen && !establishing) rows = await readUnseen(db, unseen);
+      if (unseen && !establishing) {
+        for (;;) {
+          const page = await db.query<Row>(unseenQuery(unseen, rows.at(-1)));
+          rows.push(...page.rows);
+          if (page.rows.length < options.entriesPerLookMax) break;
+        }
+      }
     } finally {
       await db.query("COMMIT");
     }
-    // Only a look that read everything moves on: a failed one is repeated whole, never halfway.
-    const snapshot = results[1]!.rows[0] as { xmax: string; xip: string[] };
-    unseen = { from: BigInt(snapshot.xmax), inProgress: snapshot.xip.map(BigInt) };
-    dispatch(rows);
+    moveOn(snapshot!, rows);
   }
 
-  /** The entries of the transactions `unseen` names that this snapshot sees, page by page. */
-  async function readUnseen(db: pg.Client, { from, inProgress }: { from: bigint; inProgress: bigint[] }): Promise<Row[]> {
-    const still = inProgress.length > 0 ? ` OR e.tx_id IN (${inProgress.join(",")})` : "";
-    const rows: Row[] = [];
-    for (;;) {
-      const last: Row | undefined = rows.at(-1);
-      const page = last ? ` AND (e.tx_id, e.id) > (${last.tx_id}, ${last.id})` : "";
-      const result: pg.QueryResult<Row> = await db.query<Row>(`SELECT ${entryColumns}, ${accountColumns}, c.code AS currency_code
-          FROM entries e JOIN accounts a ON a.id = e.account_id JOIN currencies c ON c.id = a.currency_id
-         WHERE (e.tx_id >= ${from}${still})${page}
-         ORDER BY e.tx_id, e.id LIMIT ${options.entriesPerLookMax}`);
-      rows.push(...result.rows);
-      if (result.rows.length < options.entriesPerLookMax) return rows;
-    }
+  function moveOn(snapshot: pg.QueryResult, rows: Row[]): void {
+    const { xmax, xip } = snapshot.rows[0] as { xmax: string; xip: string[] };
+    unseen = { from: BigInt(xmax), inProgress: xip.map(BigInt) };
+    dispatch(rows);
   }
 
   function dispatch(rows: Row[]): void {
