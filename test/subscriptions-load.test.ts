@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { checkInvariants } from "./support/invariants.js";
 import { createAccount, createFundingAccount, fullBalanceOf, key, postTransfersMutation, transferBetween } from "./support/ledger-client.js";
-import { connectLive, wsUrlOf, type LiveClient } from "./support/live-client.js";
+import { connectLive, until, wsUrlOf, type LiveClient } from "./support/live-client.js";
 import { startTestService, type TestService, type TestTenant } from "./support/service.js";
 
 let a: TestService;
@@ -31,14 +31,6 @@ afterAll(async () => {
   await a?.stop();
 });
 
-async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 describe("ordering under load", () => {
   it("gives every subscriber, on either instance, each account's versions gap-free and in order, the last equal to a fresh query", async () => {
     const funding = (await createFundingAccount(tenant)).id;
@@ -51,7 +43,7 @@ describe("ordering under load", () => {
       clients.push(client);
       return client.subscribe<{ balanceChanged: Change }>(balanceChanged, { ids });
     });
-    await until(() => a.service.hub.subscriptionCount() >= 1 && b.service.hub.subscriptionCount() >= 2, 5000, "subscriptions");
+    await until(() => a.service.hub.subscriptionCount() >= 1 && b.service.hub.subscriptionCount() >= 2, "subscriptions");
     await new Promise((resolve) => setTimeout(resolve, 200));
 
     // 20 writers through both instances, on 5 accounts: the hot funding account and 4 others.
@@ -98,7 +90,7 @@ describe("change feed paging", () => {
       clients.push(client);
       const transfers = client.subscribe<any>(`subscription { transferPosted { id } }`);
       const changes = client.subscribe<{ balanceChanged: Change }>(balanceChanged, { ids: [shop] });
-      await until(() => paged.service.hub.subscriptionCount() === 2, 5000, "subscriptions");
+      await until(() => paged.service.hub.subscriptionCount() === 2, "subscriptions");
       await new Promise((resolve) => setTimeout(resolve, 100));
       const posted: string[] = [];
       for (let round = 0; round < 3; round++) {
@@ -137,7 +129,7 @@ describe("slow consumers", () => {
       const healthyClient = connectLive(small.service.url, owner.key);
       clients.push(healthyClient);
       const healthy = healthyClient.subscribe<{ balanceChanged: Change }>(balanceChanged, { ids: [account] });
-      await until(() => small.service.hub.subscriptionCount() >= 2, 5000, "subscriptions");
+      await until(() => small.service.hub.subscriptionCount() >= 2, "subscriptions");
       await new Promise((resolve) => setTimeout(resolve, 200));
       socket.pause(); // stops reading: TCP back-pressure reaches the server
 
@@ -149,7 +141,7 @@ describe("slow consumers", () => {
       }
       expect(small.service.sockets.stats().slowConsumersCut).toBe(1);
       // The cut socket is gone within the close grace; the queue never passed its bound.
-      await until(() => small.service.sockets.stats().connections === 1, 10_000, "the slow socket to be closed");
+      await until(() => small.service.sockets.stats().connections === 1, "the slow socket to be closed", 10_000);
       expect(small.service.sockets.stats().eventsQueuedPeak).toBeLessThanOrEqual(20);
       expect(small.service.hub.subscriptionCount()).toBe(1);
 
@@ -174,7 +166,7 @@ describe("graceful shutdown", () => {
     const client = connectLive(service.service.url, owner.key);
     clients.push(client);
     client.subscribe(balanceChanged, { ids: [account] });
-    await until(() => service.service.hub.subscriptionCount() >= 1, 5000, "the subscription");
+    await until(() => service.service.hub.subscriptionCount() >= 1, "the subscription");
 
     const batch = Array.from({ length: 300 }, () => ({ idempotencyKey: key("drain"), from: { id: funding }, to: { id: account }, amount: "1", currency: "USD" }));
     const inFlight = owner.request(postTransfersMutation, { input: { atomic: true, transfers: batch } });

@@ -9,7 +9,7 @@ import {
   captureHold, createAccount, createFundingAccount, createHold, fullBalanceOf, key, postTransfer,
   postTransfersMutation, reverseTransfer, transferBetween, voidHold,
 } from "./support/ledger-client.js";
-import { connectLive, type LiveClient } from "./support/live-client.js";
+import { connectLive, until, type LiveClient } from "./support/live-client.js";
 import { startTestService, type TestService, type TestTenant } from "./support/service.js";
 
 let a: TestService;
@@ -38,18 +38,9 @@ function live(service: TestService, apiKey: string | null = tenant.key): LiveCli
   return client;
 }
 
-async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 /** Waits until `service` has a subscription open, and a little more for it to read its versions. */
 async function settled(service: TestService, count = 1): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (service.service.hub.subscriptionCount() < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  await until(() => service.service.hub.subscriptionCount() >= count, `${count} subscriptions`);
   await new Promise((resolve) => setTimeout(resolve, 100));
 }
 
@@ -352,14 +343,14 @@ describe("authorization and limits over the socket", () => {
       clients.push(client);
       const first = client.subscribe(`subscription { transferPosted { id } }`);
       client.subscribe(`subscription { holdChanged { change } }`);
-      await until(() => small.service.hub.subscriptionCount() === 2);
+      await until(() => small.service.hub.subscriptionCount() === 2, "subscriptions");
       const third = client.subscribe(`subscription { transferPosted { id } }`);
       await third.ended();
       expect(third.errors[0]).toMatchObject({ extensions: { code: "LIMIT_EXCEEDED", limit: "subscriptionsPerConnectionMax" } });
       first.unsubscribe();
-      await until(() => small.service.hub.subscriptionCount() === 1);
+      await until(() => small.service.hub.subscriptionCount() === 1, "subscriptions");
       const fourth = client.subscribe(`subscription { transferPosted { id } }`);
-      await until(() => small.service.hub.subscriptionCount() === 2);
+      await until(() => small.service.hub.subscriptionCount() === 2, "subscriptions");
       expect(fourth.errors).toEqual([]);
     } finally {
       await small.stop();

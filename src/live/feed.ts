@@ -58,7 +58,7 @@ interface Unseen {
 }
 
 export function startChangeFeed(options: FeedOptions): ChangeFeed {
-  const listeners = new Set<FeedListener>();
+  const listeners = new Set<{ listener: FeedListener; wanted: () => boolean }>();
   let client: pg.Client | null = null;
   let connecting: Promise<pg.Client> | null = null;
   let stopped = false;
@@ -82,7 +82,7 @@ export function startChangeFeed(options: FeedOptions): ChangeFeed {
     return run;
   }
   /** Whether anyone subscribes: looks on demand only then; the poll timer keeps `unseen` fresh. */
-  let interested: () => boolean = () => true;
+  const interested = () => [...listeners].some(({ wanted }) => wanted());
 
   async function connection(): Promise<pg.Client> {
     if (client) return client;
@@ -165,7 +165,7 @@ export function startChangeFeed(options: FeedOptions): ChangeFeed {
   function dispatch(rows: Row[]): void {
     if (rows.length === 0) return;
     const entries = rows.map(feedEntryFromRow).sort((a, b) => (a.entryId < b.entryId ? -1 : 1));
-    for (const listener of listeners) listener(entries);
+    for (const { listener } of listeners) listener(entries);
   }
 
   function runLook(): void {
@@ -212,10 +212,10 @@ export function startChangeFeed(options: FeedOptions): ChangeFeed {
       requestLook();
       if (!notifyTimer) notifyTimer = setTimeout(sendNotify, Math.max(0, lastNotifyAt + options.notifyGapMs - Date.now()));
     },
-    listen(listener, wanted) {
-      listeners.add(listener);
-      if (wanted) interested = wanted;
-      return () => listeners.delete(listener);
+    listen(listener, wanted = () => true) {
+      const entry = { listener, wanted };
+      listeners.add(entry);
+      return () => listeners.delete(entry);
     },
     ready() {
       if (stopped) return Promise.reject(new Error("the change feed is stopped"));

@@ -14,8 +14,6 @@ export interface LiveConnection {
   queued(delta: number): void;
   /** Cuts the connection off as a slow consumer (once). */
   overflow(): void;
-  /** Events queued now (for tests and metrics). */
-  readonly eventsQueued: number;
   /** True once cut off: its subscriptions take no more events while the socket closes. */
   readonly cutOff: boolean;
 }
@@ -26,9 +24,6 @@ export function createLiveConnection(eventsQueuedMax: number, onOverflow: () => 
   let overflowed = false;
   const connection: LiveConnection = {
     eventsQueuedMax,
-    get eventsQueued() {
-      return eventsQueued;
-    },
     get cutOff() {
       return overflowed;
     },

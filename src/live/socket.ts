@@ -18,7 +18,6 @@ const { execute, GraphQLError, parse, specifiedRules, validate } = graphqlCjs;
 type GraphQLError = GraphQLErrorType;
 
 export const unauthorizedCloseCode = 4401;
-export const goingAwayCloseCode = 1001;
 
 export interface SocketOptions {
   httpServer: Server;
@@ -94,7 +93,7 @@ export function startSocketServer(options: SocketOptions): SocketServer {
     setTimeout(() => socket.terminate(), options.closeGraceMs ?? 2000).unref();
   }
 
-  const server = useServer<Record<string, unknown>, { state?: ConnectionState }>({
+  const server = useServer<Record<string, unknown>>({
     isProd: options.production,
     connectionInitWaitTimeout: options.connectionInitWaitTimeoutMs,
     async onConnect(ctx) {

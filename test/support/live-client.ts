@@ -28,10 +28,11 @@ export function wsUrlOf(httpUrl: string): string {
   return httpUrl.replace(/^http/, "ws");
 }
 
-async function until(check: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
+/** Polls `check` until it holds; fails the test after `timeoutMs`, naming what it waited for. */
+export async function until(check: () => boolean, what: string | (() => string), timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === "string" ? what : what()}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
@@ -52,7 +53,7 @@ export function connectLive(httpUrl: string, key: string | null): LiveClient {
     client,
     closeCode: () => closeCode,
     async closed(timeoutMs = 10_000) {
-      await until(() => closeCode !== null, timeoutMs, () => "the socket to close");
+      await until(() => closeCode !== null, "the socket to close", timeoutMs);
       return closeCode!;
     },
     subscribe<T>(query: string, variables?: Record<string, unknown>): Subscription<T> {
@@ -85,13 +86,13 @@ export function connectLive(httpUrl: string, key: string | null): LiveClient {
           return completed;
         },
         async waitFor(count, timeoutMs = 10_000) {
-          await until(() => events.length >= count || (ended && events.length < count), timeoutMs,
-            () => `${count} events (have ${events.length}; errors ${JSON.stringify(errors)})`);
+          await until(() => events.length >= count || (ended && events.length < count),
+            () => `${count} events (have ${events.length}; errors ${JSON.stringify(errors)})`, timeoutMs);
           if (events.length < count) throw new Error(`subscription ended after ${events.length} of ${count} events: ${JSON.stringify(errors)}`);
           return events;
         },
         async ended(timeoutMs = 10_000) {
-          await until(() => ended, timeoutMs, () => "the operation to end");
+          await until(() => ended, "the operation to end", timeoutMs);
         },
         unsubscribe,
       };

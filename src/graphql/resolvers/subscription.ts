@@ -19,6 +19,9 @@ function subscriberOf(ctx: Context): Subscriber & { live: NonNullable<Context["l
   return { live: ctx.live, connection: ctx.connection, beforeEach: () => ctx.refresh() };
 }
 
+/** Events are already the field's value. */
+const asIs = (payload: unknown) => payload as never;
+
 function streamOf<T>(result: Result<T>): T {
   if (!result.ok) throw badUserInput(result.problem);
   return result.value;
@@ -30,21 +33,21 @@ export const Subscription: SubscriptionResolvers = {
       const { live, ...subscriber } = subscriberOf(ctx);
       return streamOf(await subscribeBalanceChanges(live, ctx.tenantId, ctx.limits, subscriber, accountIds, afterVersion));
     },
-    resolve: (change: unknown) => change as never,
+    resolve: asIs,
   },
   transferPosted: {
     subscribe: async (_, { filter }, ctx) => {
       const { live, ...subscriber } = subscriberOf(ctx);
       return streamOf(await subscribeTransfers(live, ctx.db, ctx.tenantId, subscriber, filter));
     },
-    resolve: (transfer: unknown) => transfer as never,
+    resolve: asIs,
   },
   holdChanged: {
     subscribe: async (_, { filter }, ctx) => {
       const { live, ...subscriber } = subscriberOf(ctx);
       return streamOf(await subscribeHoldChanges(live, ctx.db, ctx.tenantId, subscriber, filter));
     },
-    resolve: (change: unknown) => change as never,
+    resolve: asIs,
   },
 };
 
