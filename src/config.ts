@@ -10,6 +10,8 @@ export interface Config {
   poolSizeMax: number;
   embeddedPgPort: number;
   authCacheMs: number;
+  /** Signs access tokens; null: a secret the service makes once and keeps in the database. */
+  accessTokenSecret: string | null;
   /** How often the expiry job looks for expired holds to release. */
   holdExpiryIntervalMs: number;
   /** Subscriptions: change-feed timing and WebSocket settings. */
@@ -43,6 +45,8 @@ const limitEnv: Record<keyof Limits, string> = {
   subscriptionAccountsMax: "LEDGER_SUBSCRIPTION_ACCOUNTS_MAX",
   subscriptionsPerConnectionMax: "LEDGER_SUBSCRIPTIONS_PER_CONNECTION_MAX",
   subscriptionEventsQueuedMax: "LEDGER_SUBSCRIPTION_EVENTS_QUEUED_MAX",
+  accessTokenTtlMaxSeconds: "LEDGER_ACCESS_TOKEN_TTL_MAX_SECONDS",
+  accessTokenAccountsMax: "LEDGER_ACCESS_TOKEN_ACCOUNTS_MAX",
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -60,6 +64,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     poolSizeMax: intFrom(env, "DATABASE_POOL_SIZE", 20, 1),
     embeddedPgPort: intFrom(env, "EMBEDDED_PG_PORT", 54329, 1),
     authCacheMs: intFrom(env, "AUTH_CACHE_MS", 2000),
+    accessTokenSecret: env.LEDGER_ACCESS_TOKEN_SECRET || null,
     holdExpiryIntervalMs: intFrom(env, "HOLD_EXPIRY_INTERVAL_MS", 1000, 10),
     live: {
       pollIntervalMs: intFrom(env, "LIVE_POLL_INTERVAL_MS", liveOptionsDefault.pollIntervalMs, 10),

@@ -29,6 +29,7 @@ const service = await startService({
   port: config.port,
   host: config.host,
   authCacheMs: config.authCacheMs,
+  accessTokenSecret: config.accessTokenSecret,
   live: config.live,
 });
 const expiry = startExpiryJob(db, config.holdExpiryIntervalMs);

@@ -22,6 +22,10 @@ export interface Limits {
   subscriptionsPerConnectionMax: number;
   /** Most live events waiting to be sent on one connection before it is closed as too slow. */
   subscriptionEventsQueuedMax: number;
+  /** Longest life of an access token. */
+  accessTokenTtlMaxSeconds: number;
+  /** Most accounts one access token may be limited to. */
+  accessTokenAccountsMax: number;
 }
 
 export const limitsDefault: Limits = {
@@ -42,4 +46,6 @@ export const limitsDefault: Limits = {
   subscriptionAccountsMax: 100,
   subscriptionsPerConnectionMax: 100,
   subscriptionEventsQueuedMax: 1000,
+  accessTokenTtlMaxSeconds: 3600,
+  accessTokenAccountsMax: 100,
 };

@@ -33,6 +33,7 @@ export type InvalidReason =
   | "PARTIAL_MULTI_LEG"
   | "TOO_FEW_LEGS"
   | "TRANSFER_FORM"
+  | "TTL_OUT_OF_RANGE"
   | "UNSUPPORTED_FILTER";
 
 export const invalidInput = (field: string, reason: InvalidReason, message: string): Problem => ({

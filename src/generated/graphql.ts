@@ -26,6 +26,22 @@ export type Scalars = {
   JSONObject: { input: Record<string, unknown>; output: unknown; }
 };
 
+export type AccessScope =
+  /** Queries and subscriptions only: every mutation is refused (FORBIDDEN). */
+  | 'READ_ONLY'
+  /** Queries, subscriptions and mutations (createAccessToken excepted: it needs an API key). */
+  | 'READ_WRITE';
+
+export type AccessTokenCreated = {
+  __typename?: 'AccessTokenCreated';
+  /** null: every account of the tenant. */
+  accountIds?: Maybe<Array<Scalars['ID']['output']>>;
+  expiresAt: Scalars['DateTime']['output'];
+  scope: AccessScope;
+  /** Send as Authorization: Bearer <token> over HTTP, or { authorization: "Bearer <token>" } in connection_init. */
+  token: Scalars['String']['output'];
+};
+
 export type Account = Node & {
   __typename?: 'Account';
   /**
@@ -257,6 +273,20 @@ export type CaptureHoldInput = {
 
 export type CaptureHoldResult = CaptureExceedsRemaining | HoldCaptured | HoldExpired | HoldNotFound | HoldNotOpen | IdempotencyConflict | InvalidInput | LimitExceeded;
 
+export type CreateAccessTokenInput = {
+  /**
+   * Limit the token to these accounts (at most limits.accessTokenAccountsMax): it sees only them
+   * (and the transfers and holds with a leg on them) and may only write transfers and holds whose
+   * every leg is on them. Omit for every account of the tenant.
+   */
+  accountIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  scope: AccessScope;
+  /** Life in seconds, 1 to limits.accessTokenTtlMaxSeconds; default 900 (or the maximum if lower). */
+  ttlSeconds?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type CreateAccessTokenResult = AccessTokenCreated | AccountNotFound | InvalidInput | LimitExceeded;
+
 /**
  * Every writing mutation takes an idempotencyKey (1..255 characters, unique per tenant).
  * Retrying with the same key and the same request returns the original result (replay: true),
@@ -307,6 +337,10 @@ export type CreateHoldInput = {
 };
 
 export type CreateHoldResult = AccountNotFound | AmountOverflow | BalanceLimitExceeded | CurrencyMismatch | DuplicateAccount | HoldCreated | IdempotencyConflict | InsufficientFunds | InvalidInput | LimitExceeded | UnbalancedTransfer;
+
+export type CredentialKind =
+  | 'ACCESS_TOKEN'
+  | 'API_KEY';
 
 export type Currency = {
   __typename?: 'Currency';
@@ -600,6 +634,10 @@ export type LimitExceeded = Problem & {
 
 export type Limits = {
   __typename?: 'Limits';
+  /** Most accounts one access token may be limited to. */
+  accessTokenAccountsMax: Scalars['Int']['output'];
+  /** Longest life of an access token (createAccessToken's ttlSeconds). */
+  accessTokenTtlMaxSeconds: Scalars['Int']['output'];
   /** Most points one balanceHistory returns. */
   balanceHistoryPointsMax: Scalars['Int']['output'];
   descriptionLengthMax: Scalars['Int']['output'];
@@ -629,6 +667,11 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Posts part (two-leg holds) or all of what remains of an open hold, as a transfer. */
   captureHold: CaptureHoldResult;
+  /**
+   * Mints a short-lived, signed access token for a browser, which must never hold an API key.
+   * Needs an API key (FORBIDDEN with an access token). Revoking the key ends its tokens.
+   */
+  createAccessToken: CreateAccessTokenResult;
   createAccount: CreateAccountResult;
   createCurrency: CreateCurrencyResult;
   /**
@@ -651,6 +694,11 @@ export type Mutation = {
 
 export type MutationCaptureHoldArgs = {
   input: CaptureHoldInput;
+};
+
+
+export type MutationCreateAccessTokenArgs = {
+  input: CreateAccessTokenInput;
 };
 
 
@@ -748,6 +796,8 @@ export type Query = {
   transfer?: Maybe<Transfer>;
   /** Transfers, newest first. */
   transfers: TransferConnection;
+  /** Who is asking: an API key, or an access token with its scope, accounts and expiry. */
+  viewer: Viewer;
 };
 
 
@@ -1017,6 +1067,16 @@ export type UpdateAccountInput = {
 
 export type UpdateAccountResult = AccountNotFound | AccountUpdated | BoundsViolated | IdempotencyConflict | InvalidInput | LimitExceeded;
 
+export type Viewer = {
+  __typename?: 'Viewer';
+  /** The accounts an access token is limited to; null when it sees every account of the tenant. */
+  accountIds?: Maybe<Array<Scalars['ID']['output']>>;
+  credential: CredentialKind;
+  /** When the access token stops working; null for API keys. */
+  expiresAt?: Maybe<Scalars['DateTime']['output']>;
+  scope: AccessScope;
+};
+
 export type VoidHoldInput = {
   holdId: Scalars['ID']['input'];
   idempotencyKey: Scalars['String']['input'];
@@ -1102,6 +1162,12 @@ export type ResolversUnionTypes<_RefType extends Record<string, unknown>> = Reso
     | ( ProblemRecord )
     | ( ProblemRecord )
     | ( ProblemRecord )
+    | ( ProblemRecord )
+    | ( ProblemRecord )
+    | ( ProblemRecord )
+  ;
+  CreateAccessTokenResult:
+    | ( AccessTokenCreated )
     | ( ProblemRecord )
     | ( ProblemRecord )
     | ( ProblemRecord )
@@ -1219,6 +1285,8 @@ export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = 
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
+  AccessScope: AccessScope;
+  AccessTokenCreated: ResolverTypeWrapper<AccessTokenCreated>;
   Account: ResolverTypeWrapper<AccountRecord>;
   AccountBalance: ResolverTypeWrapper<AccountBalanceModelRecord>;
   AccountCodeTaken: ResolverTypeWrapper<ProblemRecord>;
@@ -1242,12 +1310,15 @@ export type ResolversTypes = ResolversObject<{
   CaptureExceedsRemaining: ResolverTypeWrapper<ProblemRecord>;
   CaptureHoldInput: CaptureHoldInput;
   CaptureHoldResult: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['CaptureHoldResult']>;
+  CreateAccessTokenInput: CreateAccessTokenInput;
+  CreateAccessTokenResult: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['CreateAccessTokenResult']>;
   CreateAccountInput: CreateAccountInput;
   CreateAccountResult: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['CreateAccountResult']>;
   CreateCurrencyInput: CreateCurrencyInput;
   CreateCurrencyResult: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['CreateCurrencyResult']>;
   CreateHoldInput: CreateHoldInput;
   CreateHoldResult: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['CreateHoldResult']>;
+  CredentialKind: CredentialKind;
   Currency: ResolverTypeWrapper<CurrencyRecord>;
   CurrencyCodeTaken: ResolverTypeWrapper<ProblemRecord>;
   CurrencyCreated: ResolverTypeWrapper<Omit<CurrencyCreated, 'currency'> & { currency: ResolversTypes['Currency'] }>;
@@ -1312,12 +1383,14 @@ export type ResolversTypes = ResolversObject<{
   UnbalancedTransfer: ResolverTypeWrapper<ProblemRecord>;
   UpdateAccountInput: UpdateAccountInput;
   UpdateAccountResult: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['UpdateAccountResult']>;
+  Viewer: ResolverTypeWrapper<Viewer>;
   VoidHoldInput: VoidHoldInput;
   VoidHoldResult: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['VoidHoldResult']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
+  AccessTokenCreated: AccessTokenCreated;
   Account: AccountRecord;
   AccountBalance: AccountBalanceModelRecord;
   AccountCodeTaken: ProblemRecord;
@@ -1341,6 +1414,8 @@ export type ResolversParentTypes = ResolversObject<{
   CaptureExceedsRemaining: ProblemRecord;
   CaptureHoldInput: CaptureHoldInput;
   CaptureHoldResult: ResolversUnionTypes<ResolversParentTypes>['CaptureHoldResult'];
+  CreateAccessTokenInput: CreateAccessTokenInput;
+  CreateAccessTokenResult: ResolversUnionTypes<ResolversParentTypes>['CreateAccessTokenResult'];
   CreateAccountInput: CreateAccountInput;
   CreateAccountResult: ResolversUnionTypes<ResolversParentTypes>['CreateAccountResult'];
   CreateCurrencyInput: CreateCurrencyInput;
@@ -1406,8 +1481,17 @@ export type ResolversParentTypes = ResolversObject<{
   UnbalancedTransfer: ProblemRecord;
   UpdateAccountInput: UpdateAccountInput;
   UpdateAccountResult: ResolversUnionTypes<ResolversParentTypes>['UpdateAccountResult'];
+  Viewer: Viewer;
   VoidHoldInput: VoidHoldInput;
   VoidHoldResult: ResolversUnionTypes<ResolversParentTypes>['VoidHoldResult'];
+}>;
+
+export type AccessTokenCreatedResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AccessTokenCreated'] = ResolversParentTypes['AccessTokenCreated']> = ResolversObject<{
+  accountIds?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  scope?: Resolver<ResolversTypes['AccessScope'], ParentType, ContextType>;
+  token?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
 export type AccountResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Account'] = ResolversParentTypes['Account']> = ResolversObject<{
@@ -1556,6 +1640,10 @@ export type CaptureExceedsRemainingResolvers<ContextType = Context, ParentType e
 
 export type CaptureHoldResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CaptureHoldResult'] = ResolversParentTypes['CaptureHoldResult']> = ResolversObject<{
   __resolveType: TypeResolveFn<'CaptureExceedsRemaining' | 'HoldCaptured' | 'HoldExpired' | 'HoldNotFound' | 'HoldNotOpen' | 'IdempotencyConflict' | 'InvalidInput' | 'LimitExceeded', ParentType, ContextType>;
+}>;
+
+export type CreateAccessTokenResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CreateAccessTokenResult'] = ResolversParentTypes['CreateAccessTokenResult']> = ResolversObject<{
+  __resolveType: TypeResolveFn<'AccessTokenCreated' | 'AccountNotFound' | 'InvalidInput' | 'LimitExceeded', ParentType, ContextType>;
 }>;
 
 export type CreateAccountResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CreateAccountResult'] = ResolversParentTypes['CreateAccountResult']> = ResolversObject<{
@@ -1780,6 +1868,8 @@ export type LimitExceededResolvers<ContextType = Context, ParentType extends Res
 }>;
 
 export type LimitsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Limits'] = ResolversParentTypes['Limits']> = ResolversObject<{
+  accessTokenAccountsMax?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  accessTokenTtlMaxSeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   balanceHistoryPointsMax?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   descriptionLengthMax?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   holdDurationMaxSeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -1799,6 +1889,7 @@ export type LimitsResolvers<ContextType = Context, ParentType extends ResolversP
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   captureHold?: Resolver<ResolversTypes['CaptureHoldResult'], ParentType, ContextType, RequireFields<MutationCaptureHoldArgs, 'input'>>;
+  createAccessToken?: Resolver<ResolversTypes['CreateAccessTokenResult'], ParentType, ContextType, RequireFields<MutationCreateAccessTokenArgs, 'input'>>;
   createAccount?: Resolver<ResolversTypes['CreateAccountResult'], ParentType, ContextType, RequireFields<MutationCreateAccountArgs, 'input'>>;
   createCurrency?: Resolver<ResolversTypes['CreateCurrencyResult'], ParentType, ContextType, RequireFields<MutationCreateCurrencyArgs, 'input'>>;
   createHold?: Resolver<ResolversTypes['CreateHoldResult'], ParentType, ContextType, RequireFields<MutationCreateHoldArgs, 'input'>>;
@@ -1845,6 +1936,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, ContextType, RequireFields<QueryNodeArgs, 'id'>>;
   transfer?: Resolver<Maybe<ResolversTypes['Transfer']>, ParentType, ContextType, RequireFields<QueryTransferArgs, 'id'>>;
   transfers?: Resolver<ResolversTypes['TransferConnection'], ParentType, ContextType, RequireFields<QueryTransfersArgs, 'first'>>;
+  viewer?: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
 }>;
 
 export type ReversalExceedsRemainingResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ReversalExceedsRemaining'] = ResolversParentTypes['ReversalExceedsRemaining']> = ResolversObject<{
@@ -1938,11 +2030,19 @@ export type UpdateAccountResultResolvers<ContextType = Context, ParentType exten
   __resolveType: TypeResolveFn<'AccountNotFound' | 'AccountUpdated' | 'BoundsViolated' | 'IdempotencyConflict' | 'InvalidInput' | 'LimitExceeded', ParentType, ContextType>;
 }>;
 
+export type ViewerResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Viewer'] = ResolversParentTypes['Viewer']> = ResolversObject<{
+  accountIds?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
+  credential?: Resolver<ResolversTypes['CredentialKind'], ParentType, ContextType>;
+  expiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  scope?: Resolver<ResolversTypes['AccessScope'], ParentType, ContextType>;
+}>;
+
 export type VoidHoldResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['VoidHoldResult'] = ResolversParentTypes['VoidHoldResult']> = ResolversObject<{
   __resolveType: TypeResolveFn<'HoldExpired' | 'HoldNotFound' | 'HoldNotOpen' | 'HoldVoided' | 'IdempotencyConflict' | 'InvalidInput' | 'LimitExceeded', ParentType, ContextType>;
 }>;
 
 export type Resolvers<ContextType = Context> = ResolversObject<{
+  AccessTokenCreated?: AccessTokenCreatedResolvers<ContextType>;
   Account?: AccountResolvers<ContextType>;
   AccountBalance?: AccountBalanceResolvers<ContextType>;
   AccountCodeTaken?: AccountCodeTakenResolvers<ContextType>;
@@ -1962,6 +2062,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   BoundsViolated?: BoundsViolatedResolvers<ContextType>;
   CaptureExceedsRemaining?: CaptureExceedsRemainingResolvers<ContextType>;
   CaptureHoldResult?: CaptureHoldResultResolvers<ContextType>;
+  CreateAccessTokenResult?: CreateAccessTokenResultResolvers<ContextType>;
   CreateAccountResult?: CreateAccountResultResolvers<ContextType>;
   CreateCurrencyResult?: CreateCurrencyResultResolvers<ContextType>;
   CreateHoldResult?: CreateHoldResultResolvers<ContextType>;
@@ -2012,6 +2113,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   TransfersPosted?: TransfersPostedResolvers<ContextType>;
   UnbalancedTransfer?: UnbalancedTransferResolvers<ContextType>;
   UpdateAccountResult?: UpdateAccountResultResolvers<ContextType>;
+  Viewer?: ViewerResolvers<ContextType>;
   VoidHoldResult?: VoidHoldResultResolvers<ContextType>;
 }>;
 

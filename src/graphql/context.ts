@@ -1,4 +1,5 @@
 import type { Database } from "../db/client.js";
+import type { Access } from "../domain/access.js";
 import type { Limits } from "../domain/limits.js";
 import { tenantNow } from "../ledger/balances.js";
 import type { LiveHub } from "../live/hub.js";
@@ -8,6 +9,8 @@ import { createLoaders, type Loaders } from "./loaders.js";
 /** Per request (HTTP) or per operation (WebSocket): the tenant and DataLoaders that never cross tenants. */
 export interface Context {
   tenantId: string;
+  /** What the bearer may do: an API key, or an access token's scope, accounts and expiry. */
+  access: Access;
   db: Database;
   limits: Limits;
   loaders: Loaders;
@@ -17,21 +20,26 @@ export interface Context {
   live: LiveHub | null;
   /** The WebSocket connection an operation runs on; null over HTTP. */
   connection: LiveConnection | null;
+  /** Signs access tokens (createAccessToken); null where tokens are not minted. */
+  tokenSecret: Buffer | null;
   /** Forgets what this context has read: each subscription event is resolved afresh. */
   refresh(): void;
 }
 
 export interface ContextOptions {
+  tokenSecret?: Buffer | null;
   live?: LiveHub | null;
   connection?: LiveConnection | null;
 }
 
-export function createContext(db: Database, tenantId: string, limits: Limits, options: ContextOptions = {}): Context {
+export function createContext(db: Database, access: Access, limits: Limits, options: ContextOptions = {}): Context {
+  const { tenantId } = access;
   let now: Promise<Date> | null = null;
   // Made on first use: most subscription events resolve without them.
   let loaders: Loaders | null = null;
   return {
     tenantId,
+    access,
     db,
     limits,
     get loaders() {
@@ -40,6 +48,7 @@ export function createContext(db: Database, tenantId: string, limits: Limits, op
     now: () => (now ??= tenantNow(db.pool, tenantId)),
     live: options.live ?? null,
     connection: options.connection ?? null,
+    tokenSecret: options.tokenSecret ?? null,
     refresh() {
       loaders = null;
       now = null;

@@ -13,7 +13,7 @@ import { liveOptionsDefault, type LiveOptions } from "../live/options.js";
 import { createLiveHub, type LiveHub } from "../live/hub.js";
 import { startSocketServer, type SocketServer } from "../live/socket.js";
 import { createContext, type Context } from "../graphql/context.js";
-import { createAuthenticator } from "../ledger/tenants.js";
+import { createAuthenticator, loadTokenSecret } from "../ledger/access-tokens.js";
 
 export const requestBytesMax = 1024 * 1024;
 
@@ -24,6 +24,8 @@ export interface ServiceOptions {
   port: number;
   host?: string;
   authCacheMs?: number;
+  /** Signs access tokens; null: a secret made once and kept in the database (service_secrets). */
+  accessTokenSecret?: string | null;
   /** Subscriptions: change-feed timing and WebSocket settings (defaults: src/config.ts). */
   live?: Partial<LiveOptions>;
 }
@@ -70,7 +72,8 @@ const unauthenticated = (message: string) =>
 
 export async function startService(options: ServiceOptions): Promise<Service> {
   const { db, limits } = options;
-  const authenticate = createAuthenticator(db.prisma, options.authCacheMs);
+  const tokenSecret = await loadTokenSecret(db.prisma, options.accessTokenSecret ?? null);
+  const authenticate = createAuthenticator(db.prisma, tokenSecret, options.authCacheMs);
   const httpServer = createServer();
   const live = { ...liveOptionsDefault, ...options.live };
   const feed = startChangeFeed({ ...live, connectionString: db.connectionString });
@@ -86,10 +89,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   async function contextFor(request: IncomingMessage): Promise<Context> {
     const header = request.headers.authorization ?? "";
     const match = /^Bearer (\S+)$/.exec(header);
-    if (!match) throw unauthenticated("send Authorization: Bearer <api key>");
-    const tenantId = await authenticate(match[1]!);
-    if (!tenantId) throw unauthenticated("unknown or revoked API key");
-    return createContext(db, tenantId, limits);
+    if (!match) throw unauthenticated("send Authorization: Bearer <API key or access token>");
+    const access = await authenticate(match[1]!);
+    if (!access) throw unauthenticated("unknown, revoked or expired API key or access token");
+    return createContext(db, access, limits, { tokenSecret });
   }
 
   httpServer.on("request", (request, response) => {
@@ -113,6 +116,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     hub,
     production: options.production,
     authenticate,
+    tokenSecret,
     connectionInitWaitTimeoutMs: live.connectionInitWaitTimeoutMs,
     authRecheckMs: live.authRecheckMs,
     slowConsumerMs: live.slowConsumerMs,

@@ -17,6 +17,8 @@ function page<T>(rows: T[], first: number): Page<T> {
 export interface AccountFilter {
   currencyId?: string;
   codePrefix?: string;
+  /** Only these accounts (an access token limited to them). */
+  ids?: readonly string[];
 }
 
 export async function listAccounts(
@@ -30,6 +32,7 @@ export async function listAccounts(
     where: {
       tenantId,
       ...(filter.currencyId ? { currencyId: filter.currencyId } : {}),
+      ...(filter.ids ? { id: { in: [...filter.ids] } } : {}),
       // Prisma passes the prefix into LIKE as is: escape its wildcards so `_` and `%` match literally.
       ...(filter.codePrefix ? { code: { startsWith: filter.codePrefix.replace(/[\\%_]/g, "\\$&") } } : {}),
       ...(after

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import type { ApiKey, Tenant } from "./records.js";
 
-const keyPrefix = "lk_";
+export const apiKeyPrefix = "lk_";
 
 export const hashApiKey = (key: string): string => createHash("sha256").update(key).digest("hex");
 
@@ -16,7 +16,7 @@ export async function createApiKey(
   tenantId: string,
   name: string,
 ): Promise<{ key: string; apiKey: ApiKey }> {
-  const key = keyPrefix + randomBytes(32).toString("base64url");
+  const key = apiKeyPrefix + randomBytes(32).toString("base64url");
   const apiKey = await prisma.apiKey.create({
     data: { tenantId, name, prefix: key.slice(0, 11), keyHash: hashApiKey(key) },
   });
@@ -31,26 +31,6 @@ export async function revokeApiKey(prisma: PrismaClient, idOrPrefix: string): Pr
     data: { revokedAt: new Date() },
   });
   return count;
-}
-
-/**
- * Resolves a bearer key to its tenant. Answers are cached for `cacheMs` (default 2 s), so a
- * revocation takes effect within that time on every instance.
- */
-export function createAuthenticator(prisma: PrismaClient, cacheMs = 2000) {
-  const cache = new Map<string, { tenantId: string | null; until: number }>();
-  return async function authenticate(key: string): Promise<string | null> {
-    if (!key.startsWith(keyPrefix) || key.length > 100) return null;
-    const hash = hashApiKey(key);
-    const now = Date.now();
-    const cached = cache.get(hash);
-    if (cached && cached.until > now) return cached.tenantId;
-    const found = await prisma.apiKey.findUnique({ where: { keyHash: hash }, select: { tenantId: true, revokedAt: true } });
-    const tenantId = found && !found.revokedAt ? found.tenantId : null;
-    if (cache.size > 10_000) cache.clear(); // bounded: a flood of bad keys cannot grow memory
-    cache.set(hash, { tenantId, until: now + cacheMs });
-    return tenantId;
-  };
 }
 
 /** On a database with no tenant yet, makes a demo tenant and returns its first key. */

@@ -6,7 +6,9 @@ import type { ExecutionArgs, GraphQLError as GraphQLErrorType, GraphQLFormattedE
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Database } from "../db/client.js";
+import type { Access } from "../domain/access.js";
 import type { Limits } from "../domain/limits.js";
+import type { Authenticate } from "../ledger/access-tokens.js";
 import { createContext } from "../graphql/context.js";
 import { graphqlCjs } from "../graphql/graphql-cjs.js";
 import { armorProtection, checkVariableLimits } from "../graphql/limits-plugin.js";
@@ -26,8 +28,10 @@ export interface SocketOptions {
   limits: Limits;
   hub: LiveHub;
   production: boolean;
-  /** Resolves an API key to its tenant (null: unknown or revoked). */
-  authenticate(key: string): Promise<string | null>;
+  /** Resolves a bearer (API key or access token) to its access (null: unknown, revoked, expired). */
+  authenticate: Authenticate;
+  /** Signs access tokens minted over the socket. */
+  tokenSecret: Buffer;
   /** How long a connection may stay without connection_init. */
   connectionInitWaitTimeoutMs: number;
   /** How often open connections' keys are checked again (revocation). */
@@ -57,14 +61,14 @@ export interface SocketServer {
 }
 
 interface ConnectionState {
-  key: string;
-  tenantId: string;
+  bearer: string;
+  access: Access;
   live: LiveConnection;
   operations: number;
 }
 
-/** The key from connection_init's payload: { authorization: "Bearer <key>" }. */
-function keyFrom(params: Record<string, unknown> | undefined): string | null {
+/** The bearer from connection_init's payload: { authorization: "Bearer <API key or access token>" }. */
+function bearerFrom(params: Record<string, unknown> | undefined): string | null {
   const header = params?.authorization ?? params?.Authorization;
   const match = typeof header === "string" ? /^Bearer (\S+)$/.exec(header) : null;
   return match ? match[1]! : null;
@@ -82,6 +86,15 @@ export function startSocketServer(options: SocketOptions): SocketServer {
   /** Since when each socket's outgoing buffer has stayed non-empty. */
   const stalledSince = new WeakMap<WebSocket, number>();
 
+  /** An access token's connection ends when the token does, not at the next recheck. */
+  function closeAtExpiry(socket: WebSocket, expiresAt: Date): void {
+    const delayMs = expiresAt.getTime() - Date.now();
+    if (delayMs > 2 ** 31 - 1) return; // beyond a timer's range: the periodic recheck closes it
+    const timer = setTimeout(() => cut(socket, unauthorizedCloseCode, "Unauthorized: access token expired"), Math.max(0, delayMs));
+    timer.unref();
+    socket.once("close", () => clearTimeout(timer));
+  }
+
   function cutSlow(socket: WebSocket, reason: string): void {
     slowConsumersCut++;
     cut(socket, slowConsumerCloseCode, `Slow consumer: ${reason}; resubscribe with afterVersion`);
@@ -98,16 +111,19 @@ export function startSocketServer(options: SocketOptions): SocketServer {
     connectionInitWaitTimeout: options.connectionInitWaitTimeoutMs,
     async onConnect(ctx) {
       const socket = ctx.extra.socket;
-      const key = keyFrom(ctx.connectionParams);
-      const tenantId = key ? await options.authenticate(key) : null;
-      if (!key || !tenantId) {
-        socket.close(unauthorizedCloseCode, key ? "Unauthorized: unknown or revoked API key" : "Unauthorized: send { authorization: \"Bearer <api key>\" } in connection_init");
+      const bearer = bearerFrom(ctx.connectionParams);
+      const access = bearer ? await options.authenticate(bearer) : null;
+      if (!bearer || !access) {
+        socket.close(unauthorizedCloseCode, bearer
+          ? "Unauthorized: unknown, revoked or expired API key or access token"
+          : "Unauthorized: send { authorization: \"Bearer <API key or access token>\" } in connection_init");
         return false;
       }
+      if (access.expiresAt) closeAtExpiry(socket, access.expiresAt);
       const live = createLiveConnection(limits.subscriptionEventsQueuedMax, () => cutSlow(socket, "too many events queued"), (depth) => {
         if (depth > eventsQueuedPeak) eventsQueuedPeak = depth;
       });
-      states.set(socket, { key, tenantId, live, operations: 0 });
+      states.set(socket, { bearer, access, live, operations: 0 });
       return true;
     },
     onSubscribe(ctx, _id, payload): ExecutionArgs | readonly GraphQLError[] {
@@ -140,7 +156,7 @@ export function startSocketServer(options: SocketOptions): SocketServer {
         document,
         variableValues: variables,
         operationName: payload.operationName ?? undefined,
-        contextValue: createContext(db, state.tenantId, limits, { live: hub, connection: state.live }),
+        contextValue: createContext(db, state.access, limits, { live: hub, connection: state.live, tokenSecret: options.tokenSecret }),
       };
     },
     // Queries and mutations over the socket: counted, so a shutdown lets them finish.
@@ -172,13 +188,14 @@ export function startSocketServer(options: SocketOptions): SocketServer {
   }
   options.httpServer.on("upgrade", onUpgrade);
 
-  // Revocation: keys of open connections are checked again; a revoked key's sockets close.
+  // Revocation: bearers of open connections are checked again; a revoked key's sockets close,
+  // and so do the sockets of the tokens it minted.
   const recheck = setInterval(() => {
     for (const socket of wss.clients) {
       const state = states.get(socket);
       if (!state) continue;
-      options.authenticate(state.key).then((tenantId) => {
-        if (tenantId !== state.tenantId) cut(socket, unauthorizedCloseCode, "Unauthorized: API key revoked");
+      options.authenticate(state.bearer).then((access) => {
+        if (access?.tenantId !== state.access.tenantId) cut(socket, unauthorizedCloseCode, "Unauthorized: API key revoked or access token expired");
       }, (error: Error) => console.error("subscription auth recheck:", error.message));
     }
   }, options.authRecheckMs);

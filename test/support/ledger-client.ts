@@ -155,3 +155,16 @@ export async function fullBalanceOf(tenant: TestTenant, accountId: string, asOf?
   const data = await tenant.gql(`query($id: ID!, $asOf: DateTime) { account(id: $id) { balance(asOf: $asOf) { ${balanceFields} } } }`, { id: accountId, asOf });
   return data.account.balance as Record<"posted" | "pending" | "available" | "debitsPosted" | "creditsPosted" | "debitsPending" | "creditsPending" | "version", string>;
 }
+
+// ------------------------------------------------------------------ access tokens
+
+export const createAccessTokenMutation = `mutation($input: CreateAccessTokenInput!) { createAccessToken(input: $input) {
+  __typename ... on AccessTokenCreated { token scope accountIds expiresAt }
+  ... on Problem { code message } ... on InvalidInput { field reason } ... on LimitExceeded { limit max } ... on AccountNotFound { account } } }`;
+
+/** Mints a token with the tenant's API key; fails the test unless one is made. */
+export async function mintToken(tenant: TestTenant, input: { scope: "READ_ONLY" | "READ_WRITE"; accountIds?: string[]; ttlSeconds?: number }): Promise<string> {
+  const data = await tenant.gql(createAccessTokenMutation, { input });
+  if (data.createAccessToken.__typename !== "AccessTokenCreated") throw new Error(JSON.stringify(data.createAccessToken));
+  return data.createAccessToken.token;
+}

@@ -25,6 +25,8 @@ export interface TestService {
   service: Service;
   limits: Limits;
   newTenant(name?: string): Promise<TestTenant>;
+  /** The tenant's client with another bearer (an access token, say). */
+  as(tenant: TestTenant, bearer: string): TestTenant;
   post(body: unknown, headers?: Record<string, string>): Promise<GraphQLResponse>;
   stop(): Promise<void>;
 }
@@ -50,6 +52,23 @@ export async function startTestService(limitOverrides: Partial<Limits> = {}, liv
     return { status: response.status, ...json } as GraphQLResponse;
   }
 
+  function clientOf(id: string, key: string): TestTenant {
+    const request = (query: string, variables?: Record<string, unknown>) =>
+      post({ query, variables }, { authorization: `Bearer ${key}` });
+    return {
+      id,
+      key,
+      request,
+      async gql(query, variables) {
+        const response = await request(query, variables);
+        if (response.errors?.length || !response.data) {
+          throw new Error(`GraphQL errors: ${JSON.stringify(response.errors)}`);
+        }
+        return response.data;
+      },
+    };
+  }
+
   return {
     db,
     service,
@@ -58,21 +77,9 @@ export async function startTestService(limitOverrides: Partial<Limits> = {}, liv
     async newTenant(name = "test") {
       const tenant = await createTenant(db.prisma, name);
       const { key } = await createApiKey(db.prisma, tenant.id, "test key");
-      const request = (query: string, variables?: Record<string, unknown>) =>
-        post({ query, variables }, { authorization: `Bearer ${key}` });
-      return {
-        id: tenant.id,
-        key,
-        request,
-        async gql(query, variables) {
-          const response = await request(query, variables);
-          if (response.errors?.length || !response.data) {
-            throw new Error(`GraphQL errors: ${JSON.stringify(response.errors)}`);
-          }
-          return response.data;
-        },
-      };
+      return clientOf(tenant.id, key);
     },
+    as: (tenant, bearer) => clientOf(tenant.id, bearer),
     async stop() {
       await service.stop();
       await db.close();

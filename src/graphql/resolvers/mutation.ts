@@ -1,15 +1,18 @@
 // Thin: parse, call the service, map the outcome to the result union.
 import { createAccount, updateAccount } from "../../ledger/accounts.js";
+import { mintAccessToken } from "../../ledger/access-tokens.js";
 import { createCurrency } from "../../ledger/currencies.js";
 import { captureHold, createHold, voidHold, type HoldOutcome } from "../../ledger/holds.js";
 import { reverseTransfer } from "../../ledger/reversals.js";
 import { postTransfers, type PostOutcome } from "../../ledger/transfers.js";
 import { assert } from "../../domain/assert.js";
+import { toGlobalId } from "../../domain/ids.js";
 import type { Problem } from "../../domain/problems.js";
 import type { MutationResolvers, TransferInput } from "../../generated/graphql.js";
 import type { TransferRequest } from "../../domain/transfer.js";
 import type { Context } from "../context.js";
 import { primeTransfer } from "../loaders.js";
+import { guardMutations } from "./mutation-guards.js";
 
 /** Problems carry `replay` so a client can tell a remembered rejection from a fresh one. */
 const problemResult = (problem: Problem, replay: boolean) => ({ ...problem, replay });
@@ -44,7 +47,7 @@ function holdResult<T extends "HoldCreated" | "HoldCaptured" | "HoldVoided">(out
 /** GraphQL input objects omit absent fields; the domain takes them as they are. */
 const toTransferRequest = (input: TransferInput): TransferRequest => input;
 
-export const Mutation: MutationResolvers = {
+const mutations: Required<MutationResolvers> = {
   createAccount: async (_, { input }, ctx) => {
     const outcome = await createAccount(ctx.db.prisma, ctx.tenantId, input, ctx.limits);
     return outcome.ok
@@ -89,4 +92,13 @@ export const Mutation: MutationResolvers = {
       results: batch.outcomes.map((o) => transferResult(o, ctx)),
     };
   },
+  createAccessToken: async (_, { input }, ctx) => {
+    assert(ctx.tokenSecret !== null, "contexts that run mutations can sign tokens");
+    const outcome = await mintAccessToken(ctx.db.prisma, ctx.access, input, ctx.limits, ctx.tokenSecret);
+    if (!outcome.ok) return problemResult(outcome.problem, false);
+    const { token, scope, accountIds, expiresAt } = outcome.value;
+    return { __typename: "AccessTokenCreated", token, scope, expiresAt, accountIds: accountIds?.map((id) => toGlobalId("Account", id)) ?? null };
+  },
 };
+
+export const Mutation = guardMutations(mutations);

@@ -9,7 +9,7 @@ import { periodsBetween } from "../../domain/periods.js";
 import type { Problem } from "../../domain/problems.js";
 import { balancesAt } from "../../ledger/balances.js";
 import { listAccountHolds, listEntries } from "../../ledger/queries.js";
-import type { Account as AccountRecord } from "../../ledger/records.js";
+import type { Account as AccountRecord, Entry as EntryRecord } from "../../ledger/records.js";
 import type {
   AccountResolvers,
   CurrencyResolvers,
@@ -18,6 +18,7 @@ import type {
   HoldResolvers,
   TransferResolvers,
 } from "../../generated/graphql.js";
+import { guardAccountFields } from "../access-guard.js";
 import type { Context } from "../context.js";
 import { connection, decodeCursor, encodeCursor, pageSize } from "../cursors.js";
 import { balanceAfterEntry, balanceFromTotals, balanceOfAccount } from "./balance.js";
@@ -50,7 +51,7 @@ async function balancesOf(account: AccountRecord, instants: Date[], before: bool
   return outcome.totals.map((totals) => balanceFromTotals(account.normalSide, totals));
 }
 
-export const Account: AccountResolvers = {
+const accountFields: AccountResolvers = {
   id: (a) => toGlobalId("Account", a.id),
   currency: async (a, _, { loaders }) => {
     const currency = await loaders.currency.load(a.currencyId);
@@ -92,6 +93,12 @@ export const Account: AccountResolvers = {
   },
 };
 
+export const Account = guardAccountFields(
+  accountFields,
+  ["balance", "balanceHistory", "entries", "holds", "metadata", "minBalance", "maxBalance"],
+  (a: AccountRecord) => a.id,
+);
+
 export const Transfer: TransferResolvers = {
   id: (t) => toGlobalId("Transfer", t.id),
   metadata: (t) => t.metadata,
@@ -101,13 +108,15 @@ export const Transfer: TransferResolvers = {
   hold: (t, _, { loaders }) => (t.holdId ? loaders.hold.load(t.holdId) : null),
 };
 
-export const Entry: EntryResolvers = {
+const entryFields: EntryResolvers = {
   id: (e) => toGlobalId("Entry", e.id),
   account: (e, _, ctx) => loadAccount(ctx, e.accountId),
   transfer: (e, _, { loaders }) => (e.transferId ? loaders.transfer.load(e.transferId) : null),
   hold: (e, _, { loaders }) => (e.holdId ? loaders.hold.load(e.holdId) : null),
   balanceAfter: async (e, _, ctx) => balanceAfterEntry(await loadAccount(ctx, e.accountId), e),
 };
+
+export const Entry = guardAccountFields(entryFields, ["balanceAfter"], (e: EntryRecord) => e.accountId);
 
 export const Hold: HoldResolvers = {
   id: (h) => toGlobalId("Hold", h.id),

@@ -1,9 +1,10 @@
 import { GraphQLError } from "graphql";
-import { fromGlobalId, nodeTypeOf } from "../../domain/ids.js";
+import { fromGlobalId, nodeTypeOf, toGlobalId } from "../../domain/ids.js";
 import { findCurrency, listCurrencies } from "../../ledger/currencies.js";
 import { validateHistoryFilter } from "../../domain/history-filter.js";
 import { listAccounts, listTransfers } from "../../ledger/queries.js";
 import type { QueryResolvers } from "../../generated/graphql.js";
+import { accountVisible, forbidden, holdVisible, transferVisible } from "../access-guard.js";
 import type { Context } from "../context.js";
 import { connection, decodeCursor, encodeCursor, pageSize } from "../cursors.js";
 import { badUserInput } from "./nodes.js";
@@ -15,19 +16,23 @@ const isAccountCursor = (v: unknown): v is { t: string; id: string } =>
 const isSeqCursor = (v: unknown): v is { s: string } =>
   typeof v === "object" && v !== null && typeof (v as { s?: unknown }).s === "string" && /^\d{1,19}$/.test((v as { s: string }).s);
 
+// Loads by global id; what the bearer may not see (an access token limited to other accounts)
+// reads as null, like an unknown id.
 async function loadAccount(ctx: Context, globalId: string) {
   const id = fromGlobalId("Account", globalId);
-  return id === null ? null : ctx.loaders.account.load(id);
+  return id === null || !accountVisible(ctx, id) ? null : ctx.loaders.account.load(id);
 }
 
 async function loadTransfer(ctx: Context, globalId: string) {
   const id = fromGlobalId("Transfer", globalId);
-  return id === null ? null : ctx.loaders.transfer.load(id);
+  const transfer = id === null ? null : await ctx.loaders.transfer.load(id);
+  return transfer && (await transferVisible(ctx, transfer.id)) ? transfer : null;
 }
 
 async function loadHold(ctx: Context, globalId: string) {
   const id = fromGlobalId("Hold", globalId);
-  return id === null ? null : ctx.loaders.hold.load(id);
+  const hold = id === null ? null : await ctx.loaders.hold.load(id);
+  return hold && (await holdVisible(ctx, hold.id)) ? hold : null;
 }
 
 export const Query: QueryResolvers = {
@@ -48,7 +53,7 @@ export const Query: QueryResolvers = {
       case "Entry": {
         const raw = fromGlobalId("Entry", id);
         const entry = raw === null ? null : await ctx.loaders.entry.load(BigInt(raw));
-        return entry && { ...entry, __typename: "Entry" as const };
+        return entry && accountVisible(ctx, entry.accountId) ? { ...entry, __typename: "Entry" as const } : null;
       }
       default:
         return null;
@@ -59,7 +64,8 @@ export const Query: QueryResolvers = {
       throw new GraphQLError("give exactly one of id and code", { extensions: { code: "BAD_USER_INPUT" } });
     }
     if (id) return loadAccount(ctx, id);
-    return ctx.db.prisma.account.findUnique({ where: { tenantId_code: { tenantId: ctx.tenantId, code: code! } } });
+    const account = await ctx.db.prisma.account.findUnique({ where: { tenantId_code: { tenantId: ctx.tenantId, code: code! } } });
+    return account && accountVisible(ctx, account.id) ? account : null;
   },
   accounts: async (_, { first, after, filter }, ctx) => {
     const cursor = decodeCursor(after, isAccountCursor);
@@ -72,7 +78,7 @@ export const Query: QueryResolvers = {
     const { rows, hasNextPage } = await listAccounts(
       ctx.db.prisma, ctx.tenantId, pageSize(first, ctx.limits.pageSizeMax),
       cursor && { createdAt: new Date(cursor.t), id: cursor.id },
-      { currencyId, codePrefix: filter?.codePrefix ?? undefined },
+      { currencyId, codePrefix: filter?.codePrefix ?? undefined, ids: ctx.access.accountIds ? [...ctx.access.accountIds] : undefined },
     );
     for (const account of rows) ctx.loaders.account.prime(account.id, account);
     return connection(rows, hasNextPage, (a) => encodeCursor({ t: a.createdAt.toISOString(), id: a.id }));
@@ -83,6 +89,9 @@ export const Query: QueryResolvers = {
     const cursor = decodeCursor(after, isSeqCursor);
     const checked = validateHistoryFilter(filter ?? {}, Boolean(filter?.accountId), ctx.limits);
     if (!checked.ok) throw badUserInput(checked.problem);
+    if (ctx.access.accountIds !== null && !filter?.accountId) {
+      throw forbidden("an access token limited to accounts lists the transfers of one of them: give filter.accountId");
+    }
     let accountId: string | undefined;
     if (filter?.accountId) {
       const account = await loadAccount(ctx, filter.accountId);
@@ -98,4 +107,10 @@ export const Query: QueryResolvers = {
   currencies: (_, __, ctx) => listCurrencies(ctx.db.prisma, ctx.tenantId),
   currency: (_, { code }, ctx) => findCurrency(ctx.db.prisma, ctx.tenantId, code),
   limits: (_, __, ctx) => ctx.limits,
+  viewer: (_, __, { access }) => ({
+    credential: access.via,
+    scope: access.scope,
+    accountIds: access.accountIds && [...access.accountIds].map((id) => toGlobalId("Account", id)),
+    expiresAt: access.expiresAt,
+  }),
 };

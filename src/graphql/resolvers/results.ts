@@ -8,7 +8,7 @@ function resolveResult(value: unknown): string {
 
 const unions = [
   "CreateAccountResult", "UpdateAccountResult", "CreateCurrencyResult", "TransferResult", "PostTransfersResult",
-  "CreateHoldResult", "CaptureHoldResult", "VoidHoldResult", "ReverseTransferResult",
+  "CreateHoldResult", "CaptureHoldResult", "VoidHoldResult", "ReverseTransferResult", "CreateAccessTokenResult",
 ] as const;
 
 export const resultUnions = Object.fromEntries(

@@ -2,10 +2,11 @@
 // own fields resolve through the context's DataLoaders, refreshed for each event.
 import { GraphQLError } from "graphql";
 import { assert } from "../../domain/assert.js";
-import type { Result } from "../../domain/problems.js";
+import { accountNotFound, type Result } from "../../domain/problems.js";
 import type { BalanceChangeResolvers, HoldChangeResolvers, SubscriptionResolvers } from "../../generated/graphql.js";
 import type { Subscriber } from "../../live/hub.js";
 import { subscribeBalanceChanges, subscribeHoldChanges, subscribeTransfers } from "../../live/subscriptions.js";
+import { forbidden, globalAccountVisible } from "../access-guard.js";
 import type { Context } from "../context.js";
 import { balanceAfterEntry } from "./balance.js";
 import { badUserInput } from "./nodes.js";
@@ -17,6 +18,13 @@ function subscriberOf(ctx: Context): Subscriber & { live: NonNullable<Context["l
     });
   }
   return { live: ctx.live, connection: ctx.connection, beforeEach: () => ctx.refresh() };
+}
+
+/** A token limited to accounts watches transfers and holds of one of them, named in the filter. */
+function requireVisibleFilter(ctx: Context, accountId: string | null | undefined, what: string): void {
+  if (ctx.access.accountIds === null) return;
+  if (!accountId) throw forbidden(`${what}: an access token limited to accounts must give filter.accountId`);
+  if (!globalAccountVisible(ctx, accountId)) throw badUserInput(accountNotFound(accountId));
 }
 
 /** Events are already the field's value. */
@@ -31,6 +39,9 @@ export const Subscription: SubscriptionResolvers = {
   balanceChanged: {
     subscribe: async (_, { accountIds, afterVersion }, ctx) => {
       const { live, ...subscriber } = subscriberOf(ctx);
+      // An account the token is not limited to answers like an unknown one.
+      const hidden = accountIds.find((id) => !globalAccountVisible(ctx, id));
+      if (hidden !== undefined) throw badUserInput(accountNotFound(hidden));
       return streamOf(await subscribeBalanceChanges(live, ctx.tenantId, ctx.limits, subscriber, accountIds, afterVersion));
     },
     resolve: asIs,
@@ -38,6 +49,7 @@ export const Subscription: SubscriptionResolvers = {
   transferPosted: {
     subscribe: async (_, { filter }, ctx) => {
       const { live, ...subscriber } = subscriberOf(ctx);
+      requireVisibleFilter(ctx, filter?.accountId, "transferPosted");
       return streamOf(await subscribeTransfers(live, ctx.db, ctx.tenantId, subscriber, filter));
     },
     resolve: asIs,
@@ -45,6 +57,7 @@ export const Subscription: SubscriptionResolvers = {
   holdChanged: {
     subscribe: async (_, { filter }, ctx) => {
       const { live, ...subscriber } = subscriberOf(ctx);
+      requireVisibleFilter(ctx, filter?.accountId, "holdChanged");
       return streamOf(await subscribeHoldChanges(live, ctx.db, ctx.tenantId, subscriber, filter));
     },
     resolve: asIs,
