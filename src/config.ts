@@ -10,6 +10,10 @@ export interface Config {
   poolSizeMax: number;
   embeddedPgPort: number;
   authCacheMs: number;
+  /** Browser apps and introspection; each defaults to on outside production, off in it. */
+  graphiql: boolean;
+  dashboard: boolean;
+  introspection: boolean;
   /** Signs access tokens; null: a secret the service makes once and keeps in the database. */
   accessTokenSecret: string | null;
   /** How often the expiry job looks for expired holds to release. */
@@ -25,6 +29,14 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0
   const value = Number(text);
   if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, got "${text}"`);
   return value;
+}
+
+function boolFrom(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const text = env[name];
+  if (text === undefined || text === "") return fallback;
+  if (text === "true" || text === "1") return true;
+  if (text === "false" || text === "0") return false;
+  throw new Error(`${name} must be true or false, got "${text}"`);
 }
 
 const limitEnv: Record<keyof Limits, string> = {
@@ -56,15 +68,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   for (const key of ["idempotencyKeyLengthMax", "accountCodeLengthMax", "nameLengthMax"] as const) {
     if (limits[key] > 255) throw new Error(`${limitEnv[key]} may be at most 255`);
   }
+  const production = env.NODE_ENV === "production";
   return {
     databaseUrl: env.DATABASE_URL || null,
     port: intFrom(env, "PORT", 4000),
     host: env.HOST || "0.0.0.0",
-    production: env.NODE_ENV === "production",
+    production,
     poolSizeMax: intFrom(env, "DATABASE_POOL_SIZE", 20, 1),
     embeddedPgPort: intFrom(env, "EMBEDDED_PG_PORT", 54329, 1),
     authCacheMs: intFrom(env, "AUTH_CACHE_MS", 2000),
     accessTokenSecret: env.LEDGER_ACCESS_TOKEN_SECRET || null,
+    graphiql: boolFrom(env, "LEDGER_GRAPHIQL", !production),
+    dashboard: boolFrom(env, "LEDGER_DASHBOARD", !production),
+    introspection: boolFrom(env, "LEDGER_INTROSPECTION", !production),
     holdExpiryIntervalMs: intFrom(env, "HOLD_EXPIRY_INTERVAL_MS", 1000, 10),
     live: {
       pollIntervalMs: intFrom(env, "LIVE_POLL_INTERVAL_MS", liveOptionsDefault.pollIntervalMs, 10),

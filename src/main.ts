@@ -30,10 +30,16 @@ const service = await startService({
   host: config.host,
   authCacheMs: config.authCacheMs,
   accessTokenSecret: config.accessTokenSecret,
+  graphiql: config.graphiql,
+  dashboard: config.dashboard,
+  introspection: config.introspection,
   live: config.live,
 });
 const expiry = startExpiryJob(db, config.holdExpiryIntervalMs);
 console.log(`GraphQL ledger ready at http://localhost:${service.port}/graphql (subscriptions: ws://localhost:${service.port}/graphql)`);
+if (config.graphiql) console.log(`GraphiQL: http://localhost:${service.port}/graphiql/`);
+if (config.dashboard) console.log(`Example dashboard: http://localhost:${service.port}/dashboard/`);
+if (config.graphiql && !config.introspection) console.warn("GraphiQL is served but introspection is off: it cannot show the schema (LEDGER_INTROSPECTION)");
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { applyMigrations } from '../src/db/migrate.js';
+import { buildWebApps } from './support/web-build.js';
 
 export function randomSuffix(): string {
   return randomBytes(5).toString('hex');
@@ -60,6 +61,9 @@ async function startThrowawayServer(): Promise<{ url: string; stop(): Promise<vo
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // The browser apps build while PostgreSQL starts (the e2e and web tests need them).
+  const webBuilt = buildWebApps();
+  webBuilt.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
   let url: string;
   let teardown: () => Promise<void>;
   const external = process.env.TEST_DATABASE_URL;
@@ -77,6 +81,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   } catch (error) {
     await teardown();
     throw error;
+  }
+  try {
+    await webBuilt;
+  } catch (error) {
+    await teardown();
+    throw new Error(`building the web apps failed: ${(error as { stderr?: string }).stderr ?? error}`);
   }
   project.provide('databaseUrl', url);
   return teardown;

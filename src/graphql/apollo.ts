@@ -17,10 +17,12 @@ export const schema = makeExecutableSchema({ typeDefs, resolvers: resolvers as n
 export interface ApolloOptions {
   limits: Limits;
   production: boolean;
+  /** Answer introspection queries (GraphiQL's schema, docs and completion need it). */
+  introspection: boolean;
   plugins?: ApolloServerPlugin<Context>[];
 }
 
-export function createApollo({ limits, production, plugins = [] }: ApolloOptions): ApolloServer<Context> {
+export function createApollo({ limits, production, introspection, plugins = [] }: ApolloOptions): ApolloServer<Context> {
   const armor = armorProtection(limits);
   return new ApolloServer<Context>({
     schema,
@@ -29,7 +31,7 @@ export function createApollo({ limits, production, plugins = [] }: ApolloOptions
     plugins: [...(armor.plugins as ApolloServerPlugin<Context>[]), pageSizePlugin(limits), ApolloServerPluginLandingPageDisabled(), ...plugins],
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
-    introspection: !production,
+    introspection,
     includeStacktraceInErrorResponses: !production,
     formatError: (formatted, error) => formatError(formatted, error, production),
   });

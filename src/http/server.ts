@@ -1,4 +1,5 @@
-// The HTTP server: /graphql through Apollo (node:http, no framework), /healthz for probes.
+// The HTTP server (node:http, no framework): /graphql through Apollo, /healthz for probes, and
+// the built browser apps at /graphiql/ and /dashboard/ when enabled.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { HeaderMap, type ApolloServer } from "@apollo/server";
@@ -14,6 +15,7 @@ import { createLiveHub, type LiveHub } from "../live/hub.js";
 import { startSocketServer, type SocketServer } from "../live/socket.js";
 import { createContext, type Context } from "../graphql/context.js";
 import { createAuthenticator, loadTokenSecret } from "../ledger/access-tokens.js";
+import { serveWebApp, type WebApp } from "./static-files.js";
 
 export const requestBytesMax = 1024 * 1024;
 
@@ -26,6 +28,12 @@ export interface ServiceOptions {
   authCacheMs?: number;
   /** Signs access tokens; null: a secret made once and kept in the database (service_secrets). */
   accessTokenSecret?: string | null;
+  /** Serve GraphiQL at /graphiql/ (default: not in production). */
+  graphiql?: boolean;
+  /** Serve the example dashboard at /dashboard/ (default: not in production). */
+  dashboard?: boolean;
+  /** Answer introspection queries over HTTP and WebSocket (default: not in production). */
+  introspection?: boolean;
   /** Subscriptions: change-feed timing and WebSocket settings (defaults: src/config.ts). */
   live?: Partial<LiveOptions>;
 }
@@ -79,9 +87,15 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const feed = startChangeFeed({ ...live, connectionString: db.connectionString });
   const stopSignal = onCommitted(db.pool, () => feed.written());
   const hub = createLiveHub(db, feed);
+  const introspection = options.introspection ?? !options.production;
+  const webApps: WebApp[] = [
+    ...(options.graphiql ?? !options.production ? [{ name: "graphiql" }] : []),
+    ...(options.dashboard ?? !options.production ? [{ name: "dashboard" }] : []),
+  ];
   const apollo = createApollo({
     limits,
     production: options.production,
+    introspection,
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer })],
   });
   await apollo.start();
@@ -96,7 +110,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   }
 
   httpServer.on("request", (request, response) => {
-    handle(apollo, contextFor, request, response).catch((error: unknown) => {
+    handle(apollo, contextFor, webApps, request, response).catch((error: unknown) => {
       if (error instanceof RequestError) {
         // The rest of the body is unread: close the connection rather than reuse it.
         response.setHeader("connection", "close");
@@ -115,6 +129,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     limits,
     hub,
     production: options.production,
+    introspection,
     authenticate,
     tokenSecret,
     connectionInitWaitTimeoutMs: live.connectionInitWaitTimeoutMs,
@@ -144,11 +159,19 @@ export async function startService(options: ServiceOptions): Promise<Service> {
 async function handle(
   apollo: ApolloServer<Context>,
   contextFor: (request: IncomingMessage) => Promise<Context>,
+  webApps: readonly WebApp[],
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
   const url = new URL(request.url ?? "/", "http://localhost");
   if (url.pathname === "/healthz") return sendJson(response, 200, { status: "ok" });
+  const app = webApps.find((a) => url.pathname === `/${a.name}` || url.pathname.startsWith(`/${a.name}/`));
+  if (app && (request.method === "GET" || request.method === "HEAD")) return serveWebApp(app, url.pathname, response);
+  if (url.pathname === "/" && webApps.length > 0) {
+    response.writeHead(302, { location: `/${webApps[0]!.name}/` });
+    response.end();
+    return;
+  }
   if (url.pathname !== "/graphql") return sendJson(response, 404, { errors: [{ message: "not found: use /graphql" }] });
 
   const headers = new HeaderMap();

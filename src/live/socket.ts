@@ -16,7 +16,7 @@ import type { LiveHub } from "./hub.js";
 import { createLiveConnection, slowConsumerCloseCode, type LiveConnection } from "./live-connection.js";
 
 // The schema's own graphql build: errors must be its GraphQLError for graphql-ws to send them.
-const { execute, GraphQLError, parse, specifiedRules, validate } = graphqlCjs;
+const { execute, GraphQLError, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate } = graphqlCjs;
 type GraphQLError = GraphQLErrorType;
 
 export const unauthorizedCloseCode = 4401;
@@ -28,6 +28,8 @@ export interface SocketOptions {
   limits: Limits;
   hub: LiveHub;
   production: boolean;
+  /** Answer introspection queries (else refused in validation, as over HTTP). */
+  introspection: boolean;
   /** Resolves a bearer (API key or access token) to its access (null: unknown, revoked, expired). */
   authenticate: Authenticate;
   /** Signs access tokens minted over the socket. */
@@ -78,7 +80,11 @@ export function startSocketServer(options: SocketOptions): SocketServer {
   const { db, limits, hub, schema } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.messageBytesMax });
   const states = new WeakMap<WebSocket, ConnectionState>();
-  const rules = [...specifiedRules, ...armorProtection(limits).validationRules];
+  const rules = [
+    ...specifiedRules,
+    ...armorProtection(limits).validationRules,
+    ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
+  ];
   let stopping = false;
   let running = 0;
   let slowConsumersCut = 0;

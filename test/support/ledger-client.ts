@@ -38,6 +38,7 @@ export const postTransfersMutation = `mutation PostMany($input: PostTransfersInp
 
 export interface AccountSpec {
   code?: string;
+  name?: string;
   currency?: string;
   normalSide?: "DEBIT" | "CREDIT";
   minBalance?: string | null;
@@ -49,7 +50,7 @@ export async function createAccount(tenant: TestTenant, spec: AccountSpec = {}):
   const input: Record<string, unknown> = {
     idempotencyKey: key("acct"),
     code: spec.code ?? key("acct"),
-    name: "Test account",
+    name: spec.name ?? "Test account",
     currency: spec.currency ?? "USD",
     normalSide: spec.normalSide ?? "CREDIT",
     ...(spec.minBalance !== undefined ? { minBalance: spec.minBalance } : {}),

@@ -1,0 +1,116 @@
+// The token's accounts with live balances.
+import { useCallback, useEffect, useMemo, useState } from "react";
+import type { Api, ApiError } from "./api";
+import { accountHref, ErrorBox, Money, EmptyRow } from "./common";
+import { accountsQuery, type AccountsData, type AccountSummary, type Limits, type PageInfo } from "./operations";
+import { useLiveBalances } from "./useLiveBalances";
+
+const pageSize = 25;
+
+export function AccountsPage({ api, limits }: { api: Api; limits: Limits }) {
+  const [accounts, setAccounts] = useState<AccountSummary[]>([]);
+  const [pageInfo, setPageInfo] = useState<PageInfo | null>(null);
+  const [loading, setLoading] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+
+  const load = useCallback(
+    async (after: string | null) => {
+      setLoading(true);
+      setError(null);
+      try {
+        const data = await api.query<AccountsData>(accountsQuery, { first: Math.min(pageSize, limits.pageSizeMax), after });
+        setAccounts((current) => (after ? [...current, ...data.accounts.nodes] : data.accounts.nodes));
+        setPageInfo(data.accounts.pageInfo);
+      } catch (e) {
+        setError(e as ApiError);
+      } finally {
+        setLoading(false);
+      }
+    },
+    [api, limits.pageSizeMax],
+  );
+
+  useEffect(() => {
+    void load(null);
+  }, [load]);
+
+  const watchedIds = useMemo(
+    () => accounts.slice(0, limits.subscriptionAccountsMax).map((a) => a.id),
+    [accounts, limits.subscriptionAccountsMax],
+  );
+  const live = useLiveBalances(api, accounts, watchedIds);
+  const unwatched = accounts.length - watchedIds.length;
+
+  return (
+    <section>
+      <div className="page-head">
+        <h1>Accounts</h1>
+        <span className="muted">{accounts.length} shown</span>
+      </div>
+      <ErrorBox error={error} what="Cannot load accounts" />
+      <ErrorBox error={live.error} what="Live updates stopped" />
+      {unwatched > 0 ? (
+        <p className="notice" data-testid="live-limit-note">
+          Live updates cover the first {watchedIds.length} accounts (the server's subscriptionAccountsMax); the other{" "}
+          {unwatched} show the balance as loaded.
+        </p>
+      ) : null}
+      <div className="table-wrap">
+        <table className="accounts" data-testid="accounts-table">
+          <thead>
+            <tr>
+              <th>Code</th>
+              <th>Name</th>
+              <th>Currency</th>
+              <th className="num">Posted</th>
+              <th className="num">Pending</th>
+              <th className="num">Available</th>
+            </tr>
+          </thead>
+          <tbody>
+            {accounts.map((account) => {
+              const balance = live.balances[account.id] ?? account.balance;
+              const open = () => (window.location.hash = accountHref(account.id));
+              return (
+                <tr
+                  key={account.id}
+                  className={live.flashing.has(account.id) ? "clickable flash" : "clickable"}
+                  data-testid={`account-row-${account.id}`}
+                  onClick={open}
+                >
+                  <td>
+                    <a href={accountHref(account.id)} onClick={(e) => e.stopPropagation()}>
+                      <code>{account.code}</code>
+                    </a>
+                  </td>
+                  <td>{account.name}</td>
+                  <td>{account.currency.code}</td>
+                  <td className="num">
+                    <Money amount={balance.posted} currency={account.currency} testId={`posted-${account.id}`} />
+                  </td>
+                  <td className="num">
+                    <Money amount={balance.pending} currency={account.currency} testId={`pending-${account.id}`} />
+                  </td>
+                  <td className="num">
+                    <Money amount={balance.available} currency={account.currency} testId={`available-${account.id}`} />
+                  </td>
+                </tr>
+              );
+            })}
+            <EmptyRow show={!loading && !error && accounts.length === 0} columns={6}>
+              No accounts yet.
+            </EmptyRow>
+          </tbody>
+        </table>
+      </div>
+      <div className="pager">
+        {loading ? <span className="muted">Loading…</span> : null}
+        {pageInfo?.hasNextPage && !loading ? (
+          <button type="button" className="secondary" data-testid="accounts-more" onClick={() => void load(pageInfo.endCursor)}>
+            More
+          </button>
+        ) : null}
+      </div>
+    </section>
+  );
+}

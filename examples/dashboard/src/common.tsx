@@ -1,0 +1,75 @@
+// Small shared pieces: money cells, error boxes, empty rows, the live indicator, hash routes.
+import { useEffect, useState, type ReactNode } from "react";
+import type { Api, ApiError, LiveStatus } from "./api";
+import { formatMoney, type CurrencyRef } from "./money";
+
+export function Money({ amount, currency, testId }: { amount: string; currency: CurrencyRef; testId?: string }) {
+  const negative = amount.startsWith("-");
+  return (
+    <span className={negative ? "money negative" : "money"} data-testid={testId}>
+      {formatMoney(amount, currency)}
+    </span>
+  );
+}
+
+export function ErrorBox({ error, what }: { error: ApiError | string | null; what?: string }) {
+  if (!error) return null;
+  const message = typeof error === "string" ? error : error.message;
+  const reason = typeof error === "string" ? undefined : (error.reason ?? error.code);
+  return (
+    <div className="error" role="alert">
+      {what ? <strong>{what}: </strong> : null}
+      {message}
+      {reason ? <code className="reason">{reason}</code> : null}
+    </div>
+  );
+}
+
+export function useLiveStatus(api: Api): LiveStatus {
+  const [status, setStatus] = useState<LiveStatus>(api.status());
+  useEffect(() => {
+    setStatus(api.status());
+    return api.onStatus(setStatus);
+  }, [api]);
+  return status;
+}
+
+export function LiveIndicator({ api }: { api: Api }) {
+  const status = useLiveStatus(api);
+  return (
+    <span className={`live-status ${status}`} data-testid="live-status" title={status === "live" ? "Live updates connected" : "Live updates are reconnecting"}>
+      {status}
+    </span>
+  );
+}
+
+export type Route = { page: "accounts" } | { page: "account"; id: string };
+
+function parseHash(hash: string): Route {
+  const match = /^#\/accounts\/([^/]+)$/.exec(hash);
+  return match?.[1] ? { page: "account", id: decodeURIComponent(match[1]) } : { page: "accounts" };
+}
+
+export const accountHref = (id: string) => `#/accounts/${encodeURIComponent(id)}`;
+
+export function useHashRoute(): Route {
+  const [route, setRoute] = useState(() => parseHash(window.location.hash));
+  useEffect(() => {
+    const onHashChange = () => setRoute(parseHash(window.location.hash));
+    window.addEventListener("hashchange", onHashChange);
+    return () => window.removeEventListener("hashchange", onHashChange);
+  }, []);
+  return route;
+}
+
+/** The row a table shows when it has nothing to list (once loaded). */
+export function EmptyRow({ show, columns, children }: { show: boolean; columns: number; children: ReactNode }) {
+  if (!show) return null;
+  return (
+    <tr>
+      <td colSpan={columns} className="muted empty">
+        {children}
+      </td>
+    </tr>
+  );
+}
