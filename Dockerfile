@@ -9,7 +9,9 @@ COPY prisma ./prisma
 COPY prisma.config.ts ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npm run typecheck && npm prune --omit=dev
+# GraphiQL and the dashboard are built here (Vite is a dev dependency); production serves them
+# only with LEDGER_GRAPHIQL=true / LEDGER_DASHBOARD=true.
+RUN npm run typecheck && npm run build:web && npm prune --omit=dev
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production PORT=4000
