@@ -1,6 +1,7 @@
 // Every mutation first passes its guard: access tokens need READ_WRITE scope, and a token
 // limited to accounts may only write on those. API keys pass every guard.
 import type * as G from "../../generated/graphql.js";
+import { assert } from "../../domain/assert.js";
 import type { Context } from "../context.js";
 import { requireAccountsOf, requireAllAccounts, requireApiKey, requireLegsOf, requireWriteScope } from "../access-guard.js";
 
@@ -35,7 +36,8 @@ const guards: Guards = {
 export function guardMutations(resolvers: Required<G.MutationResolvers>): G.MutationResolvers {
   const guarded: Record<string, unknown> = {};
   for (const [name, resolve] of Object.entries(resolvers) as [keyof Guards, (...args: unknown[]) => unknown][]) {
-    const guard = guards[name] as Guard;
+    const guard = guards[name] as Guard | undefined;
+    assert(guard !== undefined, `mutation ${name} has an access guard`);
     guarded[name] = async (parent: unknown, args: unknown, ctx: Context, info: unknown) => {
       if (name !== "createAccessToken") requireWriteScope(ctx);
       await guard(ctx, args);
