@@ -1,5 +1,5 @@
 // The service's own GraphiQL in headless Chromium: it loads with nothing but the service, runs a
-// query with an access token, and shows a subscription event after a transfer is posted through
+// query and a mutation with access tokens, and shows a subscription event after a transfer is posted through
 // the API. Screenshots go to docs/screenshots/.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
@@ -94,6 +94,18 @@ e2e("GraphiQL in Chromium", () => {
     expect(event).toEqual({ data: { balanceChanged: { version: "2", balance: { posted: "4258", available: "4258" }, entry: { kind: "POSTED", direction: "CREDIT", amount: "58" } } } });
     await screenshot(page, "graphiql-subscription.png");
     await page.locator(executeButton).click(); // stop
+  });
+
+  it("posts a transfer with a mutation when the token is read-write", async () => {
+    const { page } = watched;
+    const writer = await mintToken(tenant, { scope: "READ_WRITE", accountIds: [funding, merchant.id], ttlSeconds: 600 });
+    await page.evaluate((value) => sessionStorage.setItem("ledger.accessToken", value), writer);
+    const input = { idempotencyKey: key("graphiql"), from: { id: funding }, to: { id: merchant.id }, amount: "100", currency: "USD" };
+    await openOperation(page, `mutation Pay($input: TransferInput!) {\n  postTransfer(input: $input) {\n    __typename\n    ... on TransferPosted { transfer { id } }\n  }\n}`, { input });
+    await page.locator(executeButton).click();
+    const result = (await responseIncludes(page, "TransferPosted")) as { data: { postTransfer: { transfer: { id: string } } } };
+    const posted = await tenant.gql(`query($id: ID!) { transfer(id: $id) { entries { account { id } amount direction } } }`, { id: result.data.postTransfer.transfer.id });
+    expect(posted.transfer.entries).toContainEqual({ account: { id: merchant.id }, amount: "100", direction: "CREDIT" });
   });
 
   it("needed nothing beyond the service and raised no page errors", () => {
