@@ -21,6 +21,15 @@ async function production(overrides: { graphiql?: boolean; dashboard?: boolean; 
   return service;
 }
 
+async function introspect(service: Service) {
+  const response = await fetch(service.url, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${tenant.key}` },
+    body: JSON.stringify({ query: introspection }),
+  });
+  return response.json();
+}
+
 const origin = (service: Service) => service.url.replace(/\/graphql$/, "");
 const get = (service: Service, path: string) => fetch(origin(service) + path, { redirect: "manual" });
 
@@ -84,12 +93,7 @@ describe("in production", () => {
     const service = await production();
     expect((await get(service, "/graphiql/")).status).toBe(404);
     expect((await get(service, "/dashboard/")).status).toBe(404);
-    const response = await fetch(service.url, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${tenant.key}` },
-      body: JSON.stringify({ query: introspection }),
-    });
-    const body = await response.json();
+    const body = await introspect(service);
     expect(body.errors?.[0]?.message).toMatch(/introspection/i);
 
     const client = connectLive(service.url, tenant.key);
@@ -103,11 +107,6 @@ describe("in production", () => {
     const service = await production({ graphiql: true, introspection: true });
     expect((await get(service, "/graphiql/")).status).toBe(200);
     expect((await get(service, "/dashboard/")).status).toBe(404);
-    const response = await fetch(service.url, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${tenant.key}` },
-      body: JSON.stringify({ query: introspection }),
-    });
-    expect(await response.json()).toEqual({ data: { __schema: { queryType: { name: "Query" } } } });
+    expect(await introspect(service)).toEqual({ data: { __schema: { queryType: { name: "Query" } } } });
   });
 });

@@ -22,17 +22,14 @@ export function requireAllAccounts(ctx: Context, what: string): void {
 
 export const accountVisible = (ctx: Context, accountId: string): boolean => mayUseAccount(ctx.access, accountId);
 
-/** A transfer, hold or entry is visible when one of its legs is on a visible account. */
-export async function transferVisible(ctx: Context, transferId: string): Promise<boolean> {
-  if (ctx.access.accountIds === null) return true;
-  const legs = await ctx.loaders.entriesOfTransfer.load(transferId);
-  return legs.some((leg) => accountVisible(ctx, leg.accountId));
-}
+type LegsKind = "hold" | "transfer";
+const legsOf = (ctx: Context, kind: LegsKind, id: string) =>
+  (kind === "hold" ? ctx.loaders.entriesOfHold : ctx.loaders.entriesOfTransfer).load(id);
 
-export async function holdVisible(ctx: Context, holdId: string): Promise<boolean> {
+/** A transfer or hold is visible when one of its legs is on a visible account. */
+export async function legsVisible(ctx: Context, kind: LegsKind, id: string): Promise<boolean> {
   if (ctx.access.accountIds === null) return true;
-  const entries = await ctx.loaders.entriesOfHold.load(holdId);
-  return entries.some((entry) => accountVisible(ctx, entry.accountId));
+  return (await legsOf(ctx, kind, id)).some((leg) => accountVisible(ctx, leg.accountId));
 }
 
 /** For fields of an account reached through another object (a counterparty's leg). */
@@ -69,10 +66,10 @@ export async function requireAccountsOf(ctx: Context, writes: readonly LegsInput
 }
 
 /** Captures, voids and reversals act on an existing hold or transfer: all its legs must be the token's. */
-export async function requireLegsOf(ctx: Context, kind: "hold" | "transfer", globalId: string): Promise<void> {
+export async function requireLegsOf(ctx: Context, kind: LegsKind, globalId: string): Promise<void> {
   if (ctx.access.accountIds === null) return;
   const id = fromGlobalId(kind === "hold" ? "Hold" : "Transfer", globalId);
-  const legs = id === null ? [] : await (kind === "hold" ? ctx.loaders.entriesOfHold : ctx.loaders.entriesOfTransfer).load(id);
+  const legs = id === null ? [] : await legsOf(ctx, kind, id);
   if (legs.length === 0 || firstForbiddenAccount(ctx.access, legs.map((leg) => leg.accountId)) !== null) {
     throw forbidden(`this access token may not act on a ${kind} outside its accounts`);
   }

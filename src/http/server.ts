@@ -14,7 +14,7 @@ import { liveOptionsDefault, type LiveOptions } from "../live/options.js";
 import { createLiveHub, type LiveHub } from "../live/hub.js";
 import { startSocketServer, type SocketServer } from "../live/socket.js";
 import { createContext, type Context } from "../graphql/context.js";
-import { createAuthenticator, loadTokenSecret } from "../ledger/access-tokens.js";
+import { bearerOf, createAuthenticator, loadTokenSecret } from "../ledger/access-tokens.js";
 import { serveWebApp, type WebApp } from "./static-files.js";
 
 export const requestBytesMax = 1024 * 1024;
@@ -101,10 +101,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   await apollo.start();
 
   async function contextFor(request: IncomingMessage): Promise<Context> {
-    const header = request.headers.authorization ?? "";
-    const match = /^Bearer (\S+)$/.exec(header);
-    if (!match) throw unauthenticated("send Authorization: Bearer <API key or access token>");
-    const access = await authenticate(match[1]!);
+    const bearer = bearerOf(request.headers.authorization);
+    if (!bearer) throw unauthenticated("send Authorization: Bearer <API key or access token>");
+    const access = await authenticate(bearer);
     if (!access) throw unauthenticated("unknown, revoked or expired API key or access token");
     return createContext(db, access, limits, { tokenSecret });
   }

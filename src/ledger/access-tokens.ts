@@ -37,6 +37,12 @@ export async function loadTokenSecret(prisma: PrismaClient, configured: string |
   return Buffer.from(row.value);
 }
 
+/** The credential in "Bearer <API key or access token>" (an HTTP header or connection_init's field). */
+export function bearerOf(header: unknown): string | null {
+  const match = typeof header === "string" ? /^Bearer (\S+)$/.exec(header) : null;
+  return match ? match[1]! : null;
+}
+
 export type Authenticate = (bearer: string) => Promise<Access | null>;
 
 /**

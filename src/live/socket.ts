@@ -8,7 +8,7 @@ import { WebSocketServer, type WebSocket } from "ws";
 import type { Database } from "../db/client.js";
 import type { Access } from "../domain/access.js";
 import type { Limits } from "../domain/limits.js";
-import type { Authenticate } from "../ledger/access-tokens.js";
+import { bearerOf, type Authenticate } from "../ledger/access-tokens.js";
 import { createContext } from "../graphql/context.js";
 import { graphqlCjs } from "../graphql/graphql-cjs.js";
 import { armorProtection, checkVariableLimits } from "../graphql/limits-plugin.js";
@@ -69,13 +69,6 @@ interface ConnectionState {
   operations: number;
 }
 
-/** The bearer from connection_init's payload: { authorization: "Bearer <API key or access token>" }. */
-function bearerFrom(params: Record<string, unknown> | undefined): string | null {
-  const header = params?.authorization ?? params?.Authorization;
-  const match = typeof header === "string" ? /^Bearer (\S+)$/.exec(header) : null;
-  return match ? match[1]! : null;
-}
-
 export function startSocketServer(options: SocketOptions): SocketServer {
   const { db, limits, hub, schema } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.messageBytesMax });
@@ -117,7 +110,8 @@ export function startSocketServer(options: SocketOptions): SocketServer {
     connectionInitWaitTimeout: options.connectionInitWaitTimeoutMs,
     async onConnect(ctx) {
       const socket = ctx.extra.socket;
-      const bearer = bearerFrom(ctx.connectionParams);
+      // connection_init's payload: { authorization: "Bearer <API key or access token>" }.
+      const bearer = bearerOf(ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization);
       const access = bearer ? await options.authenticate(bearer) : null;
       if (!bearer || !access) {
         socket.close(unauthorizedCloseCode, bearer

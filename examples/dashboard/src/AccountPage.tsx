@@ -3,7 +3,7 @@ import { useCallback, useEffect, useMemo, useState } from "react";
 import type { Api, ApiError } from "./api";
 import { AsOfPanel } from "./AsOfPanel";
 import { BalanceChart } from "./BalanceChart";
-import { ErrorBox, Money } from "./common";
+import { BalanceList, ErrorBox } from "./common";
 import { EntriesTable } from "./EntriesTable";
 import { HoldsTable } from "./HoldsTable";
 import { accountQuery, type AccountData, type AccountSummary, type Limits } from "./operations";
@@ -54,26 +54,7 @@ export function AccountPage({ api, limits, accountId }: { api: Api; limits: Limi
             <span data-testid="version">{balance.version}</span>
           </p>
         </div>
-        <dl className="balances">
-          <div>
-            <dt>Posted</dt>
-            <dd>
-              <Money amount={balance.posted} currency={currency} testId={`posted-${account.id}`} />
-            </dd>
-          </div>
-          <div>
-            <dt>Pending</dt>
-            <dd>
-              <Money amount={balance.pending} currency={currency} testId={`pending-${account.id}`} />
-            </dd>
-          </div>
-          <div>
-            <dt>Available</dt>
-            <dd>
-              <Money amount={balance.available} currency={currency} testId={`available-${account.id}`} />
-            </dd>
-          </div>
-        </dl>
+        <BalanceList balance={balance} currency={currency} testIdOf={(kind) => `${kind}-${account.id}`} />
       </div>
       <ErrorBox error={live.error} what="Live updates stopped" />
       <BalanceChart api={api} accountId={account.id} currency={currency} current={balance} pointsMax={limits.balanceHistoryPointsMax} />

@@ -1,7 +1,7 @@
 // The balance at a past instant picked in local time (balance(asOf:) takes UTC).
 import { useState, type FormEvent } from "react";
 import type { Api, ApiError } from "./api";
-import { ErrorBox, Money } from "./common";
+import { BalanceList, ErrorBox } from "./common";
 import type { CurrencyRef } from "./money";
 import { balanceAsOfQuery, type Balance, type BalanceAsOfData } from "./operations";
 import { formatDateTime, localInputToIso, toLocalInput } from "./time";
@@ -56,26 +56,7 @@ export function AsOfPanel({ api, accountId, currency }: { api: Api; accountId: s
           <p className="muted small">
             As of {formatDateTime(result.asOf)} (<code>{result.asOf}</code>), version {result.balance.version}
           </p>
-          <dl className="balances compact">
-            <div>
-              <dt>Posted</dt>
-              <dd>
-                <Money amount={result.balance.posted} currency={currency} testId="asof-posted" />
-              </dd>
-            </div>
-            <div>
-              <dt>Pending</dt>
-              <dd>
-                <Money amount={result.balance.pending} currency={currency} testId="asof-pending" />
-              </dd>
-            </div>
-            <div>
-              <dt>Available</dt>
-              <dd>
-                <Money amount={result.balance.available} currency={currency} testId="asof-available" />
-              </dd>
-            </div>
-          </dl>
+          <BalanceList balance={result.balance} currency={currency} testIdOf={(kind) => `asof-${kind}`} compact />
         </div>
       ) : null}
     </div>

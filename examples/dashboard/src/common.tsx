@@ -62,6 +62,33 @@ export function useHashRoute(): Route {
   return route;
 }
 
+const balanceKinds = [
+  ["posted", "Posted"],
+  ["pending", "Pending"],
+  ["available", "Available"],
+] as const;
+
+/** Posted, pending and available as a definition list, each cell with its test id. */
+export function BalanceList({ balance, currency, testIdOf, compact = false }: {
+  balance: { posted: string; pending: string; available: string };
+  currency: CurrencyRef;
+  testIdOf: (kind: "posted" | "pending" | "available") => string;
+  compact?: boolean;
+}) {
+  return (
+    <dl className={compact ? "balances compact" : "balances"}>
+      {balanceKinds.map(([kind, label]) => (
+        <div key={kind}>
+          <dt>{label}</dt>
+          <dd>
+            <Money amount={balance[kind]} currency={currency} testId={testIdOf(kind)} />
+          </dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
 /** The row a table shows when it has nothing to list (once loaded). */
 export function EmptyRow({ show, columns, children }: { show: boolean; columns: number; children: ReactNode }) {
   if (!show) return null;

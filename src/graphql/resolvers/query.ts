@@ -4,7 +4,7 @@ import { findCurrency, listCurrencies } from "../../ledger/currencies.js";
 import { validateHistoryFilter } from "../../domain/history-filter.js";
 import { listAccounts, listTransfers } from "../../ledger/queries.js";
 import type { QueryResolvers } from "../../generated/graphql.js";
-import { accountVisible, forbidden, holdVisible, transferVisible } from "../access-guard.js";
+import { accountVisible, forbidden, legsVisible } from "../access-guard.js";
 import type { Context } from "../context.js";
 import { connection, decodeCursor, encodeCursor, pageSize } from "../cursors.js";
 import { badUserInput } from "./nodes.js";
@@ -26,13 +26,13 @@ async function loadAccount(ctx: Context, globalId: string) {
 async function loadTransfer(ctx: Context, globalId: string) {
   const id = fromGlobalId("Transfer", globalId);
   const transfer = id === null ? null : await ctx.loaders.transfer.load(id);
-  return transfer && (await transferVisible(ctx, transfer.id)) ? transfer : null;
+  return transfer && (await legsVisible(ctx, "transfer", transfer.id)) ? transfer : null;
 }
 
 async function loadHold(ctx: Context, globalId: string) {
   const id = fromGlobalId("Hold", globalId);
   const hold = id === null ? null : await ctx.loaders.hold.load(id);
-  return hold && (await holdVisible(ctx, hold.id)) ? hold : null;
+  return hold && (await legsVisible(ctx, "hold", hold.id)) ? hold : null;
 }
 
 export const Query: QueryResolvers = {
