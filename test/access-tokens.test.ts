@@ -203,6 +203,17 @@ describe("an access token over HTTP", () => {
     expect((await service.as(tenant, token).request(`{ viewer { scope } }`)).status).toBe(401);
   });
 
+  it("is accepted by every instance on the database (the signing secret is shared)", async () => {
+    const token = await mintToken(tenant, { scope: "READ_ONLY", ttlSeconds: 60 });
+    const second = await startTestService();
+    try {
+      const response = await second.as(tenant, token).request(`query($id: ID!) { account(id: $id) { id } }`, { id: merchant.id });
+      expect(response.data).toEqual({ account: { id: merchant.id } });
+    } finally {
+      await second.stop();
+    }
+  });
+
   it("refuses a forged or altered token", async () => {
     const token = await mintToken(tenant, { scope: "READ_ONLY", accountIds: [merchant.id] });
     const [body, signature] = token.slice(4).split(".") as [string, string];
