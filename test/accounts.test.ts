@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashApiKey, revokeApiKey } from "../src/ledger/tenants.js";
 import { checkInvariants } from "./support/invariants.js";
+import { ledgerState } from "./support/ledger-state.js";
 import { createAccount, createFundingAccount, key, postTransfer, transferBetween } from "./support/ledger-client.js";
 import { startTestService, type TestService, type TestTenant } from "./support/service.js";
 
@@ -101,20 +102,7 @@ async function accountRows(tenantId: string, code: string) {
   return rows as { id: string; name: string; min_balance: string | null; max_balance: string | null; metadata: unknown }[];
 }
 
-/** Everything a tenant owns, for "changes nothing" checks. */
-async function tenantState(tenantId: string) {
-  const { rows } = await service.db.pool.query(
-    `SELECT (SELECT count(*) FROM accounts WHERE tenant_id = $1)::int AS accounts,
-            (SELECT count(*) FROM transfers WHERE tenant_id = $1)::int AS transfers,
-            (SELECT count(*) FROM entries WHERE tenant_id = $1)::int AS entries,
-            (SELECT count(*) FROM currencies WHERE tenant_id = $1)::int AS currencies,
-            (SELECT coalesce(string_agg(id || ':' || name || ':' || coalesce(min_balance::text, '-') || ':' || coalesce(max_balance::text, '-')
-                                        || ':' || debits_posted || ':' || credits_posted || ':' || version || ':' || metadata::text, ',' ORDER BY id), '')
-               FROM accounts WHERE tenant_id = $1) AS accounts_digest`,
-    [tenantId],
-  );
-  return rows[0];
-}
+const tenantState = (tenantId: string) => ledgerState(service.db.pool, tenantId);
 
 const rawId = (globalId: string) => globalId.replace(/^acct_/, "");
 const unknownAccountId = () => `acct_${randomUUID()}`;

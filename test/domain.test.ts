@@ -14,7 +14,7 @@ import { postedBalance, withinBounds, type BalanceBounds, type Side } from "../s
 import { canonicalJson, requestHash } from "../src/domain/canonical.js";
 import { fromGlobalId, nodeTypeOf, toGlobalId, type NodeType } from "../src/domain/ids.js";
 import { limitsDefault, type Limits } from "../src/domain/limits.js";
-import { int64Max, int64Min, parsePositiveAmount, parseSignedAmount } from "../src/domain/money.js";
+import { int64Max, int64Min, NotAString, parsePositiveAmount, parseSignedAmount } from "../src/domain/money.js";
 import type { Problem, Result } from "../src/domain/problems.js";
 import { validateTransfer, type LegRequest, type TransferRequest } from "../src/domain/transfer.js";
 
@@ -42,10 +42,9 @@ const int64MinMinusOneText = "-9223372036854775809";
 describe("parseSignedAmount / parsePositiveAmount", () => {
   it.each<[string, string, bigint]>([
     ["zero", "0", 0n],
-    ["negative zero", "-0", 0n],
     ["a negative amount", "-5", -5n],
     ["a positive amount", "1050", 1050n],
-    ["leading zeros", "007", 7n],
+    ["a ten", "10", 10n],
     ["int64 max", int64MaxText, int64Max],
     ["int64 min", int64MinText, int64Min],
   ])("parseSignedAmount: %s is accepted", (_, text, expected) => {
@@ -55,6 +54,10 @@ describe("parseSignedAmount / parsePositiveAmount", () => {
   it.each<[string, string, string]>([
     ["fractional 1.5", "1.5", "AMOUNT_NOT_INTEGER"],
     ["exponent 1e3", "1e3", "AMOUNT_NOT_INTEGER"],
+    ["leading zeros 007", "007", "AMOUNT_LEADING_ZERO"],
+    ["double zero 00", "00", "AMOUNT_LEADING_ZERO"],
+    ["negative zero -0", "-0", "AMOUNT_LEADING_ZERO"],
+    ["negative leading zero -01", "-01", "AMOUNT_LEADING_ZERO"],
     ["leading space", " 1", "AMOUNT_NOT_INTEGER"],
     ["trailing space", "1 ", "AMOUNT_NOT_INTEGER"],
     ["trailing newline", "1\n", "AMOUNT_NOT_INTEGER"],
@@ -78,6 +81,18 @@ describe("parseSignedAmount / parsePositiveAmount", () => {
     expect(typeof problem.message).toBe("string");
   });
 
+  it.each<[string, NotAString]>([
+    ["a JSON number beyond 2^53 (already rounded by JSON.parse)", new NotAString("the JSON number 9007199254740992")],
+    ["a JSON number 1e3", new NotAString("the JSON number 1000")],
+    ["an integer literal", new NotAString("the literal 1050")],
+  ])("parseSignedAmount and parsePositiveAmount: %s is AMOUNT_NOT_A_STRING", (_, sent) => {
+    for (const parse of [parseSignedAmount, parsePositiveAmount]) {
+      const problem = problemOf(parse(sent, "amount"));
+      expect(problem).toMatchObject({ code: "InvalidInput", field: "amount", reason: "AMOUNT_NOT_A_STRING" });
+      expect(problem.message).toContain(sent.sent);
+    }
+  });
+
   it.each<[string, string, bigint]>([
     ["one", "1", 1n],
     ["a typical amount", "1050", 1050n],
@@ -88,7 +103,7 @@ describe("parseSignedAmount / parsePositiveAmount", () => {
 
   it.each<[string, string, string]>([
     ["zero", "0", "AMOUNT_NOT_POSITIVE"],
-    ["negative zero", "-0", "AMOUNT_NOT_POSITIVE"],
+    ["negative zero", "-0", "AMOUNT_LEADING_ZERO"],
     ["negative", "-1", "AMOUNT_NOT_POSITIVE"],
     ["int64 min", int64MinText, "AMOUNT_NOT_POSITIVE"],
     ["fractional 1.5", "1.5", "AMOUNT_NOT_INTEGER"],

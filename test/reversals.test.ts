@@ -2,6 +2,7 @@
 // idempotent; every rejection leaves the ledger untouched.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkInvariants } from "./support/invariants.js";
+import { ledgerState as sharedLedgerState } from "./support/ledger-state.js";
 import {
   captureHold,
   createAccount,
@@ -41,17 +42,7 @@ async function setup(paid = "300") {
   return { tenant, funding, customer, merchant, payment: payment.transfer as { id: string } };
 }
 
-/** What a rejection must not change: the tenant's transfers, entries, holds and account versions. */
-async function ledgerState(tenant: TestTenant) {
-  const { rows } = await service.db.pool.query(
-    `SELECT (SELECT count(*) FROM transfers WHERE tenant_id = $1)::int AS transfers,
-            (SELECT count(*) FROM entries WHERE tenant_id = $1)::int AS entries,
-            (SELECT count(*) FROM holds WHERE tenant_id = $1)::int AS holds,
-            (SELECT coalesce(sum(version), 0) FROM accounts WHERE tenant_id = $1)::text AS versions`,
-    [tenant.id],
-  );
-  return rows[0];
-}
+const ledgerState = (tenant: TestTenant) => sharedLedgerState(service.db.pool, tenant.id);
 
 async function reversalsOf(tenant: TestTenant, transferId: string): Promise<string[]> {
   const data = await tenant.gql(`query($id: ID!) { transfer(id: $id) { reversedBy { id } } }`, { id: transferId });

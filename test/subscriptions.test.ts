@@ -179,6 +179,9 @@ describe("balanceChanged", () => {
       [{ ids: [account, other], after: ["0"] }, { reason: "AFTER_VERSION", field: "afterVersion" }],
       [{ ids: [account], after: ["-1"] }, { reason: "AFTER_VERSION" }],
       [{ ids: [account], after: ["5"] }, { reason: "AFTER_VERSION" }],
+      // A BigInt is a JSON string of one spelling, as an Amount is.
+      [{ ids: [account], after: [0] }, { reason: "AFTER_VERSION" }],
+      [{ ids: [account], after: ["00"] }, { reason: "AFTER_VERSION" }],
     ];
     for (const [variables, expected] of cases) {
       const subscription = live(a).subscribe(balanceChanged, variables);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkInvariants } from "./support/invariants.js";
+import { ledgerState as sharedLedgerState } from "./support/ledger-state.js";
 import {
   balanceOf,
   createAccount,
@@ -26,18 +27,7 @@ afterAll(async () => {
   await service.stop();
 });
 
-/** Everything a rejected request could have touched, for "changes nothing" checks. */
-async function ledgerState() {
-  const { rows } = await service.db.pool.query(
-    `SELECT (SELECT count(*) FROM transfers WHERE tenant_id = $1) AS transfers,
-            (SELECT count(*) FROM entries WHERE tenant_id = $1) AS entries,
-            (SELECT coalesce(sum(debits_posted), 0)::text || '/' || coalesce(sum(credits_posted), 0)::text || '/' || coalesce(sum(version), 0)::text
-               FROM accounts WHERE tenant_id = $1) AS totals,
-            (SELECT count(*) FROM accounts WHERE tenant_id = $1) AS accounts`,
-    [tenant.id],
-  );
-  return rows[0];
-}
+const ledgerState = () => sharedLedgerState(service.db.pool, tenant.id);
 
 describe("posting transfers", () => {
   it("moves money with the two-leg shorthand and returns the resulting balances", async () => {
@@ -185,7 +175,9 @@ describe("bad input", () => {
     ["zero amount", { amount: "0" }, { __typename: "InvalidInput", reason: "AMOUNT_NOT_POSITIVE", field: "amount" }],
     ["negative amount", { amount: "-5" }, { __typename: "InvalidInput", reason: "AMOUNT_NOT_POSITIVE" }],
     ["fractional amount", { amount: "10.5" }, { __typename: "InvalidInput", reason: "AMOUNT_NOT_INTEGER" }],
-    ["fractional amount as a number", { amount: 10.5 }, { __typename: "InvalidInput", reason: "AMOUNT_NOT_INTEGER" }],
+    ["fractional amount as a number", { amount: 10.5 }, { __typename: "InvalidInput", reason: "AMOUNT_NOT_A_STRING" }],
+    ["an integer amount as a JSON number", { amount: 10 }, { __typename: "InvalidInput", reason: "AMOUNT_NOT_A_STRING", field: "amount" }],
+    ["an amount with a leading zero", { amount: "010" }, { __typename: "InvalidInput", reason: "AMOUNT_LEADING_ZERO", field: "amount" }],
     ["non-numeric amount", { amount: "ten" }, { __typename: "InvalidInput", reason: "AMOUNT_NOT_INTEGER" }],
     ["exponent amount", { amount: "1e3" }, { __typename: "InvalidInput", reason: "AMOUNT_NOT_INTEGER" }],
     ["out-of-range amount", { amount: "9223372036854775808" }, { __typename: "InvalidInput", reason: "AMOUNT_OUT_OF_RANGE" }],

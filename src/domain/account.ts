@@ -2,7 +2,7 @@
 import type { BalanceBounds, Side } from "./balance.js";
 import { checkIdempotencyKey, checkMetadata, checkText, type Metadata } from "./fields.js";
 import type { Limits } from "./limits.js";
-import { parseSignedAmount } from "./money.js";
+import { parseSignedAmount, type AmountInput } from "./money.js";
 import { fail, invalidInput, ok, type Result } from "./problems.js";
 
 export interface CreateAccountRequest {
@@ -11,8 +11,8 @@ export interface CreateAccountRequest {
   name: string;
   currency: string;
   normalSide: Side;
-  minBalance?: string | null;
-  maxBalance?: string | null;
+  minBalance?: AmountInput | null;
+  maxBalance?: AmountInput | null;
   metadata?: unknown;
 }
 
@@ -30,8 +30,8 @@ export interface UpdateAccountRequest {
   id: string;
   name?: string | null;
   metadata?: unknown;
-  minBalance?: string | null;
-  maxBalance?: string | null;
+  minBalance?: AmountInput | null;
+  maxBalance?: AmountInput | null;
 }
 
 /** Only the fields present change; `null` bounds remove a bound. */
@@ -44,7 +44,7 @@ export interface AccountChanges {
 
 const currencyCodePattern = /^[A-Z][A-Z0-9_]{2,15}$/;
 
-function parseBound(text: string | null | undefined, field: string): Result<bigint | null> {
+function parseBound(text: AmountInput | null | undefined, field: string): Result<bigint | null> {
   return text === null || text === undefined ? ok(null) : parseSignedAmount(text, field);
 }
 

@@ -1,6 +1,7 @@
-// Checks shared by every input: keys, text lengths, metadata.
+// Checks shared by every input: keys, texts (length and characters, see text.ts), metadata.
 import type { Limits } from "./limits.js";
 import { fail, invalidInput, limitExceeded, ok, type Result } from "./problems.js";
+import { checkCharacters, checkJsonValue } from "./text.js";
 
 export type Metadata = Record<string, unknown>;
 
@@ -9,7 +10,7 @@ export function checkIdempotencyKey(key: string, limits: Limits, field = "idempo
   if (key.length > limits.idempotencyKeyLengthMax) {
     return fail(limitExceeded("idempotencyKeyLengthMax", limits.idempotencyKeyLengthMax, `${field} length`));
   }
-  return ok(key);
+  return checkCharacters(key, field, "identifier");
 }
 
 export function checkText(
@@ -21,7 +22,7 @@ export function checkText(
 ): Result<string> {
   if (required && text.trim().length === 0) return fail(invalidInput(field, "EMPTY", "must not be empty"));
   if (text.length > limits[limit]) return fail(limitExceeded(limit, limits[limit], `${field} length`));
-  return ok(text);
+  return checkCharacters(text, field, limit === "accountCodeLengthMax" ? "identifier" : "prose");
 }
 
 /** Metadata is a JSON object whose serialized size (UTF-8) stays under the limit. */
@@ -34,5 +35,6 @@ export function checkMetadata(value: unknown, field: string, limits: Limits): Re
   if (bytes > limits.metadataBytesMax) {
     return fail(limitExceeded("metadataBytesMax", limits.metadataBytesMax, `${field} size in bytes`));
   }
-  return ok(value as Metadata);
+  const checked = checkJsonValue(value, field);
+  return checked.ok ? ok(value as Metadata) : checked;
 }

@@ -3,14 +3,14 @@
 import type { Side } from "./balance.js";
 import { checkMetadata, type Metadata } from "./fields.js";
 import type { Limits } from "./limits.js";
-import { parsePositiveAmount } from "./money.js";
+import { parsePositiveAmount, type AmountInput } from "./money.js";
 import { fail, invalidInput, ok, type Result } from "./problems.js";
 
 export interface HistoryFilterRequest {
   createdFrom?: Date | null;
   createdTo?: Date | null;
-  amountMin?: string | null;
-  amountMax?: string | null;
+  amountMin?: AmountInput | null;
+  amountMax?: AmountInput | null;
   direction?: Side | null;
   metadata?: unknown;
 }

@@ -6,7 +6,7 @@ import { assert } from "./assert.js";
 import { checkIdempotencyKey, checkMetadata, checkText, type Metadata } from "./fields.js";
 import { fromGlobalId } from "./ids.js";
 import type { Limits } from "./limits.js";
-import { parsePositiveAmount } from "./money.js";
+import { parsePositiveAmount, type AmountInput } from "./money.js";
 import { fail, holdNotFound, invalidInput, ok, transferNotFound, type Result } from "./problems.js";
 import { validateTransfer, type Leg, type TransferRequest } from "./transfer.js";
 
@@ -55,7 +55,7 @@ interface AmountAndNotes {
 
 /** The optional amount, description and metadata of a capture or a reversal. */
 function checkAmountAndNotes(
-  request: { amount?: string | null; description?: string | null; metadata?: unknown },
+  request: { amount?: AmountInput | null; description?: string | null; metadata?: unknown },
   limits: Limits,
 ): Result<AmountAndNotes> {
   let amountMinor: bigint | null = null;
@@ -74,7 +74,7 @@ function checkAmountAndNotes(
 export interface SettleHoldRequest {
   idempotencyKey: string;
   holdId: string;
-  amount?: string | null;
+  amount?: AmountInput | null;
   description?: string | null;
   metadata?: unknown;
 }
@@ -98,7 +98,7 @@ export function validateSettleHold(request: SettleHoldRequest, limits: Limits): 
 export interface ReverseRequest {
   idempotencyKey: string;
   transferId: string;
-  amount?: string | null;
+  amount?: AmountInput | null;
   force?: boolean | null;
   description?: string | null;
   metadata?: unknown;

@@ -1,8 +1,10 @@
 // Checks of a balanceChanged subscription's arguments, before and after its accounts are read.
 import { fromGlobalId } from "./ids.js";
+import type { AmountInput } from "./money.js";
 import { accountNotFound, fail, invalidInput, limitExceeded, ok, type Result } from "./problems.js";
 
-const versionPattern = /^\d{1,19}$/;
+/** A version as text: no sign, no leading zero (one spelling per number, as for amounts). */
+const versionPattern = /^(0|[1-9]\d{0,18})$/;
 
 export interface BalanceWatch {
   /** Raw account ids, in the order given. */
@@ -11,7 +13,7 @@ export interface BalanceWatch {
   afterVersions: bigint[] | null;
 }
 
-export function checkBalanceWatch(globalIds: string[], afterVersions: string[] | null | undefined, accountsMax: number): Result<BalanceWatch> {
+export function checkBalanceWatch(globalIds: string[], afterVersions: AmountInput[] | null | undefined, accountsMax: number): Result<BalanceWatch> {
   if (globalIds.length === 0) return fail(invalidInput("accountIds", "EMPTY", "name at least one account"));
   if (globalIds.length > accountsMax) return fail(limitExceeded("subscriptionAccountsMax", accountsMax, "number of accounts"));
   if (new Set(globalIds).size !== globalIds.length) return fail(invalidInput("accountIds", "DUPLICATE_ACCOUNT", "an account is named twice"));
@@ -28,6 +30,9 @@ export function checkBalanceWatch(globalIds: string[], afterVersions: string[] |
   }
   const versions: bigint[] = [];
   for (const text of afterVersions) {
+    if (typeof text !== "string") {
+      return fail(invalidInput("afterVersion", "AFTER_VERSION", `send versions as JSON strings, e.g. "12" (got ${text.sent})`));
+    }
     if (!versionPattern.test(text) || BigInt(text) > 2n ** 63n - 1n) {
       return fail(invalidInput("afterVersion", "AFTER_VERSION", `"${text}" is not a version (a non-negative integer)`));
     }

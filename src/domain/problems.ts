@@ -16,6 +16,8 @@ export const fail = <T = never>(problem: Problem): Result<T> => ({ ok: false, pr
 /** Stable reasons for InvalidInput, so clients can branch without parsing messages. */
 export type InvalidReason =
   | "AFTER_VERSION"
+  | "AMOUNT_LEADING_ZERO"
+  | "AMOUNT_NOT_A_STRING"
   | "AMOUNT_NOT_INTEGER"
   | "AMOUNT_NOT_POSITIVE"
   | "AMOUNT_OUT_OF_RANGE"
@@ -27,6 +29,7 @@ export type InvalidReason =
   | "EMPTY"
   | "EXACTLY_ONE_OF"
   | "EXPIRY_OUT_OF_RANGE"
+  | "FORBIDDEN_CHARACTER"
   | "FORMAT"
   | "METADATA_NOT_OBJECT"
   | "MIXED_CURRENCIES"
@@ -34,6 +37,7 @@ export type InvalidReason =
   | "TOO_FEW_LEGS"
   | "TRANSFER_FORM"
   | "TTL_OUT_OF_RANGE"
+  | "UNSAFE_NUMBER"
   | "UNSUPPORTED_FILTER";
 
 export const invalidInput = (field: string, reason: InvalidReason, message: string): Problem => ({

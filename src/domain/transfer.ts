@@ -6,7 +6,8 @@ import type { Side } from "./balance.js";
 import { checkIdempotencyKey, checkMetadata, checkText, type Metadata } from "./fields.js";
 import { fromGlobalId } from "./ids.js";
 import type { Limits } from "./limits.js";
-import { parsePositiveAmount } from "./money.js";
+import { parsePositiveAmount, type AmountInput } from "./money.js";
+import { checkCharacters } from "./text.js";
 import { accountNotFound, fail, invalidInput, limitExceeded, ok, type Problem, type Result } from "./problems.js";
 
 export interface AccountRefRequest {
@@ -17,7 +18,7 @@ export interface AccountRefRequest {
 export interface LegRequest {
   account: AccountRefRequest;
   direction: Side;
-  amount: string;
+  amount: AmountInput;
   currency: string;
 }
 
@@ -27,7 +28,7 @@ export interface TransferRequest {
   metadata?: unknown;
   from?: AccountRefRequest | null;
   to?: AccountRefRequest | null;
-  amount?: string | null;
+  amount?: AmountInput | null;
   currency?: string | null;
   legs?: LegRequest[] | null;
 }
@@ -57,7 +58,11 @@ function parseAccountRef(ref: AccountRefRequest, field: string): Result<AccountR
     const accountId = fromGlobalId("Account", ref.id!);
     return accountId === null ? fail(accountNotFound(ref.id!)) : ok({ accountId });
   }
-  return ref.code!.length === 0 ? fail(invalidInput(`${field}.code`, "EMPTY", "must not be empty")) : ok({ accountCode: ref.code! });
+  if (ref.code!.length === 0) return fail(invalidInput(`${field}.code`, "EMPTY", "must not be empty"));
+  // A lookup, so only what could never be stored is refused: codes made before the stricter
+  // rules for new codes (text.ts) can still be named.
+  const code = checkCharacters(ref.code!, `${field}.code`, "storable");
+  return code.ok ? ok({ accountCode: code.value }) : code;
 }
 
 /** The two-leg shorthand becomes a debit of `from` and a credit of `to`. */
@@ -107,6 +112,8 @@ export function validateTransfer(request: TransferRequest, limits: Limits): Resu
     seen.add(refKey(account.value));
     const amount = parsePositiveAmount(legRequest.amount, request.legs ? `${field}.amount` : "amount");
     if (!amount.ok) return amount;
+    const currency = checkCharacters(legRequest.currency, request.legs ? `${field}.currency` : "currency", "storable");
+    if (!currency.ok) return currency;
     legs.push({ account: account.value, direction: legRequest.direction, amountMinor: amount.value, currency: legRequest.currency });
   }
 

@@ -6,6 +6,7 @@ import { unwrapResolverError } from "@apollo/server/errors";
 import type { GraphQLFormattedError } from "graphql";
 import type { Limits } from "../domain/limits.js";
 import type { Context } from "./context.js";
+import { graphqlCjs } from "./graphql-cjs.js";
 import { armorProtection, pageSizePlugin } from "./limits-plugin.js";
 import { resolvers } from "./resolvers/index.js";
 
@@ -28,7 +29,10 @@ export function createApollo({ limits, production, introspection, plugins = [] }
     schema,
     validationRules: armor.validationRules,
     parseOptions: { maxTokens: limits.queryTokensMax },
-    plugins: [...(armor.plugins as ApolloServerPlugin<Context>[]), pageSizePlugin(limits), ApolloServerPluginLandingPageDisabled(), ...plugins],
+    plugins: [
+      ...(armor.plugins as ApolloServerPlugin<Context>[]), pageSizePlugin(limits), subscriptionsOverWebSocketOnly,
+      ApolloServerPluginLandingPageDisabled(), ...plugins,
+    ],
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
     introspection,
@@ -36,6 +40,26 @@ export function createApollo({ limits, production, introspection, plugins = [] }
     formatError: (formatted, error) => formatError(formatted, error, production),
   });
 }
+
+/**
+ * A subscription sent over HTTP is a client mistake: answered 400 with the WebSocket URL (the
+ * same path on the same host), before any resolver runs.
+ */
+const subscriptionsOverWebSocketOnly: ApolloServerPlugin<Context> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ operation, request }) {
+        if (operation?.operation !== "subscription") return;
+        const headers = request.http?.headers;
+        const secure = (headers?.get("x-forwarded-proto") ?? "").split(",")[0]?.trim() === "https";
+        const url = `${secure ? "wss" : "ws"}://${headers?.get("host") ?? "localhost"}/graphql`;
+        throw new graphqlCjs.GraphQLError(`subscriptions are served over WebSocket (graphql-ws protocol) at ${url}, not over HTTP`, {
+          extensions: { code: "SUBSCRIPTION_OVER_HTTP", webSocketUrl: url, http: { status: 400 } },
+        });
+      },
+    };
+  },
+};
 
 /** Bugs are logged in full; in production their details stay on the server. */
 export function formatError(formatted: GraphQLFormattedError, error: unknown, production: boolean): GraphQLFormattedError {

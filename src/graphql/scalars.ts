@@ -1,7 +1,9 @@
-// Amount is deliberately lenient at parse time: any string or number literal passes through as
-// text, so a bad amount becomes a typed InvalidInput result (with the field's path) from the
-// domain, not a bare GraphQL validation error. Output is always a decimal string.
-import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from "graphql";
+// Amount and BigInt inputs take only JSON strings (literals: GraphQL strings). Anything else is
+// handed on as NotAString, so the domain answers a typed InvalidInput (AMOUNT_NOT_A_STRING) with
+// the field's path rather than a bare GraphQL error, and a JSON number, which may already have
+// lost digits in JSON.parse, is never taken for an amount. Output is always a decimal string.
+import { GraphQLError, GraphQLScalarType, Kind, print, type ValueNode } from "graphql";
+import { NotAString, type AmountInput } from "../domain/money.js";
 
 function serializeInteger(value: unknown): string {
   if (typeof value === "bigint") return value.toString();
@@ -9,29 +11,27 @@ function serializeInteger(value: unknown): string {
   throw new GraphQLError("internal: a non-integer reached an integer scalar");
 }
 
-const lenientText = (name: string) => (value: unknown): string => {
+function parseIntegerValue(value: unknown): AmountInput {
   if (typeof value === "string") return value;
-  if (typeof value === "number" || typeof value === "bigint") return String(value);
-  throw new GraphQLError(`${name} must be a decimal string, e.g. "1050"`);
-};
+  return new NotAString(typeof value === "number" || typeof value === "boolean" ? `the JSON ${typeof value} ${String(value)}` : `JSON ${value === null ? "null" : typeof value}`);
+}
 
-const lenientLiteral = (name: string) => (ast: ValueNode): string => {
-  if (ast.kind === Kind.STRING || ast.kind === Kind.INT || ast.kind === Kind.FLOAT) return ast.value;
-  throw new GraphQLError(`${name} must be a decimal string, e.g. "1050"`);
-};
+function parseIntegerLiteral(ast: ValueNode): AmountInput {
+  return ast.kind === Kind.STRING ? ast.value : new NotAString(`the literal ${print(ast)}`);
+}
 
 export const AmountScalar = new GraphQLScalarType({
   name: "Amount",
   serialize: serializeInteger,
-  parseValue: lenientText("Amount"),
-  parseLiteral: lenientLiteral("Amount"),
+  parseValue: parseIntegerValue,
+  parseLiteral: parseIntegerLiteral,
 });
 
 export const BigIntScalar = new GraphQLScalarType({
   name: "BigInt",
   serialize: serializeInteger,
-  parseValue: lenientText("BigInt"),
-  parseLiteral: lenientLiteral("BigInt"),
+  parseValue: parseIntegerValue,
+  parseLiteral: parseIntegerLiteral,
 });
 
 function parseDate(text: unknown): Date {

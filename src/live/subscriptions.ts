@@ -2,6 +2,8 @@
 // then hand back the stream. Refusals are problems, mapped to BAD_USER_INPUT by the resolvers.
 import { fromGlobalId } from "../domain/ids.js";
 import type { Limits } from "../domain/limits.js";
+import type { AmountInput } from "../domain/money.js";
+import { checkCharacters, checkJsonValue } from "../domain/text.js";
 import { checkAfterVersion, checkBalanceWatch } from "../domain/live-watch.js";
 import { accountNotFound, currencyNotFound, fail, holdNotFound, ok, type Result } from "../domain/problems.js";
 import type { Database } from "../db/client.js";
@@ -14,7 +16,7 @@ import type { HoldWatch, LiveHub, Subscriber, TransferWatch } from "./hub.js";
 
 export async function subscribeBalanceChanges(
   hub: LiveHub, tenantId: string, limits: Limits, subscriber: Subscriber,
-  globalIds: string[], afterVersions: string[] | null | undefined,
+  globalIds: string[], afterVersions: AmountInput[] | null | undefined,
 ): Promise<Result<BalanceStream>> {
   const checked = checkBalanceWatch(globalIds, afterVersions, limits.subscriptionAccountsMax);
   if (!checked.ok) return checked;
@@ -61,6 +63,14 @@ export async function subscribeTransfers(
   if (input?.accountId != null) {
     watch.accountId = await tenantAccount(db, tenantId, input.accountId);
     if (watch.accountId === null) return fail(accountNotFound(input.accountId));
+  }
+  if (watch.currency !== null) {
+    const currency = checkCharacters(watch.currency, "filter.currency", "storable");
+    if (!currency.ok) return currency;
+  }
+  if (watch.metadata !== null) {
+    const metadata = checkJsonValue(watch.metadata, "filter.metadata");
+    if (!metadata.ok) return metadata;
   }
   if (watch.currency !== null && !(await findCurrency(db.prisma, tenantId, watch.currency))) {
     return fail(currencyNotFound(watch.currency));

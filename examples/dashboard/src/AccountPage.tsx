@@ -48,9 +48,9 @@ export function AccountPage({ api, limits, accountId }: { api: Api; limits: Limi
       </a>
       <div className={live.flashing.has(account.id) ? "card account-head flash" : "card account-head"} data-testid="account-header">
         <div>
-          <h1>{account.name}</h1>
+          <h1><bdi>{account.name}</bdi></h1>
           <p className="muted">
-            <code>{account.code}</code> · {currency.code} · {account.normalSide.toLowerCase()}-normal · version{" "}
+            <code><bdi>{account.code}</bdi></code> · {currency.code} · {account.normalSide.toLowerCase()}-normal · version{" "}
             <span data-testid="version">{balance.version}</span>
           </p>
         </div>

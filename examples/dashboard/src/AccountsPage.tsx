@@ -80,10 +80,10 @@ export function AccountsPage({ api, limits }: { api: Api; limits: Limits }) {
                 >
                   <td>
                     <a href={accountHref(account.id)} onClick={(e) => e.stopPropagation()}>
-                      <code>{account.code}</code>
+                      <code><bdi>{account.code}</bdi></code>
                     </a>
                   </td>
-                  <td>{account.name}</td>
+                  <td><bdi>{account.name}</bdi></td>
                   <td>{account.currency.code}</td>
                   <td className="num">
                     <Money amount={balance.posted} currency={account.currency} testId={`posted-${account.id}`} />

@@ -89,7 +89,7 @@ export function EntriesTable({ api, accountId, currency, revision, pageSize }: P
                 <td className="num">
                   <Money amount={entry.amount} currency={currency} />
                 </td>
-                <td className="description">{entry.transfer?.description || entry.hold?.description || <span className="muted">—</span>}</td>
+                <td className="description"><bdi>{entry.transfer?.description || entry.hold?.description || <span className="muted">—</span>}</bdi></td>
                 <td className="num">
                   <Money amount={entry.balanceAfter.posted} currency={currency} />
                 </td>

@@ -8,6 +8,14 @@ import { accountVisible, forbidden, legsVisible } from "../access-guard.js";
 import type { Context } from "../context.js";
 import { connection, decodeCursor, encodeCursor, pageSize } from "../cursors.js";
 import { badUserInput } from "./nodes.js";
+import { checkCharacters } from "../../domain/text.js";
+
+/** A text the query looks up by: what could never be stored is a bad request, not a lookup. */
+function lookupText(text: string, field: string): string {
+  const checked = checkCharacters(text, field, "storable");
+  if (!checked.ok) throw badUserInput(checked.problem);
+  return checked.value;
+}
 
 const isAccountCursor = (v: unknown): v is { t: string; id: string } =>
   typeof v === "object" && v !== null && typeof (v as { t?: unknown }).t === "string"
@@ -64,21 +72,21 @@ export const Query: QueryResolvers = {
       throw new GraphQLError("give exactly one of id and code", { extensions: { code: "BAD_USER_INPUT" } });
     }
     if (id) return loadAccount(ctx, id);
-    const account = await ctx.db.prisma.account.findUnique({ where: { tenantId_code: { tenantId: ctx.tenantId, code: code! } } });
+    const account = await ctx.db.prisma.account.findUnique({ where: { tenantId_code: { tenantId: ctx.tenantId, code: lookupText(code!, "code") } } });
     return account && accountVisible(ctx, account.id) ? account : null;
   },
   accounts: async (_, { first, after, filter }, ctx) => {
     const cursor = decodeCursor(after, isAccountCursor);
     let currencyId: string | undefined;
     if (filter?.currency) {
-      const currency = await findCurrency(ctx.db.prisma, ctx.tenantId, filter.currency);
+      const currency = await findCurrency(ctx.db.prisma, ctx.tenantId, lookupText(filter.currency, "filter.currency"));
       if (!currency) return connection([], false, () => "");
       currencyId = currency.id;
     }
     const { rows, hasNextPage } = await listAccounts(
       ctx.db.prisma, ctx.tenantId, pageSize(first, ctx.limits.pageSizeMax),
       cursor && { createdAt: new Date(cursor.t), id: cursor.id },
-      { currencyId, codePrefix: filter?.codePrefix ?? undefined, ids: ctx.access.accountIds ? [...ctx.access.accountIds] : undefined },
+      { currencyId, codePrefix: filter?.codePrefix ? lookupText(filter.codePrefix, "filter.codePrefix") : undefined, ids: ctx.access.accountIds ? [...ctx.access.accountIds] : undefined },
     );
     for (const account of rows) ctx.loaders.account.prime(account.id, account);
     return connection(rows, hasNextPage, (a) => encodeCursor({ t: a.createdAt.toISOString(), id: a.id }));
@@ -105,7 +113,7 @@ export const Query: QueryResolvers = {
     return connection(rows, hasNextPage, (t) => encodeCursor({ s: t.seq.toString() }));
   },
   currencies: (_, __, ctx) => listCurrencies(ctx.db.prisma, ctx.tenantId),
-  currency: (_, { code }, ctx) => findCurrency(ctx.db.prisma, ctx.tenantId, code),
+  currency: (_, { code }, ctx) => findCurrency(ctx.db.prisma, ctx.tenantId, lookupText(code, "code")),
   limits: (_, __, ctx) => ctx.limits,
   viewer: (_, __, { access }) => ({
     credential: access.via,
