@@ -6,7 +6,7 @@ const problem = "../domain/problems.js#Problem";
 const problemTypes = [
   "InvalidInput", "LimitExceeded", "IdempotencyConflict", "AccountNotFound", "AccountCodeTaken",
   "CurrencyNotFound", "CurrencyCodeTaken", "BoundsViolated", "UnbalancedTransfer", "CurrencyMismatch",
-  "DuplicateAccount", "InsufficientFunds", "BalanceLimitExceeded", "AmountOverflow", "BatchAborted",
+  "InsufficientFunds", "BalanceLimitExceeded", "AmountOverflow", "BatchAborted",
   "HoldNotFound", "HoldExpired", "HoldNotOpen", "CaptureExceedsRemaining", "TransferNotFound", "NotReversible",
   "ReversalExceedsRemaining",
 ];

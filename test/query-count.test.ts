@@ -1,7 +1,6 @@
 // A history page costs a constant number of database queries however many rows it returns:
 // DataLoaders batch the nested accounts and transfers.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { withRetry } from "../src/ledger/retry.js";
 import { checkInvariants } from "./support/invariants.js";
 import { createAccount, createFundingAccount, transferBetween } from "./support/ledger-client.js";
 import { startTestService, type TestService, type TestTenant } from "./support/service.js";
@@ -66,21 +65,4 @@ it("a history page of 3 rows and one of 60 rows cost the same number of queries"
   });
   expect(smallCount).toBeGreaterThan(0);
   expect(largeCount).toBe(smallCount);
-});
-
-it("withRetry: retries deadlocks and serialization failures, then gives up on others", async () => {
-  let attempts = 0;
-  const value = await withRetry(async () => {
-    attempts++;
-    if (attempts < 3) throw Object.assign(new Error(attempts === 1 ? "deadlock" : "serialization"), { code: attempts === 1 ? "40P01" : "40001" });
-    return "done";
-  });
-  expect(value).toBe("done");
-  expect(attempts).toBe(3);
-  let other = 0;
-  await expect(withRetry(async () => {
-    other++;
-    throw Object.assign(new Error("unique"), { code: "23505" });
-  })).rejects.toThrow("unique");
-  expect(other).toBe(1);
 });

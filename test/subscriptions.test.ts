@@ -2,7 +2,9 @@
 // across instances, resume with afterVersion, filters, hold changes, authorization, limits.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { revokeApiKey } from "../src/ledger/tenants.js";
-import { postTransfers } from "../src/ledger/transfers.js";
+import { assert } from "../src/domain/assert.js";
+import { validateTransfer } from "../src/domain/transfer.js";
+import { transferCommand } from "../src/ledger/transfers.js";
 import { advanceClock, runExpiryJob } from "./support/clock.js";
 import { checkInvariants } from "./support/invariants.js";
 import {
@@ -229,9 +231,10 @@ describe("transferPosted and holdChanged", () => {
     const held = await a.db.pool.connect();
     try {
       await held.query("BEGIN");
-      const inTransaction = { query: (text: string, values: unknown[]) => held.query(text, values) } as unknown as typeof a.db.pool;
-      const outcome = await postTransfers(inTransaction, tenant.id, [{ idempotencyKey: key("held"), from: { id: slowFrom }, to: { id: slowTo }, amount: "3", currency: "USD" }], true, a.limits);
-      const heldId = outcome.ok && outcome.outcomes[0]!.ok ? `tr_${outcome.outcomes[0]!.transfer.id}` : "";
+      const transfer = validateTransfer({ idempotencyKey: key("held"), from: { id: slowFrom }, to: { id: slowTo }, amount: "3", currency: "USD" }, a.limits);
+      assert(transfer.ok, "a valid transfer");
+      const { rows } = await held.query("SELECT ledger_execute($1::jsonb) AS answers", [JSON.stringify([transferCommand(tenant.id, transfer.value)])]);
+      const heldId = rows[0].answers[0].ok ? `tr_${rows[0].answers[0].transferId}` : "";
       expect(heldId).not.toBe("");
       const later = await transferBetween(tenant, funding, other, "4");
       await subscription.waitFor(1);

@@ -152,10 +152,31 @@ describe("business rejections", () => {
     expect(await ledgerState()).toEqual(before);
   });
 
-  it("rejects one account named twice (by id and by code) with DuplicateAccount", async () => {
+  it("answers one account named twice by id and by code as it answers it named twice by id: InvalidInput, not remembered", async () => {
     const account = await createAccount(tenant);
-    const result = await postTransfer(tenant, { from: { id: account.id }, to: { code: account.code }, amount: "10", currency: "USD" });
-    expect(result).toMatchObject({ __typename: "DuplicateAccount", accountId: account.id, legIndex: 1 });
+    const idempotencyKey = key("dup");
+    const before = await ledgerState();
+    const twice = await postTransfer(tenant, { idempotencyKey, from: { id: account.id }, to: { code: account.code }, amount: "10", currency: "USD" });
+    expect(twice).toMatchObject({ __typename: "InvalidInput", reason: "DUPLICATE_ACCOUNT", field: "legs[1]" });
+    const byId = await postTransfer(tenant, { idempotencyKey, from: { id: account.id }, to: { id: account.id }, amount: "10", currency: "USD" });
+    expect(byId).toMatchObject({ __typename: "InvalidInput", reason: "DUPLICATE_ACCOUNT" });
+    expect(await ledgerState()).toEqual(before);
+    // Not remembered: the corrected request may use the same key.
+    const fixed = await postTransfer(tenant, { idempotencyKey, from: { id: funding.id }, to: { id: account.id }, amount: "10", currency: "USD" });
+    expect(fixed).toMatchObject({ __typename: "TransferPosted", replay: false });
+  });
+
+  it("answers a malformed currency code on a leg as createAccount does: InvalidInput CURRENCY_CODE_FORMAT, never CurrencyMismatch", async () => {
+    const account = await createAccount(tenant);
+    const before = await ledgerState();
+    for (const currency of ["usd", "US", "UЅD"]) {
+      const result = await postTransfer(tenant, { from: { id: funding.id }, to: { id: account.id }, amount: "10", currency });
+      expect(result, currency).toMatchObject({ __typename: "InvalidInput", reason: "CURRENCY_CODE_FORMAT", field: "currency" });
+    }
+    expect(await ledgerState()).toEqual(before);
+    const data = await tenant.gql(`mutation($input: CreateAccountInput!) { createAccount(input: $input) { __typename ... on InvalidInput { reason field } } }`,
+      { input: { idempotencyKey: key("a"), code: key("code"), name: "n", currency: "usd", normalSide: "CREDIT" } });
+    expect(data.createAccount).toEqual({ __typename: "InvalidInput", reason: "CURRENCY_CODE_FORMAT", field: "currency" });
   });
 
   it("rejects totals that would leave the signed 64-bit range with AmountOverflow", async () => {

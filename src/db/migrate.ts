@@ -21,6 +21,7 @@ import type {
   SchemaEngine,
   SchemaFilter,
 } from '@prisma/schema-engine-wasm/schema_engine_bg';
+import { applySqlSources } from './sql-sources.js';
 
 /** The repository root (this file is src/db/migrate.ts). */
 export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -189,15 +190,25 @@ export async function readMigrationsList(dir: string = migrationsDir): Promise<M
 
 /**
  * Applies every not yet applied folder of prisma/migrations (in name order) to the database, like
- * `prisma migrate deploy`, and returns the names of the migrations applied by this call.
- * `options.migrationsDir` points it at another folder (tests).
+ * `prisma migrate deploy`, then the SQL source files of prisma/sql when they changed
+ * (src/db/sql-sources.ts), and returns the names of the migrations applied by this call.
+ * `options.migrationsDir` points it at another folder (tests; the SQL sources are then left out).
  */
 export async function applyMigrations(
   connectionString: string,
   log?: (line: string) => void,
   options: { migrationsDir?: string } = {},
 ): Promise<string[]> {
-  const migrationsList = await readMigrationsList(options.migrationsDir ?? migrationsDir);
+  const applied = await applyPrismaMigrations(connectionString, log, options.migrationsDir ?? migrationsDir);
+  if (options.migrationsDir === undefined) {
+    const sources = await applySqlSources(connectionString);
+    if (sources.length > 0) log?.(`Applied SQL sources: ${sources.join(", ")}`);
+  }
+  return applied;
+}
+
+async function applyPrismaMigrations(connectionString: string, log: ((line: string) => void) | undefined, dir: string): Promise<string[]> {
+  const migrationsList = await readMigrationsList(dir);
   return await withEngine(async (bindings) => {
     const factory = new WholeScriptPrismaPg(connectionString);
     let engine: SchemaEngine | undefined;

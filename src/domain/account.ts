@@ -1,6 +1,6 @@
 // Validation of account and currency requests.
 import type { BalanceBounds, Side } from "./balance.js";
-import { checkIdempotencyKey, checkMetadata, checkText, type Metadata } from "./fields.js";
+import { checkCurrencyCode, checkIdempotencyKey, checkMetadata, checkText, type Metadata } from "./fields.js";
 import type { Limits } from "./limits.js";
 import { parseSignedAmount, type AmountInput } from "./money.js";
 import { fail, invalidInput, ok, type Result } from "./problems.js";
@@ -42,8 +42,6 @@ export interface AccountChanges {
   maxBalance?: bigint | null;
 }
 
-const currencyCodePattern = /^[A-Z][A-Z0-9_]{2,15}$/;
-
 function parseBound(text: AmountInput | null | undefined, field: string): Result<bigint | null> {
   return text === null || text === undefined ? ok(null) : parseSignedAmount(text, field);
 }
@@ -62,9 +60,8 @@ export function validateCreateAccount(request: CreateAccountRequest, limits: Lim
   if (!code.ok) return code;
   const name = checkText(request.name, "name", "nameLengthMax", limits, true);
   if (!name.ok) return name;
-  if (!currencyCodePattern.test(request.currency)) {
-    return fail(invalidInput("currency", "CURRENCY_CODE_FORMAT", "must match ^[A-Z][A-Z0-9_]{2,15}$"));
-  }
+  const currency = checkCurrencyCode(request.currency, "currency");
+  if (!currency.ok) return currency;
   const metadata = checkMetadata(request.metadata, "metadata", limits);
   if (!metadata.ok) return metadata;
   const minBalance = parseBound(request.minBalance, "minBalance");
@@ -116,9 +113,8 @@ export interface NewCurrency {
 export function validateCreateCurrency(request: NewCurrency, limits: Limits): Result<NewCurrency> {
   const key = checkIdempotencyKey(request.idempotencyKey, limits);
   if (!key.ok) return key;
-  if (!currencyCodePattern.test(request.code)) {
-    return fail(invalidInput("code", "CURRENCY_CODE_FORMAT", "must match ^[A-Z][A-Z0-9_]{2,15}$"));
-  }
+  const code = checkCurrencyCode(request.code, "code");
+  if (!code.ok) return code;
   if (!Number.isInteger(request.scale) || request.scale < 0 || request.scale > 18) {
     return fail(invalidInput("scale", "CURRENCY_SCALE_RANGE", "must be an integer from 0 to 18"));
   }

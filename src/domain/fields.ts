@@ -13,6 +13,16 @@ export function checkIdempotencyKey(key: string, limits: Limits, field = "idempo
   return checkCharacters(key, field, "identifier");
 }
 
+const currencyCodePattern = /^[A-Z][A-Z0-9_]{2,15}$/;
+
+/**
+ * A currency code as every input gives it (accounts, currencies, transfer legs, holds): the same
+ * answer for the same mistake everywhere, so "usd" is InvalidInput, never a CurrencyMismatch.
+ */
+export function checkCurrencyCode(code: string, field: string): Result<string> {
+  return currencyCodePattern.test(code) ? ok(code) : fail(invalidInput(field, "CURRENCY_CODE_FORMAT", "must match ^[A-Z][A-Z0-9_]{2,15}$"));
+}
+
 export function checkText(
   text: string,
   field: string,

@@ -77,7 +77,6 @@ const messages: Record<string, (p: Problem) => string> = {
   AccountNotFound: (p) => `no account ${String(p.account)}`,
   CurrencyMismatch: (p) =>
     `leg ${String(p.legIndex)} is in ${String(p.legCurrency)} but its account is in ${String(p.accountCurrency)}`,
-  DuplicateAccount: (p) => `leg ${String(p.legIndex)} names an account already used by another leg`,
   InsufficientFunds: (p) =>
     `account ${String(p.accountId)} has ${String(p.available)} available, ${String(p.requested)} requested`,
   BalanceLimitExceeded: (p) =>

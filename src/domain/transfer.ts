@@ -3,7 +3,7 @@
 // posting function under locks (prisma/migrations/*_write_path).
 import { assert } from "./assert.js";
 import type { Side } from "./balance.js";
-import { checkIdempotencyKey, checkMetadata, checkText, type Metadata } from "./fields.js";
+import { checkCurrencyCode, checkIdempotencyKey, checkMetadata, checkText, type Metadata } from "./fields.js";
 import { fromGlobalId } from "./ids.js";
 import type { Limits } from "./limits.js";
 import { parsePositiveAmount, type AmountInput } from "./money.js";
@@ -112,7 +112,7 @@ export function validateTransfer(request: TransferRequest, limits: Limits): Resu
     seen.add(refKey(account.value));
     const amount = parsePositiveAmount(legRequest.amount, request.legs ? `${field}.amount` : "amount");
     if (!amount.ok) return amount;
-    const currency = checkCharacters(legRequest.currency, request.legs ? `${field}.currency` : "currency", "storable");
+    const currency = checkCurrencyCode(legRequest.currency, request.legs ? `${field}.currency` : "currency");
     if (!currency.ok) return currency;
     legs.push({ account: account.value, direction: legRequest.direction, amountMinor: amount.value, currency: legRequest.currency });
   }

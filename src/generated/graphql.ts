@@ -341,7 +341,7 @@ export type CreateHoldInput = {
   to?: InputMaybe<AccountRef>;
 };
 
-export type CreateHoldResult = AccountNotFound | AmountOverflow | BalanceLimitExceeded | CurrencyMismatch | DuplicateAccount | HoldCreated | IdempotencyConflict | InsufficientFunds | InvalidInput | LimitExceeded | UnbalancedTransfer;
+export type CreateHoldResult = AccountNotFound | AmountOverflow | BalanceLimitExceeded | CurrencyMismatch | HoldCreated | IdempotencyConflict | InsufficientFunds | InvalidInput | LimitExceeded | UnbalancedTransfer;
 
 export type CredentialKind =
   | 'ACCESS_TOKEN'
@@ -385,15 +385,6 @@ export type CurrencyNotFound = Problem & {
   __typename?: 'CurrencyNotFound';
   code: Scalars['String']['output'];
   currency: Scalars['String']['output'];
-  message: Scalars['String']['output'];
-  replay: Scalars['Boolean']['output'];
-};
-
-export type DuplicateAccount = Problem & {
-  __typename?: 'DuplicateAccount';
-  accountId: Scalars['ID']['output'];
-  code: Scalars['String']['output'];
-  legIndex?: Maybe<Scalars['Int']['output']>;
   message: Scalars['String']['output'];
   replay: Scalars['Boolean']['output'];
 };
@@ -1033,7 +1024,7 @@ export type TransferPostedFilter = {
   metadata?: InputMaybe<Scalars['JSONObject']['input']>;
 };
 
-export type TransferResult = AccountNotFound | AmountOverflow | BalanceLimitExceeded | BatchAborted | CurrencyMismatch | DuplicateAccount | IdempotencyConflict | InsufficientFunds | InvalidInput | LimitExceeded | TransferPosted | UnbalancedTransfer;
+export type TransferResult = AccountNotFound | AmountOverflow | BalanceLimitExceeded | BatchAborted | CurrencyMismatch | IdempotencyConflict | InsufficientFunds | InvalidInput | LimitExceeded | TransferPosted | UnbalancedTransfer;
 
 export type TransferReversed = {
   __typename?: 'TransferReversed';
@@ -1196,7 +1187,6 @@ export type ResolversUnionTypes<_RefType extends Record<string, unknown>> = Reso
     | ( ProblemRecord )
     | ( ProblemRecord )
     | ( ProblemRecord )
-    | ( ProblemRecord )
     | ( Omit<HoldCreated, 'balances' | 'hold'> & { balances: Array<_RefType['AccountBalance']>, hold: _RefType['Hold'] } )
     | ( ProblemRecord )
     | ( ProblemRecord )
@@ -1222,7 +1212,6 @@ export type ResolversUnionTypes<_RefType extends Record<string, unknown>> = Reso
     | ( Omit<TransferReversed, 'balances' | 'transfer'> & { balances: Array<_RefType['AccountBalance']>, transfer: _RefType['Transfer'] } )
   ;
   TransferResult:
-    | ( ProblemRecord )
     | ( ProblemRecord )
     | ( ProblemRecord )
     | ( ProblemRecord )
@@ -1263,7 +1252,6 @@ export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = 
     | ( TransferRecord )
   ;
   Problem:
-    | ( ProblemRecord )
     | ( ProblemRecord )
     | ( ProblemRecord )
     | ( ProblemRecord )
@@ -1330,7 +1318,6 @@ export type ResolversTypes = ResolversObject<{
   CurrencyMismatch: ResolverTypeWrapper<ProblemRecord>;
   CurrencyNotFound: ResolverTypeWrapper<ProblemRecord>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
-  DuplicateAccount: ResolverTypeWrapper<ProblemRecord>;
   Entry: ResolverTypeWrapper<EntryRecord>;
   EntryConnection: ResolverTypeWrapper<ConnectionModelRecord<EntryRecord>>;
   EntryEdge: ResolverTypeWrapper<EdgeModelRecord<EntryRecord>>;
@@ -1433,7 +1420,6 @@ export type ResolversParentTypes = ResolversObject<{
   CurrencyMismatch: ProblemRecord;
   CurrencyNotFound: ProblemRecord;
   DateTime: Scalars['DateTime']['output'];
-  DuplicateAccount: ProblemRecord;
   Entry: EntryRecord;
   EntryConnection: ConnectionModelRecord<EntryRecord>;
   EntryEdge: EdgeModelRecord<EntryRecord>;
@@ -1660,7 +1646,7 @@ export type CreateCurrencyResultResolvers<ContextType = Context, ParentType exte
 }>;
 
 export type CreateHoldResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CreateHoldResult'] = ResolversParentTypes['CreateHoldResult']> = ResolversObject<{
-  __resolveType: TypeResolveFn<'AccountNotFound' | 'AmountOverflow' | 'BalanceLimitExceeded' | 'CurrencyMismatch' | 'DuplicateAccount' | 'HoldCreated' | 'IdempotencyConflict' | 'InsufficientFunds' | 'InvalidInput' | 'LimitExceeded' | 'UnbalancedTransfer', ParentType, ContextType>;
+  __resolveType: TypeResolveFn<'AccountNotFound' | 'AmountOverflow' | 'BalanceLimitExceeded' | 'CurrencyMismatch' | 'HoldCreated' | 'IdempotencyConflict' | 'InsufficientFunds' | 'InvalidInput' | 'LimitExceeded' | 'UnbalancedTransfer', ParentType, ContextType>;
 }>;
 
 export type CurrencyResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Currency'] = ResolversParentTypes['Currency']> = ResolversObject<{
@@ -1705,15 +1691,6 @@ export type CurrencyNotFoundResolvers<ContextType = Context, ParentType extends 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
-
-export type DuplicateAccountResolvers<ContextType = Context, ParentType extends ResolversParentTypes['DuplicateAccount'] = ResolversParentTypes['DuplicateAccount']> = ResolversObject<{
-  accountId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  legIndex?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
-  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  replay?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
-}>;
 
 export type EntryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Entry'] = ResolversParentTypes['Entry']> = ResolversObject<{
   account?: Resolver<ResolversTypes['Account'], ParentType, ContextType>;
@@ -1928,7 +1905,7 @@ export type PostTransfersResultResolvers<ContextType = Context, ParentType exten
 }>;
 
 export type ProblemResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Problem'] = ResolversParentTypes['Problem']> = ResolversObject<{
-  __resolveType: TypeResolveFn<'AccountCodeTaken' | 'AccountNotFound' | 'AmountOverflow' | 'BalanceLimitExceeded' | 'BatchAborted' | 'BoundsViolated' | 'CaptureExceedsRemaining' | 'CurrencyCodeTaken' | 'CurrencyMismatch' | 'CurrencyNotFound' | 'DuplicateAccount' | 'HoldExpired' | 'HoldNotFound' | 'HoldNotOpen' | 'IdempotencyConflict' | 'InsufficientFunds' | 'InvalidInput' | 'LimitExceeded' | 'NotReversible' | 'ReversalExceedsRemaining' | 'TransferNotFound' | 'UnbalancedTransfer', ParentType, ContextType>;
+  __resolveType: TypeResolveFn<'AccountCodeTaken' | 'AccountNotFound' | 'AmountOverflow' | 'BalanceLimitExceeded' | 'BatchAborted' | 'BoundsViolated' | 'CaptureExceedsRemaining' | 'CurrencyCodeTaken' | 'CurrencyMismatch' | 'CurrencyNotFound' | 'HoldExpired' | 'HoldNotFound' | 'HoldNotOpen' | 'IdempotencyConflict' | 'InsufficientFunds' | 'InvalidInput' | 'LimitExceeded' | 'NotReversible' | 'ReversalExceedsRemaining' | 'TransferNotFound' | 'UnbalancedTransfer', ParentType, ContextType>;
 }>;
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
@@ -2005,7 +1982,7 @@ export type TransferPostedResolvers<ContextType = Context, ParentType extends Re
 }>;
 
 export type TransferResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['TransferResult'] = ResolversParentTypes['TransferResult']> = ResolversObject<{
-  __resolveType: TypeResolveFn<'AccountNotFound' | 'AmountOverflow' | 'BalanceLimitExceeded' | 'BatchAborted' | 'CurrencyMismatch' | 'DuplicateAccount' | 'IdempotencyConflict' | 'InsufficientFunds' | 'InvalidInput' | 'LimitExceeded' | 'TransferPosted' | 'UnbalancedTransfer', ParentType, ContextType>;
+  __resolveType: TypeResolveFn<'AccountNotFound' | 'AmountOverflow' | 'BalanceLimitExceeded' | 'BatchAborted' | 'CurrencyMismatch' | 'IdempotencyConflict' | 'InsufficientFunds' | 'InvalidInput' | 'LimitExceeded' | 'TransferPosted' | 'UnbalancedTransfer', ParentType, ContextType>;
 }>;
 
 export type TransferReversedResolvers<ContextType = Context, ParentType extends ResolversParentTypes['TransferReversed'] = ResolversParentTypes['TransferReversed']> = ResolversObject<{
@@ -2077,7 +2054,6 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   CurrencyMismatch?: CurrencyMismatchResolvers<ContextType>;
   CurrencyNotFound?: CurrencyNotFoundResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
-  DuplicateAccount?: DuplicateAccountResolvers<ContextType>;
   Entry?: EntryResolvers<ContextType>;
   EntryConnection?: EntryConnectionResolvers<ContextType>;
   EntryEdge?: EntryEdgeResolvers<ContextType>;

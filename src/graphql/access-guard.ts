@@ -58,7 +58,7 @@ export async function requireAccountsOf(ctx: Context, writes: readonly LegsInput
   const codes = refs.flatMap((r) => (r.id == null && r.code != null ? [r.code] : []));
   const byCode = new Map<string, string>();
   if (codes.length > 0) {
-    const rows = await ctx.db.prisma.account.findMany({ where: { tenantId: ctx.tenantId, code: { in: codes } }, select: { id: true, code: true } });
+    const { rows } = await ctx.db.pool.query<{ id: string; code: string }>("SELECT id, code FROM accounts WHERE tenant_id = $1 AND code = ANY($2::text[])", [ctx.tenantId, codes]);
     for (const row of rows) byCode.set(row.code, row.id);
   }
   const ids = refs.map((r) => (r.id != null ? fromGlobalId("Account", r.id) : byCode.get(r.code ?? "")) ?? "");

@@ -43,7 +43,7 @@ export function createContext(db: Database, access: Access, limits: Limits, opti
     db,
     limits,
     get loaders() {
-      return (loaders ??= createLoaders(db.prisma, tenantId));
+      return (loaders ??= createLoaders(db.pool, tenantId));
     },
     now: () => (now ??= tenantNow(db.pool, tenantId)),
     live: options.live ?? null,

@@ -1,8 +1,11 @@
 // DataLoaders, built per request and scoped to its tenant: one query per kind per tick,
-// however many rows a page returns.
+// however many rows a page returns (src/ledger/reads.ts).
 import DataLoader from "dataloader";
-import type { PrismaClient } from "../generated/prisma/client.js";
+import type pg from "pg";
 import type { Account, Currency, Entry, Hold, Transfer } from "../ledger/records.js";
+import {
+  readAccounts, readCurrencies, readEntries, readEntriesOfHolds, readEntriesOfTransfers, readHolds, readTransfers, readTransfersLinkedTo,
+} from "../ledger/reads.js";
 
 function byKey<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K): (V | null)[] {
   const found = new Map(rows.map((row) => [keyOf(row), row]));
@@ -15,39 +18,22 @@ function groupBy<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K): V[]
   return keys.map((key) => groups.get(key)!);
 }
 
-export function createLoaders(prisma: PrismaClient, tenantId: string) {
+export function createLoaders(pool: pg.Pool, tenantId: string) {
   return {
-    account: new DataLoader<string, Account | null>(async (ids) =>
-      byKey(ids, await prisma.account.findMany({ where: { tenantId, id: { in: [...ids] } } }), (a) => a.id)),
-    currency: new DataLoader<string, Currency | null>(async (ids) =>
-      byKey(ids, await prisma.currency.findMany({ where: { id: { in: [...ids] }, OR: [{ tenantId }, { tenantId: null }] } }), (c) => c.id)),
-    transfer: new DataLoader<string, Transfer | null>(async (ids) =>
-      byKey(ids, await prisma.transfer.findMany({ where: { tenantId, id: { in: [...ids] } } }), (t) => t.id)),
-    entry: new DataLoader<bigint, Entry | null>(async (ids) =>
-      byKey(ids, await prisma.entry.findMany({ where: { tenantId, id: { in: [...ids] } } }), (e) => e.id)),
+    account: new DataLoader<string, Account | null>(async (ids) => byKey(ids, await readAccounts(pool, tenantId, ids), (a) => a.id)),
+    currency: new DataLoader<string, Currency | null>(async (ids) => byKey(ids, await readCurrencies(pool, tenantId, ids), (c) => c.id)),
+    transfer: new DataLoader<string, Transfer | null>(async (ids) => byKey(ids, await readTransfers(pool, tenantId, ids), (t) => t.id)),
+    entry: new DataLoader<bigint, Entry | null>(async (ids) => byKey(ids, await readEntries(pool, tenantId, ids), (e) => e.id)),
     entriesOfTransfer: new DataLoader<string, Entry[]>(async (transferIds) =>
-      groupBy(transferIds, await prisma.entry.findMany({
-        where: { tenantId, transferId: { in: [...transferIds] } },
-        orderBy: [{ transferId: "asc" }, { legIndex: "asc" }],
-      }), (e) => e.transferId!)),
-    hold: new DataLoader<string, Hold | null>(async (ids) =>
-      byKey(ids, await prisma.hold.findMany({ where: { tenantId, id: { in: [...ids] } } }), (h) => h.id)),
+      groupBy(transferIds, await readEntriesOfTransfers(pool, tenantId, transferIds), (e) => e.transferId!)),
+    hold: new DataLoader<string, Hold | null>(async (ids) => byKey(ids, await readHolds(pool, tenantId, ids), (h) => h.id)),
     /** Every entry of a hold (reservation, captures, release), oldest first. */
     entriesOfHold: new DataLoader<string, Entry[]>(async (holdIds) =>
-      groupBy(holdIds, await prisma.entry.findMany({
-        where: { tenantId, holdId: { in: [...holdIds] } },
-        orderBy: { id: "asc" },
-      }), (e) => e.holdId!)),
+      groupBy(holdIds, await readEntriesOfHolds(pool, tenantId, holdIds), (e) => e.holdId!)),
     capturesOfHold: new DataLoader<string, Transfer[]>(async (holdIds) =>
-      groupBy(holdIds, await prisma.transfer.findMany({
-        where: { tenantId, holdId: { in: [...holdIds] } },
-        orderBy: { seq: "asc" },
-      }), (t) => t.holdId!)),
+      groupBy(holdIds, await readTransfersLinkedTo(pool, tenantId, "hold_id", holdIds), (t) => t.holdId!)),
     reversalsOf: new DataLoader<string, Transfer[]>(async (transferIds) =>
-      groupBy(transferIds, await prisma.transfer.findMany({
-        where: { tenantId, reversesId: { in: [...transferIds] } },
-        orderBy: { seq: "asc" },
-      }), (t) => t.reversesId!)),
+      groupBy(transferIds, await readTransfersLinkedTo(pool, tenantId, "reverses_id", transferIds), (t) => t.reversesId!)),
   };
 }
 

@@ -1,44 +1,36 @@
+// Currencies: the seeded global ISO codes and each tenant's own.
+import type pg from "pg";
+import type { Database } from "../db/client.js";
 import { validateCreateCurrency, type NewCurrency } from "../domain/account.js";
 import type { Limits } from "../domain/limits.js";
 import type { Problem } from "../domain/problems.js";
-import type { PrismaClient } from "../generated/prisma/client.js";
-import { idempotent, type Tx } from "./idempotency.js";
+import { command, execute } from "./engine.js";
 import type { Currency } from "./records.js";
+import { currencyColumns, currencyFromRow, type CurrencyRow } from "./rows.js";
 
 /** The currency a tenant may use under `code`: its own, or a global (seeded) one. */
-export async function findCurrency(db: PrismaClient | Tx, tenantId: string, code: string): Promise<Currency | null> {
-  return db.currency.findFirst({
-    where: { code, OR: [{ tenantId }, { tenantId: null }] },
-    orderBy: { tenantId: { sort: "asc", nulls: "last" } },
-  });
+export async function findCurrency(db: Pick<pg.Pool, "query">, tenantId: string, code: string): Promise<Currency | null> {
+  const { rows } = await db.query<CurrencyRow>(
+    `SELECT ${currencyColumns("c")} FROM currencies c WHERE c.code = $2 AND (c.tenant_id = $1 OR c.tenant_id IS NULL)
+      ORDER BY c.tenant_id NULLS LAST LIMIT 1`, [tenantId, code]);
+  return rows[0] ? currencyFromRow(rows[0]) : null;
 }
 
-export function listCurrencies(prisma: PrismaClient, tenantId: string): Promise<Currency[]> {
-  return prisma.currency.findMany({ where: { OR: [{ tenantId }, { tenantId: null }] }, orderBy: { code: "asc" } });
+export async function listCurrencies(db: Pick<pg.Pool, "query">, tenantId: string): Promise<Currency[]> {
+  const { rows } = await db.query<CurrencyRow>(
+    `SELECT ${currencyColumns("c")} FROM currencies c WHERE c.tenant_id = $1 OR c.tenant_id IS NULL ORDER BY c.code`, [tenantId]);
+  return rows.map(currencyFromRow);
 }
 
 export type CurrencyOutcome =
   | { ok: true; replay: boolean; currency: Currency }
   | { ok: false; replay: boolean; problem: Problem };
 
-export async function createCurrency(
-  prisma: PrismaClient,
-  tenantId: string,
-  request: NewCurrency,
-  limits: Limits,
-): Promise<CurrencyOutcome> {
+export async function createCurrency(db: Database, tenantId: string, request: NewCurrency, limits: Limits): Promise<CurrencyOutcome> {
   const checked = validateCreateCurrency(request, limits);
   if (!checked.ok) return { ok: false, replay: false, problem: checked.problem };
   const { idempotencyKey, code, scale } = checked.value;
-  const { replay, outcome } = await idempotent(prisma, tenantId, idempotencyKey, "createCurrency", { code, scale }, async (tx) => {
-    const taken: Problem = { code: "CurrencyCodeTaken", currency: code, message: `currency ${code} already exists` };
-    if (await findCurrency(tx, tenantId, code)) return { ok: false, problem: taken };
-    const rows = await tx.$queryRaw<{ id: string }[]>`
-      INSERT INTO currencies (id, tenant_id, code, scale)
-      VALUES (gen_random_uuid(), ${tenantId}::uuid, ${code}, ${scale})
-      ON CONFLICT (tenant_id, code) DO NOTHING RETURNING id`;
-    return rows[0] ? { ok: true, id: rows[0].id } : { ok: false, problem: taken };
-  });
-  if (!outcome.ok) return { ok: false, replay, problem: outcome.problem };
-  return { ok: true, replay, currency: await prisma.currency.findUniqueOrThrow({ where: { id: outcome.id } }) };
+  const [result] = await execute(db, [command("createCurrency", tenantId, idempotencyKey, { code, scale }, { code, scale })], false);
+  if (!result!.ok) return result!;
+  return { ok: true, replay: result!.done.replay, currency: result!.done.currency! };
 }

@@ -1,8 +1,14 @@
-// Reads for the API: tenant-scoped, keyset-paged, newest first.
+// Reads for the API: tenant-scoped, keyset-paged, newest first, each page one index range.
+import type pg from "pg";
 import type { HistoryFilter } from "../domain/history-filter.js";
 import type { HoldStatus } from "../domain/hold.js";
-import { Prisma, type EntryKind, type PrismaClient } from "../generated/prisma/client.js";
-import type { Account, Entry, Hold, Transfer } from "./records.js";
+import type { Account, Entry, EntryKind, Hold, Transfer } from "./records.js";
+import {
+  accountColumns, accountFromRow, entryColumns, entryFromRow, holdColumns, holdFromRow, transferColumns, transferFromRow,
+  type AccountRow, type EntryRow, type HoldRow, type TransferRow,
+} from "./rows.js";
+
+type Queryable = Pick<pg.Pool, "query">;
 
 export interface Page<T> {
   rows: T[];
@@ -14,6 +20,32 @@ function page<T>(rows: T[], first: number): Page<T> {
   return { rows: rows.slice(0, first), hasNextPage: rows.length > first };
 }
 
+/** A WHERE clause built from conditions, each with its own parameters ($n numbered as added). */
+class Conditions {
+  readonly params: unknown[] = [];
+  private readonly parts: string[] = [];
+
+  /** Adds `sql`, where each `?` stands for the next of `values`. */
+  add(sql: string, ...values: unknown[]): this {
+    let next = 0;
+    this.parts.push(sql.replace(/\?/g, () => {
+      this.params.push(values[next++]);
+      return `$${this.params.length}`;
+    }));
+    return this;
+  }
+
+  get sql(): string {
+    return this.parts.join(" AND ");
+  }
+}
+
+/** Metadata containment, written so the partial GIN index (rows with metadata) serves it. */
+function containsMetadata(where: Conditions, alias: string, metadata: Record<string, unknown>): void {
+  if (Object.keys(metadata).length === 0) return; // {} is contained in every object
+  where.add(`${alias}.metadata @> ?::jsonb AND ${alias}.metadata <> '{}'::jsonb`, JSON.stringify(metadata));
+}
+
 export interface AccountFilter {
   currencyId?: string;
   codePrefix?: string;
@@ -22,51 +54,35 @@ export interface AccountFilter {
 }
 
 export async function listAccounts(
-  prisma: PrismaClient,
+  db: Queryable,
   tenantId: string,
   first: number,
   after: { createdAt: Date; id: string } | null,
   filter: AccountFilter,
 ): Promise<Page<Account>> {
-  const rows = await prisma.account.findMany({
-    where: {
-      tenantId,
-      ...(filter.currencyId ? { currencyId: filter.currencyId } : {}),
-      ...(filter.ids ? { id: { in: [...filter.ids] } } : {}),
-      // Prisma passes the prefix into LIKE as is: escape its wildcards so `_` and `%` match literally.
-      ...(filter.codePrefix ? { code: { startsWith: filter.codePrefix.replace(/[\\%_]/g, "\\$&") } } : {}),
-      ...(after
-        ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] }
-        : {}),
-    },
-    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-    take: first + 1,
-  });
-  return page(rows, first);
+  const where = new Conditions().add("a.tenant_id = ?", tenantId);
+  if (filter.currencyId) where.add("a.currency_id = ?", filter.currencyId);
+  if (filter.ids) where.add("a.id = ANY(?::uuid[])", [...filter.ids]);
+  // LIKE's wildcards in the prefix match literally.
+  if (filter.codePrefix) where.add("a.code LIKE ?", `${filter.codePrefix.replace(/[\\%_]/g, "\\$&")}%`);
+  if (after) where.add("(a.created_at, a.id) < (?, ?::uuid)", after.createdAt, after.id);
+  const { rows } = await db.query<AccountRow>(
+    `SELECT ${accountColumns("a")} FROM accounts a WHERE ${where.sql} ORDER BY a.created_at DESC, a.id DESC LIMIT ${first + 1}`,
+    where.params);
+  return page(rows.map(accountFromRow), first);
 }
 
-// Raw SQL below (metadata containment has no Prisma filter); columns aliased to the model's names.
-const transferColumns = Prisma.sql`t.id, t.seq, t.tenant_id AS "tenantId", t.idempotency_key AS "idempotencyKey",
-  t.description, t.metadata, t.created_at AS "createdAt", t.reverses_id AS "reversesId", t.forced, t.hold_id AS "holdId"`;
-const entryColumns = Prisma.sql`e.id, e.tenant_id AS "tenantId", e.kind, e.transfer_id AS "transferId", e.hold_id AS "holdId",
-  e.account_id AS "accountId", e.leg_index AS "legIndex", e.direction, e.amount, e.account_version AS "accountVersion",
-  e.debits_posted_after AS "debitsPostedAfter", e.credits_posted_after AS "creditsPostedAfter",
-  e.debits_pending_after AS "debitsPendingAfter", e.credits_pending_after AS "creditsPendingAfter", e.created_at AS "createdAt"`;
-const holdColumns = Prisma.sql`h.id, h.seq, h.tenant_id AS "tenantId", h.idempotency_key AS "idempotencyKey", h.description,
-  h.metadata, h.currency_id AS "currencyId", h.amount, h.captured_amount AS "capturedAmount",
-  h.released_amount AS "releasedAmount", h.status, h.expires_at AS "expiresAt", h.created_at AS "createdAt", h.closed_at AS "closedAt"`;
-
-const and = (conditions: Prisma.Sql[]) => Prisma.join(conditions, " AND ");
+type Condition = [sql: string, ...values: unknown[]];
 
 /** Conditions on an entry `e`; the amount, direction and kind filters apply only here. */
-function entryConditions(filter: HistoryFilter & { kinds?: EntryKind[] }): Prisma.Sql[] {
-  const conditions: Prisma.Sql[] = [];
-  if (filter.createdFrom) conditions.push(Prisma.sql`e.created_at >= ${filter.createdFrom}`);
-  if (filter.createdTo) conditions.push(Prisma.sql`e.created_at < ${filter.createdTo}`);
-  if (filter.amountMin !== undefined) conditions.push(Prisma.sql`e.amount >= ${filter.amountMin}`);
-  if (filter.amountMax !== undefined) conditions.push(Prisma.sql`e.amount <= ${filter.amountMax}`);
-  if (filter.direction) conditions.push(Prisma.sql`e.direction = ${filter.direction}::"Side"`);
-  if (filter.kinds) conditions.push(Prisma.sql`e.kind::text IN (${Prisma.join(filter.kinds)})`);
+function entryConditions(filter: HistoryFilter & { kinds?: EntryKind[] }): Condition[] {
+  const conditions: Condition[] = [];
+  if (filter.createdFrom) conditions.push(["e.created_at >= ?", filter.createdFrom]);
+  if (filter.createdTo) conditions.push(["e.created_at < ?", filter.createdTo]);
+  if (filter.amountMin !== undefined) conditions.push(["e.amount >= ?", filter.amountMin.toString()]);
+  if (filter.amountMax !== undefined) conditions.push(["e.amount <= ?", filter.amountMax.toString()]);
+  if (filter.direction) conditions.push([`e.direction = ?::"Side"`, filter.direction]);
+  if (filter.kinds) conditions.push([`e.kind = ANY(?::"EntryKind"[])`, filter.kinds]);
   return conditions;
 }
 
@@ -75,44 +91,48 @@ function entryConditions(filter: HistoryFilter & { kinds?: EntryKind[] }): Prism
  * transfer's entry on that account (validateHistoryFilter refuses them without it).
  */
 export async function listTransfers(
-  prisma: PrismaClient,
+  db: Queryable,
   tenantId: string,
   first: number,
   afterSeq: bigint | null,
   filter: HistoryFilter & { accountId?: string },
 ): Promise<Page<Transfer>> {
-  const conditions = [Prisma.sql`t.tenant_id = ${tenantId}::uuid`];
-  if (afterSeq !== null) conditions.push(Prisma.sql`t.seq < ${afterSeq}`);
-  if (filter.createdFrom) conditions.push(Prisma.sql`t.created_at >= ${filter.createdFrom}`);
-  if (filter.createdTo) conditions.push(Prisma.sql`t.created_at < ${filter.createdTo}`);
-  if (filter.metadata) conditions.push(Prisma.sql`t.metadata @> ${JSON.stringify(filter.metadata)}::jsonb`);
+  const where = new Conditions().add("t.tenant_id = ?", tenantId);
+  if (afterSeq !== null) where.add("t.seq < ?", afterSeq.toString());
+  if (filter.createdFrom) where.add("t.created_at >= ?", filter.createdFrom);
+  if (filter.createdTo) where.add("t.created_at < ?", filter.createdTo);
+  if (filter.metadata) containsMetadata(where, "t", filter.metadata);
   if (filter.accountId) {
     const onEntry = entryConditions({ amountMin: filter.amountMin, amountMax: filter.amountMax, direction: filter.direction });
-    conditions.push(Prisma.sql`EXISTS (SELECT 1 FROM entries e WHERE e.transfer_id = t.id AND e.account_id = ${filter.accountId}::uuid
-      ${onEntry.length > 0 ? Prisma.sql`AND ${and(onEntry)}` : Prisma.empty})`);
+    where.add(`EXISTS (SELECT 1 FROM entries e WHERE e.transfer_id = t.id AND e.account_id = ?::uuid${onEntry.map(([sql]) => ` AND ${sql}`).join("")})`,
+      filter.accountId, ...onEntry.flatMap(([, ...values]) => values));
   }
-  const rows = await prisma.$queryRaw<Transfer[]>`
-    SELECT ${transferColumns} FROM transfers t WHERE ${and(conditions)} ORDER BY t.seq DESC LIMIT ${first + 1}`;
-  return page(rows, first);
+  const { rows } = await db.query<TransferRow>(
+    `SELECT ${transferColumns("t")} FROM transfers t WHERE ${where.sql} ORDER BY t.seq DESC LIMIT ${first + 1}`, where.params);
+  return page(rows.map(transferFromRow), first);
 }
 
 /** An account's entries, newest first, by version: one index range scan per page. */
 export async function listEntries(
-  prisma: PrismaClient,
+  db: Queryable,
   tenantId: string,
   accountId: string,
   first: number,
   beforeVersion: bigint | null,
   filter: HistoryFilter & { kinds?: EntryKind[] } = {},
 ): Promise<Page<Entry>> {
-  const conditions = [Prisma.sql`e.account_id = ${accountId}::uuid`, Prisma.sql`e.tenant_id = ${tenantId}::uuid`, ...entryConditions(filter)];
-  if (beforeVersion !== null) conditions.push(Prisma.sql`e.account_version < ${beforeVersion}`);
-  if (filter.metadata) {
-    conditions.push(Prisma.sql`EXISTS (SELECT 1 FROM transfers t WHERE t.id = e.transfer_id AND t.metadata @> ${JSON.stringify(filter.metadata)}::jsonb)`);
+  const where = new Conditions().add("e.account_id = ?", accountId).add("e.tenant_id = ?", tenantId);
+  for (const condition of entryConditions(filter)) where.add(...condition);
+  if (beforeVersion !== null) where.add("e.account_version < ?", beforeVersion.toString());
+  if (filter.metadata && Object.keys(filter.metadata).length > 0) {
+    where.add(`EXISTS (SELECT 1 FROM transfers t WHERE t.id = e.transfer_id AND t.metadata @> ?::jsonb AND t.metadata <> '{}'::jsonb)`,
+      JSON.stringify(filter.metadata));
+  } else if (filter.metadata) {
+    where.add("e.transfer_id IS NOT NULL");
   }
-  const rows = await prisma.$queryRaw<Entry[]>`
-    SELECT ${entryColumns} FROM entries e WHERE ${and(conditions)} ORDER BY e.account_version DESC LIMIT ${first + 1}`;
-  return page(rows, first);
+  const { rows } = await db.query<EntryRow>(
+    `SELECT ${entryColumns("e")} FROM entries e WHERE ${where.sql} ORDER BY e.account_version DESC LIMIT ${first + 1}`, where.params);
+  return page(rows.map(entryFromRow), first);
 }
 
 export type HoldWithCursor = Hold & { cursor: bigint };
@@ -122,21 +142,20 @@ export type HoldWithCursor = Hold & { cursor: bigint };
  * open holds past their expiry on the tenant's clock; OPEN excludes them.
  */
 export async function listAccountHolds(
-  prisma: PrismaClient,
+  db: Queryable,
   tenantId: string,
   accountId: string,
   status: HoldStatus | null,
   first: number,
   afterEntryId: bigint | null,
 ): Promise<Page<HoldWithCursor>> {
-  const conditions = [Prisma.sql`e.account_id = ${accountId}::uuid`, Prisma.sql`e.kind = 'HOLD'`, Prisma.sql`e.tenant_id = ${tenantId}::uuid`];
-  if (afterEntryId !== null) conditions.push(Prisma.sql`e.id < ${afterEntryId}`);
-  if (status === "OPEN") conditions.push(Prisma.sql`h.status = 'OPEN' AND h.expires_at > ledger_now(${tenantId}::uuid)`);
-  else if (status === "EXPIRED") {
-    conditions.push(Prisma.sql`(h.status = 'EXPIRED' OR (h.status = 'OPEN' AND h.expires_at <= ledger_now(${tenantId}::uuid)))`);
-  } else if (status) conditions.push(Prisma.sql`h.status = ${status}::"HoldStatus"`);
-  const rows = await prisma.$queryRaw<HoldWithCursor[]>`
-    SELECT ${holdColumns}, e.id AS cursor FROM entries e JOIN holds h ON h.id = e.hold_id
-    WHERE ${and(conditions)} ORDER BY e.id DESC LIMIT ${first + 1}`;
-  return page(rows, first);
+  const where = new Conditions().add("e.account_id = ?", accountId).add("e.kind = 'HOLD'").add("e.tenant_id = ?", tenantId);
+  if (afterEntryId !== null) where.add("e.id < ?", afterEntryId.toString());
+  if (status === "OPEN") where.add("h.status = 'OPEN' AND h.expires_at > ledger_now(?::uuid)", tenantId);
+  else if (status === "EXPIRED") where.add("(h.status = 'EXPIRED' OR (h.status = 'OPEN' AND h.expires_at <= ledger_now(?::uuid)))", tenantId);
+  else if (status) where.add(`h.status = ?::"HoldStatus"`, status);
+  const { rows } = await db.query<HoldRow & { cursor: string }>(
+    `SELECT ${holdColumns("h")}, e.id AS cursor FROM entries e JOIN holds h ON h.id = e.hold_id
+      WHERE ${where.sql} ORDER BY e.id DESC LIMIT ${first + 1}`, where.params);
+  return page(rows.map((row) => ({ ...holdFromRow(row), cursor: BigInt(row.cursor) })), first);
 }

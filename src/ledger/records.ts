@@ -1,11 +1,107 @@
-// Rows as the service hands them to the API layer: Prisma's model types.
-export type { Account, ApiKey, Currency, Hold, Tenant, Transfer } from "../generated/prisma/client.js";
-import type { Entry as EntryRow, Transfer } from "../generated/prisma/client.js";
+// The ledger's records as the service hands them to the API layer. Rows become records in one
+// place only: src/ledger/rows.ts (writes, queries and the change feed alike).
+import type { Side } from "../domain/balance.js";
+import type { HoldStatus } from "../domain/hold.js";
 
-/** An entry; the id of the transaction that wrote it is the change feed's business alone. */
-export type Entry = Omit<EntryRow, "txId">;
+export type EntryKind = "POSTED" | "HOLD" | "RELEASE" | "CAPTURE";
+export type JsonObject = Record<string, unknown>;
 
-/** A transfer with its entries, as the posting function returns it. */
+export interface Account {
+  id: string;
+  tenantId: string;
+  code: string;
+  name: string;
+  currencyId: string;
+  normalSide: Side;
+  minBalance: bigint | null;
+  maxBalance: bigint | null;
+  metadata: JsonObject;
+  createdAt: Date;
+  debitsPosted: bigint;
+  creditsPosted: bigint;
+  debitsPending: bigint;
+  creditsPending: bigint;
+  version: bigint;
+  lastEntryAt: Date | null;
+  forcedOutOfBounds: boolean;
+}
+
+export interface Currency {
+  id: string;
+  /** null: a global (seeded ISO) currency. */
+  tenantId: string | null;
+  code: string;
+  scale: number;
+  createdAt: Date;
+}
+
+export interface Transfer {
+  id: string;
+  /** Position for newest-first paging. */
+  seq: bigint;
+  tenantId: string;
+  idempotencyKey: string;
+  description: string;
+  metadata: JsonObject;
+  createdAt: Date;
+  reversesId: string | null;
+  forced: boolean;
+  holdId: string | null;
+}
+
+/** One change of an account's balances, with all its totals after it. */
+export interface Entry {
+  id: bigint;
+  tenantId: string;
+  kind: EntryKind;
+  transferId: string | null;
+  holdId: string | null;
+  accountId: string;
+  legIndex: number;
+  direction: Side;
+  amount: bigint;
+  accountVersion: bigint;
+  debitsPostedAfter: bigint;
+  creditsPostedAfter: bigint;
+  debitsPendingAfter: bigint;
+  creditsPendingAfter: bigint;
+  createdAt: Date;
+}
+
+export interface Hold {
+  id: string;
+  seq: bigint;
+  tenantId: string;
+  idempotencyKey: string;
+  description: string;
+  metadata: JsonObject;
+  currencyId: string;
+  amount: bigint;
+  capturedAmount: bigint;
+  releasedAmount: bigint;
+  status: HoldStatus;
+  expiresAt: Date;
+  createdAt: Date;
+  closedAt: Date | null;
+}
+
+/** A transfer with its entries, in leg order. */
 export interface TransferWithEntries extends Transfer {
   entries: Entry[];
+}
+
+export interface Tenant {
+  id: string;
+  name: string;
+  createdAt: Date;
+}
+
+export interface ApiKey {
+  id: string;
+  tenantId: string;
+  name: string;
+  prefix: string;
+  keyHash: string;
+  createdAt: Date;
+  revokedAt: Date | null;
 }

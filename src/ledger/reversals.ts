@@ -1,28 +1,20 @@
 // Reversals: a new transfer with the legs of another inverted, linked to it.
-import { requestHash } from "../domain/canonical.js";
+import type { Database } from "../db/client.js";
 import { validateReverse, type ReverseRequest } from "../domain/hold.js";
 import type { Limits } from "../domain/limits.js";
-import type { Database } from "../db/client.js";
+import { command, execute, notesOf } from "./engine.js";
 import type { PostOutcome } from "./transfers.js";
-import { callOperation, publicProblem } from "./write-results.js";
 
 export async function reverseTransfer(db: Database, tenantId: string, request: ReverseRequest, limits: Limits): Promise<PostOutcome> {
   const checked = validateReverse(request, limits);
   if (!checked.ok) return { ok: false, replay: false, problem: checked.problem };
   const reversal = checked.value;
-  const item = {
-    key: reversal.idempotencyKey,
+  const [result] = await execute(db, [command("reverseTransfer", tenantId, reversal.idempotencyKey, reversal, {
     ...reversal.target,
-    ...(reversal.amountMinor !== null ? { amount: reversal.amountMinor.toString() } : {}),
+    amount: reversal.amountMinor?.toString() ?? null,
     force: reversal.force,
-    description: reversal.description,
-    metadata: reversal.metadata,
-  };
-  const answer = await callOperation(db.pool, "ledger_reverse_transfer", tenantId, requestHash("reverseTransfer", reversal), item);
-  if (!answer.ok) return { ok: false, replay: answer.replay, problem: publicProblem(answer.error) };
-  const transfer = await db.prisma.transfer.findUniqueOrThrow({
-    where: { id: answer.transferId! },
-    include: { entries: { orderBy: { legIndex: "asc" } } },
-  });
-  return { ok: true, replay: answer.replay, transfer };
+    ...notesOf(reversal),
+  })], false);
+  if (!result!.ok) return result!;
+  return { ok: true, replay: result!.done.replay, transfer: result!.done.transfer! };
 }

@@ -1,18 +1,11 @@
-// The posting path: validate in the pure core, then one round trip to ledger_post_transfers,
-// which locks, checks and writes inside one transaction.
-import type pg from "pg";
-import { committed } from "../db/commit-signal.js";
-import { assert } from "../domain/assert.js";
-import { requestHash } from "../domain/canonical.js";
+// Posting transfers: validate in the pure core, then the write engine (one command per transfer;
+// an atomic batch is one group of them).
+import type { Database } from "../db/client.js";
 import type { Limits } from "../domain/limits.js";
 import { invalidInput, limitExceeded, withMessage, type Problem } from "../domain/problems.js";
 import { validateTransfer, type Transfer, type TransferRequest } from "../domain/transfer.js";
+import { command, execute, legsOf, notesOf, type Command } from "./engine.js";
 import type { TransferWithEntries } from "./records.js";
-import { legsJson, publicProblem, transferFromJson, type ItemError, type TransferJson } from "./write-results.js";
-import { withRetry } from "./retry.js";
-
-/** Both mutations share it, so a transfer retried through either is recognised. */
-export const postTransferOperation = "postTransfer";
 
 export type PostOutcome =
   | { ok: true; replay: boolean; transfer: TransferWithEntries }
@@ -20,29 +13,18 @@ export type PostOutcome =
 
 export type BatchOutcome = { ok: true; outcomes: PostOutcome[] } | { ok: false; problem: Problem };
 
-type ItemJson =
-  | { ok: true; replay: boolean; transfer: TransferJson }
-  | { ok: false; replay: boolean; error: ItemError };
+/** postTransfer and postTransfers share the operation, so a transfer retried through either is recognised. */
+export const transferCommand = (tenantId: string, transfer: Transfer): Command =>
+  command("postTransfer", tenantId, transfer.idempotencyKey, transfer, { ...notesOf(transfer), legs: legsOf(transfer.legs) });
 
-function toItemJson(transfer: Transfer) {
-  return {
-    key: transfer.idempotencyKey,
-    hash: requestHash(postTransferOperation, transfer),
-    description: transfer.description,
-    metadata: transfer.metadata,
-    legs: legsJson(transfer.legs),
-  };
-}
-
-const batchAborted = (failedIndex: number): Problem =>
-  withMessage({ code: "BatchAborted", failedIndex });
+const batchAborted = (failedIndex: number): Problem => withMessage({ code: "BatchAborted", failedIndex });
 
 /**
  * Posts transfers. `atomic`: all or none. Input problems are answered without touching the
  * database (and are not stored under their keys: nothing happened).
  */
 export async function postTransfers(
-  pool: pg.Pool,
+  db: Database,
   tenantId: string,
   requests: TransferRequest[],
   atomic: boolean,
@@ -81,30 +63,20 @@ export async function postTransfers(
   }
 
   if (valid.length > 0) {
-    const items = valid.map(({ transfer }) => toItemJson(transfer));
-    const { rows } = await withRetry(() =>
-      pool.query<{ results: ItemJson[] }>(
-        "SELECT ledger_post_transfers($1::uuid, $2, $3, $4::jsonb) AS results",
-        [tenantId, postTransferOperation, atomic, JSON.stringify(items)],
-      ),
-    );
-    committed(pool);
-    const results = rows[0]?.results;
-    assert(results && results.length === valid.length, "one result per posted item");
+    const results = await execute(db, valid.map(({ transfer }) => transferCommand(tenantId, transfer)), atomic);
     for (const [position, { index }] of valid.entries()) {
-      const item = results[position]!;
-      outcomes[index] = item.ok
-        ? { ok: true, replay: item.replay, transfer: transferFromJson(tenantId, item.transfer) }
-        : { ok: false, replay: item.replay, problem: remapBatchIndex(publicProblem(item.error), valid) };
+      const result = results[position]!;
+      outcomes[index] = result.ok
+        ? { ok: true, replay: result.done.replay, transfer: result.done.transfer! }
+        : { ok: false, replay: result.replay, problem: remapBatchIndex(result.problem, valid) };
     }
   }
   return { ok: true, outcomes: outcomes.map((o) => o!) };
 }
 
-/** The database numbers the items it saw; the client numbers all of its items. */
+/** The engine numbers the items it saw; the client numbers all of its items. */
 function remapBatchIndex(problem: Problem, valid: { index: number }[]): Problem {
   if (problem.code !== "BatchAborted") return problem;
   const failedIndex = valid[problem.failedIndex as number]?.index;
-  assert(failedIndex !== undefined, "BatchAborted names a posted item");
-  return batchAborted(failedIndex);
+  return failedIndex === undefined ? problem : batchAborted(failedIndex);
 }

@@ -3,7 +3,8 @@
 import type pg from "pg";
 import { acceptFetched, nextStep, offer, startSequence, type VersionSequence } from "../domain/version-sequence.js";
 import type { BalanceChangeModel } from "../graphql/models.js";
-import { accountColumns, accountFromRow, entryColumns, entryFromRow, type AccountRow, type EntryRow, type FeedEntry } from "./entry-rows.js";
+import { entryFromRow } from "../ledger/rows.js";
+import { accountOfRow, entryWithAccountColumns, type EntryWithAccountRow, type FeedEntry } from "./entry-rows.js";
 import type { LiveConnection } from "./live-connection.js";
 
 /** Changes read from storage per query while catching up. */
@@ -18,7 +19,7 @@ export interface WatchedAccount {
   currentVersion: bigint;
 }
 
-type StoredChange = { version: bigint; entry: EntryRow & AccountRow };
+type StoredChange = { version: bigint; entry: EntryWithAccountRow };
 
 export class BalanceStream implements AsyncIterableIterator<BalanceChangeModel> {
   private readonly sequences = new Map<string, VersionSequence<FeedEntry | StoredChange>>();
@@ -122,13 +123,13 @@ export class BalanceStream implements AsyncIterableIterator<BalanceChangeModel> 
   }
 
   private changeOf(change: FeedEntry | StoredChange, replayed: boolean): BalanceChangeModel {
-    const [entry, account] = "entryId" in change ? [change.entry, change.account] : [entryFromRow(change.entry), accountFromRow(change.entry)];
+    const [entry, account] = "entryId" in change ? [change.entry, change.account] : [entryFromRow(change.entry), accountOfRow(change.entry)];
     return { accountId: entry.accountId, account, normalSide: this.normalSides.get(entry.accountId)!, entry, replayed };
   }
 
   private async readAfter(accountId: string, afterVersion: bigint): Promise<StoredChange[]> {
-    const { rows } = await this.pool.query<EntryRow & AccountRow>(
-      `SELECT ${entryColumns}, ${accountColumns} FROM entries e JOIN accounts a ON a.id = e.account_id
+    const { rows } = await this.pool.query<EntryWithAccountRow>(
+      `SELECT ${entryWithAccountColumns} FROM entries e JOIN accounts a ON a.id = e.account_id
         WHERE e.account_id = $1 AND e.account_version > $2 ORDER BY e.account_version LIMIT ${replayPageSize}`,
       [accountId, afterVersion.toString()],
     );

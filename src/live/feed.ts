@@ -13,7 +13,7 @@
 // most one NOTIFY per notifyGapMs for all its commits in that time, on this connection, after
 // they committed: writers never take NOTIFY's commit lock.
 import pg from "pg";
-import { accountColumns, entryColumns, feedEntryFromRow, type AccountRow, type EntryRow, type FeedEntry } from "./entry-rows.js";
+import { entryWithAccountColumns, feedEntryFromRow, type EntryWithAccountRow, type FeedEntry } from "./entry-rows.js";
 
 export const changesChannel = "ledger_changes";
 
@@ -49,7 +49,7 @@ export interface ChangeFeed {
   stop(): Promise<void>;
 }
 
-type Row = EntryRow & AccountRow & { currency_code: string };
+type Row = EntryWithAccountRow & { currency_code: string };
 
 /** Transactions still to read: ids from `from` on, and those in progress at the last look. */
 interface Unseen {
@@ -122,7 +122,7 @@ export function startChangeFeed(options: FeedOptions): ChangeFeed {
   function unseenQuery({ from, inProgress }: Unseen, after?: Row): string {
     const still = inProgress.length > 0 ? ` OR e.tx_id IN (${inProgress.join(",")})` : "";
     const page = after ? ` AND (e.tx_id, e.id) > (${after.tx_id}, ${after.id})` : "";
-    return `SELECT ${entryColumns}, ${accountColumns}, c.code AS currency_code
+    return `SELECT ${entryWithAccountColumns}, c.code AS currency_code
         FROM entries e JOIN accounts a ON a.id = e.account_id JOIN currencies c ON c.id = a.currency_id
        WHERE (e.tx_id >= ${from}${still})${page}
        ORDER BY e.tx_id, e.id LIMIT ${options.entriesPerLookMax}`;

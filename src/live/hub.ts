@@ -7,6 +7,7 @@ import { jsonContains } from "../domain/json-contains.js";
 import { holdChanges, postedTransfers, type HoldChangeDraft, type PostedTransfer } from "../domain/live-events.js";
 import type { HoldChangeModel } from "../graphql/models.js";
 import type { Hold, Transfer } from "../ledger/records.js";
+import { readHolds, readTransfers } from "../ledger/reads.js";
 import { BalanceStream } from "./balance-stream.js";
 import type { FeedEntry } from "./entry-rows.js";
 import { EventChannel } from "./event-channel.js";
@@ -97,7 +98,7 @@ export function createLiveHub(db: Database, feed: ChangeFeed): LiveHub {
   let subscriptions = 0;
   // Every subscriber of an account asks for the same transfer of each event: load it once.
   const transfers = new DataLoader<string, Transfer | null>(async (ids) => {
-    const found = new Map((await db.prisma.transfer.findMany({ where: { id: { in: [...ids] } } })).map((t) => [t.id, t]));
+    const found = new Map((await readTransfers(db.pool, null, ids)).map((t) => [t.id, t]));
     return ids.map((id) => found.get(id) ?? null);
   }, { cacheMap: new BoundedCache<string, Promise<Transfer | null>>(10_000) });
   // Tenant events need rows loaded; one batch at a time keeps them in commit order.
@@ -120,8 +121,8 @@ export function createLiveHub(db: Database, feed: ChangeFeed): LiveHub {
     const posted = postedTransfers(entries).filter((t) => (byTenant.get(t.tenantId)?.transfers.size ?? 0) > 0);
     const changes = holdChanges(entries).filter((h) => (byTenant.get(h.tenantId)?.holds.size ?? 0) > 0);
     const [transferRows, holds] = await Promise.all([
-      posted.length ? db.prisma.transfer.findMany({ where: { id: { in: posted.map((t) => t.transferId) } } }) : [],
-      changes.length ? db.prisma.hold.findMany({ where: { id: { in: changes.map((h) => h.holdId) } } }) : [],
+      readTransfers(db.pool, null, posted.map((t) => t.transferId)),
+      readHolds(db.pool, null, changes.map((h) => h.holdId)),
     ]);
     for (const transfer of transferRows) transfers.prime(transfer.id, transfer);
     const transferById = new Map(transferRows.map((t) => [t.id, t]));

@@ -9,6 +9,7 @@ import { accountNotFound, currencyNotFound, fail, holdNotFound, ok, type Result 
 import type { Database } from "../db/client.js";
 import type { HoldChangeModel } from "../graphql/models.js";
 import { findCurrency } from "../ledger/currencies.js";
+import { readAccounts, readHolds } from "../ledger/reads.js";
 import type { Transfer } from "../ledger/records.js";
 import type { EventChannel } from "./event-channel.js";
 import type { BalanceStream } from "./balance-stream.js";
@@ -52,8 +53,7 @@ export interface TransferWatchInput {
 async function tenantAccount(db: Database, tenantId: string, globalId: string): Promise<string | null> {
   const id = fromGlobalId("Account", globalId);
   if (id === null) return null;
-  const found = await db.prisma.account.findFirst({ where: { id, tenantId }, select: { id: true } });
-  return found?.id ?? null;
+  return (await readAccounts(db.pool, tenantId, [id]))[0]?.id ?? null;
 }
 
 export async function subscribeTransfers(
@@ -72,7 +72,7 @@ export async function subscribeTransfers(
     const metadata = checkJsonValue(watch.metadata, "filter.metadata");
     if (!metadata.ok) return metadata;
   }
-  if (watch.currency !== null && !(await findCurrency(db.prisma, tenantId, watch.currency))) {
+  if (watch.currency !== null && !(await findCurrency(db.pool, tenantId, watch.currency))) {
     return fail(currencyNotFound(watch.currency));
   }
   return ok(await hub.watchTransfers(tenantId, watch, subscriber));
@@ -89,7 +89,7 @@ export async function subscribeHoldChanges(
   }
   if (input?.holdId != null) {
     const id = fromGlobalId("Hold", input.holdId);
-    const found = id === null ? null : await db.prisma.hold.findFirst({ where: { id, tenantId }, select: { id: true } });
+    const found = id === null ? null : (await readHolds(db.pool, tenantId, [id]))[0];
     if (!found) return fail(holdNotFound(input.holdId));
     watch.holdId = found.id;
   }

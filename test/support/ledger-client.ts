@@ -18,7 +18,6 @@ export const transferResultFields = `
   ... on UnbalancedTransfer { currency debits credits }
   ... on CurrencyMismatch { accountId accountCurrency legCurrency replay }
   ... on AccountNotFound { account legIndex replay }
-  ... on DuplicateAccount { accountId legIndex }
   ... on AmountOverflow { accountId legIndex }
   ... on IdempotencyConflict { idempotencyKey }
   ... on BatchAborted { failedIndex }
@@ -100,7 +99,6 @@ const problemFragments: Record<string, string> = {
   UnbalancedTransfer: "currency debits credits",
   AccountNotFound: "account legIndex replay",
   CurrencyMismatch: "accountId replay",
-  DuplicateAccount: "accountId legIndex",
   IdempotencyConflict: "idempotencyKey",
   HoldNotFound: "holdId replay",
   HoldExpired: "holdId expiresAt replay",
@@ -118,7 +116,7 @@ const problemsOf = (...types: string[]) =>
 
 const common = ["InvalidInput", "LimitExceeded", "IdempotencyConflict"];
 const holdProblemFields = problemsOf(...common, "InsufficientFunds", "BalanceLimitExceeded", "UnbalancedTransfer", "CurrencyMismatch",
-  "AccountNotFound", "DuplicateAccount", "AmountOverflow");
+  "AccountNotFound", "AmountOverflow");
 const settleProblemFields = problemsOf(...common, "HoldNotFound", "HoldExpired", "HoldNotOpen", "CaptureExceedsRemaining");
 const reverseProblemFields = problemsOf(...common, "TransferNotFound", "NotReversible", "ReversalExceedsRemaining", "InsufficientFunds",
   "BalanceLimitExceeded", "AmountOverflow");

@@ -49,25 +49,25 @@ const toTransferRequest = (input: TransferInput): TransferRequest => input;
 
 const mutations: Required<MutationResolvers> = {
   createAccount: async (_, { input }, ctx) => {
-    const outcome = await createAccount(ctx.db.prisma, ctx.tenantId, input, ctx.limits);
+    const outcome = await createAccount(ctx.db, ctx.tenantId, input, ctx.limits);
     return outcome.ok
       ? { __typename: "AccountCreated", account: outcome.account, replay: outcome.replay }
       : problemResult(outcome.problem, outcome.replay);
   },
   updateAccount: async (_, { input }, ctx) => {
-    const outcome = await updateAccount(ctx.db.prisma, ctx.tenantId, input, ctx.limits);
+    const outcome = await updateAccount(ctx.db, ctx.tenantId, input, ctx.limits);
     return outcome.ok
       ? { __typename: "AccountUpdated", account: outcome.account, replay: outcome.replay }
       : problemResult(outcome.problem, outcome.replay);
   },
   createCurrency: async (_, { input }, ctx) => {
-    const outcome = await createCurrency(ctx.db.prisma, ctx.tenantId, input, ctx.limits);
+    const outcome = await createCurrency(ctx.db, ctx.tenantId, input, ctx.limits);
     return outcome.ok
       ? { __typename: "CurrencyCreated", currency: outcome.currency, replay: outcome.replay }
       : problemResult(outcome.problem, outcome.replay);
   },
   postTransfer: async (_, { input }, ctx) => {
-    const batch = await postTransfers(ctx.db.pool, ctx.tenantId, [toTransferRequest(input)], true, ctx.limits);
+    const batch = await postTransfers(ctx.db, ctx.tenantId, [toTransferRequest(input)], true, ctx.limits);
     if (!batch.ok) return problemResult(batch.problem, false);
     return transferResult(batch.outcomes[0]!, ctx);
   },
@@ -83,7 +83,7 @@ const mutations: Required<MutationResolvers> = {
     return "__typename" in result ? { ...result, __typename: "TransferReversed" as const } : result;
   },
   postTransfers: async (_, { input }, ctx) => {
-    const batch = await postTransfers(ctx.db.pool, ctx.tenantId, input.transfers.map(toTransferRequest), input.atomic, ctx.limits);
+    const batch = await postTransfers(ctx.db, ctx.tenantId, input.transfers.map(toTransferRequest), input.atomic, ctx.limits);
     if (!batch.ok) return problemResult(batch.problem, false);
     return {
       __typename: "TransfersPosted",

@@ -79,7 +79,7 @@ const accountFields: AccountResolvers = {
     if (filter?.kinds && filter.kinds.length === 0) {
       throw badUserInput({ code: "InvalidInput", reason: "EMPTY", field: "filter.kinds", message: "filter.kinds: give at least one kind, or leave it out" });
     }
-    const { rows, hasNextPage } = await listEntries(db.prisma, tenantId, a.id, pageSize(first, limits.pageSizeMax), cursor ? BigInt(cursor.v) : null, {
+    const { rows, hasNextPage } = await listEntries(db.pool, tenantId, a.id, pageSize(first, limits.pageSizeMax), cursor ? BigInt(cursor.v) : null, {
       ...checked.value,
       kinds: filter?.kinds ?? undefined,
     });
@@ -87,7 +87,7 @@ const accountFields: AccountResolvers = {
   },
   holds: async (a, { status, first, after }, { db, tenantId, limits, loaders }) => {
     const cursor = decodeCursor(after, isHoldCursor);
-    const { rows, hasNextPage } = await listAccountHolds(db.prisma, tenantId, a.id, status ?? null, pageSize(first, limits.pageSizeMax), cursor ? BigInt(cursor.h) : null);
+    const { rows, hasNextPage } = await listAccountHolds(db.pool, tenantId, a.id, status ?? null, pageSize(first, limits.pageSizeMax), cursor ? BigInt(cursor.h) : null);
     for (const hold of rows) loaders.hold.prime(hold.id, hold);
     return connection(rows, hasNextPage, (h) => encodeCursor({ h: h.cursor.toString() }));
   },

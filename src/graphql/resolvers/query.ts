@@ -1,6 +1,7 @@
 import { GraphQLError } from "graphql";
 import { fromGlobalId, nodeTypeOf, toGlobalId } from "../../domain/ids.js";
 import { findCurrency, listCurrencies } from "../../ledger/currencies.js";
+import { readAccountByCode } from "../../ledger/reads.js";
 import { validateHistoryFilter } from "../../domain/history-filter.js";
 import { listAccounts, listTransfers } from "../../ledger/queries.js";
 import type { QueryResolvers } from "../../generated/graphql.js";
@@ -72,19 +73,19 @@ export const Query: QueryResolvers = {
       throw new GraphQLError("give exactly one of id and code", { extensions: { code: "BAD_USER_INPUT" } });
     }
     if (id) return loadAccount(ctx, id);
-    const account = await ctx.db.prisma.account.findUnique({ where: { tenantId_code: { tenantId: ctx.tenantId, code: lookupText(code!, "code") } } });
+    const account = await readAccountByCode(ctx.db.pool, ctx.tenantId, lookupText(code!, "code"));
     return account && accountVisible(ctx, account.id) ? account : null;
   },
   accounts: async (_, { first, after, filter }, ctx) => {
     const cursor = decodeCursor(after, isAccountCursor);
     let currencyId: string | undefined;
     if (filter?.currency) {
-      const currency = await findCurrency(ctx.db.prisma, ctx.tenantId, lookupText(filter.currency, "filter.currency"));
+      const currency = await findCurrency(ctx.db.pool, ctx.tenantId, lookupText(filter.currency, "filter.currency"));
       if (!currency) return connection([], false, () => "");
       currencyId = currency.id;
     }
     const { rows, hasNextPage } = await listAccounts(
-      ctx.db.prisma, ctx.tenantId, pageSize(first, ctx.limits.pageSizeMax),
+      ctx.db.pool, ctx.tenantId, pageSize(first, ctx.limits.pageSizeMax),
       cursor && { createdAt: new Date(cursor.t), id: cursor.id },
       { currencyId, codePrefix: filter?.codePrefix ? lookupText(filter.codePrefix, "filter.codePrefix") : undefined, ids: ctx.access.accountIds ? [...ctx.access.accountIds] : undefined },
     );
@@ -106,14 +107,14 @@ export const Query: QueryResolvers = {
       if (!account) return connection([], false, () => "");
       accountId = account.id;
     }
-    const { rows, hasNextPage } = await listTransfers(ctx.db.prisma, ctx.tenantId, pageSize(first, ctx.limits.pageSizeMax), cursor ? BigInt(cursor.s) : null, {
+    const { rows, hasNextPage } = await listTransfers(ctx.db.pool, ctx.tenantId, pageSize(first, ctx.limits.pageSizeMax), cursor ? BigInt(cursor.s) : null, {
       ...checked.value,
       accountId,
     });
     return connection(rows, hasNextPage, (t) => encodeCursor({ s: t.seq.toString() }));
   },
-  currencies: (_, __, ctx) => listCurrencies(ctx.db.prisma, ctx.tenantId),
-  currency: (_, { code }, ctx) => findCurrency(ctx.db.prisma, ctx.tenantId, lookupText(code, "code")),
+  currencies: (_, __, ctx) => listCurrencies(ctx.db.pool, ctx.tenantId),
+  currency: (_, { code }, ctx) => findCurrency(ctx.db.pool, ctx.tenantId, lookupText(code, "code")),
   limits: (_, __, ctx) => ctx.limits,
   viewer: (_, __, { access }) => ({
     credential: access.via,
