@@ -72,6 +72,10 @@ DECLARE
   a_dp bigint[]; a_cp bigint[]; a_dq bigint[]; a_cq bigint[]; a_version bigint[]; a_last timestamptz[]; a_forced boolean[];
   a_touched boolean[]; a_settings boolean[];
   v_lock_ids uuid[] := '{}'; v_scan_ids uuid[];
+  v_codes boolean;     -- some leg names its account by code
+  v_repeats boolean;   -- some key comes twice in the batch
+  v_pending boolean;   -- some locked account has pending totals (so may have holds)
+  v_settled boolean := false;  -- some existing hold was captured or released
   -- holds the batch acts on (locked) and holds it creates; their HOLD legs
   hd_id uuid[] := '{}'; hd_seq bigint[] := '{}'; hd_tenant uuid[] := '{}'; hd_key text[] := '{}'; hd_description text[] := '{}';
   hd_metadata jsonb[] := '{}'; hd_currency_id uuid[] := '{}'; hd_amount bigint[] := '{}'; hd_captured bigint[] := '{}';
@@ -109,7 +113,7 @@ DECLARE
   v_ts timestamptz; v_now timestamptz; v_idx int; v_h int; v_t int; v_rejection jsonb; v_stored boolean;
   v_transfer uuid; v_hold uuid; v_amount bigint; v_remaining bigint; v_expires timestamptz; v_field text;
   v_min bigint; v_max bigint; v_side_total bigint; v_posted numeric; v_limit numeric; v_balance numeric;
-  v_released "HoldStatus"; v_id uuid; v_order int[];
+  v_released "HoldStatus"; v_id uuid; v_step int;
   -- atomic groups: where the group started in every array it appends to, and the undo log
   g_current int; g_first int; g_last int; g_failed int; g_marks int[];
   u_idx int[] := '{}'; u_dp bigint[] := '{}'; u_cp bigint[] := '{}'; u_version bigint[] := '{}';
@@ -129,10 +133,14 @@ BEGIN
          array_agg(x."maxBalance"::bigint ORDER BY x.ord), array_agg(x.scale ORDER BY x.ord),
          array_agg(coalesce(x."setName", false) ORDER BY x.ord), array_agg(coalesce(x."setMetadata", false) ORDER BY x.ord),
          array_agg(coalesce(x."setMinBalance", false) ORDER BY x.ord), array_agg(coalesce(x."setMaxBalance", false) ORDER BY x.ord),
-         array_agg(x.leg_first ORDER BY x.ord), array_agg(x.leg_count ORDER BY x.ord), array_agg(x.earlier ORDER BY x.ord)
+         array_agg(x.leg_first ORDER BY x.ord), array_agg(x.leg_count ORDER BY x.ord), array_agg(x.earlier ORDER BY x.ord),
+         bool_or(x.earlier IS NOT NULL),
+         -- The outcome stored under each key before this batch, and for which request.
+         array_agg(k.result ORDER BY x.ord), array_agg(k.operation ORDER BY x.ord), array_agg(k.request_hash ORDER BY x.ord)
     INTO n, c_op, c_tenant, c_key, c_hash, c_group, c_description, c_metadata, c_hold, c_transfer, c_account, c_amount,
          c_force, c_expires_at, c_expires_in_ms, c_duration_max_ms, c_code, c_name, c_currency, c_normal, c_min, c_max,
-         c_scale, c_set_name, c_set_metadata, c_set_min, c_set_max, c_leg_first, c_leg_count, c_earlier
+         c_scale, c_set_name, c_set_metadata, c_set_min, c_set_max, c_leg_first, c_leg_count, c_earlier, v_repeats,
+         c_stored, c_stored_op, c_stored_hash
   FROM (SELECT y.*, coalesce(jsonb_array_length(y.legs), 0) AS leg_count,
                (sum(coalesce(jsonb_array_length(y.legs), 0)) OVER (ORDER BY y.ord) - coalesce(jsonb_array_length(y.legs), 0) + 1)::int AS leg_first,
                (CASE WHEN y.key IS NOT NULL THEN lag(y.ord) OVER (PARTITION BY y.tenant, y.key ORDER BY y.ord) END)::int AS earlier
@@ -143,13 +151,9 @@ BEGIN
                "setName" boolean, "setMetadata" boolean, "setMinBalance" boolean, "setMaxBalance" boolean))
              WITH ORDINALITY AS y(op, tenant, key, hash, "group", description, metadata, legs, "holdId", "transferId",
                "accountId", amount, force, "expiresAt", "expiresInMs", "durationMaxMs", code, name, currency, "normalSide",
-               "minBalance", "maxBalance", scale, "setName", "setMetadata", "setMinBalance", "setMaxBalance", ord)) AS x;
+               "minBalance", "maxBalance", scale, "setName", "setMetadata", "setMinBalance", "setMaxBalance", ord)) AS x
+  LEFT JOIN idempotency_keys k ON k.tenant_id = x.tenant AND k.key = x.key;
   IF n = 0 THEN RETURN '[]'; END IF;
-
-  SELECT array_agg(k.result ORDER BY c.ord), array_agg(k.operation ORDER BY c.ord), array_agg(k.request_hash ORDER BY c.ord)
-    INTO c_stored, c_stored_op, c_stored_hash
-  FROM unnest(c_tenant, c_key) WITH ORDINALITY AS c(tenant, key, ord)
-  LEFT JOIN idempotency_keys k ON k.tenant_id = c.tenant AND k.key = c.key;
 
   SELECT coalesce(array_agg(c.ord::int ORDER BY c.ord, l.ord), '{}'),
          coalesce(array_agg((c.cmd->>'tenant')::uuid ORDER BY c.ord, l.ord), '{}'),
@@ -157,8 +161,11 @@ BEGIN
          coalesce(array_agg(l.leg->>'accountCode' ORDER BY c.ord, l.ord), '{}'),
          coalesce(array_agg((l.leg->>'direction')::"Side" ORDER BY c.ord, l.ord), '{}'),
          coalesce(array_agg((l.leg->>'amount')::bigint ORDER BY c.ord, l.ord), '{}'),
-         coalesce(array_agg(l.leg->>'currency' ORDER BY c.ord, l.ord), '{}')
-    INTO l_cmd, l_tenant, l_account, l_code, l_direction, l_amount, l_currency
+         coalesce(array_agg(l.leg->>'currency' ORDER BY c.ord, l.ord), '{}'),
+         -- Accounts a command answered from its stored key (a replay, a conflict) acts on are not locked.
+         coalesce(array_agg(DISTINCT (l.leg->>'accountId')::uuid) FILTER (WHERE l.leg ? 'accountId' AND c_stored[c.ord] IS NULL), '{}'),
+         coalesce(bool_or(l.leg ? 'accountCode'), false)
+    INTO l_cmd, l_tenant, l_account, l_code, l_direction, l_amount, l_currency, v_lock_ids, v_codes
   FROM jsonb_array_elements(p_commands) WITH ORDINALITY AS c(cmd, ord)
   CROSS JOIN LATERAL jsonb_array_elements(c.cmd->'legs') WITH ORDINALITY AS l(leg, ord);
 
@@ -198,17 +205,15 @@ BEGIN
     FROM entries e WHERE e.transfer_id = ANY(tt_id);
     v_lock_ids := v_lock_ids || tl_account;
   END IF;
-  v_lock_ids := v_lock_ids || ARRAY(SELECT x.account FROM unnest(l_cmd, l_account) AS x(cmd, account)
-                                    WHERE x.account IS NOT NULL AND c_stored[x.cmd] IS NULL);
   -- Accounts named by code (codes never change, so before the locks).
-  IF EXISTS (SELECT 1 FROM unnest(l_code) AS x(code) WHERE x.code IS NOT NULL) THEN
+  IF v_codes THEN
     v_lock_ids := v_lock_ids || ARRAY(SELECT named.id FROM accounts named JOIN unnest(l_cmd, l_tenant, l_code) AS ref(cmd, tenant, code)
                                         ON named.tenant_id = ref.tenant AND named.code = ref.code WHERE c_stored[ref.cmd] IS NULL);
   END IF;
   -- Expired holds are looked for on these accounts, except those only a second command with a key
   -- already in the batch names (it may turn out a replay, which acts on nothing).
   v_scan_ids := v_lock_ids;
-  IF EXISTS (SELECT 1 FROM unnest(c_earlier) AS x(earlier) WHERE x.earlier IS NOT NULL) THEN
+  IF v_repeats THEN
     v_scan_ids := ARRAY(SELECT id FROM unnest(v_scan_ids) AS id EXCEPT
                         (SELECT coalesce(x.account, named.id) FROM unnest(l_cmd, l_tenant, l_account, l_code) AS x(cmd, tenant, account, code)
                            LEFT JOIN accounts named ON x.account IS NULL AND named.tenant_id = x.tenant AND named.code = x.code
@@ -230,9 +235,10 @@ BEGIN
            coalesce(array_agg(a.debits_posted ORDER BY a.id), '{}'), coalesce(array_agg(a.credits_posted ORDER BY a.id), '{}'),
            coalesce(array_agg(a.debits_pending ORDER BY a.id), '{}'), coalesce(array_agg(a.credits_pending ORDER BY a.id), '{}'),
            coalesce(array_agg(a.version ORDER BY a.id), '{}'), coalesce(array_agg(a.last_entry_at ORDER BY a.id), '{}'),
-           coalesce(array_agg(a.forced_out_of_bounds ORDER BY a.id), '{}')
+           coalesce(array_agg(a.forced_out_of_bounds ORDER BY a.id), '{}'),
+           coalesce(bool_or((a.debits_pending > 0 OR a.credits_pending > 0) AND a.id = ANY(v_scan_ids)), false)
       INTO a_id, a_tenant, a_code, a_name, a_currency_id, a_currency, a_normal, a_min, a_max, a_metadata, a_created,
-           a_dp, a_cp, a_dq, a_cq, a_version, a_last, a_forced
+           a_dp, a_cp, a_dq, a_cq, a_version, a_last, a_forced, v_pending
     -- A plain key condition: a row another writer changed meanwhile is read again as it is now.
     FROM (SELECT a.* FROM accounts a WHERE a.id = ANY(v_lock_ids) ORDER BY a.id FOR UPDATE) AS a
     JOIN currencies cu ON cu.id = a.currency_id;
@@ -240,10 +246,13 @@ BEGIN
     -- Open holds past their expiry on the accounts the commands name (only accounts with pending
     -- totals have holds), found once: the accounts their other legs add are locked, not searched.
     EXIT lock_accounts WHEN v_expired IS NOT NULL;
+    IF NOT v_pending THEN
+      v_expired := '{}';
+      EXIT lock_accounts;
+    END IF;
     v_expired := ARRAY(
       SELECT h.id FROM holds h
-      WHERE EXISTS (SELECT 1 FROM unnest(a_dq, a_cq) AS x(dq, cq) WHERE x.dq > 0 OR x.cq > 0)
-        AND h.status = 'OPEN' AND h.expires_at <= ledger_clock_horizon() AND h.expires_at <= ledger_now(h.tenant_id)
+      WHERE h.status = 'OPEN' AND h.expires_at <= ledger_clock_horizon() AND h.expires_at <= ledger_now(h.tenant_id)
         AND NOT h.id = ANY(v_job_holds)
         AND EXISTS (SELECT 1 FROM entries e WHERE e.hold_id = h.id AND e.kind = 'HOLD' AND e.account_id = ANY(
               ARRAY(SELECT x.id FROM unnest(a_id, a_dq, a_cq) AS x(id, dq, cq) WHERE (x.dq > 0 OR x.cq > 0) AND x.id = ANY(v_scan_ids)))));
@@ -328,7 +337,6 @@ BEGIN
     c_group := c_group || NULL::int; c_hold := c_hold || hd_id[v_h];
   END LOOP;
   n_all := cardinality(c_op);
-  v_order := ARRAY(SELECT generate_series(n + 1, n_all)) || ARRAY(SELECT generate_series(1, n));
 
   -- Taken after the locks: no writer that committed before them has a later timestamp.
   SELECT array_agg(x.now ORDER BY c.ord) INTO c_now
@@ -345,7 +353,9 @@ BEGIN
   c_gfail := c_gfirst;
 
   ------------------------------------------------------------------ 2. execute
-  FOREACH i IN ARRAY v_order LOOP
+  FOR v_step IN 1 .. n_all LOOP
+    -- The releases of expired holds (commands n+1 .. n_all) first, then the batch in order.
+    i := CASE WHEN v_step <= n_all - n THEN n + v_step ELSE v_step - (n_all - n) END;
     -------------------------------------------------------------- atomic groups
     IF c_group[i] IS NULL THEN
       g_current := NULL;
@@ -719,6 +729,7 @@ BEGIN
         e_cp := e_cp || a_cp[v_idx]; e_dq := e_dq || a_dq[v_idx]; e_cq := e_cq || a_cq[v_idx]; e_at := e_at || v_ts;
       END LOOP;
       -- What the command did to its hold, or to what its transfer reverses.
+      v_settled := v_settled OR p_kind IN ('RELEASE', 'CAPTURE');
       IF p_kind = 'RELEASE' THEN
         hd_status[v_h] := v_released; hd_released[v_h] := v_remaining; hd_closed[v_h] := v_ts; hd_touched[v_h] := true;
       ELSIF p_kind = 'CAPTURE' THEN
@@ -793,7 +804,7 @@ BEGIN
       AS x(id, seq, tenant, key, description, metadata, currency, amount, captured, released, status, expires, created, closed, new)
     WHERE x.new;
   END IF;
-  IF EXISTS (SELECT 1 FROM unnest(hd_new, hd_touched) AS x(new, touched) WHERE x.touched AND NOT x.new) THEN
+  IF v_settled THEN
     UPDATE holds h SET captured_amount = x.captured, released_amount = x.released, status = x.status, closed_at = x.closed
     FROM unnest(hd_id, hd_captured, hd_released, hd_status, hd_closed, hd_new, hd_touched)
       AS x(id, captured, released, status, closed, new, touched)
