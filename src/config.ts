@@ -1,5 +1,6 @@
 // Configuration from the environment; every setting is listed in the README.
 import { limitsDefault, type Limits } from "./domain/limits.js";
+import { writeSettingsDefault, type WriteSettings } from "./db/write-queue.js";
 import { liveOptionsDefault, type LiveOptions } from "./live/options.js";
 
 export interface Config {
@@ -8,6 +9,8 @@ export interface Config {
   host: string;
   production: boolean;
   poolSizeMax: number;
+  /** Group commit: lanes (batches at once) and the most commands in one batch. */
+  writes: WriteSettings;
   embeddedPgPort: number;
   authCacheMs: number;
   /** Browser apps and introspection; each defaults to on outside production, off in it. */
@@ -75,6 +78,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST || "0.0.0.0",
     production,
     poolSizeMax: intFrom(env, "DATABASE_POOL_SIZE", 20, 1),
+    writes: {
+      lanes: intFrom(env, "LEDGER_WRITE_LANES", writeSettingsDefault.lanes, 1),
+      commandsPerBatchMax: intFrom(env, "LEDGER_WRITE_BATCH_MAX", writeSettingsDefault.commandsPerBatchMax, 1),
+    },
     embeddedPgPort: intFrom(env, "EMBEDDED_PG_PORT", 54329, 1),
     authCacheMs: intFrom(env, "AUTH_CACHE_MS", 2000),
     accessTokenSecret: env.LEDGER_ACCESS_TOKEN_SECRET || null,

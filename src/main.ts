@@ -15,7 +15,7 @@ if (target.embedded) console.log(`embedded PostgreSQL on port ${config.embeddedP
 const applied = await applyMigrations(databaseUrl);
 if (applied.length > 0) console.log(`applied migrations: ${applied.join(", ")}`);
 
-const db = connectDatabase(databaseUrl, config.poolSizeMax);
+const db = connectDatabase(databaseUrl, config.poolSizeMax, config.writes);
 const demoKey = await ensureDemoTenant(db.prisma);
 if (demoKey) {
   console.log("\nCreated a demo tenant. Its API key (shown once, store it now):\n");

@@ -625,6 +625,31 @@ describe("canonicalJson / requestHash", () => {
     expect(requestHash(op1, req1)).not.toBe(requestHash(op2, req2));
   });
 
+  /** The first implementation, whose text every stored fingerprint was made from. */
+  const sortedStringify = (value: unknown): string => {
+    const sortDeep = (v: unknown): unknown => {
+      if (typeof v === "bigint") return v.toString();
+      if (Array.isArray(v)) return v.map(sortDeep);
+      if (v !== null && typeof v === "object" && !(v instanceof Date)) {
+        return Object.fromEntries(Object.keys(v).sort().filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+          .map((k) => [k, sortDeep((v as Record<string, unknown>)[k])]));
+      }
+      return v;
+    };
+    return JSON.stringify(sortDeep(value));
+  };
+
+  it.each<[string, unknown]>([
+    ["a transfer", { idempotencyKey: "k-1", description: "order \"1001\" ünïcödé \u2028", metadata: { z: [1, 2.5, null, true], a: { nested: "x" } },
+      legs: [{ account: { accountId: "u" }, direction: "DEBIT", amountMinor: 9007199254740993n, currency: "USD" }] }],
+    ["a hold with an expiry date", { expiry: { expiresAt: new Date("2026-11-21T18:00:00.123Z") }, legs: [] }],
+    ["undefined inside arrays and objects", { a: [undefined, 1], b: undefined, c: { d: undefined } }],
+    ["empty containers and odd keys", { "": {}, "\n": [], "é": [[]] }],
+    ["negative zero and exponents", { n: -0, big: 1e21, small: 1e-7 }],
+  ])("canonicalJson writes exactly the text of the first implementation: %s", (_, value) => {
+    expect(canonicalJson(value)).toBe(sortedStringify(value));
+  });
+
   it("requestHash: is a sha256 hex digest and stable across calls", () => {
     const request = { legs: [{ amountMinor: 100n, account: { accountId: "x" } }] };
     expect(requestHash("postTransfer", request)).toMatch(/^[0-9a-f]{64}$/);

@@ -5,7 +5,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.js";
 import { committed } from "./commit-signal.js";
-import { createWriteQueue, type WriteQueue, type WriteQueueOptions } from "./write-queue.js";
+import { createWriteQueue, writeSettingsDefault, type WriteQueue, type WriteSettings } from "./write-queue.js";
 
 export interface Database {
   /** Where the pool connects; the change feed opens its own connection there. */
@@ -16,10 +16,6 @@ export interface Database {
   writes: WriteQueue;
   close(): Promise<void>;
 }
-
-export type WriteSettings = Pick<WriteQueueOptions, "lanes" | "commandsPerBatchMax">;
-
-export const writeSettingsDefault: WriteSettings = { lanes: 2, commandsPerBatchMax: 500 };
 
 export function connectDatabase(connectionString: string, poolSizeMax: number, writeSettings: WriteSettings = writeSettingsDefault): Database {
   const pool = new pg.Pool({ connectionString, max: poolSizeMax });

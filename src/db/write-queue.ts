@@ -32,6 +32,11 @@ export interface WriteQueueOptions {
   onRetry?: (code: string) => void;
 }
 
+/** What a deployment tunes (LEDGER_WRITE_LANES, LEDGER_WRITE_BATCH_MAX). */
+export type WriteSettings = Pick<WriteQueueOptions, "lanes" | "commandsPerBatchMax">;
+
+export const writeSettingsDefault: WriteSettings = { lanes: 2, commandsPerBatchMax: 500 };
+
 export interface WriteQueueStats {
   batches: number;
   commands: number;

@@ -1,22 +1,38 @@
 import { createHash } from "node:crypto";
 
-/** JSON with sorted keys and bigints as strings: equal requests give equal text. */
+/**
+ * JSON with sorted keys and bigints as strings: equal requests give equal text. Written straight
+ * to a string, without building sorted copies first (it runs for every write); the text is exactly
+ * JSON.stringify of the key-sorted value, so stored fingerprints stay valid.
+ */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortDeep(value));
+  return write(value) ?? "null";
 }
 
-function sortDeep(value: unknown): unknown {
-  if (typeof value === "bigint") return value.toString();
-  if (Array.isArray(value)) return value.map(sortDeep);
-  if (value !== null && typeof value === "object" && !(value instanceof Date)) {
-    const sorted: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) {
-      const item = (value as Record<string, unknown>)[key];
-      if (item !== undefined) sorted[key] = sortDeep(item);
+/** The canonical text of `value`; undefined where JSON.stringify leaves it out (undefined, functions). */
+function write(value: unknown): string | undefined {
+  switch (typeof value) {
+    case "string":
+      return JSON.stringify(value);
+    case "bigint":
+      return `"${value}"`;
+    case "number":
+    case "boolean":
+      return JSON.stringify(value);
+    case "object": {
+      if (value === null) return "null";
+      if (Array.isArray(value)) return `[${value.map((item) => write(item) ?? "null").join(",")}]`;
+      if (value instanceof Date) return JSON.stringify(value);
+      const parts: string[] = [];
+      for (const key of Object.keys(value).sort()) {
+        const item = write((value as Record<string, unknown>)[key]);
+        if (item !== undefined) parts.push(`${JSON.stringify(key)}:${item}`);
+      }
+      return `{${parts.join(",")}}`;
     }
-    return sorted;
+    default:
+      return undefined;
   }
-  return value;
 }
 
 /** The fingerprint stored beside an idempotency key: operation plus canonical request. */

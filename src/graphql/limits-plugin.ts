@@ -47,6 +47,23 @@ function withPageSizesInlined(document: DocumentNode, pageSizeOf: (node: ValueNo
   });
 }
 
+const pageSizesOf = new WeakMap<DocumentNode, boolean>();
+
+/** Whether the document has any `first` argument. */
+function hasPageSizes(document: DocumentNode): boolean {
+  let known = pageSizesOf.get(document);
+  if (known === undefined) {
+    known = false;
+    visit(document, {
+      Argument(node) {
+        if (node.name.value === "first") known = true;
+      },
+    });
+    pageSizesOf.set(document, known);
+  }
+  return known;
+}
+
 /**
  * Checks that need the variables: `first` against pageSizeMax (as a literal, a variable or a
  * variable's default), and the query cost again with variable page sizes filled in (Armor's
@@ -56,6 +73,9 @@ export function checkVariableLimits(
   limits: Limits, schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>,
   costRule = costLimitRule(costOptions(limits)),
 ): void {
+  // Most operations (every mutation) have no page size at all: nothing to check, and no walk of
+  // the document on each request (the parsed document is the same object for the same query).
+  if (!hasPageSizes(document)) return;
   const defaults = new Map<string, ValueNode>();
   let variablePageSize = false;
   visit(document, {
