@@ -1,9 +1,10 @@
 // As-of balances through GraphQL: the balance at T is the sum of the entries up to T, it never
 // changes once answered (also while writers race the readers), and balanceHistory reports
 // ended periods with the balance before each period's end. Expected values are summed straight
-// from the entries table (microsecond timestamps; the API shows milliseconds only).
+// from the entries table. Instants go both ways to the microsecond.
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Instant, parseInstant } from "../src/domain/instant.js";
 import { advanceClock, freezeClock, tenantNow } from "./support/clock.js";
 import { checkInvariants } from "./support/invariants.js";
 import { balanceFields, captureHold, createAccount, createFundingAccount, createHold, transferBetween, voidHold } from "./support/ledger-client.js";
@@ -63,6 +64,40 @@ async function balanceAsOf(tenant: TestTenant, accountId: string, at: Date): Pro
   const data = await tenant.gql(asOfQuery, { id: accountId, asOf: at.toISOString() });
   return data.account.balance;
 }
+
+describe("instants to the microsecond", () => {
+  it("balance(asOf: an entry's own createdAt) includes the entry; one microsecond before excludes it", async () => {
+    const tenant = await service.newTenant("as-of microseconds");
+    const funding = await createFundingAccount(tenant);
+    const account = (await createAccount(tenant)).id;
+    await transferBetween(tenant, funding.id, account, "10");
+    const second = await transferBetween(tenant, funding.id, account, "20");
+    const createdAt: string = second.transfer.createdAt;
+    expect(createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+    // The very instant PostgreSQL stored, not one cut to the millisecond.
+    const { rows } = await service.db.pool.query("SELECT created_at = $2::timestamptz AS same FROM transfers WHERE id = $1", [
+      second.transfer.id.slice("tr_".length), createdAt,
+    ]);
+    expect(rows[0].same).toBe(true);
+    const at = (text: string) => tenant.gql(asOfQuery, { id: account, asOf: text }).then((d) => d.account.balance);
+    expect(await at(createdAt)).toMatchObject({ posted: "30", version: "2" });
+    const oneMicroBefore = parseInstant(createdAt)!.epochMicros - 1n;
+    expect(await at(Instant.ofEpochMicros(oneMicroBefore).toISOString())).toMatchObject({ posted: "10", version: "1" });
+    // Entries carry it too, and so do the entry filters.
+    const entries = await tenant.gql(`query($id: ID!, $from: DateTime) { account(id: $id) { entries(filter: { createdFrom: $from }) { nodes { amount createdAt } } } }`,
+      { id: account, from: createdAt });
+    expect(entries.account.entries.nodes).toEqual([{ amount: "20", createdAt }]);
+  });
+
+  it("refuses an instant finer than a microsecond, or without a time zone, as a bad request", async () => {
+    const tenant = await service.newTenant("as-of precision");
+    const account = (await createAccount(tenant)).id;
+    for (const text of ["2026-01-01T00:00:00.1234567Z", "2026-01-01T00:00:00", "2026-02-30T00:00:00Z", "yesterday"]) {
+      const response = await tenant.request(asOfQuery, { id: account, asOf: text });
+      expect(response.errors?.[0]?.message, text).toContain("DateTime must be an ISO 8601 instant");
+    }
+  });
+});
 
 /** A tenant with funding, a customer and a merchant, and a history of transfers and holds spread over time. */
 async function withHistory() {

@@ -12,11 +12,12 @@ import {
   voidHold,
 } from "./support/ledger-client.js";
 import { startTestService, type TestService, type TestTenant } from "./support/service.js";
+import { iso } from "./support/instants.js";
 
 let service: TestService;
 const hour = 3600_000;
 const day = 24 * hour;
-const at = (base: number, ms: number) => new Date(base + ms).toISOString();
+const at = (base: number, ms: number) => iso(new Date(base + ms));
 
 /** Midnight UTC two days after the tenant's now: a frozen clock may start there. */
 async function aheadMidnight(tenant: TestTenant): Promise<number> {

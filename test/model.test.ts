@@ -29,6 +29,7 @@ import { checkInvariants } from "./support/invariants.js";
 import { balanceFields, captureHoldMutation, createAccount, createHoldMutation, reverseTransferMutation, voidHoldMutation } from "./support/ledger-client.js";
 import { LedgerModel, type AccountSpec, type ExpectedBalance, type Outcome } from "./support/ledger-model.js";
 import { startTestService, type TestService, type TestTenant } from "./support/service.js";
+import { iso } from "./support/instants.js";
 
 let service: TestService;
 /** The group-commit path with one lane: batches run one at a time, in the order they were sent. */
@@ -294,8 +295,8 @@ class Run {
       expect(this.holdIds[expected.hold]).toBeUndefined();
       this.holdIds[expected.hold] = answer.hold.id;
       const expiresAt = this.model.holds[expected.hold]!.state.expiresAt;
-      expect(answer.hold.expiresAt).toBe(expiresAt.toISOString());
-      // To the microsecond: the API shows milliseconds only.
+      expect(answer.hold.expiresAt).toBe(iso(expiresAt));
+      // And as stored.
       const { rows } = await service.db.pool.query("SELECT expires_at = $2::timestamptz AS exact FROM holds WHERE id = $1", [
         answer.hold.id.slice("hold_".length),
         expiresAt.toISOString(),
@@ -382,7 +383,7 @@ function balanceAfter(entry: Entry): ExpectedBalance {
 const holdAnswer = (hold: Hold, now: number) => {
   const view = viewHold(hold, new Date(now));
   return {
-    id: toGlobalId("Hold", hold.id), expiresAt: hold.expiresAt.toISOString(), status: view.status,
+    id: toGlobalId("Hold", hold.id), expiresAt: iso(hold.expiresAt), status: view.status,
     capturedAmount: String(view.capturedAmount), voidedAmount: String(view.voidedAmount),
     expiredAmount: String(view.expiredAmount), remainingAmount: String(view.remainingAmount),
   };

@@ -16,6 +16,7 @@ import {
   voidHold,
 } from "./support/ledger-client.js";
 import { startTestService, type TestService, type TestTenant } from "./support/service.js";
+import { iso } from "./support/instants.js";
 
 let service: TestService;
 
@@ -168,8 +169,8 @@ describe("races", () => {
 
     async function holdExpiringIn60s(lane: Lane) {
       const now = await tenantNow(service.db.pool, lane.tenant.id);
-      // Millisecond precision, as the API returns it, so freezing at this string is exact.
-      const expiresAt = new Date(now.getTime() + 60_000).toISOString();
+      // A whole millisecond, written as the API writes instants, so freezing at this string is exact.
+      const expiresAt = iso(new Date(now.getTime() + 60_000));
       const hold = await holdOf100(lane, { expiresInSeconds: undefined, expiresAt });
       expect(hold.expiresAt).toBe(expiresAt);
       return { holdId: hold.id, expiresAt };

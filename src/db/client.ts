@@ -5,6 +5,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.js";
 import { committed } from "./commit-signal.js";
+import { ledgerTypes } from "./pg-types.js";
 import { createWriteQueue, writeSettingsDefault, type WriteQueue, type WriteSettings } from "./write-queue.js";
 
 export interface Database {
@@ -18,7 +19,7 @@ export interface Database {
 }
 
 export function connectDatabase(connectionString: string, poolSizeMax: number, writeSettings: WriteSettings = writeSettingsDefault): Database {
-  const pool = new pg.Pool({ connectionString, max: poolSizeMax });
+  const pool = new pg.Pool({ connectionString, max: poolSizeMax, types: ledgerTypes });
   // An idle client's error (e.g. the server restarting) must not crash the process.
   // 57P01 (admin shutdown) is the server stopping under us, e.g. at exit; nothing to report.
   pool.on("error", (error: Error & { code?: string }) => {

@@ -2,6 +2,7 @@
 // that is empty by construction, is refused: never a silently empty page.
 import type { Side } from "./balance.js";
 import { checkMetadata, type Metadata } from "./fields.js";
+import { compareInstants } from "./instant.js";
 import type { Limits } from "./limits.js";
 import { parsePositiveAmount, type AmountInput } from "./money.js";
 import { fail, invalidInput, ok, type Result } from "./problems.js";
@@ -37,7 +38,7 @@ export function validateHistoryFilter(request: HistoryFilterRequest, entryScoped
   }
   if (given(request.createdFrom)) filter.createdFrom = request.createdFrom;
   if (given(request.createdTo)) filter.createdTo = request.createdTo;
-  if (filter.createdFrom && filter.createdTo && filter.createdFrom.getTime() >= filter.createdTo.getTime()) {
+  if (filter.createdFrom && filter.createdTo && compareInstants(filter.createdFrom, filter.createdTo) >= 0) {
     return fail(invalidInput("filter.createdFrom", "BOUNDS_INVERTED", "must be before createdTo"));
   }
   for (const field of ["amountMin", "amountMax"] as const) {

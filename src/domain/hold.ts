@@ -5,6 +5,7 @@
 import { assert } from "./assert.js";
 import { checkIdempotencyKey, checkMetadata, checkText, type Metadata } from "./fields.js";
 import { fromGlobalId } from "./ids.js";
+import { compareInstants } from "./instant.js";
 import type { Limits } from "./limits.js";
 import { parsePositiveAmount, type AmountInput } from "./money.js";
 import { fail, holdNotFound, invalidInput, ok, transferNotFound, type Result } from "./problems.js";
@@ -148,7 +149,7 @@ export interface HoldView {
 }
 
 export function isExpiredAt(hold: Pick<HoldState, "expiresAt">, now: Date): boolean {
-  return now.getTime() >= hold.expiresAt.getTime();
+  return compareInstants(now, hold.expiresAt) >= 0;
 }
 
 export function viewHold(hold: HoldState, now: Date): HoldView {

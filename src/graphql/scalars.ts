@@ -3,6 +3,7 @@
 // the field's path rather than a bare GraphQL error, and a JSON number, which may already have
 // lost digits in JSON.parse, is never taken for an amount. Output is always a decimal string.
 import { GraphQLError, GraphQLScalarType, Kind, print, type ValueNode } from "graphql";
+import { instantOf, parseInstant, type Instant } from "../domain/instant.js";
 import { NotAString, type AmountInput } from "../domain/money.js";
 
 function serializeInteger(value: unknown): string {
@@ -34,16 +35,19 @@ export const BigIntScalar = new GraphQLScalarType({
   parseLiteral: parseIntegerLiteral,
 });
 
-function parseDate(text: unknown): Date {
-  const date = typeof text === "string" && /^\d{4}-\d\d-\d\dT/.test(text) ? new Date(text) : new Date(Number.NaN);
-  if (Number.isNaN(date.getTime())) throw new GraphQLError("DateTime must be an ISO 8601 instant, e.g. 2026-11-21T18:00:00Z");
-  return date;
+const dateTimeRule = "DateTime must be an ISO 8601 instant with a time zone and at most microseconds, e.g. 2026-11-21T18:00:00.123456Z";
+
+function parseDate(text: unknown): Instant {
+  const instant = typeof text === "string" ? parseInstant(text) : null;
+  if (!instant) throw new GraphQLError(dateTimeRule);
+  return instant;
 }
 
+/** Always written to the microsecond (six fractional digits), as PostgreSQL keeps instants. */
 export const DateTimeScalar = new GraphQLScalarType({
   name: "DateTime",
   serialize: (value) => {
-    if (value instanceof Date) return value.toISOString();
+    if (value instanceof Date) return instantOf(value).toISOString();
     throw new GraphQLError("internal: DateTime expects a Date");
   },
   parseValue: parseDate,

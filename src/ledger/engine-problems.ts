@@ -1,5 +1,6 @@
 // The engine's rejections as the API words them.
 import { toGlobalId } from "../domain/ids.js";
+import { parseInstant } from "../domain/instant.js";
 import { withMessage, type Problem } from "../domain/problems.js";
 
 /** A rejection as the engine reports it: no message, raw uuids, an account named as given. */
@@ -30,6 +31,6 @@ export function publicProblem(error: ItemError): Problem {
     delete named.holdId;
     delete named.transferId;
   }
-  if (typeof named.expiresAt === "string") named.expiresAt = new Date(named.expiresAt);
+  if (typeof named.expiresAt === "string") named.expiresAt = parseInstant(named.expiresAt);
   return withMessage(named);
 }

@@ -5,6 +5,7 @@
 import type { Database } from "../db/client.js";
 import type { EngineAnswer, QueuedCommand } from "../db/write-queue.js";
 import { assert } from "../domain/assert.js";
+import { parseInstant } from "../domain/instant.js";
 import { requestHash } from "../domain/canonical.js";
 import type { Metadata } from "../domain/fields.js";
 import type { Leg } from "../domain/transfer.js";
@@ -78,7 +79,7 @@ export async function execute(db: Database, commands: Command[], atomic: boolean
 async function outcomeOf(db: Database, command: Command, answer: Written): Promise<Outcome> {
   if (!answer.ok) return { ok: false, replay: answer.replay, problem: publicProblem(answer.error!) };
   if (answer.replay) return { ok: true, done: await readDone(db, command, answer) };
-  const createdAt = answer.at === null ? null : new Date(answer.at);
+  const createdAt = answer.at === null ? null : parseInstant(answer.at);
   const entries = answer.entries === null ? [] : entriesFromEngine(answer.entries, {
     tenantId: command.tenant, transferId: answer.transferId, holdId: answer.holdId, createdAt: createdAt!,
   });

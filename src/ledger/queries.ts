@@ -2,6 +2,7 @@
 import type pg from "pg";
 import type { HistoryFilter } from "../domain/history-filter.js";
 import type { HoldStatus } from "../domain/hold.js";
+import { instantOf } from "../domain/instant.js";
 import type { Account, Entry, EntryKind, Hold, Transfer } from "./records.js";
 import {
   accountColumns, accountFromRow, entryColumns, entryFromRow, holdColumns, holdFromRow, transferColumns, transferFromRow,
@@ -29,7 +30,9 @@ class Conditions {
   add(sql: string, ...values: unknown[]): this {
     let next = 0;
     this.parts.push(sql.replace(/\?/g, () => {
-      this.params.push(values[next++]);
+      const value = values[next++];
+      // As text: node-postgres would write a Date to the millisecond only.
+      this.params.push(value instanceof Date ? instantOf(value).toISOString() : value);
       return `$${this.params.length}`;
     }));
     return this;

@@ -2,7 +2,9 @@
 // mapping of what node-postgres returns (bigints as text, timestamps as dates, jsonb parsed) or
 // what the write engine answers (the same rows as JSON, timestamps as text). Writes, queries,
 // DataLoaders and the change feed all use it.
+import { assert } from "../domain/assert.js";
 import type { Side } from "../domain/balance.js";
+import { parseInstant } from "../domain/instant.js";
 import type { HoldStatus } from "../domain/hold.js";
 import type { Account, Currency, Entry, EntryKind, Hold, JsonObject, Transfer } from "./records.js";
 
@@ -21,9 +23,14 @@ export function withoutPrefix<T>(row: Record<string, unknown>, prefix: string): 
 }
 
 const bigintOrNull = (text: string | null): bigint | null => (text === null ? null : BigInt(text));
-/** A timestamp as node-postgres returns it (a Date), or as JSON carries it (ISO text). */
+/** A timestamp as node-postgres returns it (an Instant: src/db/pg-types.ts), or as JSON carries it (ISO text). */
 type Instant = Date | string;
-const dateOf = (value: Instant): Date => (value instanceof Date ? value : new Date(value));
+const dateOf = (value: Instant): Date => {
+  if (value instanceof Date) return value;
+  const instant = parseInstant(value);
+  assert(instant, `a timestamp: ${value}`);
+  return instant;
+};
 const dateOrNull = (value: Instant | null): Date | null => (value === null ? null : dateOf(value));
 
 // ------------------------------------------------------------------ accounts

@@ -13,6 +13,7 @@
 // most one NOTIFY per notifyGapMs for all its commits in that time, on this connection, after
 // they committed: writers never take NOTIFY's commit lock.
 import pg from "pg";
+import { ledgerTypes } from "../db/pg-types.js";
 import { entryWithAccountColumns, feedEntryFromRow, type EntryWithAccountRow, type FeedEntry } from "./entry-rows.js";
 
 export const changesChannel = "ledger_changes";
@@ -87,7 +88,7 @@ export function startChangeFeed(options: FeedOptions): ChangeFeed {
   async function connection(): Promise<pg.Client> {
     if (client) return client;
     connecting ??= (async () => {
-      const fresh = new pg.Client({ connectionString: options.connectionString, application_name: "ledger-change-feed" });
+      const fresh = new pg.Client({ connectionString: options.connectionString, application_name: "ledger-change-feed", types: ledgerTypes });
       fresh.on("error", (error) => {
         if (!stopped) console.error("change feed connection:", error.message);
         if (client === fresh) client = null;

@@ -1,5 +1,6 @@
 import { GraphQLError } from "graphql";
 import { fromGlobalId, nodeTypeOf, toGlobalId } from "../../domain/ids.js";
+import { parseInstant } from "../../domain/instant.js";
 import { findCurrency, listCurrencies } from "../../ledger/currencies.js";
 import { readAccountByCode } from "../../ledger/reads.js";
 import { validateHistoryFilter } from "../../domain/history-filter.js";
@@ -20,7 +21,7 @@ function lookupText(text: string, field: string): string {
 
 const isAccountCursor = (v: unknown): v is { t: string; id: string } =>
   typeof v === "object" && v !== null && typeof (v as { t?: unknown }).t === "string"
-  && !Number.isNaN(Date.parse((v as { t: string }).t)) && fromGlobalId("Account", `acct_${(v as { id?: unknown }).id}`) !== null;
+  && parseInstant((v as { t: string }).t) !== null && fromGlobalId("Account", `acct_${(v as { id?: unknown }).id}`) !== null;
 
 const isSeqCursor = (v: unknown): v is { s: string } =>
   typeof v === "object" && v !== null && typeof (v as { s?: unknown }).s === "string" && /^\d{1,19}$/.test((v as { s: string }).s);
@@ -86,7 +87,7 @@ export const Query: QueryResolvers = {
     }
     const { rows, hasNextPage } = await listAccounts(
       ctx.db.pool, ctx.tenantId, pageSize(first, ctx.limits.pageSizeMax),
-      cursor && { createdAt: new Date(cursor.t), id: cursor.id },
+      cursor && { createdAt: parseInstant(cursor.t)!, id: cursor.id },
       { currencyId, codePrefix: filter?.codePrefix ? lookupText(filter.codePrefix, "filter.codePrefix") : undefined, ids: ctx.access.accountIds ? [...ctx.access.accountIds] : undefined },
     );
     for (const account of rows) ctx.loaders.account.prime(account.id, account);
