@@ -4,14 +4,14 @@ import { describe, expect, it } from "vitest";
 import { InvariantViolation } from "../src/domain/assert.js";
 import { jsonContains } from "../src/domain/json-contains.js";
 import { holdChanges, postedTransfers, type ChangedEntry } from "../src/domain/live-events.js";
-import { checkAfterVersion, checkBalanceWatch } from "../src/domain/live-watch.js";
+import { checkAfterVersion, checkBalanceWatch, committedBefore } from "../src/domain/live-watch.js";
 import { acceptFetched, nextStep, offer, startSequence, type VersionSequence } from "../src/domain/version-sequence.js";
 
 const v = (version: number) => ({ version: BigInt(version) });
 const versions = (events: { version: bigint }[]) => events.map((e) => Number(e.version));
 
-function sequence(delivered: number, known: number, buffered: number[] = []): VersionSequence<{ version: bigint }> {
-  return { delivered: BigInt(delivered), known: BigInt(known), buffer: buffered.map(v) };
+function sequence(delivered: number, known: number, buffered: number[] = [], catchUpThrough = 0): VersionSequence<{ version: bigint }> {
+  return { delivered: BigInt(delivered), known: BigInt(known), buffer: buffered.map(v), catchUpThrough: BigInt(catchUpThrough) };
 }
 
 describe("version sequence", () => {
@@ -36,8 +36,8 @@ describe("version sequence", () => {
 
   it("nextStep: delivers buffered events first, then fetches what is known, then idles", () => {
     const state = sequence(3, 7, [4, 5]);
-    expect(nextStep(state)).toEqual({ kind: "deliver", event: v(4) });
-    expect(nextStep(state)).toEqual({ kind: "deliver", event: v(5) });
+    expect(nextStep(state)).toEqual({ kind: "deliver", event: v(4), replayed: false });
+    expect(nextStep(state)).toEqual({ kind: "deliver", event: v(5), replayed: false });
     expect(state.delivered).toBe(5n);
     expect(nextStep(state)).toEqual({ kind: "fetch", afterVersion: 5n });
     expect(acceptFetched(state, 5n, [v(6), v(7)])).toEqual([v(6), v(7)]);
@@ -48,6 +48,23 @@ describe("version sequence", () => {
     const state = startSequence(2n, 5n);
     expect(nextStep(state)).toEqual({ kind: "fetch", afterVersion: 2n });
     expect(() => startSequence(6n, 5n)).toThrow(InvariantViolation);
+  });
+
+  // The race of #12 defect 5: the account was at version 10 when the subscription started after
+  // version 5, and the feed, running behind, offers version 6 before storage is read.
+  it("nextStep: a catch-up version the feed offers before storage is read is still replayed; later ones are live", () => {
+    const state = startSequence<{ version: bigint }>(5n, 10n);
+    expect(offer(state, v(6))).toBe("buffered");
+    expect(nextStep(state)).toEqual({ kind: "deliver", event: v(6), replayed: true });
+    expect(acceptFetched(state, 6n, [7, 8, 9, 10].map(v)).length).toBe(4);
+    expect(offer(state, v(11))).toBe("buffered");
+    expect(nextStep(state)).toEqual({ kind: "deliver", event: v(11), replayed: false });
+  });
+
+  it("nextStep: without afterVersion nothing is catch-up", () => {
+    const state = startSequence<{ version: bigint }>(10n, 10n);
+    expect(offer(state, v(11))).toBe("buffered");
+    expect(nextStep(state)).toEqual({ kind: "deliver", event: v(11), replayed: false });
   });
 
   // [condition, state before, afterVersion of the fetch, page read, handed over, delivered, buffer, known]
@@ -112,9 +129,9 @@ describe("live events", () => {
       entry({ entryId: 6n, kind: "CAPTURE", transferId: "tr3", holdId: "h1" }),
     ];
     expect(postedTransfers(entries)).toEqual([
-      { tenantId: "t", transferId: "tr1", accountIds: ["a2", "a3"], currencyCodes: ["USD", "EUR"] },
-      { tenantId: "t", transferId: "tr2", accountIds: ["a1", "a4"], currencyCodes: ["USD"] },
-      { tenantId: "t", transferId: "tr3", accountIds: ["a1"], currencyCodes: ["USD"] },
+      { tenantId: "t", txId: 1n, transferId: "tr1", accountIds: ["a2", "a3"], currencyCodes: ["USD", "EUR"] },
+      { tenantId: "t", txId: 1n, transferId: "tr2", accountIds: ["a1", "a4"], currencyCodes: ["USD"] },
+      { tenantId: "t", txId: 1n, transferId: "tr3", accountIds: ["a1"], currencyCodes: ["USD"] },
     ]);
   });
 
@@ -122,24 +139,45 @@ describe("live events", () => {
     ["a reservation is CREATED with its debits", [
       entry({ kind: "HOLD", transferId: null, holdId: "h", amount: 30n }),
       entry({ entryId: 2n, kind: "HOLD", transferId: null, holdId: "h", amount: 30n, direction: "CREDIT", accountId: "a2" }),
-    ], [{ tenantId: "t", holdId: "h", kind: "CREATED", amount: 30n, transferId: null, accountIds: ["a1", "a2"] }]],
+    ], [{ tenantId: "t", txId: 1n, holdId: "h", kind: "CREATED", amount: 30n, transferId: null, accountIds: ["a1", "a2"] }]],
     ["a capture is CAPTURED with its transfer", [
       entry({ kind: "CAPTURE", transferId: "tr9", holdId: "h", amount: 12n }),
-    ], [{ tenantId: "t", holdId: "h", kind: "CAPTURED", amount: 12n, transferId: "tr9", accountIds: ["a1"] }]],
+    ], [{ tenantId: "t", txId: 1n, holdId: "h", kind: "CAPTURED", amount: 12n, transferId: "tr9", accountIds: ["a1"] }]],
     ["a release is RELEASED", [
       entry({ kind: "RELEASE", transferId: null, holdId: "h", amount: 5n }),
-    ], [{ tenantId: "t", holdId: "h", kind: "RELEASED", amount: 5n, transferId: null, accountIds: ["a1"] }]],
+    ], [{ tenantId: "t", txId: 1n, holdId: "h", kind: "RELEASED", amount: 5n, transferId: null, accountIds: ["a1"] }]],
     ["two transactions on one hold are two changes, in entry order", [
       entry({ entryId: 1n, txId: 1n, kind: "HOLD", transferId: null, holdId: "h", amount: 9n }),
       entry({ entryId: 2n, txId: 2n, kind: "RELEASE", transferId: null, holdId: "h", amount: 9n }),
     ], [
-      { tenantId: "t", holdId: "h", kind: "CREATED", amount: 9n, transferId: null, accountIds: ["a1"] },
-      { tenantId: "t", holdId: "h", kind: "RELEASED", amount: 9n, transferId: null, accountIds: ["a1"] },
+      { tenantId: "t", txId: 1n, holdId: "h", kind: "CREATED", amount: 9n, transferId: null, accountIds: ["a1"] },
+      { tenantId: "t", txId: 2n, holdId: "h", kind: "RELEASED", amount: 9n, transferId: null, accountIds: ["a1"] },
+    ]],
+    ["two captures in one transaction (one batch) are two changes", [
+      entry({ entryId: 1n, kind: "CAPTURE", transferId: "tr1", holdId: "h", amount: 4n }),
+      entry({ entryId: 2n, kind: "CAPTURE", transferId: "tr2", holdId: "h", amount: 6n }),
+    ], [
+      { tenantId: "t", txId: 1n, holdId: "h", kind: "CAPTURED", amount: 4n, transferId: "tr1", accountIds: ["a1"] },
+      { tenantId: "t", txId: 1n, holdId: "h", kind: "CAPTURED", amount: 6n, transferId: "tr2", accountIds: ["a1"] },
     ]],
     ["plain transfer legs are no hold change", [entry({})], []],
   ];
   for (const [condition, entries, expected] of holdCases) {
     it(`holdChanges: ${condition}`, () => expect(holdChanges(entries)).toEqual(expected));
+  }
+});
+
+describe("tenant-wide subscription start", () => {
+  // A snapshot with xmax 10 and transaction 7 still running when it was taken.
+  const start = { xmax: 10n, inProgress: new Set([7n]) };
+  const cases: [string, bigint, boolean][] = [
+    ["a transaction before xmax, not running, committed before the start", 6n, true],
+    ["a transaction running at the start commits after it", 7n, false],
+    ["xmax itself had not started", 10n, false],
+    ["a later transaction commits after the start", 11n, false],
+  ];
+  for (const [condition, txId, expected] of cases) {
+    it(`committedBefore: ${condition}`, () => expect(committedBefore(start, txId)).toBe(expected));
   }
 });
 

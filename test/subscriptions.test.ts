@@ -249,6 +249,45 @@ describe("transferPosted and holdChanged", () => {
     }
   });
 
+  // #12 defect 6. The instance's feed is kept from looking (a lock on entries) while a transfer
+  // that committed before the subscription is still unread by it; the feed reads it only after
+  // the subscription is registered, and must not send it.
+  it("starts transferPosted and holdChanged after the subscription starts: an earlier commit the feed reads late is not sent", async () => {
+    const late = await startTestService({}, { pollIntervalMs: 60_000 });
+    try {
+      const shop = (await createAccount(tenant)).id;
+      // An earlier subscriber: the feed is running and has fixed its position.
+      live(late).subscribe(`subscription { transferPosted { id } }`);
+      await until(() => late.service.hub.subscriptionCount() >= 1, "the feed's first subscriber");
+      const earlier = validateTransfer({ idempotencyKey: key("earlier"), from: { id: funding }, to: { id: shop }, amount: "5", currency: "USD" }, a.limits);
+      assert(earlier.ok, "a valid transfer");
+      const blocker = await a.db.pool.connect();
+      try {
+        // Written directly: no instance is told, and `late` polls only every minute.
+        const { rows } = await blocker.query("SELECT ledger_execute($1::jsonb) AS answers", [JSON.stringify([transferCommand(tenant.id, earlier.value)])]);
+        expect(rows[0].answers[0].ok).toBe(true);
+        await blocker.query("BEGIN; LOCK TABLE entries IN ACCESS EXCLUSIVE MODE");
+        const transfers = live(late).subscribe<any>(`subscription($f: TransferPostedFilter) { transferPosted(filter: $f) { id } }`, { f: { accountId: shop } });
+        const holds = live(late).subscribe<any>(`subscription($f: HoldChangedFilter) { holdChanged(filter: $f) { change hold { id } } }`, { f: { accountId: shop } });
+        await until(() => late.service.hub.subscriptionCount() >= 3, "the two new subscriptions");
+        await a.db.pool.query("NOTIFY ledger_changes"); // `late` looks, and waits for the lock
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await blocker.query("COMMIT");
+        const after = await transferBetween(tenant, funding, shop, "6");
+        const hold = await createHold(tenant, { from: { id: funding }, to: { id: shop }, amount: "7", currency: "USD", expiresInSeconds: 60 });
+        expect((await transfers.waitFor(1)).map((e) => e.transferPosted.id)).toEqual([after.transfer.id]);
+        expect((await holds.waitFor(1)).map((e) => [e.holdChanged.change, e.holdChanged.hold.id])).toEqual([["CREATED", hold.hold.id]]);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(transfers.events).toHaveLength(1);
+      } finally {
+        await blocker.query("ROLLBACK").catch(() => undefined);
+        blocker.release();
+      }
+    } finally {
+      await late.stop();
+    }
+  });
+
   it("refuses a filter naming another tenant's account, or an unknown currency", async () => {
     const other = await a.newTenant("other");
     const foreign = (await createAccount(other)).id;

@@ -20,6 +20,8 @@ export interface ChangedEntry {
 
 export interface PostedTransfer {
   tenantId: string;
+  /** The transaction that posted it. */
+  txId: bigint;
   transferId: string;
   accountIds: string[];
   currencyCodes: string[];
@@ -30,6 +32,7 @@ export type HoldChangeKind = "CREATED" | "CAPTURED" | "RELEASED";
 
 export interface HoldChangeDraft {
   tenantId: string;
+  txId: bigint;
   holdId: string;
   kind: HoldChangeKind;
   /** What this change reserved, captured or released (the debits of its entries). */
@@ -80,7 +83,7 @@ export function postedTransfers(entries: ChangedEntry[]): PostedTransfer[] {
   return groupsInCommitOrder<PostedTransfer>(
     entries,
     (entry) => (entry.kind === "POSTED" || entry.kind === "CAPTURE" ? entry.transferId : null),
-    (entry) => ({ tenantId: entry.tenantId, transferId: entry.transferId!, accountIds: [], currencyCodes: [] }),
+    (entry) => ({ tenantId: entry.tenantId, txId: entry.txId, transferId: entry.transferId!, accountIds: [], currencyCodes: [] }),
     (transfer, entry) => {
       addUnique(transfer.accountIds, entry.accountId);
       addUnique(transfer.currencyCodes, entry.currencyCode);
@@ -88,13 +91,17 @@ export function postedTransfers(entries: ChangedEntry[]): PostedTransfer[] {
   );
 }
 
-/** One change per hold and transaction: its creation, a capture, or its release. */
+/**
+ * The changes of holds: a creation, each capture (one transaction may capture a hold twice: two
+ * requests in one batch), a release.
+ */
 export function holdChanges(entries: ChangedEntry[]): HoldChangeDraft[] {
   return groupsInCommitOrder<HoldChangeDraft>(
     entries,
-    (entry) => (entry.holdId && holdChangeOf[entry.kind] ? `${entry.txId}:${entry.holdId}:${entry.kind}` : null),
+    (entry) => (entry.holdId && holdChangeOf[entry.kind] ? `${entry.txId}:${entry.holdId}:${entry.kind}:${entry.transferId ?? ""}` : null),
     (entry) => ({
       tenantId: entry.tenantId,
+      txId: entry.txId,
       holdId: entry.holdId!,
       kind: holdChangeOf[entry.kind]!,
       amount: 0n,

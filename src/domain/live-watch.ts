@@ -46,3 +46,16 @@ export function checkAfterVersion(globalId: string, afterVersion: bigint, curren
   if (afterVersion <= currentVersion) return ok(undefined);
   return fail(invalidInput("afterVersion", "AFTER_VERSION", `${globalId} is at version ${currentVersion}, before ${afterVersion}`));
 }
+
+/**
+ * Where a tenant-wide subscription (transferPosted, holdChanged) starts: a database snapshot
+ * taken once the subscription is registered, before it is handed to the client. Events of the
+ * transactions it already sees committed before the subscription started and are not sent; every
+ * later one is (the subscription was registered before the snapshot, so none is missed).
+ */
+export interface FeedStart {
+  xmax: bigint;
+  inProgress: ReadonlySet<bigint>;
+}
+
+export const committedBefore = (start: FeedStart, txId: bigint): boolean => txId < start.xmax && !start.inProgress.has(txId);

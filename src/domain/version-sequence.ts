@@ -20,18 +20,23 @@ export interface VersionSequence<E extends Versioned> {
   known: bigint;
   /** Events delivered + 1, delivered + 2, ... waiting to be handed over. */
   buffer: E[];
+  /**
+   * The version current when the subscription started: everything up to it is catch-up and says
+   * replayed, even when the feed (running behind) offers it before storage is read.
+   */
+  catchUpThrough: bigint;
 }
 
 export type Offer = "buffered" | "duplicate" | "deferred";
 
 export type Step<E> =
-  | { kind: "deliver"; event: E }
+  | { kind: "deliver"; event: E; replayed: boolean }
   | { kind: "fetch"; afterVersion: bigint }
   | { kind: "idle" };
 
 export function startSequence<E extends Versioned>(afterVersion: bigint, currentVersion: bigint): VersionSequence<E> {
   assert(afterVersion >= 0n && afterVersion <= currentVersion, "a sequence starts at or before the current version");
-  return { delivered: afterVersion, known: currentVersion, buffer: [] };
+  return { delivered: afterVersion, known: currentVersion, buffer: [], catchUpThrough: currentVersion };
 }
 
 const tail = (sequence: VersionSequence<Versioned>): bigint => sequence.delivered + BigInt(sequence.buffer.length);
@@ -54,7 +59,7 @@ export function nextStep<E extends Versioned>(sequence: VersionSequence<E>): Ste
   if (event) {
     assert(event.version === sequence.delivered + 1n, "buffered events are contiguous");
     sequence.delivered = event.version;
-    return { kind: "deliver", event };
+    return { kind: "deliver", event, replayed: event.version <= sequence.catchUpThrough };
   }
   if (sequence.known > sequence.delivered) return { kind: "fetch", afterVersion: sequence.delivered };
   return { kind: "idle" };

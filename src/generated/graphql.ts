@@ -210,7 +210,11 @@ export type BalanceChange = {
   entry: Entry;
   /** The hold that caused it (HOLD, RELEASE and CAPTURE entries). */
   hold?: Maybe<Hold>;
-  /** True when read from storage to catch up (afterVersion, or after a gap); false when live. */
+  /**
+   * True for every version at or below the account's version when the subscription started (the
+   * catch-up after afterVersion) and for later changes read from storage after a gap; false when
+   * handed over live.
+   */
   replayed: Scalars['Boolean']['output'];
   /** The transfer that caused it (POSTED and CAPTURE entries). */
   transfer?: Maybe<Transfer>;
@@ -883,11 +887,16 @@ export type Subscription = {
    * An unknown account id, or another tenant's, is a BAD_USER_INPUT error.
    */
   balanceChanged: BalanceChange;
-  /** Holds of this tenant as they are created, captured, voided or expire. */
+  /**
+   * Holds of this tenant as they are created, captured, voided or expire. Starts like
+   * transferPosted: changes that commit after the subscription starts.
+   */
   holdChanged: HoldChange;
   /**
    * Transfers of this tenant (including reversals and captures' transfers) as they commit, in
-   * commit order for any one account.
+   * commit order for any one account. Starts when the subscription starts: every transfer that
+   * commits after it is sent, none that committed before (there is no replay; read history with
+   * transfers or account.history).
    */
   transferPosted: Transfer;
 };

@@ -83,7 +83,7 @@ export class BalanceStream implements AsyncIterableIterator<BalanceChangeModel> 
         this.turn = (this.turn + i + 1) % this.order.length;
         if (step.kind === "deliver") {
           this.connection.queued(-1);
-          return this.hand(this.changeOf(step.event, false));
+          return this.hand(this.changeOf(step.event, step.replayed));
         }
         const bufferedBefore = sequence.buffer.length;
         const changes = await this.readAfter(accountId, step.afterVersion);

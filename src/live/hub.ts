@@ -5,6 +5,7 @@ import type { Database } from "../db/client.js";
 import { assert } from "../domain/assert.js";
 import { jsonContains } from "../domain/json-contains.js";
 import { holdChanges, postedTransfers, type HoldChangeDraft, type PostedTransfer } from "../domain/live-events.js";
+import { committedBefore, type FeedStart } from "../domain/live-watch.js";
 import type { HoldChangeModel } from "../graphql/models.js";
 import type { Hold, Transfer } from "../ledger/records.js";
 import { readHolds, readTransfers } from "../ledger/reads.js";
@@ -25,9 +26,16 @@ export interface HoldWatch {
   holdId: string | null;
 }
 
+/** A tenant-wide subscription: what it asks for, where it sends, and from when (see FeedStart). */
+interface TenantWatcher<W, E> {
+  watch: W;
+  channel: EventChannel<E>;
+  start: Promise<FeedStart>;
+}
+
 interface TenantWatchers {
-  transfers: Set<{ watch: TransferWatch; channel: EventChannel<Transfer> }>;
-  holds: Set<{ watch: HoldWatch; channel: EventChannel<HoldChangeModel> }>;
+  transfers: Set<TenantWatcher<TransferWatch, Transfer>>;
+  holds: Set<TenantWatcher<HoldWatch, HoldChangeModel>>;
 }
 
 type WatchOf<K extends keyof TenantWatchers> = TenantWatchers[K] extends Set<{ watch: infer W }> ? W : never;
@@ -130,18 +138,24 @@ export function createLiveHub(db: Database, feed: ChangeFeed): LiveHub {
     for (const item of posted) {
       const transfer = transferById.get(item.transferId);
       assert(transfer, "a committed transfer exists");
-      for (const { watch, channel } of byTenant.get(item.tenantId)?.transfers ?? []) {
-        if (transferMatches(watch, item, transfer)) channel.push(transfer);
+      for (const { watch, channel, start } of byTenant.get(item.tenantId)?.transfers ?? []) {
+        if (!committedBefore(await start, item.txId) && transferMatches(watch, item, transfer)) channel.push(transfer);
       }
     }
     for (const draft of changes) {
       const hold = holdById.get(draft.holdId);
       assert(hold, "a changed hold exists");
       const model = holdChangeModel(draft, hold);
-      for (const { watch, channel } of byTenant.get(draft.tenantId)?.holds ?? []) {
-        if (holdMatches(watch, draft)) channel.push(model);
+      for (const { watch, channel, start } of byTenant.get(draft.tenantId)?.holds ?? []) {
+        if (!committedBefore(await start, draft.txId) && holdMatches(watch, draft)) channel.push(model);
       }
     }
+  }
+
+  async function snapshotNow(): Promise<FeedStart> {
+    const { rows } = await db.pool.query<{ xmax: string; xip: string[] }>(
+      "SELECT pg_snapshot_xmax(s)::text AS xmax, ARRAY(SELECT x::text FROM pg_snapshot_xip(s) AS x) AS xip FROM pg_current_snapshot() AS s");
+    return { xmax: BigInt(rows[0]!.xmax), inProgress: new Set(rows[0]!.xip.map(BigInt)) };
   }
 
   function tenantWatchers(tenantId: string): TenantWatchers {
@@ -160,17 +174,26 @@ export function createLiveHub(db: Database, feed: ChangeFeed): LiveHub {
     tenantId: string, kind: K, watch: WatchOf<K>, { connection, beforeEach }: Subscriber,
   ): Promise<EventChannel<EventOf<K>>> {
     await feed.ready();
-    const watchers = tenantWatchers(tenantId)[kind] as Set<{ watch: WatchOf<K>; channel: EventChannel<EventOf<K>> }>;
-    const entry = {
+    const watchers = tenantWatchers(tenantId)[kind] as Set<TenantWatcher<WatchOf<K>, EventOf<K>>>;
+    let started!: (start: FeedStart) => void;
+    const entry: TenantWatcher<WatchOf<K>, EventOf<K>> = {
       watch,
       channel: new EventChannel<EventOf<K>>(connection, () => {
         subscriptions--;
         watchers.delete(entry);
         forgetTenantIfIdle(tenantId);
       }, beforeEach),
+      start: new Promise<FeedStart>((resolve) => (started = resolve)),
     };
     subscriptions++;
+    // Registered first, then the snapshot: whatever commits after it reaches the channel.
     watchers.add(entry);
+    try {
+      started(await snapshotNow());
+    } catch (error) {
+      await entry.channel.return();
+      throw error;
+    }
     return entry.channel;
   }
 
