@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import {
   bindMigrationAwareSqlAdapterFactory,
   ColumnTypeEnum,
@@ -198,7 +199,7 @@ export async function applyMigrations(
   options: { migrationsDir?: string } = {},
 ): Promise<string[]> {
   const migrationsList = await readMigrationsList(options.migrationsDir ?? migrationsDir);
-  return await withEngine(async (bindings) => {
+  return await whileHoldingMigrationLock(connectionString, () => withEngine(async (bindings) => {
     const factory = new WholeScriptPrismaPg(connectionString);
     let engine: SchemaEngine | undefined;
     try {
@@ -215,7 +216,27 @@ export async function applyMigrations(
       engine?.free();
       await factory.disposeAll();
     }
-  });
+  }));
+}
+
+/**
+ * Key of the advisory lock held around applying migrations. Not Prisma's own (72707369): the
+ * engine takes that one itself, but gives up after 10 s, so a replica starting while another
+ * applies a long migration would fail. Waiting here (no timeout) makes replicas that start
+ * together apply the migrations once: the first applies, the others then find nothing pending.
+ */
+export const migrationLockKey = 72707370;
+
+async function whileHoldingMigrationLock<T>(connectionString: string, work: () => Promise<T>): Promise<T> {
+  const lock = new pg.Client({ connectionString, application_name: 'ledger-migrations-lock' });
+  lock.on('error', () => {}); // a lost connection surfaces in the engine's own work
+  await lock.connect();
+  try {
+    await lock.query('SELECT pg_advisory_lock($1)', [migrationLockKey]);
+    return await work();
+  } finally {
+    await lock.end().catch(() => {}); // ending the session releases the lock
+  }
 }
 
 /**

@@ -14,6 +14,7 @@
 // they committed: writers never take NOTIFY's commit lock.
 import pg from "pg";
 import { accountColumns, entryColumns, feedEntryFromRow, type AccountRow, type EntryRow, type FeedEntry } from "./entry-rows.js";
+import { feedLog } from "./feed-log.js";
 
 export const changesChannel = "ledger_changes";
 
@@ -27,6 +28,8 @@ export interface FeedOptions {
   notifyGapMs: number;
   /** Most entries one query of a look reads (a look pages through more). */
   entriesPerLookMax: number;
+  /** Told of each look's outcome (metrics, readiness): null when it succeeded. */
+  onLook?: (error: Error | null) => void;
 }
 
 export const feedOptionsDefault: Omit<FeedOptions, "connectionString"> = {
@@ -89,7 +92,7 @@ export function startChangeFeed(options: FeedOptions): ChangeFeed {
     connecting ??= (async () => {
       const fresh = new pg.Client({ connectionString: options.connectionString, application_name: "ledger-change-feed" });
       fresh.on("error", (error) => {
-        if (!stopped) console.error("change feed connection:", error.message);
+        if (!stopped) feedLog.connectionLost(error);
         if (client === fresh) client = null;
       });
       fresh.on("end", () => {
@@ -173,9 +176,10 @@ export function startChangeFeed(options: FeedOptions): ChangeFeed {
     lookAgain = false;
     lastLookAt = Date.now();
     looking = exclusive(() => look(false))
-      .catch((error: Error) => {
+      .then(() => options.onLook?.(null), (error: Error) => {
         // Nothing is lost: `unseen` stays as it was, and the poll timer looks again.
-        if (!stopped) console.error("change feed:", error.message);
+        options.onLook?.(error);
+        if (!stopped) feedLog.lookFailed(error);
       })
       .finally(() => {
         looking = null;
@@ -202,7 +206,7 @@ export function startChangeFeed(options: FeedOptions): ChangeFeed {
     lastNotifyAt = Date.now();
     exclusive(async () => (await connection()).query(`NOTIFY ${changesChannel}`))
       .catch((error: Error) => {
-        if (!stopped) console.error("change feed notify:", error.message);
+        if (!stopped) feedLog.notifyFailed(error);
       });
   }
 

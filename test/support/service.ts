@@ -52,22 +52,8 @@ export async function startTestService(limitOverrides: Partial<Limits> = {}, liv
     return { status: response.status, ...json } as GraphQLResponse;
   }
 
-  function clientOf(id: string, key: string): TestTenant {
-    const request = (query: string, variables?: Record<string, unknown>) =>
-      post({ query, variables }, { authorization: `Bearer ${key}` });
-    return {
-      id,
-      key,
-      request,
-      async gql(query, variables) {
-        const response = await request(query, variables);
-        if (response.errors?.length || !response.data) {
-          throw new Error(`GraphQL errors: ${JSON.stringify(response.errors)}`);
-        }
-        return response.data;
-      },
-    };
-  }
+  const clientOf = (id: string, key: string): TestTenant =>
+    tenantClient(id, key, (query, variables) => post({ query, variables }, { authorization: `Bearer ${key}` }));
 
   return {
     db,
@@ -83,6 +69,22 @@ export async function startTestService(limitOverrides: Partial<Limits> = {}, liv
     async stop() {
       await service.stop();
       await db.close();
+    },
+  };
+}
+
+/** A tenant's client over `request` (gql fails the test on any GraphQL error). */
+export function tenantClient(id: string, key: string, request: TestTenant["request"]): TestTenant {
+  return {
+    id,
+    key,
+    request,
+    async gql(query, variables) {
+      const response = await request(query, variables);
+      if (response.errors?.length || !response.data) {
+        throw new Error(`GraphQL errors: ${JSON.stringify(response.errors)}`);
+      }
+      return response.data;
     },
   };
 }
