@@ -19,7 +19,7 @@ import { startSocketServer, type SocketServer } from "../live/socket.js";
 import { createContext, type Context } from "../graphql/context.js";
 import { bearerOf, createAuthenticator, loadTokenSecret } from "../ledger/access-tokens.js";
 import { errorText, log } from "../ops/log.js";
-import { changeFeedEntries, changeFeedLag, changeFeedLooks, clientMistakes, httpRequests, httpRequestsInFlight, observe, registry } from "../ops/metrics.js";
+import { changeFeedEntries, changeFeedLag, changeFeedLooks, clientMistakes, graphqlErrors, httpRequests, httpRequestsInFlight, observe, registry } from "../ops/metrics.js";
 import { createReadinessCheck, type Readiness } from "../ops/readiness.js";
 import { createRateLimiter } from "../ops/rate-limits.js";
 import { attachRequestInfo, requestIdFrom, type RequestInfo } from "./request-info.js";
@@ -201,6 +201,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     handle(apollo, contextFor, webApps, routes, info, url, request, response).catch((error: unknown) => {
       if (error instanceof RequestError) {
         clientMistakes.inc({ kind: error.code.toLowerCase() });
+        graphqlErrors.inc({ transport: "http", code: error.code });
         info.errorCodes = [error.code];
         // The rest of the body may be unread: close the connection rather than reuse it.
         response.setHeader("connection", "close");
@@ -362,7 +363,11 @@ async function handle(
   const responseHeaders: Record<string, string> = {};
   for (const [name, value] of result.headers) responseHeaders[name] = value;
   const status = result.status ?? 200;
-  if (status >= 400 && info.errorCodes.length === 0) info.errorCodes = errorCodesOf(result.body);
+  if (status >= 400 && info.errorCodes.length === 0) {
+    // Answered before Apollo's pipeline (and its plugin) ran: a context failure (401, 503).
+    info.errorCodes = errorCodesOf(result.body);
+    for (const code of info.errorCodes) graphqlErrors.inc({ transport: "http", code });
+  }
   response.writeHead(status, responseHeaders);
   if (result.body.kind === "complete") {
     response.end(result.body.string);
