@@ -1,10 +1,11 @@
 // Which PostgreSQL a command uses: DATABASE_URL, or the embedded development server kept in
 // .data/postgres (started here; stop() stops it, unless another live process started it).
 // embedded.js is imported only when needed: with DATABASE_URL nothing of it loads.
-import { fileURLToPath } from "node:url";
+import path from "node:path";
+import { projectRoot } from "../project-root.js";
 import type { Config } from "../config.js";
 
-export const embeddedDataDir = fileURLToPath(new URL("../../.data/postgres", import.meta.url));
+export const embeddedDataDir = path.join(projectRoot, ".data", "postgres");
 
 export interface DatabaseTarget {
   url: string;

@@ -5,7 +5,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { projectRoot } from '../project-root.js';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import {
@@ -24,7 +24,7 @@ import type {
 } from '@prisma/schema-engine-wasm/schema_engine_bg';
 
 /** The repository root (this file is src/db/migrate.ts). */
-export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
+export { projectRoot };
 export const schemaPath = path.join(projectRoot, 'prisma', 'schema.prisma');
 /** prisma/schema.prisma as of the newest migration; see its header. */
 export const snapshotPath = path.join(projectRoot, 'prisma', 'schema.snapshot.prisma');

@@ -1,4 +1,6 @@
 import { readFileSync } from "node:fs";
+import path from "node:path";
+import { projectRoot } from "../project-root.js";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { makeExecutableSchema } from "@graphql-tools/schema";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
@@ -9,7 +11,7 @@ import { graphqlCjs } from "./graphql-cjs.js";
 import { armorProtection, pageSizePlugin } from "./limits-plugin.js";
 import { resolvers } from "./resolvers/index.js";
 
-export const typeDefs = readFileSync(new URL("../../schema.graphql", import.meta.url), "utf8");
+export const typeDefs = readFileSync(path.join(projectRoot, "schema.graphql"), "utf8");
 
 /** The executable schema, shared by Apollo (HTTP) and graphql-ws (WebSocket). */
 export const schema = makeExecutableSchema({ typeDefs, resolvers: resolvers as never });
