@@ -83,6 +83,10 @@ describe("graceful stop of the service process", () => {
     const transferId = await transferThroughStop(service, databaseUrl, () => service.signal("SIGTERM"));
     expect(await transferCount(databaseUrl, transferId)).toBe(1);
     expect(errorLogs(service)).toEqual([]);
+    // One JSON line per request, with its id, tenant, operation, duration and outcome; no key.
+    const line = service.logs().find((l) => l.operation === "mutation.postTransfer");
+    expect(line).toMatchObject({ route: "graphql", status: 200, outcome: "ok", operationName: "Post", requestId: expect.stringMatching(/^[0-9a-f-]{36}$/), tenantId: expect.any(String), durationMs: expect.any(Number) });
+    expect(service.lines.join("\n")).not.toMatch(/lk_[\w-]{20,}/);
   });
 
   it("Ctrl-C (SIGINT to the process group) drains before the embedded PostgreSQL stops, which the signal never reaches", async () => {
