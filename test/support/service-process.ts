@@ -3,9 +3,22 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
+import { afterAll } from "vitest";
 import { tenantClient, type GraphQLResponse, type TestTenant } from "./service.js";
 
 export const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
+
+/** Children still running when a test file ends (a failed test skips its own stop) are killed. */
+const running = new Set<ChildProcess>();
+afterAll(() => {
+  for (const child of running) {
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+});
 
 export interface ServiceProcess {
   child: ChildProcess;
@@ -46,6 +59,8 @@ export async function startServiceProcess(port: number, env: Record<string, stri
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  running.add(child);
+  child.once("exit", () => running.delete(child));
   const lines: string[] = [];
   const waiters = new Set<() => void>();
   for (const stream of [child.stdout!, child.stderr!]) {
