@@ -6,6 +6,8 @@ export default defineConfig({
     // Starts a throwaway PostgreSQL (or uses TEST_DATABASE_URL) and applies the migrations.
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
+    // The services tests start log at warn and above (a child process under test sets its own).
+    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
     hookTimeout: 120_000,
     pool: 'forks',
     fileParallelism: true,

@@ -493,7 +493,8 @@ async function startServiceOnce(url: string, port: number): Promise<RunningServi
   if (cpuProfDir) await mkdir(cpuProfDir, { recursive: true });
   const child = spawn(process.execPath, nodeArgs, {
     cwd: projectRoot,
-    env: { ...process.env, NODE_ENV: "production", DATABASE_URL: url, PORT: String(port), HOST: "127.0.0.1" },
+    // Production makes no demo tenant unless asked; one process unless LEDGER_WORKERS says otherwise.
+    env: { LEDGER_WORKERS: "1", ...process.env, NODE_ENV: "production", LEDGER_DEMO_TENANT: "true", DATABASE_URL: url, PORT: String(port), HOST: "127.0.0.1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let exitInfo: string | null = null;

@@ -6,6 +6,11 @@ import { databaseTarget } from "./db/database-url.js";
 import { applyMigrations } from "./db/migrate.js";
 import { createApiKey, createTenant, revokeApiKey } from "./ledger/tenants.js";
 
+// The command's answer (it may hold a key just made, which must never reach a log) goes to
+// stdout as plain text; mistakes go to stderr.
+const say = (text: string) => void process.stdout.write(`${text}\n`);
+const complain = (text: string) => void process.stderr.write(`${text}\n`);
+
 const usage = `usage: npm run ledger -- <command>
   tenant:create <name>            make a tenant and its first API key
   key:create <tenantId> [name]    make another API key for a tenant
@@ -14,7 +19,7 @@ const usage = `usage: npm run ledger -- <command>
 
 const [command, ...args] = process.argv.slice(2);
 if (!command || command === "help" || command === "--help") {
-  console.log(usage);
+  say(usage);
   process.exit(command ? 0 : 1);
 }
 
@@ -36,35 +41,35 @@ async function run(name: string, rest: string[]): Promise<number> {
       if (!rest[0]) break;
       const tenant = await createTenant(db.prisma, rest[0]);
       const { key, apiKey } = await createApiKey(db.prisma, tenant.id, "first key");
-      console.log(`tenant ${tenant.id} (${tenant.name})\nAPI key ${apiKey.id}: ${key}\n(the key is shown once)`);
+      say(`tenant ${tenant.id} (${tenant.name})\nAPI key ${apiKey.id}: ${key}\n(the key is shown once)`);
       return 0;
     }
     case "key:create": {
       if (!rest[0]) break;
       const tenant = await db.prisma.tenant.findUnique({ where: { id: rest[0] } }).catch(() => null);
       if (!tenant) {
-        console.error(`no tenant ${rest[0]}`);
+        complain(`no tenant ${rest[0]}`);
         return 1;
       }
       const { key, apiKey } = await createApiKey(db.prisma, tenant.id, rest[1] ?? "key");
-      console.log(`API key ${apiKey.id}: ${key}\n(the key is shown once)`);
+      say(`API key ${apiKey.id}: ${key}\n(the key is shown once)`);
       return 0;
     }
     case "key:revoke": {
       if (!rest[0]) break;
       const count = await revokeApiKey(db.prisma, rest[0]);
-      console.log(count ? `revoked ${count} key(s)` : `no active key ${rest[0]}`);
+      say(count ? `revoked ${count} key(s)` : `no active key ${rest[0]}`);
       return count ? 0 : 1;
     }
     case "tenant:list": {
       const tenants = await db.prisma.tenant.findMany({ include: { apiKeys: true }, orderBy: { createdAt: "asc" } });
       for (const t of tenants) {
-        console.log(`${t.id}  ${t.name}`);
-        for (const k of t.apiKeys) console.log(`    key ${k.id}  ${k.prefix}…  ${k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : "active"}`);
+        say(`${t.id}  ${t.name}`);
+        for (const k of t.apiKeys) say(`    key ${k.id}  ${k.prefix}…  ${k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : "active"}`);
       }
       return 0;
     }
   }
-  console.error(usage);
+  complain(usage);
   return 1;
 }

@@ -1,4 +1,6 @@
 // Configuration from the environment; every setting is listed in the README.
+import { availableParallelism } from "node:os";
+import path from "node:path";
 import { limitsDefault, type Limits } from "./domain/limits.js";
 import { writeSettingsDefault, type WriteSettings } from "./db/write-queue.js";
 import { liveOptionsDefault, type LiveOptions } from "./live/options.js";
@@ -12,7 +14,25 @@ export interface Config {
   /** Group commit: lanes (batches at once) and the most commands in one batch. */
   writes: WriteSettings;
   embeddedPgPort: number;
+  /** Data folder of the embedded PostgreSQL (used when databaseUrl is null). */
+  embeddedPgDataDir: string | null;
   authCacheMs: number;
+  /** Service processes on the one port (node:cluster); 1: a single process. */
+  workers: number;
+  /** Longest a SIGTERM/SIGINT waits for requests and socket operations in flight. */
+  drainTimeoutMs: number;
+  /** Serve Prometheus metrics at /metrics. */
+  metrics: boolean;
+  /** How long /readyz waits for the database. */
+  readyTimeoutMs: number;
+  /** Make a demo tenant (and print its key) on a database without tenants. */
+  demoTenant: boolean;
+  /** Per API key, per second, per service (0: off). */
+  mutationsPerSecondMax: number;
+  connectionsPerSecondMax: number;
+  /** Open WebSocket connections per process, and per tenant per process (0: no cap). */
+  webSocketConnectionsMax: number;
+  webSocketConnectionsPerTenantMax: number;
   /** Browser apps and introspection; each defaults to on outside production, off in it. */
   graphiql: boolean;
   dashboard: boolean;
@@ -83,6 +103,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       commandsPerBatchMax: intFrom(env, "LEDGER_WRITE_BATCH_MAX", writeSettingsDefault.commandsPerBatchMax, 1),
     },
     embeddedPgPort: intFrom(env, "EMBEDDED_PG_PORT", 54329, 1),
+    embeddedPgDataDir: env.EMBEDDED_PG_DATA_DIR ? path.resolve(env.EMBEDDED_PG_DATA_DIR) : null,
+    workers: intFrom(env, "LEDGER_WORKERS", Math.max(1, availableParallelism()), 1),
+    drainTimeoutMs: intFrom(env, "LEDGER_DRAIN_TIMEOUT_MS", 10_000),
+    metrics: boolFrom(env, "LEDGER_METRICS", true),
+    readyTimeoutMs: intFrom(env, "LEDGER_READY_TIMEOUT_MS", 1000, 1),
+    demoTenant: boolFrom(env, "LEDGER_DEMO_TENANT", !production),
+    mutationsPerSecondMax: intFrom(env, "LEDGER_MUTATIONS_PER_SECOND_MAX", 0),
+    connectionsPerSecondMax: intFrom(env, "LEDGER_WS_CONNECTIONS_PER_SECOND_MAX", 0),
+    webSocketConnectionsMax: intFrom(env, "LEDGER_WS_CONNECTIONS_MAX", 20_000),
+    webSocketConnectionsPerTenantMax: intFrom(env, "LEDGER_WS_CONNECTIONS_PER_TENANT_MAX", 0),
     authCacheMs: intFrom(env, "AUTH_CACHE_MS", 2000),
     accessTokenSecret: env.LEDGER_ACCESS_TOKEN_SECRET || null,
     graphiql: boolFrom(env, "LEDGER_GRAPHIQL", !production),

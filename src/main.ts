@@ -1,56 +1,50 @@
 // `npm start`: the service on DATABASE_URL, or on an embedded PostgreSQL kept in .data/.
-import { loadConfig } from "./config.js";
-import { connectDatabase } from "./db/client.js";
-import { databaseTarget } from "./db/database-url.js";
-import { applyMigrations } from "./db/migrate.js";
-import { startService } from "./http/server.js";
-import { startExpiryJob } from "./ledger/expiry.js";
-import { ensureDemoTenant } from "./ledger/tenants.js";
+// LEDGER_WORKERS > 1 runs that many processes on one port (src/ops/cluster.ts).
+import cluster from "node:cluster";
+import { loadConfig, type Config } from "./config.js";
+import { announceReady } from "./ops/announce.js";
+import { runPrimary, runWorker } from "./ops/cluster.js";
+import { startInstance, type Instance } from "./ops/instance.js";
+import { log } from "./ops/log.js";
+import { prepareDatabase } from "./ops/prepare.js";
+import { onStopSignals } from "./ops/signals.js";
+import { startupFailure } from "./ops/startup-failure.js";
+import type { DatabaseTarget } from "./db/database-url.js";
 
 const config = loadConfig();
-const target = await databaseTarget(config);
-const databaseUrl = target.url;
-if (target.embedded) console.log(`embedded PostgreSQL on port ${config.embeddedPgPort} (data in .data/postgres)`);
+if (cluster.isWorker) await runWorker(config);
+else if (config.workers > 1) await runPrimary(config);
+else await runSingle(config);
 
-const applied = await applyMigrations(databaseUrl);
-if (applied.length > 0) console.log(`applied migrations: ${applied.join(", ")}`);
-
-const db = connectDatabase(databaseUrl, config.poolSizeMax, config.writes);
-const demoKey = await ensureDemoTenant(db.prisma);
-if (demoKey) {
-  console.log("\nCreated a demo tenant. Its API key (shown once, store it now):\n");
-  console.log(`  ${demoKey}\n`);
+/** One process: prepare, serve; on a signal drain, stop the database, exit. */
+async function runSingle(config: Config): Promise<void> {
+  let target: DatabaseTarget | undefined;
+  let instance: Instance | undefined;
+  let stopping = false;
+  const started = (async () => {
+    target = await prepareDatabase(config);
+    instance = await startInstance(config, target.url);
+  })();
+  onStopSignals(
+    () => {
+      stopping = true;
+      void started
+        .catch(() => {})
+        .then(async () => {
+          const drained = (await instance?.stop()) ?? true;
+          await target?.stop();
+          log.info(drained ? "stopped" : "stopped; the drain timeout cut requests still running");
+          process.exit(drained ? 0 : 1);
+        });
+    },
+    (_signal, exitCode) => void target?.stop().finally(() => process.exit(exitCode)),
+  );
+  try {
+    await started;
+  } catch (error) {
+    startupFailure(error);
+    await target?.stop().catch(() => {});
+    process.exit(1);
+  }
+  if (!stopping) announceReady(config, instance!.service.port, 1);
 }
-
-const service = await startService({
-  db,
-  limits: config.limits,
-  production: config.production,
-  port: config.port,
-  host: config.host,
-  authCacheMs: config.authCacheMs,
-  accessTokenSecret: config.accessTokenSecret,
-  graphiql: config.graphiql,
-  dashboard: config.dashboard,
-  introspection: config.introspection,
-  live: config.live,
-});
-const expiry = startExpiryJob(db, config.holdExpiryIntervalMs);
-console.log(`GraphQL ledger ready at http://localhost:${service.port}/graphql (subscriptions: ws://localhost:${service.port}/graphql)`);
-if (config.graphiql) console.log(`GraphiQL: http://localhost:${service.port}/graphiql/`);
-if (config.dashboard) console.log(`Example dashboard: http://localhost:${service.port}/dashboard/`);
-if (config.graphiql && !config.introspection) console.warn("GraphiQL is served but introspection is off: it cannot show the schema (LEDGER_INTROSPECTION)");
-
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  console.log(`${signal}: finishing in-flight requests, then closing subscriptions (1001)`);
-  await service.stop();
-  await expiry.stop();
-  await db.close();
-  await target.stop();
-  process.exit(0);
-}
-process.on("SIGINT", () => void shutdown("SIGINT"));
-process.on("SIGTERM", () => void shutdown("SIGTERM"));

@@ -57,6 +57,17 @@ describe("createAccessToken", () => {
     expect(expiresAt).toBeLessThanOrEqual(Date.now() + 120_000);
   });
 
+  it("keeps the exact expiry instant: a 1-second token expires no earlier than 1 s after it was asked for", async () => {
+    const before = Date.now();
+    const created = (await mint({ scope: "READ_ONLY", ttlSeconds: 1 })).data!.createAccessToken;
+    const after = Date.now();
+    const expiresAt = Date.parse(created.expiresAt);
+    expect(expiresAt).toBeGreaterThanOrEqual(before + 1000);
+    expect(expiresAt).toBeLessThanOrEqual(after + 1000);
+    const viewer = await service.as(tenant, created.token).gql(`{ viewer { expiresAt } }`);
+    expect(Date.parse(viewer.viewer.expiresAt)).toBe(expiresAt);
+  });
+
   it("answers bad requests with typed problems", async () => {
     const cases: [Record<string, unknown>, Record<string, unknown>][] = [
       [{ scope: "READ_ONLY", ttlSeconds: 0 }, { code: "InvalidInput", field: "ttlSeconds", reason: "TTL_OUT_OF_RANGE" }],
@@ -239,7 +250,7 @@ describe("an access token over WebSocket", () => {
     await events.waitFor(1);
     const code = await client.closed(5000);
     expect(code).toBe(4401);
-    expect(Date.now()).toBeGreaterThanOrEqual(expiresAt - 1000); // closed at expiry (whole seconds), not before
+    expect(Date.now()).toBeGreaterThanOrEqual(expiresAt - 1000); // closed at expiry, not before
   });
 
   it("refuses accounts outside the token like unknown ones, and unfiltered tenant-wide feeds", async () => {

@@ -23,6 +23,8 @@ const claims: TokenClaims = {
   tenantId, keyId, scope: "READ_ONLY", accountIds: [accountA], issuedAt, expiresAt: new Date("2026-11-21T10:15:00Z"),
 };
 const token = encodeAccessToken(claims, secret);
+/** A 1 s token minted at .900: it must live until 01.900, not until the next whole second. */
+const subSecond: TokenClaims = { ...claims, issuedAt: new Date("2026-11-21T10:00:00.900Z"), expiresAt: new Date("2026-11-21T10:00:01.900Z") };
 const [body, signature] = token.slice("lat_".length).split(".") as [string, string];
 const reencoded = (payload: unknown) => {
   const forged = Buffer.from(JSON.stringify(payload)).toString("base64url");
@@ -40,6 +42,9 @@ describe("decodeAccessToken", () => {
     { name: "a fresh token gives back its claims", token, now: at("2026-11-21T10:00:01Z"), expected: { ok: true, claims } },
     { name: "one second before expiry it still works", token, now: at("2026-11-21T10:14:59Z"), expected: { ok: true, claims } },
     { name: "at its expiry instant it is expired", token, now: at("2026-11-21T10:15:00Z"), expected: { ok: false, reason: "EXPIRED" } },
+    { name: "a token of odd milliseconds works 1 ms before its expiry", token: encodeAccessToken(subSecond, secret), now: at("2026-11-21T10:00:01.899Z"), expected: { ok: true, claims: subSecond } },
+    { name: "a token of odd milliseconds is expired at its exact expiry instant", token: encodeAccessToken(subSecond, secret), now: at("2026-11-21T10:00:01.900Z"), expected: { ok: false, reason: "EXPIRED" } },
+    { name: "a v1 token (whole seconds) minted before still verifies", token: signedWith({ v: 1, t: tenantId, k: keyId, s: "r", a: null, iat: 1795255200, exp: 1795256100 }, secret), now: at("2026-11-21T10:14:59Z"), expected: { ok: true, claims: { ...claims, accountIds: null } } },
     { name: "a token signed with another secret is refused", token: encodeAccessToken(claims, otherSecret), now: issuedAt, expected: { ok: false, reason: "BAD_SIGNATURE" } },
     { name: "a payload changed after signing is refused", token: reencoded({ ...JSON.parse(Buffer.from(body, "base64url").toString()), s: "rw" }), now: issuedAt, expected: { ok: false, reason: "BAD_SIGNATURE" } },
     { name: "a truncated signature is refused", token: token.slice(0, -2), now: issuedAt, expected: { ok: false, reason: "BAD_SIGNATURE" } },
@@ -47,7 +52,7 @@ describe("decodeAccessToken", () => {
     { name: "three parts are malformed", token: `${token}.x`, now: issuedAt, expected: { ok: false, reason: "MALFORMED" } },
     { name: "another prefix is malformed", token: token.replace("lat_", "lk_"), now: issuedAt, expected: { ok: false, reason: "MALFORMED" } },
     { name: "a correctly signed payload of the wrong shape is malformed", token: signedWith({ v: 1, t: "not-a-uuid", k: keyId, s: "r", a: null, iat: 1, exp: 9e9 }, secret), now: issuedAt, expected: { ok: false, reason: "MALFORMED" } },
-    { name: "a correctly signed unknown version is malformed", token: signedWith({ v: 2, t: tenantId, k: keyId, s: "r", a: null, iat: 1, exp: 9e9 }, secret), now: issuedAt, expected: { ok: false, reason: "MALFORMED" } },
+    { name: "a correctly signed unknown version is malformed", token: signedWith({ v: 3, t: tenantId, k: keyId, s: "r", a: null, iat: 1, exp: 9e9 }, secret), now: issuedAt, expected: { ok: false, reason: "MALFORMED" } },
     { name: "a correctly signed unknown scope is malformed", token: signedWith({ v: 1, t: tenantId, k: keyId, s: "admin", a: null, iat: 1, exp: 9e9 }, secret), now: issuedAt, expected: { ok: false, reason: "MALFORMED" } },
     { name: "a bearer longer than the bound is malformed", token: `lat_${"a".repeat(20_000)}.b`, now: issuedAt, expected: { ok: false, reason: "MALFORMED" } },
   ];

@@ -55,9 +55,11 @@ async function startThrowawayServer(): Promise<{ url: string; stop(): Promise<vo
       return { url: server.connectionString, stop: server.stop };
     } catch (error) {
       lastError = error;
+      if (!/port/.test((error as Error).message)) break; // only a lost race for the port is worth another try
     }
   }
-  throw lastError;
+  // Said in full: vitest shows a global set-up's error, and this one tells what to do.
+  throw new Error(`the tests' throwaway PostgreSQL could not start (set TEST_DATABASE_URL to use another server):\n${(lastError as Error).message}`, { cause: lastError });
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {

@@ -6,6 +6,7 @@ import { connectDatabase, type Database } from "../src/db/client.js";
 import { assert } from "../src/domain/assert.js";
 import type { TransferWithEntries } from "../src/ledger/records.js";
 import { postTransfers, type BatchOutcome, type PostOutcome } from "../src/ledger/transfers.js";
+import { writeRetries } from "../src/ops/metrics.js";
 import type { TransferRequest } from "../src/domain/transfer.js";
 import { checkInvariants } from "./support/invariants.js";
 import { balanceOf, createAccount, createFundingAccount, key, postTransfer, postTransferMutation } from "./support/ledger-client.js";
@@ -146,9 +147,12 @@ describe("group commit", () => {
   it("deadlocks are retried inside the service and never reach the client", async () => {
     const account = await createAccount(tenant);
     const before = service.db.writes.stats();
+    const deadlockRetries = async () => (await writeRetries.get()).values.find((v) => v.labels.reason === "deadlock")?.value ?? 0;
+    const countedBefore = await deadlockRetries();
     const result = await postTransfer(tenant, { description: `deadlock twice ${randomUUID()}`, from: { id: funding.id }, to: { id: account.id }, amount: "3", currency: "USD" });
     expect(result).toMatchObject({ __typename: "TransferPosted", replay: false });
     expect(service.db.writes.stats().retries - before.retries).toBeGreaterThanOrEqual(1);
+    expect(await deadlockRetries() - countedBefore).toBe(service.db.writes.stats().retries - before.retries);
     expect(await balanceOf(tenant, account.id)).toMatchObject({ posted: "3", version: "1" });
   });
 

@@ -72,16 +72,19 @@ function accountChain(levels: number): string {
 const queryOfDepth = (depth: number) => `query { account(code: "no-such-account") { ${accountChain(depth - 1)} } }`;
 
 /** A request refused before execution: one error, no data. Token limits are enforced while parsing. */
-function expectValidationError(response: GraphQLResponse, pattern: RegExp, codes = ["GRAPHQL_VALIDATION_FAILED"]): void {
+function expectValidationError(response: GraphQLResponse, pattern: RegExp, codes = ["LIMIT_EXCEEDED"]): void {
   expect(response.data).toBeUndefined();
   expect(response.errors).toHaveLength(1);
   expect(response.errors?.[0]?.message).toMatch(pattern);
+  // Limits are not syntax errors: a stable code naming the setting, an honest message.
+  expect(response.errors?.[0]?.message).not.toMatch(/Syntax Error/);
   expect(codes).toContain(response.errors?.[0]?.extensions?.code);
+  expect(response.errors?.[0]?.extensions?.limit).toMatch(/^query\w+Max$/);
 }
 
 /** graphql-js's parser says "Document contains more that N tokens"; GraphQL Armor "Token limit of N exceeded". */
 const tokenLimitMessage = (n: number) => new RegExp(`Token limit of ${n} exceeded|contains more tha[nt] ${n} tokens`);
-const tokenErrorCodes = ["GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"];
+const tokenErrorCodes = ["LIMIT_EXCEEDED"];
 
 function expectPageSizeError(response: GraphQLResponse, limits = service.limits): void {
   expect(response.status).toBe(400);
@@ -385,7 +388,8 @@ describe("HTTP", () => {
     const response = await service.post(`{"query": "{ limits { pageSizeMax } }"`, bearer());
     expect(response.status).toBe(400);
     expect(response.data).toBeUndefined();
-    expect(response.errors?.[0]?.message).toBe("request body is not valid JSON");
+    expect(response.errors?.[0]?.message).toMatch(/^request body is not valid JSON: /);
+    expect(response.errors?.[0]?.extensions?.code).toBe("BAD_REQUEST");
   });
 
   it("answers a GraphQL syntax error with HTTP 400", async () => {

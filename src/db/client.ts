@@ -7,6 +7,11 @@ import { PrismaClient } from "../generated/prisma/client.js";
 import { committed } from "./commit-signal.js";
 import { ledgerTypes } from "./pg-types.js";
 import { createWriteQueue, writeSettingsDefault, type WriteQueue, type WriteSettings } from "./write-queue.js";
+import { errorText, log, outageLog } from "../ops/log.js";
+import { observe, recordWriteBatch, recordWriteRetry } from "../ops/metrics.js";
+import { isDatabaseUnavailable } from "./unavailable.js";
+
+const logger = log.child({ component: "postgres pool" });
 
 export interface Database {
   /** Where the pool connects; the change feed opens its own connection there. */
@@ -20,13 +25,20 @@ export interface Database {
 
 export function connectDatabase(connectionString: string, poolSizeMax: number, writeSettings: WriteSettings = writeSettingsDefault): Database {
   const pool = new pg.Pool({ connectionString, max: poolSizeMax, types: ledgerTypes });
-  // An idle client's error (e.g. the server restarting) must not crash the process.
-  // 57P01 (admin shutdown) is the server stopping under us, e.g. at exit; nothing to report.
+  // An idle client's error (e.g. the server restarting) must not crash the process. The server
+  // going away is one warning per outage (readiness and 503 answers tell the rest).
+  const outage = outageLog(logger, "PostgreSQL connection");
   pool.on("error", (error: Error & { code?: string }) => {
-    if (error.code !== "57P01") console.error("postgres pool:", error.message);
+    if (isDatabaseUnavailable(error)) outage.failed(error);
+    else logger.error({ err: errorText(error) }, "idle client error");
   });
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
-  const writes = createWriteQueue(pool, { ...writeSettings, onCommitted: () => committed(pool) });
+  pool.on("connect", () => outage.succeeded());
+  const unobserve = observe("pools", pool);
+  // Minimal: Prisma's default messages quote the calling source, which must not reach clients.
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool), errorFormat: "minimal" });
+  const writes = createWriteQueue(pool, {
+    ...writeSettings, onCommitted: () => committed(pool), onRetry: recordWriteRetry, onBatch: recordWriteBatch,
+  });
   return {
     connectionString,
     pool,
@@ -34,6 +46,7 @@ export function connectDatabase(connectionString: string, poolSizeMax: number, w
     writes,
     async close() {
       await writes.drain();
+      unobserve();
       await prisma.$disconnect();
       await pool.end();
     },

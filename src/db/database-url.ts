@@ -1,19 +1,25 @@
 // Which PostgreSQL a command uses: DATABASE_URL, or the embedded development server kept in
-// .data/postgres (started here; stop() stops it, unless it was already running).
-import { fileURLToPath } from "node:url";
+// .data/postgres (started here; stop() stops it, unless another live process started it).
+// embedded.js is imported only when needed: with DATABASE_URL nothing of it loads.
+import path from "node:path";
+import { projectRoot } from "../project-root.js";
 import type { Config } from "../config.js";
-import { startEmbeddedPostgres } from "./embedded.js";
 
-export const embeddedDataDir = fileURLToPath(new URL("../../.data/postgres", import.meta.url));
+export const embeddedDataDir = path.join(projectRoot, ".data", "postgres");
 
 export interface DatabaseTarget {
   url: string;
-  embedded: boolean;
+  embedded: false | { dataDir: string; port: number; origin: "started" | "adopted" | "shared" };
   stop(): Promise<void>;
 }
 
-export async function databaseTarget(config: Pick<Config, "databaseUrl" | "embeddedPgPort">): Promise<DatabaseTarget> {
+export async function databaseTarget(
+  config: Pick<Config, "databaseUrl" | "embeddedPgPort"> & Partial<Pick<Config, "embeddedPgDataDir">>,
+  onLog?: (line: string) => void,
+): Promise<DatabaseTarget> {
   if (config.databaseUrl) return { url: config.databaseUrl, embedded: false, stop: async () => {} };
-  const server = await startEmbeddedPostgres({ dataDir: embeddedDataDir, port: config.embeddedPgPort, persistent: true });
-  return { url: server.connectionString, embedded: true, stop: server.stop };
+  const { startEmbeddedPostgres } = await import("./embedded.js");
+  const dataDir = config.embeddedPgDataDir ?? embeddedDataDir;
+  const server = await startEmbeddedPostgres({ dataDir, port: config.embeddedPgPort, persistent: true, onLog });
+  return { url: server.connectionString, embedded: { dataDir, port: server.port, origin: server.origin }, stop: server.stop };
 }

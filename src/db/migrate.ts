@@ -5,8 +5,9 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { projectRoot } from '../project-root.js';
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import {
   bindMigrationAwareSqlAdapterFactory,
   ColumnTypeEnum,
@@ -24,7 +25,7 @@ import type {
 import { applySqlSources } from './sql-sources.js';
 
 /** The repository root (this file is src/db/migrate.ts). */
-export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
+export { projectRoot };
 export const schemaPath = path.join(projectRoot, 'prisma', 'schema.prisma');
 /** prisma/schema.prisma as of the newest migration; see its header. */
 export const snapshotPath = path.join(projectRoot, 'prisma', 'schema.snapshot.prisma');
@@ -199,12 +200,14 @@ export async function applyMigrations(
   log?: (line: string) => void,
   options: { migrationsDir?: string } = {},
 ): Promise<string[]> {
-  const applied = await applyPrismaMigrations(connectionString, log, options.migrationsDir ?? migrationsDir);
-  if (options.migrationsDir === undefined) {
-    const sources = await applySqlSources(connectionString);
-    if (sources.length > 0) log?.(`Applied SQL sources: ${sources.join(", ")}`);
-  }
-  return applied;
+  return await whileHoldingMigrationLock(connectionString, async () => {
+    const applied = await applyPrismaMigrations(connectionString, log, options.migrationsDir ?? migrationsDir);
+    if (options.migrationsDir === undefined) {
+      const sources = await applySqlSources(connectionString);
+      if (sources.length > 0) log?.(`Applied SQL sources: ${sources.join(", ")}`);
+    }
+    return applied;
+  });
 }
 
 async function applyPrismaMigrations(connectionString: string, log: ((line: string) => void) | undefined, dir: string): Promise<string[]> {
@@ -227,6 +230,26 @@ async function applyPrismaMigrations(connectionString: string, log: ((line: stri
       await factory.disposeAll();
     }
   });
+}
+
+/**
+ * Key of the advisory lock held around applying migrations. Not Prisma's own (72707369): the
+ * engine takes that one itself, but gives up after 10 s, so a replica starting while another
+ * applies a long migration would fail. Waiting here (no timeout) makes replicas that start
+ * together apply the migrations once: the first applies, the others then find nothing pending.
+ */
+export const migrationLockKey = 72707370;
+
+async function whileHoldingMigrationLock<T>(connectionString: string, work: () => Promise<T>): Promise<T> {
+  const lock = new pg.Client({ connectionString, application_name: 'ledger-migrations-lock' });
+  lock.on('error', () => {}); // a lost connection surfaces in the engine's own work
+  await lock.connect();
+  try {
+    await lock.query('SELECT pg_advisory_lock($1)', [migrationLockKey]);
+    return await work();
+  } finally {
+    await lock.end().catch(() => {}); // ending the session releases the lock
+  }
 }
 
 /**

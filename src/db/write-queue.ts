@@ -30,6 +30,8 @@ export interface WriteQueueOptions {
   onCommitted?: () => void;
   /** Called for every retry of a batch, with the SQLSTATE that caused it. */
   onRetry?: (code: string) => void;
+  /** Called after every batch that committed: its commands, and its time with retries. */
+  onBatch?: (commands: number, seconds: number) => void;
 }
 
 /** What a deployment tunes (LEDGER_WRITE_LANES, LEDGER_WRITE_BATCH_MAX). */
@@ -157,12 +159,14 @@ export function createWriteQueue(pool: pg.Pool, options: WriteQueueOptions): Wri
       for (const command of submission.commands) commands.push(submission.atomic ? { ...command, group } : command);
     }
     const text = JSON.stringify(commands);
+    const startedAt = performance.now();
     for (let attempt = 1; ; attempt++) {
       try {
         const { rows } = await pool.query<{ answers: EngineAnswer[] }>("SELECT ledger_execute($1::jsonb) AS answers", [text]);
         stats.batches++;
         stats.commands += commands.length;
         options.onCommitted?.();
+        options.onBatch?.(commands.length, (performance.now() - startedAt) / 1000);
         const answers = rows[0]!.answers;
         if (answers.length !== commands.length) throw new Error(`ledger_execute answered ${answers.length} of ${commands.length} commands`);
         return answers;

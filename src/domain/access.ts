@@ -31,8 +31,12 @@ export const accessTokenPrefix = "lat_";
 /** Longer bearers are refused before any parsing (a token for the most accounts fits easily). */
 export const bearerLengthMax = 16_384;
 
+/**
+ * v2 carries its instants in milliseconds (exact expiry: a 1 s token lives 1 s); v1, minted
+ * before, in whole seconds. Both verify; only v2 is minted.
+ */
 interface Payload {
-  v: 1;
+  v: 1 | 2;
   t: string;
   k: string;
   s: "r" | "rw";
@@ -45,13 +49,13 @@ const sign = (secret: Buffer, body: string) => createHmac("sha256", secret).upda
 
 export function encodeAccessToken(claims: TokenClaims, secret: Buffer): string {
   const payload: Payload = {
-    v: 1,
+    v: 2,
     t: claims.tenantId,
     k: claims.keyId,
     s: claims.scope === "READ_ONLY" ? "r" : "rw",
     a: claims.accountIds,
-    iat: Math.floor(claims.issuedAt.getTime() / 1000),
-    exp: Math.floor(claims.expiresAt.getTime() / 1000),
+    iat: claims.issuedAt.getTime(),
+    exp: claims.expiresAt.getTime(),
   };
   const body = Buffer.from(JSON.stringify(payload)).toString("base64url");
   return `${accessTokenPrefix}${body}.${sign(secret, body).toString("base64url")}`;
@@ -62,7 +66,7 @@ const isUuid = (v: unknown): v is string => typeof v === "string" && /^[0-9a-f]{
 function isPayload(v: unknown): v is Payload {
   if (typeof v !== "object" || v === null) return false;
   const p = v as Record<string, unknown>;
-  return p.v === 1 && isUuid(p.t) && isUuid(p.k) && (p.s === "r" || p.s === "rw")
+  return (p.v === 1 || p.v === 2) && isUuid(p.t) && isUuid(p.k) && (p.s === "r" || p.s === "rw")
     && (p.a === null || (Array.isArray(p.a) && p.a.every(isUuid)))
     && Number.isSafeInteger(p.iat) && Number.isSafeInteger(p.exp);
 }
@@ -86,7 +90,8 @@ export function decodeAccessToken(token: string, secret: Buffer, now: Date): Tok
     return { ok: false, reason: "MALFORMED" };
   }
   if (!isPayload(payload)) return { ok: false, reason: "MALFORMED" };
-  const expiresAt = new Date(payload.exp * 1000);
+  const msPerUnit = payload.v === 1 ? 1000 : 1;
+  const expiresAt = new Date(payload.exp * msPerUnit);
   if (expiresAt.getTime() <= now.getTime()) return { ok: false, reason: "EXPIRED" };
   return {
     ok: true,
@@ -95,7 +100,7 @@ export function decodeAccessToken(token: string, secret: Buffer, now: Date): Tok
       keyId: payload.k,
       scope: payload.s === "r" ? "READ_ONLY" : "READ_WRITE",
       accountIds: payload.a,
-      issuedAt: new Date(payload.iat * 1000),
+      issuedAt: new Date(payload.iat * msPerUnit),
       expiresAt,
     },
   };

@@ -1,16 +1,17 @@
 import { readFileSync } from "node:fs";
+import path from "node:path";
+import { projectRoot } from "../project-root.js";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { makeExecutableSchema } from "@graphql-tools/schema";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
-import { unwrapResolverError } from "@apollo/server/errors";
-import type { GraphQLFormattedError } from "graphql";
 import type { Limits } from "../domain/limits.js";
 import type { Context } from "./context.js";
+import { formatError } from "./errors.js";
 import { graphqlCjs } from "./graphql-cjs.js";
 import { armorProtection, pageSizePlugin } from "./limits-plugin.js";
 import { resolvers } from "./resolvers/index.js";
 
-export const typeDefs = readFileSync(new URL("../../schema.graphql", import.meta.url), "utf8");
+export const typeDefs = readFileSync(path.join(projectRoot, "schema.graphql"), "utf8");
 
 /** The executable schema, shared by Apollo (HTTP) and graphql-ws (WebSocket). */
 export const schema = makeExecutableSchema({ typeDefs, resolvers: resolvers as never });
@@ -61,9 +62,4 @@ const subscriptionsOverWebSocketOnly: ApolloServerPlugin<Context> = {
   },
 };
 
-/** Bugs are logged in full; in production their details stay on the server. */
-export function formatError(formatted: GraphQLFormattedError, error: unknown, production: boolean): GraphQLFormattedError {
-  if (formatted.extensions?.code !== "INTERNAL_SERVER_ERROR") return formatted;
-  console.error("internal error:", unwrapResolverError(error));
-  return production ? { message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } } : formatted;
-}
+export { formatError };

@@ -6,6 +6,7 @@ import { ApolloArmor } from "@escape.tech/graphql-armor";
 import { costLimitRule, type CostLimitOptions } from "@escape.tech/graphql-armor-cost-limit";
 import { GraphQLError, Kind, visit, type DocumentNode, type GraphQLSchema, type ValueNode } from "graphql";
 
+import { limitRefusal } from "./errors.js";
 import { graphqlCjs } from "./graphql-cjs.js";
 
 const { validate } = graphqlCjs;
@@ -105,8 +106,9 @@ export function checkVariableLimits(
     costError = error;
   }
   if (costError) {
-    const message = (costError as Error).message.replace(/^Syntax Error: /, "");
-    throw new GraphQLError(message, { extensions: { code: "GRAPHQL_VALIDATION_FAILED", http: { status: 400 } } });
+    const message = (costError as Error).message;
+    const refusal = limitRefusal(message) ?? { message, extensions: { code: "LIMIT_EXCEEDED", limit: "queryCostMax", max: limits.queryCostMax } };
+    throw new GraphQLError(refusal.message, { extensions: { ...refusal.extensions, http: { status: 400 } } });
   }
 }
 

@@ -4,9 +4,9 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import type { ServerResponse } from "node:http";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { projectRoot } from "../project-root.js";
 
-export const webRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../dist/web");
+export const webRoot = path.join(projectRoot, "dist", "web");
 
 const contentTypes: Record<string, string> = {
   ".html": "text/html; charset=utf-8",

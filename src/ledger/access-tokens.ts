@@ -112,8 +112,8 @@ export async function mintAccessToken(
     if (missing >= 0) return fail(accountNotFound(globalIds[missing]!));
     accountIds = rawIds as string[];
   }
-  // Whole seconds, as the token carries them.
-  const issuedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
+  // The token carries milliseconds: it lives exactly ttlSeconds.
+  const issuedAt = new Date();
   const expiresAt = new Date(issuedAt.getTime() + ttlSeconds * 1000);
   const token = encodeAccessToken({ tenantId: access.tenantId, keyId: access.keyId, scope: request.scope, accountIds, issuedAt, expiresAt }, secret);
   return ok({ token, scope: request.scope, accountIds, expiresAt });

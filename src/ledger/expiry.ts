@@ -1,7 +1,12 @@
 // The expiry job: every interval, releases holds whose expiresAt has passed. Each instance of
 // the service runs one; the SQL re-checks every hold under its locks, so each is released once.
 import type { Database } from "../db/client.js";
+import { isDatabaseUnavailable } from "../db/unavailable.js";
+import { errorText, log, outageLog } from "../ops/log.js";
+import { holdEvents } from "../ops/metrics.js";
 import { expireHolds } from "./holds.js";
+
+const logger = log.child({ component: "hold expiry" });
 
 const batchSize = 100;
 
@@ -11,7 +16,9 @@ export interface ExpiryJob {
   stop(): Promise<void>;
 }
 
-export function startExpiryJob(db: Database, intervalMs: number, log: (message: string) => void = console.error): ExpiryJob {
+export function startExpiryJob(db: Database, intervalMs: number): ExpiryJob {
+  // An unreachable database is one warning per outage, not one per interval.
+  const outage = outageLog(logger, "releasing expired holds");
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | null = null;
   let stopped = false;
@@ -36,7 +43,14 @@ export function startExpiryJob(db: Database, intervalMs: number, log: (message: 
     if (stopped) return;
     timer = setTimeout(() => {
       runOnce()
-        .catch((error: unknown) => log(`hold expiry: ${String(error)}`))
+        .then((released) => {
+          holdEvents.inc({ event: "expired" }, released);
+          outage.succeeded();
+        }, (error: unknown) => {
+          if (stopped) return;
+          if (isDatabaseUnavailable(error)) outage.failed(error);
+          else logger.error({ err: errorText(error) }, "releasing expired holds failed");
+        })
         .finally(schedule);
     }, intervalMs);
     timer.unref();

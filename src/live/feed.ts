@@ -15,6 +15,7 @@
 import pg from "pg";
 import { ledgerTypes } from "../db/pg-types.js";
 import { entryWithAccountColumns, feedEntryFromRow, type EntryWithAccountRow, type FeedEntry } from "./entry-rows.js";
+import { feedLog } from "./feed-log.js";
 
 export const changesChannel = "ledger_changes";
 
@@ -28,6 +29,8 @@ export interface FeedOptions {
   notifyGapMs: number;
   /** Most entries one query of a look reads (a look pages through more). */
   entriesPerLookMax: number;
+  /** Told of each look's outcome (metrics, readiness): null when it succeeded. */
+  onLook?: (error: Error | null) => void;
 }
 
 export const feedOptionsDefault: Omit<FeedOptions, "connectionString"> = {
@@ -90,7 +93,7 @@ export function startChangeFeed(options: FeedOptions): ChangeFeed {
     connecting ??= (async () => {
       const fresh = new pg.Client({ connectionString: options.connectionString, application_name: "ledger-change-feed", types: ledgerTypes });
       fresh.on("error", (error) => {
-        if (!stopped) console.error("change feed connection:", error.message);
+        if (!stopped) feedLog.connectionLost(error);
         if (client === fresh) client = null;
       });
       fresh.on("end", () => {
@@ -174,9 +177,10 @@ export function startChangeFeed(options: FeedOptions): ChangeFeed {
     lookAgain = false;
     lastLookAt = Date.now();
     looking = exclusive(() => look(false))
-      .catch((error: Error) => {
+      .then(() => options.onLook?.(null), (error: Error) => {
         // Nothing is lost: `unseen` stays as it was, and the poll timer looks again.
-        if (!stopped) console.error("change feed:", error.message);
+        options.onLook?.(error);
+        if (!stopped) feedLog.lookFailed(error);
       })
       .finally(() => {
         looking = null;
@@ -203,7 +207,7 @@ export function startChangeFeed(options: FeedOptions): ChangeFeed {
     lastNotifyAt = Date.now();
     exclusive(async () => (await connection()).query(`NOTIFY ${changesChannel}`))
       .catch((error: Error) => {
-        if (!stopped) console.error("change feed notify:", error.message);
+        if (!stopped) feedLog.notifyFailed(error);
       });
   }
 

@@ -9,11 +9,14 @@ import { committedBefore, type FeedStart } from "../domain/live-watch.js";
 import type { HoldChangeModel } from "../graphql/models.js";
 import type { Hold, Transfer } from "../ledger/records.js";
 import { readHolds, readTransfers } from "../ledger/reads.js";
+import { errorText, log } from "../ops/log.js";
 import { BalanceStream } from "./balance-stream.js";
 import type { FeedEntry } from "./entry-rows.js";
 import { EventChannel } from "./event-channel.js";
 import type { ChangeFeed } from "./feed.js";
 import type { LiveConnection } from "./live-connection.js";
+
+const logger = log.child({ component: "live events" });
 
 export interface TransferWatch {
   accountId: string | null;
@@ -120,7 +123,7 @@ export function createLiveHub(db: Database, feed: ChangeFeed): LiveHub {
     const watched = entries.filter((entry) => byTenant.has(entry.tenantId));
     if (watched.length > 0) {
       tenantWork = tenantWork.then(() => deliverTenantEvents(watched)).catch((error: unknown) => {
-        console.error("live events:", error);
+        logger.error({ err: errorText(error) }, "delivering live events failed");
       });
     }
   }, () => subscriptions > 0);

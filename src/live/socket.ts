@@ -4,14 +4,21 @@ import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import type { ExecutionArgs, GraphQLError as GraphQLErrorType, GraphQLFormattedError, GraphQLSchema } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
-import { WebSocketServer, type WebSocket } from "ws";
+import { WebSocket, WebSocketServer } from "ws";
+import { isDatabaseUnavailable } from "../db/unavailable.js";
 import type { Database } from "../db/client.js";
 import type { Access } from "../domain/access.js";
 import type { Limits } from "../domain/limits.js";
 import { bearerOf, type Authenticate } from "../ledger/access-tokens.js";
 import { createContext } from "../graphql/context.js";
 import { graphqlCjs } from "../graphql/graphql-cjs.js";
+import { limitRefusal } from "../graphql/errors.js";
 import { armorProtection, checkVariableLimits } from "../graphql/limits-plugin.js";
+import { mutationCount, operationLabel, operationOf, recordOperation } from "../graphql/observe-plugin.js";
+import { requestIdFrom } from "../http/request-info.js";
+import { errorText, log } from "../ops/log.js";
+import { clientMistakes, observe, rateLimited, slowConsumerCutoffs, websocketCloses } from "../ops/metrics.js";
+import type { RateLimiter } from "../ops/rate-limits.js";
 import type { LiveHub } from "./hub.js";
 import { createLiveConnection, slowConsumerCloseCode, type LiveConnection } from "./live-connection.js";
 
@@ -20,6 +27,32 @@ const { execute, GraphQLError, NoSchemaIntrospectionCustomRule, parse, specified
 type GraphQLError = GraphQLErrorType;
 
 export const unauthorizedCloseCode = 4401;
+/** Too many connections for the tenant, or new connections for the key too fast: back off, then reconnect. */
+export const tooManyConnectionsCloseCode = 4429;
+/** Try again later (RFC 6455): the database is unavailable, or this instance is at its connection cap. */
+export const tryAgainLaterCloseCode = 1013;
+/** An unexpected server error (RFC 6455); logged on the server. */
+export const internalErrorCloseCode = 1011;
+
+const logger = log.child({ component: "websocket" });
+
+/**
+ * ws reports a peer's protocol violations (an oversized message, bad UTF-8 or framing) as
+ * 'error' events after it has already closed the connection (1009, 1007, 1002); graphql-ws
+ * would log each with a stack. They are the client's mistakes: counted, logged at debug.
+ */
+class LedgerWebSocket extends WebSocket {
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    const error = args[0] as { code?: unknown } | undefined;
+    if (event === "error" && typeof error?.code === "string" && error.code.startsWith("WS_ERR_")) {
+      const kind = error.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH" ? "websocket_oversized_message" : "websocket_protocol_error";
+      clientMistakes.inc({ kind });
+      logger.debug({ err: errorText(error) }, kind);
+      return true;
+    }
+    return super.emit(event, ...args);
+  }
+}
 
 export interface SocketOptions {
   httpServer: Server;
@@ -45,6 +78,12 @@ export interface SocketOptions {
   /** How long a closed slow consumer may take to read its close frame before it is cut. */
   closeGraceMs?: number;
   formatError(error: GraphQLError): GraphQLFormattedError;
+  /** Per-key rate limits (null: off). */
+  mutationLimiter?: RateLimiter | null;
+  connectionLimiter?: RateLimiter | null;
+  /** Most open connections on this instance, and per tenant on it (0: no cap). */
+  connectionsMax?: number;
+  connectionsPerTenantMax?: number;
 }
 
 export interface SocketStats {
@@ -58,11 +97,15 @@ export interface SocketStats {
 
 export interface SocketServer {
   stats(): SocketStats;
-  /** Stops accepting, waits for running queries and mutations, then closes every socket with 1001. */
-  close(drainMs?: number): Promise<void>;
+  /**
+   * Stops accepting connections and operations, waits (at most drainMs) for running queries and
+   * mutations, then closes every socket with 1001. Resolves true when nothing was cut.
+   */
+  close(drainMs?: number): Promise<boolean>;
 }
 
 interface ConnectionState {
+  connectionId: string;
   bearer: string;
   access: Access;
   live: LiveConnection;
@@ -71,7 +114,9 @@ interface ConnectionState {
 
 export function startSocketServer(options: SocketOptions): SocketServer {
   const { db, limits, hub, schema } = options;
-  const wss = new WebSocketServer({ noServer: true, maxPayload: options.messageBytesMax });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.messageBytesMax, WebSocket: LedgerWebSocket });
+  const unobserve = observe("websocketConnections", () => wss.clients.size);
+  const perTenant = new Map<string, number>();
   const states = new WeakMap<WebSocket, ConnectionState>();
   const rules = [
     ...specifiedRules,
@@ -96,6 +141,7 @@ export function startSocketServer(options: SocketOptions): SocketServer {
 
   function cutSlow(socket: WebSocket, reason: string): void {
     slowConsumersCut++;
+    slowConsumerCutoffs.inc();
     cut(socket, slowConsumerCloseCode, `Slow consumer: ${reason}; resubscribe with afterVersion`);
   }
 
@@ -105,65 +151,129 @@ export function startSocketServer(options: SocketOptions): SocketServer {
     setTimeout(() => socket.terminate(), options.closeGraceMs ?? 2000).unref();
   }
 
+  /** Per-operation log and metric fields, by the operation's context. */
+  const operations = new WeakMap<object, { requestId: string; tenantId: string; operation: string; operationName: string | null; started: number }>();
+
+  /** Null when the connection may open; else why not (per-tenant cap, per-key connection rate). */
+  async function connectionRefusal(access: Access): Promise<string | null> {
+    const tenantMax = options.connectionsPerTenantMax ?? 0;
+    if (tenantMax > 0 && (perTenant.get(access.tenantId) ?? 0) >= tenantMax) {
+      rateLimited.inc({ kind: "tenant_connections" });
+      return `Too many connections: this tenant has its most on this instance (${tenantMax})`;
+    }
+    const refused = options.connectionLimiter ? await options.connectionLimiter.consume(access.keyId) : null;
+    if (!refused) return null;
+    return `Too many new connections for this API key (at most ${options.connectionLimiter!.perSecond} per second); retry in ${Math.ceil(refused.retryAfterMs / 1000)} s`;
+  }
+
   const server = useServer<Record<string, unknown>>({
     isProd: options.production,
     connectionInitWaitTimeout: options.connectionInitWaitTimeoutMs,
     async onConnect(ctx) {
       const socket = ctx.extra.socket;
+      const connectionId = requestIdFrom(ctx.extra.request.headers["x-request-id"]);
       // connection_init's payload: { authorization: "Bearer <API key or access token>" }.
       const bearer = bearerOf(ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization);
-      const access = bearer ? await options.authenticate(bearer) : null;
+      let access: Access | null = null;
+      try {
+        access = bearer ? await options.authenticate(bearer) : null;
+      } catch (error) {
+        // graphql-ws would log a stack and close with 4500: say what it is instead.
+        if (isDatabaseUnavailable(error)) socket.close(tryAgainLaterCloseCode, "Try again later: the database is unavailable");
+        else {
+          logger.error({ connectionId, err: error }, "authenticating a connection failed");
+          socket.close(internalErrorCloseCode, "Internal server error");
+        }
+        return false;
+      }
       if (!bearer || !access) {
         socket.close(unauthorizedCloseCode, bearer
           ? "Unauthorized: unknown, revoked or expired API key or access token"
           : "Unauthorized: send { authorization: \"Bearer <API key or access token>\" } in connection_init");
         return false;
       }
+      const refusal = await connectionRefusal(access);
+      if (refusal) {
+        socket.close(tooManyConnectionsCloseCode, refusal);
+        return false;
+      }
+      const tenantId = access.tenantId;
+      perTenant.set(tenantId, (perTenant.get(tenantId) ?? 0) + 1);
+      socket.once("close", () => {
+        const left = (perTenant.get(tenantId) ?? 1) - 1;
+        if (left > 0) perTenant.set(tenantId, left);
+        else perTenant.delete(tenantId);
+      });
       if (access.expiresAt) closeAtExpiry(socket, access.expiresAt);
       const live = createLiveConnection(limits.subscriptionEventsQueuedMax, () => cutSlow(socket, "too many events queued"), (depth) => {
         if (depth > eventsQueuedPeak) eventsQueuedPeak = depth;
       });
-      states.set(socket, { bearer, access, live, operations: 0 });
+      states.set(socket, { connectionId, bearer, access, live, operations: 0 });
+      logger.debug({ connectionId, tenantId }, "connection opened");
       return true;
     },
-    onSubscribe(ctx, _id, payload): ExecutionArgs | readonly GraphQLError[] {
+    async onSubscribe(ctx, id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> {
       const state = states.get(ctx.extra.socket);
       if (!state) return [new GraphQLError("not authenticated")]; // graphql-ws closes 4401 before this
+      const started = performance.now();
+      const refuse = (errors: readonly GraphQLError[], operation = "unknown", fallbackCode = "GRAPHQL_VALIDATION_FAILED"): GraphQLError[] => {
+        const honest = errors.map((error) => honestError(error, fallbackCode));
+        recordOperation("ws", operation, honest.map((e) => String(e.extensions.code ?? "GRAPHQL_VALIDATION_FAILED")), (performance.now() - started) / 1000);
+        return honest;
+      };
+      if (stopping) {
+        return refuse([new GraphQLError("the server is shutting down; reconnect (to another instance) and send it again", { extensions: { code: "SHUTTING_DOWN", retryable: true } })]);
+      }
       if (state.operations >= limits.subscriptionsPerConnectionMax) {
-        return [new GraphQLError(`operations on this connection exceed subscriptionsPerConnectionMax (${limits.subscriptionsPerConnectionMax})`, {
+        return refuse([new GraphQLError(`operations on this connection exceed subscriptionsPerConnectionMax (${limits.subscriptionsPerConnectionMax})`, {
           extensions: { code: "LIMIT_EXCEEDED", limit: "subscriptionsPerConnectionMax", max: limits.subscriptionsPerConnectionMax },
-        })];
+        })]);
       }
       let document;
       try {
         document = parse(payload.query, { maxTokens: limits.queryTokensMax });
       } catch (error) {
-        return [error instanceof GraphQLError ? error : new GraphQLError(String(error))];
+        return refuse([error instanceof GraphQLError ? error : new GraphQLError(String(error))], "unknown", "GRAPHQL_PARSE_FAILED");
       }
+      const operationNode = operationOf(document, payload.operationName);
+      const operation = operationLabel(operationNode);
       const errors = validate(schema, document, rules);
-      if (errors.length > 0) return errors;
+      if (errors.length > 0) return refuse(errors, operation);
       const variables = (payload.variables ?? {}) as Record<string, unknown>;
       try {
         checkVariableLimits(limits, schema, document, variables);
       } catch (error) {
-        // Rebuilt in the schema's graphql build, without the HTTP status meant for Apollo.
-        const { http: _status, ...extensions } = (error as GraphQLError).extensions ?? {};
-        return [new GraphQLError((error as Error).message, { extensions })];
+        return refuse([error as GraphQLError], operation);
+      }
+      const points = mutationCount(operationNode);
+      const refused = points > 0 && options.mutationLimiter ? await options.mutationLimiter.consume(state.access.keyId, points) : null;
+      if (refused && options.mutationLimiter) {
+        const retryAfterSeconds = Math.max(1, Math.ceil(refused.retryAfterMs / 1000));
+        return refuse([new GraphQLError(`too many mutations for this API key (at most ${options.mutationLimiter.perSecond} per second); retry after ${retryAfterSeconds} s`, {
+          extensions: { code: "RATE_LIMITED", retryAfterSeconds },
+        })], operation);
       }
       state.operations++;
-      return {
-        schema,
-        document,
-        variableValues: variables,
-        operationName: payload.operationName ?? undefined,
-        contextValue: createContext(db, state.access, limits, { live: hub, connection: state.live, tokenSecret: options.tokenSecret }),
-      };
+      const contextValue = createContext(db, state.access, limits, { live: hub, connection: state.live, tokenSecret: options.tokenSecret });
+      operations.set(contextValue, { requestId: `${state.connectionId}/${id}`, tenantId: state.access.tenantId, operation, operationName: payload.operationName ?? null, started });
+      return { schema, document, variableValues: variables, operationName: payload.operationName ?? undefined, contextValue };
     },
     // Queries and mutations over the socket: counted, so a shutdown lets them finish.
     async execute(args) {
       running++;
       try {
-        return await execute(args);
+        const result = await execute(args);
+        if (!("errors" in result) && !("data" in result)) return result;
+        const errors = result.errors?.map((error) => options.formatError(error));
+        const op = operations.get(args.contextValue as object);
+        if (op) {
+          const codes = errors?.map((e) => String(e.extensions?.code ?? "UNKNOWN")) ?? [];
+          const durationMs = performance.now() - op.started;
+          const outcome = recordOperation("ws", op.operation, codes, durationMs / 1000);
+          const { started: _, ...fields } = op;
+          logger.info({ ...fields, transport: "ws", durationMs: Math.round(durationMs * 10) / 10, outcome, ...(codes.length ? { errorCodes: codes } : {}) }, "operation");
+        }
+        return errors ? { ...result, errors: errors as never } : result;
       } finally {
         running--;
       }
@@ -174,7 +284,8 @@ export function startSocketServer(options: SocketOptions): SocketServer {
     },
     onNext(_ctx, _id, _payload, _args, result) {
       if (!result.errors) return;
-      return { ...result, errors: result.errors.map((error) => options.formatError(error)) };
+      // Query and mutation errors were formatted in execute(); subscription events' are raw.
+      return { ...result, errors: result.errors.map((error) => (typeof (error as GraphQLError).toJSON === "function" ? options.formatError(error) : error)) };
     },
   }, wss);
 
@@ -184,7 +295,13 @@ export function startSocketServer(options: SocketOptions): SocketServer {
       socket.end(`HTTP/1.1 ${stopping ? "503 Service Unavailable" : "404 Not Found"}\r\nconnection: close\r\n\r\n`);
       return;
     }
-    wss.handleUpgrade(request, socket, head, (ws) => wss.emit("connection", ws, request));
+    const atCap = (options.connectionsMax ?? 0) > 0 && wss.clients.size >= options.connectionsMax!;
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      ws.once("close", (code) => websocketCloses.inc({ code: String(code) }));
+      if (!atCap) return wss.emit("connection", ws, request);
+      rateLimited.inc({ kind: "instance_connections" });
+      ws.close(tryAgainLaterCloseCode, `Try again later: this instance has its most connections (${options.connectionsMax})`);
+    });
   }
   options.httpServer.on("upgrade", onUpgrade);
 
@@ -196,7 +313,9 @@ export function startSocketServer(options: SocketOptions): SocketServer {
       if (!state) continue;
       options.authenticate(state.bearer).then((access) => {
         if (access?.tenantId !== state.access.tenantId) cut(socket, unauthorizedCloseCode, "Unauthorized: API key revoked or access token expired");
-      }, (error: Error) => console.error("subscription auth recheck:", error.message));
+      }, (error: Error) => {
+        if (!isDatabaseUnavailable(error)) logger.error({ err: errorText(error) }, "auth recheck failed");
+      });
     }
   }, options.authRecheckMs);
   recheck.unref();
@@ -225,8 +344,20 @@ export function startSocketServer(options: SocketOptions): SocketServer {
       clearInterval(sweep);
       const deadline = Date.now() + drainMs;
       while (running > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      const drained = running === 0;
       options.httpServer.off("upgrade", onUpgrade);
       await server.dispose(); // closes every socket with 1001 "Going away"
+      unobserve();
+      return drained;
     },
   };
+}
+
+/** Parse and validation refusals of a too-large document as LIMIT_EXCEEDED (as over HTTP); no HTTP status. */
+function honestError(error: GraphQLError, fallbackCode: string): GraphQLError {
+  const refusal = limitRefusal(error.message);
+  if (refusal) return new GraphQLError(refusal.message, { extensions: refusal.extensions });
+  const { http: _status, ...extensions } = error.extensions ?? {};
+  if (extensions.code !== undefined) return new GraphQLError(error.message, { nodes: error.nodes, extensions });
+  return new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: fallbackCode } });
 }

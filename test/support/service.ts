@@ -2,7 +2,7 @@
 import { inject } from "vitest";
 import { connectDatabase, type Database } from "../../src/db/client.js";
 import { limitsDefault, type Limits } from "../../src/domain/limits.js";
-import { startService, type LiveOptions, type Service } from "../../src/http/server.js";
+import { startService, type LiveOptions, type Service, type ServiceOptions } from "../../src/http/server.js";
 import { createApiKey, createTenant } from "../../src/ledger/tenants.js";
 
 export interface GraphQLResponse<T = any> {
@@ -31,10 +31,14 @@ export interface TestService {
   stop(): Promise<void>;
 }
 
-export async function startTestService(limitOverrides: Partial<Limits> = {}, live: Partial<LiveOptions> = {}): Promise<TestService> {
-  const db = connectDatabase(inject("databaseUrl"), 40);
+export async function startTestService(
+  limitOverrides: Partial<Limits> = {},
+  live: Partial<LiveOptions> = {},
+  options: Partial<ServiceOptions> & { databaseUrl?: string } = {},
+): Promise<TestService> {
+  const db = connectDatabase(options.databaseUrl ?? inject("databaseUrl"), 40);
   const limits = { ...limitsDefault, ...limitOverrides };
-  const service = await startService({ db, limits, production: false, port: 0, host: "127.0.0.1", authCacheMs: 0, live });
+  const service = await startService({ db, limits, production: false, port: 0, host: "127.0.0.1", authCacheMs: 0, live, ...options });
 
   async function post(body: unknown, headers: Record<string, string> = {}): Promise<GraphQLResponse> {
     const response = await fetch(service.url, {
@@ -52,22 +56,8 @@ export async function startTestService(limitOverrides: Partial<Limits> = {}, liv
     return { status: response.status, ...json } as GraphQLResponse;
   }
 
-  function clientOf(id: string, key: string): TestTenant {
-    const request = (query: string, variables?: Record<string, unknown>) =>
-      post({ query, variables }, { authorization: `Bearer ${key}` });
-    return {
-      id,
-      key,
-      request,
-      async gql(query, variables) {
-        const response = await request(query, variables);
-        if (response.errors?.length || !response.data) {
-          throw new Error(`GraphQL errors: ${JSON.stringify(response.errors)}`);
-        }
-        return response.data;
-      },
-    };
-  }
+  const clientOf = (id: string, key: string): TestTenant =>
+    tenantClient(id, key, (query, variables) => post({ query, variables }, { authorization: `Bearer ${key}` }));
 
   return {
     db,
@@ -83,6 +73,22 @@ export async function startTestService(limitOverrides: Partial<Limits> = {}, liv
     async stop() {
       await service.stop();
       await db.close();
+    },
+  };
+}
+
+/** A tenant's client over `request` (gql fails the test on any GraphQL error). */
+export function tenantClient(id: string, key: string, request: TestTenant["request"]): TestTenant {
+  return {
+    id,
+    key,
+    request,
+    async gql(query, variables) {
+      const response = await request(query, variables);
+      if (response.errors?.length || !response.data) {
+        throw new Error(`GraphQL errors: ${JSON.stringify(response.errors)}`);
+      }
+      return response.data;
     },
   };
 }

@@ -13,6 +13,7 @@ import type { TransferRequest } from "../../domain/transfer.js";
 import type { Context } from "../context.js";
 import { primeTransfer } from "../loaders.js";
 import { guardMutations } from "./mutation-guards.js";
+import { countMutationResults } from "./mutation-metrics.js";
 
 /** Problems carry `replay` so a client can tell a remembered rejection from a fresh one. */
 const problemResult = (problem: Problem, replay: boolean) => ({ ...problem, replay });
@@ -101,4 +102,4 @@ const mutations: Required<MutationResolvers> = {
   },
 };
 
-export const Mutation = guardMutations(mutations);
+export const Mutation = countMutationResults(guardMutations(mutations));
