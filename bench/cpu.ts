@@ -109,3 +109,27 @@ export function schedShares(before: ThreadSchedstat | null, after: ThreadSchedst
   const wallNs = (after.atMs - before.atMs) * 1e6;
   return { runPercent: (100 * (after.runNs - before.runNs)) / wallNs, waitPercent: (100 * (after.waitNs - before.waitNs)) / wallNs };
 }
+
+/** `pid` and its descendants (a cluster primary and its workers), from /proc/<pid>/task/<tid>/children. */
+export function processGroup(pid: number): Set<number> {
+  const found = new Set<number>();
+  const visit = (p: number) => {
+    if (p <= 0 || found.has(p)) return;
+    found.add(p);
+    let tasks: string[] = [];
+    try {
+      tasks = readdirSync(`/proc/${p}/task`);
+    } catch {
+      return; // gone, or not Linux
+    }
+    for (const task of tasks) {
+      try {
+        for (const child of readFileSync(`/proc/${p}/task/${task}/children`, "utf8").trim().split(/\s+/)) if (child) visit(Number(child));
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  };
+  visit(pid);
+  return found;
+}

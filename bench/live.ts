@@ -42,6 +42,13 @@ export interface LiveSpec {
   log: (message: string) => void;
   /** Transactions committed or rolled back in the ledger database so far (pg_stat_database), if known. */
   dbTransactions?: () => Promise<number>;
+  /**
+   * Run before every window (VACUUM ANALYZE and a CHECKPOINT): each window starts from the same
+   * table state and WAL position in the checkpoint cycle, so the order of windows does not bias them.
+   */
+  betweenWindows?: () => Promise<void>;
+  /** Windows of the first subscriber level, each between two 0-subscriber windows (default 2). */
+  firstLevelRepeats?: number;
 }
 
 export interface Percentiles {
@@ -83,7 +90,10 @@ export interface LiveLevel {
   openFailures: Record<string, number>;
   notes: string[];
   write: ScenarioResult | null;
-  /** Write throughput lost against the first 0-subscriber run, percent (negative: gained). */
+  /**
+   * Write throughput lost against the mean of the 0-subscriber windows just before and after this
+   * one, percent (negative: gained); null for 0-subscriber windows.
+   */
   lossPercent: number | null;
   delivery: Delivery | null;
   cpu: CpuUsage | null;
@@ -379,10 +389,9 @@ export async function runLive(spec: LiveSpec): Promise<LiveFigures> {
   const limits = `ulimit -n (open files): ${ownLimit ?? "?"} for this script and the subscriber process, ${serviceLimit ?? "?"} for the service; ephemeral ports: ${ports ?? "?"}`;
   spec.log(`live: ${limits}`);
   const serviceFdsBefore = openFds(spec.servicePid);
-  const plan = [{ label: "0 (baseline)", n: 0 }, ...spec.levels.map((n) => ({ label: n.toLocaleString("en-US"), n })), { label: "0 (after; change feed active)", n: 0 }];
+  const plan = windowPlan(spec.levels, spec.firstLevelRepeats ?? 2);
   const levels: LiveLevel[] = [];
   let stopReason: string | null = null;
-  let baseline: number | null = null;
 
   for (const { label, n } of plan) {
     const level = emptyLevel(label, n);
@@ -398,6 +407,7 @@ export async function runLive(spec: LiveSpec): Promise<LiveFigures> {
       spec.log(`  ${label} subscribers: ${level.notes.at(-1)}`);
       continue;
     }
+    await spec.betweenWindows?.();
     spec.log(`live, ${label} subscribers, ${spec.writers} writers: ${spec.warmupMs / 1000} s warm-up + ${spec.measureMs / 1000} s`);
     let subscribers: Awaited<ReturnType<typeof openSubscribers>> | null = null;
     let peakRss = 0;
@@ -436,8 +446,6 @@ export async function runLive(spec: LiveSpec): Promise<LiveFigures> {
       });
       level.write = load.result;
       if (load.result.aborted) throw new Error(`live, ${label} subscribers: ${load.result.aborted}`);
-      if (n === 0 && baseline === null) baseline = load.result.transfersPerSecond;
-      level.lossPercent = baseline ? 100 * (1 - load.result.transfersPerSecond / baseline) : null;
       if (subscribers) {
         // Drain: wait until every expected event arrived, or none has for 3 s.
         let expected = 0;
@@ -480,7 +488,40 @@ export async function runLive(spec: LiveSpec): Promise<LiveFigures> {
     level.serviceFdsAfter = openFds(spec.servicePid);
     logLevel(spec, level);
   }
+  for (const level of levels) level.lossPercent = lossAgainstNeighbours(levels, level);
+  for (const level of levels) if (level.lossPercent !== null) spec.log(`  ${level.label} subscribers: ${level.lossPercent.toFixed(1)} % lost vs the 0-subscriber windows around it`);
   return { levels, writers: spec.writers, accounts: k, openBatch: spec.openBatch, limits, serviceFdsBefore, serviceStderrLines: [] };
+}
+
+/**
+ * The windows in order: 0 subscribers first, then each level followed by another 0 window, the
+ * first level `repeats` times (its loss is the goal: paired windows average out drift).
+ */
+export function windowPlan(subscriberLevels: number[], repeats: number): { label: string; n: number }[] {
+  const plan = [{ label: "0", n: 0 }];
+  subscriberLevels.forEach((n, index) => {
+    const times = index === 0 ? repeats : 1;
+    for (let i = 1; i <= times; i++) {
+      plan.push({ label: `${n.toLocaleString("en-US")}${times > 1 ? ` (window ${i})` : ""}`, n }, { label: "0", n: 0 });
+    }
+  });
+  return plan;
+}
+
+/** The 0-subscriber windows just before and after `level` that ran. */
+export function neighbourBaselines(levels: LiveLevel[], level: LiveLevel): LiveLevel[] {
+  const at = levels.indexOf(level);
+  const before = levels.slice(0, at).reverse().find((l) => l.subscribers === 0 && l.write);
+  const after = levels.slice(at + 1).find((l) => l.subscribers === 0 && l.write);
+  return [before, after].filter((l): l is LiveLevel => l !== undefined);
+}
+
+function lossAgainstNeighbours(levels: LiveLevel[], level: LiveLevel): number | null {
+  if (level.subscribers === 0 || !level.write) return null;
+  const baselines = neighbourBaselines(levels, level);
+  if (baselines.length === 0) return null;
+  const baseline = baselines.reduce((sum, l) => sum + l.write!.transfersPerSecond, 0) / baselines.length;
+  return 100 * (1 - level.write.transfersPerSecond / baseline);
 }
 
 function logLevel(spec: LiveSpec, l: LiveLevel): void {

@@ -4,7 +4,7 @@
 import type { CpuUsage } from "./cpu.js";
 import { entrySpacingMs, type LookupStats, type SeededPair } from "./asof.js";
 import type { MixedResult } from "./mixed.js";
-import type { LiveFigures, LiveLevel } from "./live.js";
+import { neighbourBaselines, type LiveFigures, type LiveLevel } from "./live.js";
 import type { WriteCost } from "./write-costs.js";
 
 export const fmt = (value: number, digits = 0) =>
@@ -137,6 +137,19 @@ export function mixedTable(r: MixedResult): { headers: string[]; rows: string[][
   };
 }
 
+/** Mixed-workload mutations/s before the write engine (docs/benchmarks.md, commit 8e468ac). */
+export const mixedBefore = 382;
+
+/** The issue's goal: the mixed workload at 3x its rate before the write engine. */
+export function mixedGoal(r: MixedFigures["result"]): { met: boolean; text: string } {
+  const met = r.mutationsPerSecond >= 3 * mixedBefore;
+  return {
+    met,
+    text: `mixed holds / captures / voids / reversals >= 3x the ${mixedBefore} mutations/s before the write engine (${fmt(3 * mixedBefore)}): ` +
+      `${met ? "**met**" : "**not met**"} — ${fmt(r.mutationsPerSecond)} mutations/s = ${fmt(r.mutationsPerSecond / mixedBefore, 2)}x.`,
+  };
+}
+
 export function mixedSection(f: MixedFigures, stamp: RunStamp, warmupSeconds: number): string {
   const r = f.result;
   const t = mixedTable(r);
@@ -151,6 +164,8 @@ ${stampLines(stamp)}
 ${r.clients} clients, ${fmt(r.windowSeconds, 1)} s window after ${warmupSeconds} s of warm-up: **${fmt(r.mutationsPerSecond)} mutations/s**
 (${fmt(r.transfersPerSecond)} of them posting a transfer), p99 ${fmt(r.p99Ms, 1)} ms over all mutations; ${fmt(r.flows)} flows completed
 in the window; errors: ${r.failureCount}${errors ? ` (${errors})` : ""}.
+
+Goal: ${mixedGoal(r).text}
 
 ${markdownTable(t.headers, t.rows, t.align)}
 
@@ -244,17 +259,24 @@ export function liveTables(f: LiveFigures): { results: LiveTable; resources: Liv
   };
 }
 
-/** The issue's goal: 1,000 live subscribers cost at most 20 % of write throughput. */
+/**
+ * The issue's goal: 1,000 live subscribers cost at most 20 % of write throughput. Every 1,000
+ * window against the 0-subscriber windows around them (each window once), pooled.
+ */
 export function liveGoal(levels: LiveLevel[]): { met: boolean; text: string } | null {
-  const base = levels[0]?.write;
-  const level = levels.find((l) => l.subscribers === 1000 && l.write && l.lossPercent !== null);
-  if (!base || !level) return null;
-  const met = level.lossPercent! <= 20 && level.live === 1000;
+  const windows = levels.filter((l) => l.subscribers === 1000 && l.write && l.lossPercent !== null);
+  if (windows.length === 0) return null;
+  const baselines = [...new Set(windows.flatMap((l) => neighbourBaselines(levels, l)))];
+  const mean = (ls: LiveLevel[]) => ls.reduce((sum, l) => sum + l.write!.transfersPerSecond, 0) / ls.length;
+  const loss = 100 * (1 - mean(windows) / mean(baselines));
+  const allLive = windows.every((l) => l.live === 1000);
+  const met = loss <= 20 && allLive;
   return {
     met,
     text:
-      `1,000 subscribers cost at most 20 % of write throughput: ${met ? "**met**" : "**not met**"} — ${fmt(level.write!.transfersPerSecond)} transfers/s ` +
-      `with ${fmt(level.live)} live subscribers vs ${fmt(base.transfersPerSecond)} with none = ${fmt(level.lossPercent!, 1)} % lost.`,
+      `1,000 subscribers cost at most 20 % of write throughput: ${met ? "**met**" : "**not met**"} — ${fmt(mean(windows))} transfers/s ` +
+      `on average over ${windows.length} windows with 1,000 subscribers (${windows.map((l) => fmt(l.live)).join(", ")} live) vs ${fmt(mean(baselines))} ` +
+      `over the ${baselines.length} windows with none around them = ${fmt(loss, 1)} % lost.`,
   };
 }
 
@@ -286,10 +308,12 @@ ${t.notes.map((n) => `- ${n}`).join("\n")}
 
 - Load: ${f.writers} closed-loop writers send \`postTransfer\` between two distinct accounts picked at random from
   ${fmt(f.accounts)} USD accounts (\`minBalance: null\`, so none is refused), the same request as the uniform
-  scenario above; ${seconds} s window after ${warmupSeconds} s of warm-up, the same load for every row. "lost vs none":
-  transfers/s against the first 0-subscriber row. The last row runs the load once more with no subscriber
-  after the others: the service's change feed, started by the first subscription, keeps running, so that row
-  shows the feed's own cost plus the machine's drift.
+  scenario above; ${seconds} s window after ${warmupSeconds} s of warm-up, the same load for every row.
+  Windows with and without subscribers alternate (1,000 twice), and each window starts after
+  \`VACUUM ANALYZE\` and a \`CHECKPOINT\`, so neither the tables' growth nor the checkpoint cycle favours
+  the windows that come first. "lost vs none": transfers/s against the mean of the 0-subscriber windows
+  just before and after. From the first subscription on, the service's change feed keeps running in the
+  0-subscriber windows too, so the loss is what the subscribers add on top of the feed.
 - Subscribers: one WebSocket connection each (\`ws\`, graphql-transport-ws spoken by hand: \`connection_init\`
   with the API key, \`connection_ack\`, one \`subscribe\`), all in one child process
   (\`bench/live-subscribers.ts\`), opened ${fmt(f.openBatch)} at a time before the load. Subscriber i watches
