@@ -1,15 +1,9 @@
 // Generates resolver types from schema.graphql (npm run codegen). test/codegen.test.ts fails
 // when src/generated/graphql.ts is stale.
 import type { CodegenConfig } from "@graphql-codegen/cli";
+import { problemCodes } from "./src/domain/problems.js";
 
 const problem = "../domain/problems.js#Problem";
-const problemTypes = [
-  "InvalidInput", "LimitExceeded", "IdempotencyConflict", "AccountNotFound", "AccountCodeTaken",
-  "CurrencyNotFound", "CurrencyCodeTaken", "BoundsViolated", "UnbalancedTransfer", "CurrencyMismatch",
-  "InsufficientFunds", "BalanceLimitExceeded", "AmountOverflow", "BatchAborted",
-  "HoldNotFound", "HoldExpired", "HoldNotOpen", "CaptureExceedsRemaining", "TransferNotFound", "NotReversible",
-  "ReversalExceedsRemaining",
-];
 
 export const codegenConfig: CodegenConfig = {
   schema: "schema.graphql",
@@ -43,8 +37,8 @@ export const codegenConfig: CodegenConfig = {
           BalancePoint: "../graphql/models.js#BalancePointModel",
           Balance: "../graphql/models.js#BalanceModel",
           AccountBalance: "../graphql/models.js#AccountBalanceModel",
-          BalanceChange: "../graphql/models.js#BalanceChangeModel",
-          HoldChange: "../graphql/models.js#HoldChangeModel",
+          BalanceChange: "../live/events.js#BalanceChange",
+          HoldChange: "../live/events.js#HoldChange",
           Limits: "../domain/limits.js#Limits",
           AccountConnection: "../graphql/models.js#ConnectionModel<AccountRecord>",
           TransferConnection: "../graphql/models.js#ConnectionModel<TransferRecord>",
@@ -55,7 +49,7 @@ export const codegenConfig: CodegenConfig = {
           TransferEdge: "../graphql/models.js#EdgeModel<TransferRecord>",
           EntryEdge: "../graphql/models.js#EdgeModel<EntryRecord>",
           PageInfo: "../graphql/models.js#PageInfoModel",
-          ...Object.fromEntries(problemTypes.map((name) => [name, problem])),
+          ...Object.fromEntries(problemCodes.map((name) => [name, problem])),
         },
       },
     },

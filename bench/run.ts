@@ -572,8 +572,8 @@ async function apiKeyFor(url: string, service: RunningService): Promise<string> 
   const { createTenant, createApiKey } = await import("../src/ledger/tenants.js");
   const db = connectDatabase(url, 2);
   try {
-    const tenant = await createTenant(db.prisma, "bench");
-    return (await createApiKey(db.prisma, tenant.id, "bench")).key;
+    const tenant = await createTenant(db, "bench");
+    return (await createApiKey(db, tenant.id, "bench")).key;
   } finally {
     await db.close();
   }
@@ -703,8 +703,8 @@ async function asofScenario(url: string, service: RunningService, statsClient: p
   let tenantId: string;
   let key: string;
   try {
-    tenantId = (await createTenant(db.prisma, "bench as-of")).id;
-    key = (await createApiKey(db.prisma, tenantId, "bench as-of")).key;
+    tenantId = (await createTenant(db, "bench as-of")).id;
+    key = (await createApiKey(db, tenantId, "bench as-of")).key;
   } finally {
     await db.close();
   }

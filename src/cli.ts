@@ -39,8 +39,8 @@ async function run(name: string, rest: string[]): Promise<number> {
   switch (name) {
     case "tenant:create": {
       if (!rest[0]) break;
-      const tenant = await createTenant(db.prisma, rest[0]);
-      const { key, apiKey } = await createApiKey(db.prisma, tenant.id, "first key");
+      const tenant = await createTenant(db, rest[0]);
+      const { key, apiKey } = await createApiKey(db, tenant.id, "first key");
       say(`tenant ${tenant.id} (${tenant.name})\nAPI key ${apiKey.id}: ${key}\n(the key is shown once)`);
       return 0;
     }
@@ -51,13 +51,13 @@ async function run(name: string, rest: string[]): Promise<number> {
         complain(`no tenant ${rest[0]}`);
         return 1;
       }
-      const { key, apiKey } = await createApiKey(db.prisma, tenant.id, rest[1] ?? "key");
+      const { key, apiKey } = await createApiKey(db, tenant.id, rest[1] ?? "key");
       say(`API key ${apiKey.id}: ${key}\n(the key is shown once)`);
       return 0;
     }
     case "key:revoke": {
       if (!rest[0]) break;
-      const count = await revokeApiKey(db.prisma, rest[0]);
+      const count = await revokeApiKey(db, rest[0]);
       say(count ? `revoked ${count} key(s)` : `no active key ${rest[0]}`);
       return count ? 0 : 1;
     }

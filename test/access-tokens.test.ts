@@ -207,10 +207,10 @@ describe("an access token over HTTP", () => {
     expect(expired.status).toBe(401);
     expect(codesOf(expired)).toEqual(["UNAUTHENTICATED"]);
 
-    const { key: spareKey, apiKey } = await createApiKey(service.db.prisma, tenant.id, "spare");
+    const { key: spareKey, apiKey } = await createApiKey(service.db, tenant.id, "spare");
     const token = await mintToken(service.as(tenant, spareKey), { scope: "READ_ONLY" });
     expect((await service.as(tenant, token).request(`{ viewer { scope } }`)).status).toBe(200);
-    expect(await revokeApiKey(service.db.prisma, apiKey.id)).toBe(1);
+    expect(await revokeApiKey(service.db, apiKey.id)).toBe(1);
     expect((await service.as(tenant, token).request(`{ viewer { scope } }`)).status).toBe(401);
   });
 

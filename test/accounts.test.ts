@@ -805,7 +805,7 @@ describe("authentication", () => {
     const revoked = await service.newTenant("revoked");
     expect((await revoked.request(query)).status).toBe(200);
     const apiKey = await service.db.prisma.apiKey.findUniqueOrThrow({ where: { keyHash: hashApiKey(revoked.key) } });
-    expect(await revokeApiKey(service.db.prisma, apiKey.id)).toBe(1);
+    expect(await revokeApiKey(service.db, apiKey.id)).toBe(1);
 
     const response = await revoked.request(query);
     expect(response.status).toBe(401);

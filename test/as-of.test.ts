@@ -183,7 +183,7 @@ describe("as-of balances", () => {
       reads.push((async () => {
         for (let i = 0; writing; i++) {
           // A few milliseconds back from the tenant's now: writers may still be posting at it.
-          const at = new Date((await tenantNow(pool, tenant.id)).getTime() - 1 - ((r + i) % 5));
+          const at = new Date((await tenantNow(service.db, tenant.id)).getTime() - 1 - ((r + i) % 5));
           const accountId = (r + i) % 2 === 0 ? a.id : b.id;
           recorded.push({ accountId, at, balance: await balanceAsOf(tenant, accountId, at) });
         }
@@ -205,7 +205,7 @@ describe("as-of balances", () => {
   it("an instant in the future, or the tenant's now itself, is refused with AS_OF_IN_FUTURE", async () => {
     const tenant = await service.newTenant("as-of future");
     const account = await createAccount(tenant);
-    const now = await tenantNow(service.db.pool, tenant.id);
+    const now = await tenantNow(service.db, tenant.id);
     const future = await tenant.request(asOfQuery, { id: account.id, asOf: new Date(now.getTime() + 60_000).toISOString() });
     expect(future.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", reason: "AS_OF_IN_FUTURE" });
 
@@ -248,13 +248,13 @@ describe("balance history", () => {
     const from = new Date(Math.floor(instants[0]!));
 
     for (const [granularity, periodMs] of [["HOUR", 3_600_000], ["DAY", 86_400_000]] as const) {
-      const before = await tenantNow(pool, tenant.id);
+      const before = await tenantNow(service.db, tenant.id);
       const data = await tenant.gql(
         `query($id: ID!, $from: DateTime!, $to: DateTime!, $g: Granularity!) {
           account(id: $id) { balanceHistory(from: $from, to: $to, granularity: $g) { periodStart periodEnd balance { ${balanceFields} } } } }`,
         { id: account.id, from: from.toISOString(), to: before.toISOString(), g: granularity },
       );
-      const after = await tenantNow(pool, tenant.id);
+      const after = await tenantNow(service.db, tenant.id);
       const points: { periodStart: string; periodEnd: string; balance: Balance }[] = data.account.balanceHistory;
       const floor = (ms: number) => Math.floor(ms / periodMs) * periodMs;
 

@@ -1,9 +1,10 @@
 // Settings from the environment: the browser apps' and introspection's switches, access-token
 // limits and secret. Bad values stop the start with a message naming the variable.
+import { availableParallelism } from "node:os";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
 import { loadTokenSecret } from "../src/ledger/access-tokens.js";
-import type { PrismaClient } from "../src/generated/prisma/client.js";
+import type { Database } from "../src/db/client.js";
 
 describe("loadConfig", () => {
   const cases: { name: string; env: Record<string, string>; expected: Record<string, unknown> }[] = [
@@ -12,6 +13,9 @@ describe("loadConfig", () => {
     { name: "each can be switched on in production", env: { NODE_ENV: "production", LEDGER_GRAPHIQL: "true", LEDGER_INTROSPECTION: "1" }, expected: { graphiql: true, dashboard: false, introspection: true } },
     { name: "each can be switched off in development", env: { LEDGER_DASHBOARD: "false", LEDGER_INTROSPECTION: "0" }, expected: { graphiql: true, dashboard: false, introspection: false } },
     { name: "no secret set means one kept in the database", env: {}, expected: { accessTokenSecret: null } },
+    { name: "with the embedded PostgreSQL, half the cores run service processes", env: {}, expected: { workers: Math.max(1, Math.floor(availableParallelism() / 2)) } },
+    { name: "with DATABASE_URL, every core runs one", env: { DATABASE_URL: "postgresql://x/y" }, expected: { workers: availableParallelism() } },
+    { name: "LEDGER_WORKERS sets the count", env: { LEDGER_WORKERS: "3" }, expected: { workers: 3 } },
   ];
   for (const c of cases) {
     it(`loadConfig: ${c.name}`, () => {
@@ -37,7 +41,7 @@ describe("loadConfig", () => {
 });
 
 describe("loadTokenSecret", () => {
-  const unused = {} as PrismaClient; // a configured secret never touches the database
+  const unused = {} as Database; // a configured secret never touches the database
 
   it("loadTokenSecret: a configured secret shorter than 32 bytes is refused", async () => {
     await expect(loadTokenSecret(unused, "short")).rejects.toThrow(/at least 32 bytes/);

@@ -10,7 +10,7 @@ import { writeRetries } from "../src/ops/metrics.js";
 import type { TransferRequest } from "../src/domain/transfer.js";
 import { checkInvariants } from "./support/invariants.js";
 import { balanceOf, createAccount, createFundingAccount, key, postTransfer, postTransferMutation } from "./support/ledger-client.js";
-import { startTestService, type TestService, type TestTenant } from "./support/service.js";
+import { apiKeyAccess, startTestService, type TestService, type TestTenant } from "./support/service.js";
 
 let service: TestService;
 let tenant: TestTenant;
@@ -50,7 +50,7 @@ const transferTo = (to: string, amount: string, extra: Partial<TransferRequest> 
 
 /** Sends every request before awaiting any: on one lane they share one batch, in this order. */
 const together = (requests: { transfers: TransferRequest[]; atomic: boolean }[]) =>
-  Promise.all(requests.map(({ transfers, atomic }) => postTransfers(oneLane, tenant.id, transfers, atomic, service.limits)));
+  Promise.all(requests.map(({ transfers, atomic }) => postTransfers(oneLane, apiKeyAccess(tenant.id), transfers, atomic, service.limits)));
 
 const only = (batch: BatchOutcome): PostOutcome => {
   assert(batch.ok, "the batch was taken");
@@ -136,7 +136,7 @@ describe("group commit", () => {
       transfers: [transferTo(account.id, "1", { description: i === 4 ? `poison ${randomUUID()}` : "" })],
       atomic: true,
     }));
-    const settled = await Promise.allSettled(requests.map(({ transfers }) => postTransfers(oneLane, tenant.id, transfers, true, service.limits)));
+    const settled = await Promise.allSettled(requests.map(({ transfers }) => postTransfers(oneLane, apiKeyAccess(tenant.id), transfers, true, service.limits)));
     expect(settled.map((s) => s.status)).toEqual(["fulfilled", "fulfilled", "fulfilled", "fulfilled", "rejected", "fulfilled", "fulfilled", "fulfilled", "fulfilled"]);
     expect(String((settled[4] as PromiseRejectedResult).reason)).toContain("test: poisoned transfer");
     for (const [i, s] of settled.entries()) if (i !== 4) expect(only((s as PromiseFulfilledResult<any>).value)).toMatchObject({ ok: true });

@@ -21,7 +21,7 @@ const at = (base: number, ms: number) => iso(new Date(base + ms));
 
 /** Midnight UTC two days after the tenant's now: a frozen clock may start there. */
 async function aheadMidnight(tenant: TestTenant): Promise<number> {
-  const now = await tenantNow(service.db.pool, tenant.id);
+  const now = await tenantNow(service.db, tenant.id);
   return Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 2);
 }
 

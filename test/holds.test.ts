@@ -87,7 +87,7 @@ describe("holds", () => {
 
   it("a hold is expired from expiresAt on: capture is refused even before the job runs, and the job releases it once", async () => {
     const { tenant, customer, merchant } = await setup();
-    const now = await tenantNow(service.db.pool, tenant.id);
+    const now = await tenantNow(service.db, tenant.id);
     const expiresAt = new Date(now.getTime() + 60_000).toISOString();
     const { hold } = await holdBetween(tenant, customer.id, merchant.id, "500", { expiresInSeconds: undefined, expiresAt });
     await freezeClock(service.db.pool, tenant.id, new Date(Date.parse(expiresAt) - 1));

@@ -28,7 +28,7 @@ import { advanceClock, freezeClock, runExpiryJob, tenantNow } from "./support/cl
 import { checkInvariants } from "./support/invariants.js";
 import { balanceFields, captureHoldMutation, createAccount, createHoldMutation, reverseTransferMutation, voidHoldMutation } from "./support/ledger-client.js";
 import { LedgerModel, type AccountSpec, type ExpectedBalance, type Outcome } from "./support/ledger-model.js";
-import { startTestService, type TestService, type TestTenant } from "./support/service.js";
+import { apiKeyAccess, startTestService, type TestService, type TestTenant } from "./support/service.js";
 import { iso } from "./support/instants.js";
 
 let service: TestService;
@@ -393,12 +393,13 @@ const holdAnswer = (hold: Hold, now: number) => {
 async function sendQueued(tenantId: string, op: Operation, input: Record<string, any>, now: number): Promise<any> {
   const limits = service.limits;
   const settle = { ...input, holdId: input.holdId } as Parameters<typeof captureHold>[2];
+  const access = apiKeyAccess(tenantId);
   const outcome = op === "transfer"
-    ? await postTransfers(queued, tenantId, [input as never], true, limits).then((batch) => (batch.ok ? batch.outcomes[0]! : batch))
-    : op === "hold" ? await createHold(queued, tenantId, input as never, limits)
-      : op === "capture" ? await captureHold(queued, tenantId, settle, limits)
-        : op === "void" ? await voidHold(queued, tenantId, settle, limits)
-          : await reverseTransfer(queued, tenantId, input as never, limits);
+    ? await postTransfers(queued, access, [input as never], true, limits).then((batch) => (batch.ok ? batch.outcomes[0]! : batch))
+    : op === "hold" ? await createHold(queued, access, input as never, limits)
+      : op === "capture" ? await captureHold(queued, access, settle, limits)
+        : op === "void" ? await voidHold(queued, access, settle, limits)
+          : await reverseTransfer(queued, access, input as never, limits);
   if (!outcome.ok) {
     const { problem, replay } = outcome as { problem: Record<string, unknown>; replay?: boolean };
     return { __typename: problem.code, replay: replay ?? false, ...problem };
@@ -433,7 +434,7 @@ async function startRun(): Promise<Run> {
     accountIds.push(account.id);
   }
   // A whole second, so expiresInSeconds lands on exact milliseconds.
-  const now = Math.ceil((await tenantNow(service.db.pool, tenant.id)).getTime() / 1000) * 1000 + 1000;
+  const now = Math.ceil((await tenantNow(service.db, tenant.id)).getTime() / 1000) * 1000 + 1000;
   await freezeClock(service.db.pool, tenant.id, new Date(now));
   return new Run(tenant, accountIds, now);
 }

@@ -168,7 +168,7 @@ describe("races", () => {
     });
 
     async function holdExpiringIn60s(lane: Lane) {
-      const now = await tenantNow(service.db.pool, lane.tenant.id);
+      const now = await tenantNow(service.db, lane.tenant.id);
       // A whole millisecond, written as the API writes instants, so freezing at this string is exact.
       const expiresAt = iso(new Date(now.getTime() + 60_000));
       const hold = await holdOf100(lane, { expiresInSeconds: undefined, expiresAt });

@@ -22,8 +22,8 @@ afterAll(async () => {
 async function tenantOn(databaseUrl: string) {
   const db = connectDatabase(databaseUrl, 2);
   try {
-    const tenant = await createTenant(db.prisma, "shutdown");
-    return { tenantId: tenant.id, key: (await createApiKey(db.prisma, tenant.id, "k")).key };
+    const tenant = await createTenant(db, "shutdown");
+    return { tenantId: tenant.id, key: (await createApiKey(db, tenant.id, "k")).key };
   } finally {
     await db.close();
   }

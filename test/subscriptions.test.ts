@@ -361,7 +361,7 @@ describe("authorization and limits over the socket", () => {
     const subscription = client.subscribe(`subscription { transferPosted { id } }`);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(client.closeCode()).toBeNull();
-    expect(await revokeApiKey(a.db.prisma, revocable.key.slice(0, 11))).toBe(1);
+    expect(await revokeApiKey(a.db, revocable.key.slice(0, 11))).toBe(1);
     expect(await client.closed()).toBe(4401);
     expect(subscription.events).toEqual([]);
   });

@@ -1,6 +1,12 @@
-// One pg pool per process. Reads go through it with raw SQL (src/ledger/reads.ts, queries.ts);
-// every write goes through `writes`, the group-commit queue in front of the write engine; Prisma's
-// client is kept for tenants, API keys and service secrets (low rate, not on the ledger's tables).
+// The one database handle, made once per process and passed to every function of src/ledger and
+// src/live. Which part to use for what:
+//   writes  every write to the ledger's tables (accounts, currencies, transfers, entries, holds,
+//           idempotency keys): the group-commit queue in front of the write engine, one statement
+//           and one transaction per batch (src/db/write-queue.ts). Nothing else writes them.
+//   pool    reads, as raw SQL through src/ledger/reads.ts and queries.ts (one query per kind), and
+//           the few one-statement calls of SQL functions (as-of balances, the clock, expiry).
+//   prisma  tenants, API keys and service secrets: low rate, off the ledger's tables.
+// There is no transaction helper on purpose: no ledger path needs more than one statement.
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.js";

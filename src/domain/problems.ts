@@ -1,6 +1,20 @@
 // Expected failures. Each problem's `code` is also its GraphQL type name, so the API maps
 // them one to one. Problems are plain data: they can be stored under an idempotency key
 // and returned again on replay.
+//
+// `problemCodes` is the registry: the schema's Problem types, codegen's mappers, the messages
+// below and the codes the write engine (prisma/sql/engine.sql) reports are all checked against
+// it (test/problem-registry.test.ts).
+
+export const problemCodes = [
+  "InvalidInput", "LimitExceeded", "IdempotencyConflict", "AccountNotFound", "AccountCodeTaken",
+  "CurrencyNotFound", "CurrencyCodeTaken", "BoundsViolated", "UnbalancedTransfer", "CurrencyMismatch",
+  "InsufficientFunds", "BalanceLimitExceeded", "AmountOverflow", "BatchAborted",
+  "HoldNotFound", "HoldExpired", "HoldNotOpen", "CaptureExceedsRemaining", "TransferNotFound", "NotReversible",
+  "ReversalExceedsRemaining",
+] as const;
+
+export type ProblemCode = (typeof problemCodes)[number];
 
 export interface Problem {
   code: string;
@@ -73,8 +87,16 @@ export const idempotencyConflict = (idempotencyKey: string): Problem => ({
   message: `idempotency key "${idempotencyKey}" was used for a different request`,
 });
 
-const messages: Record<string, (p: Problem) => string> = {
+/** How each problem is worded when it comes without a message (from the write engine). */
+export const problemMessages: Record<ProblemCode, (p: Problem) => string> = {
+  InvalidInput: (p) => `${String(p.field)}: invalid (${String(p.reason)})`,
+  LimitExceeded: (p) => `exceeds ${String(p.limit)} (${String(p.max)})`,
   AccountNotFound: (p) => `no account ${String(p.account)}`,
+  AccountCodeTaken: (p) => `an account with code "${String(p.accountCode)}" exists already`,
+  CurrencyNotFound: (p) => `no currency ${String(p.currency)}`,
+  CurrencyCodeTaken: (p) => `currency ${String(p.currency)} exists already`,
+  BoundsViolated: (p) => `account ${String(p.accountId)} has balance ${String(p.balance)}, outside the new bounds (open holds included)`,
+  UnbalancedTransfer: (p) => `debits and credits differ in ${String(p.currency)}`,
   CurrencyMismatch: (p) =>
     `leg ${String(p.legIndex)} is in ${String(p.legCurrency)} but its account is in ${String(p.accountCurrency)}`,
   InsufficientFunds: (p) =>
@@ -104,6 +126,6 @@ export const transferNotFound = (transferId: string): Problem => withMessage({ c
 /** Adds a human message to a problem that came from the database without one. */
 export function withMessage(problem: { code: string; message?: string; [detail: string]: unknown }): Problem {
   if (typeof problem.message === "string") return problem as Problem;
-  const describe = messages[problem.code];
+  const describe = problemMessages[problem.code as ProblemCode];
   return { ...problem, code: problem.code, message: describe ? describe(problem as Problem) : problem.code };
 }

@@ -2,7 +2,8 @@
 import type { AmountInput } from "../domain/money.js";
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { Account as AccountRecord, Transfer as TransferRecord, Entry as EntryRecord, Currency as CurrencyRecord, Hold as HoldRecord } from '../ledger/records.js';
-import type { BalancePointModel as BalancePointModelRecord, BalanceModel as BalanceModelRecord, AccountBalanceModel as AccountBalanceModelRecord, BalanceChangeModel as BalanceChangeModelRecord, HoldChangeModel as HoldChangeModelRecord, ConnectionModel as ConnectionModelRecord, EdgeModel as EdgeModelRecord, PageInfoModel as PageInfoModelRecord } from '../graphql/models.js';
+import type { BalancePointModel as BalancePointModelRecord, BalanceModel as BalanceModelRecord, AccountBalanceModel as AccountBalanceModelRecord, ConnectionModel as ConnectionModelRecord, EdgeModel as EdgeModelRecord, PageInfoModel as PageInfoModelRecord } from '../graphql/models.js';
+import type { BalanceChange as BalanceChangeRecord, HoldChange as HoldChangeRecord } from '../live/events.js';
 import type { Limits as LimitsRecord } from '../domain/limits.js';
 import type { Problem as ProblemRecord } from '../domain/problems.js';
 import type { Context } from '../graphql/context.js';
@@ -1302,7 +1303,7 @@ export type ResolversTypes = ResolversObject<{
   Amount: ResolverTypeWrapper<Scalars['Amount']['output']>;
   AmountOverflow: ResolverTypeWrapper<ProblemRecord>;
   Balance: ResolverTypeWrapper<BalanceModelRecord>;
-  BalanceChange: ResolverTypeWrapper<BalanceChangeModelRecord>;
+  BalanceChange: ResolverTypeWrapper<BalanceChangeRecord>;
   BalanceLimitExceeded: ResolverTypeWrapper<ProblemRecord>;
   BalancePoint: ResolverTypeWrapper<BalancePointModelRecord>;
   BatchAborted: ResolverTypeWrapper<ProblemRecord>;
@@ -1335,7 +1336,7 @@ export type ResolversTypes = ResolversObject<{
   Granularity: Granularity;
   Hold: ResolverTypeWrapper<HoldRecord>;
   HoldCaptured: ResolverTypeWrapper<Omit<HoldCaptured, 'balances' | 'hold' | 'transfer'> & { balances: Array<ResolversTypes['AccountBalance']>, hold: ResolversTypes['Hold'], transfer: ResolversTypes['Transfer'] }>;
-  HoldChange: ResolverTypeWrapper<HoldChangeModelRecord>;
+  HoldChange: ResolverTypeWrapper<HoldChangeRecord>;
   HoldChangeKind: HoldChangeKind;
   HoldChangedFilter: HoldChangedFilter;
   HoldConnection: ResolverTypeWrapper<ConnectionModelRecord<HoldRecord>>;
@@ -1405,7 +1406,7 @@ export type ResolversParentTypes = ResolversObject<{
   Amount: Scalars['Amount']['output'];
   AmountOverflow: ProblemRecord;
   Balance: BalanceModelRecord;
-  BalanceChange: BalanceChangeModelRecord;
+  BalanceChange: BalanceChangeRecord;
   BalanceLimitExceeded: ProblemRecord;
   BalancePoint: BalancePointModelRecord;
   BatchAborted: ProblemRecord;
@@ -1435,7 +1436,7 @@ export type ResolversParentTypes = ResolversObject<{
   EntryFilter: EntryFilter;
   Hold: HoldRecord;
   HoldCaptured: Omit<HoldCaptured, 'balances' | 'hold' | 'transfer'> & { balances: Array<ResolversParentTypes['AccountBalance']>, hold: ResolversParentTypes['Hold'], transfer: ResolversParentTypes['Transfer'] };
-  HoldChange: HoldChangeModelRecord;
+  HoldChange: HoldChangeRecord;
   HoldChangedFilter: HoldChangedFilter;
   HoldConnection: ConnectionModelRecord<HoldRecord>;
   HoldCreated: Omit<HoldCreated, 'balances' | 'hold'> & { balances: Array<ResolversParentTypes['AccountBalance']>, hold: ResolversParentTypes['Hold'] };

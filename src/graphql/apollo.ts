@@ -4,11 +4,10 @@ import { projectRoot } from "../project-root.js";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { makeExecutableSchema } from "@graphql-tools/schema";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
-import type { Limits } from "../domain/limits.js";
 import type { Context } from "./context.js";
 import { formatError } from "./errors.js";
 import { graphqlCjs } from "./graphql-cjs.js";
-import { armorProtection, pageSizePlugin } from "./limits-plugin.js";
+import { operationCheckPlugin, type OperationPolicy } from "./operation-check.js";
 import { resolvers } from "./resolvers/index.js";
 
 export const typeDefs = readFileSync(path.join(projectRoot, "schema.graphql"), "utf8");
@@ -17,21 +16,21 @@ export const typeDefs = readFileSync(path.join(projectRoot, "schema.graphql"), "
 export const schema = makeExecutableSchema({ typeDefs, resolvers: resolvers as never });
 
 export interface ApolloOptions {
-  limits: Limits;
+  /** The operation checks shared with the WebSocket transport. */
+  policy: OperationPolicy;
   production: boolean;
   /** Answer introspection queries (GraphiQL's schema, docs and completion need it). */
   introspection: boolean;
   plugins?: ApolloServerPlugin<Context>[];
 }
 
-export function createApollo({ limits, production, introspection, plugins = [] }: ApolloOptions): ApolloServer<Context> {
-  const armor = armorProtection(limits);
+export function createApollo({ policy, production, introspection, plugins = [] }: ApolloOptions): ApolloServer<Context> {
   return new ApolloServer<Context>({
     schema,
-    validationRules: armor.validationRules,
-    parseOptions: { maxTokens: limits.queryTokensMax },
+    validationRules: policy.validationRules,
+    parseOptions: policy.parseOptions,
     plugins: [
-      ...(armor.plugins as ApolloServerPlugin<Context>[]), pageSizePlugin(limits), subscriptionsOverWebSocketOnly,
+      ...policy.armorPlugins, subscriptionsOverWebSocketOnly, operationCheckPlugin(policy),
       ApolloServerPluginLandingPageDisabled(), ...plugins,
     ],
     allowBatchedHttpRequests: false,

@@ -43,9 +43,9 @@ export function createContext(db: Database, access: Access, limits: Limits, opti
     db,
     limits,
     get loaders() {
-      return (loaders ??= createLoaders(db.pool, tenantId));
+      return (loaders ??= createLoaders(db, tenantId));
     },
-    now: () => (now ??= tenantNow(db.pool, tenantId)),
+    now: () => (now ??= tenantNow(db, tenantId)),
     live: options.live ?? null,
     connection: options.connection ?? null,
     tokenSecret: options.tokenSecret ?? null,

@@ -3,6 +3,7 @@
 import { unwrapResolverError } from "@apollo/server/errors";
 import type { GraphQLFormattedError } from "graphql";
 import { databaseUnavailableMessage, isDatabaseUnavailable } from "../db/unavailable.js";
+import { AccessDenied } from "../ledger/authorization.js";
 import { log } from "../ops/log.js";
 
 const logger = log.child({ component: "graphql" });
@@ -28,13 +29,16 @@ export function limitRefusal(message: string): { message: string; extensions: Re
 export const databaseUnavailableExtensions = { code: "DATABASE_UNAVAILABLE", retryable: true } as const;
 
 /**
- * Limit refusals get their code; an unreachable database is DATABASE_UNAVAILABLE (no driver or
+ * Limit refusals get their code; a refusal by the ledger's authorization is FORBIDDEN; an unreachable database is DATABASE_UNAVAILABLE (no driver or
  * Prisma text); bugs are logged in full, and in production their details stay on the server.
  */
 export function formatError(formatted: GraphQLFormattedError, error: unknown, production: boolean): GraphQLFormattedError {
   const refusal = limitRefusal(formatted.message);
   if (refusal) return { ...withoutStacktrace(formatted), ...refusal };
   const code = formatted.extensions?.code;
+  // The ledger refused the bearer (src/ledger/authorization.ts): an auth failure, not a bug.
+  const cause = unwrapResolverError(error);
+  if (cause instanceof AccessDenied) return { ...withoutStacktrace(formatted), message: cause.message, extensions: { code: "FORBIDDEN" } };
   if (code === "DATABASE_UNAVAILABLE" || (code === "INTERNAL_SERVER_ERROR" && isDatabaseUnavailable(unwrapResolverError(error)))) {
     return { ...withoutStacktrace(formatted), message: databaseUnavailableMessage, extensions: databaseUnavailableExtensions };
   }

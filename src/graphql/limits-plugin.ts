@@ -1,7 +1,6 @@
 // Operation limits. Depth, aliases, tokens and cost are GraphQL Armor's validation rules; the
 // page-size check needs the variables, so it runs once the operation is resolved, still
-// before any resolver: a request over a limit does no work.
-import type { ApolloServerPlugin } from "@apollo/server";
+// before any resolver: a request over a limit does no work (operation-check.ts runs them).
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import { costLimitRule, type CostLimitOptions } from "@escape.tech/graphql-armor-cost-limit";
 import { GraphQLError, Kind, visit, type DocumentNode, type GraphQLSchema, type ValueNode } from "graphql";
@@ -12,7 +11,7 @@ import { graphqlCjs } from "./graphql-cjs.js";
 const { validate } = graphqlCjs;
 import type { Limits } from "../domain/limits.js";
 
-const costOptions = (limits: Limits): CostLimitOptions => ({ maxCost: limits.queryCostMax, ignoreIntrospection: true });
+export const costOptions = (limits: Limits): CostLimitOptions => ({ maxCost: limits.queryCostMax, ignoreIntrospection: true });
 
 export function armorProtection(limits: Limits) {
   const { plugins, validationRules } = new ApolloArmor({
@@ -110,18 +109,4 @@ export function checkVariableLimits(
     const refusal = limitRefusal(message) ?? { message, extensions: { code: "LIMIT_EXCEEDED", limit: "queryCostMax", max: limits.queryCostMax } };
     throw new GraphQLError(refusal.message, { extensions: { ...refusal.extensions, http: { status: 400 } } });
   }
-}
-
-/** checkVariableLimits for HTTP operations, once Apollo has resolved the operation. */
-export function pageSizePlugin(limits: Limits): ApolloServerPlugin {
-  const costRule = costLimitRule(costOptions(limits));
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ document, request, schema }) {
-          checkVariableLimits(limits, schema, document, request.variables ?? {}, costRule);
-        },
-      };
-    },
-  };
 }

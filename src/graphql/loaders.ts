@@ -1,7 +1,7 @@
 // DataLoaders, built per request and scoped to its tenant: one query per kind per tick,
 // however many rows a page returns (src/ledger/reads.ts).
 import DataLoader from "dataloader";
-import type pg from "pg";
+import type { Database } from "../db/client.js";
 import type { Account, Currency, Entry, Hold, Transfer } from "../ledger/records.js";
 import {
   readAccounts, readCurrencies, readEntries, readEntriesOfHolds, readEntriesOfTransfers, readHolds, readTransfers, readTransfersLinkedTo,
@@ -18,22 +18,22 @@ function groupBy<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K): V[]
   return keys.map((key) => groups.get(key)!);
 }
 
-export function createLoaders(pool: pg.Pool, tenantId: string) {
+export function createLoaders(db: Database, tenantId: string) {
   return {
-    account: new DataLoader<string, Account | null>(async (ids) => byKey(ids, await readAccounts(pool, tenantId, ids), (a) => a.id)),
-    currency: new DataLoader<string, Currency | null>(async (ids) => byKey(ids, await readCurrencies(pool, tenantId, ids), (c) => c.id)),
-    transfer: new DataLoader<string, Transfer | null>(async (ids) => byKey(ids, await readTransfers(pool, tenantId, ids), (t) => t.id)),
-    entry: new DataLoader<bigint, Entry | null>(async (ids) => byKey(ids, await readEntries(pool, tenantId, ids), (e) => e.id)),
+    account: new DataLoader<string, Account | null>(async (ids) => byKey(ids, await readAccounts(db, tenantId, ids), (a) => a.id)),
+    currency: new DataLoader<string, Currency | null>(async (ids) => byKey(ids, await readCurrencies(db, tenantId, ids), (c) => c.id)),
+    transfer: new DataLoader<string, Transfer | null>(async (ids) => byKey(ids, await readTransfers(db, tenantId, ids), (t) => t.id)),
+    entry: new DataLoader<bigint, Entry | null>(async (ids) => byKey(ids, await readEntries(db, tenantId, ids), (e) => e.id)),
     entriesOfTransfer: new DataLoader<string, Entry[]>(async (transferIds) =>
-      groupBy(transferIds, await readEntriesOfTransfers(pool, tenantId, transferIds), (e) => e.transferId!)),
-    hold: new DataLoader<string, Hold | null>(async (ids) => byKey(ids, await readHolds(pool, tenantId, ids), (h) => h.id)),
+      groupBy(transferIds, await readEntriesOfTransfers(db, tenantId, transferIds), (e) => e.transferId!)),
+    hold: new DataLoader<string, Hold | null>(async (ids) => byKey(ids, await readHolds(db, tenantId, ids), (h) => h.id)),
     /** Every entry of a hold (reservation, captures, release), oldest first. */
     entriesOfHold: new DataLoader<string, Entry[]>(async (holdIds) =>
-      groupBy(holdIds, await readEntriesOfHolds(pool, tenantId, holdIds), (e) => e.holdId!)),
+      groupBy(holdIds, await readEntriesOfHolds(db, tenantId, holdIds), (e) => e.holdId!)),
     capturesOfHold: new DataLoader<string, Transfer[]>(async (holdIds) =>
-      groupBy(holdIds, await readTransfersLinkedTo(pool, tenantId, "hold_id", holdIds), (t) => t.holdId!)),
+      groupBy(holdIds, await readTransfersLinkedTo(db, tenantId, "hold_id", holdIds), (t) => t.holdId!)),
     reversalsOf: new DataLoader<string, Transfer[]>(async (transferIds) =>
-      groupBy(transferIds, await readTransfersLinkedTo(pool, tenantId, "reverses_id", transferIds), (t) => t.reversesId!)),
+      groupBy(transferIds, await readTransfersLinkedTo(db, tenantId, "reverses_id", transferIds), (t) => t.reversesId!)),
   };
 }
 

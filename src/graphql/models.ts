@@ -36,19 +36,4 @@ export interface AccountBalanceModel {
   entry: Entry;
 }
 
-/** A change of an account's balances as a subscription delivers it. */
-export interface BalanceChangeModel {
-  accountId: string;
-  /** The account as read with the change. */
-  account: Account;
-  normalSide: Side;
-  entry: Entry;
-  replayed: boolean;
-}
-
-export interface HoldChangeModel {
-  change: "CREATED" | "CAPTURED" | "VOIDED" | "EXPIRED";
-  holdId: string;
-  amount: bigint;
-  transferId: string | null;
-}
+// BalanceChange and HoldChange map onto the live path's events (src/live/events.ts).

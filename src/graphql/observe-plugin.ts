@@ -1,12 +1,11 @@
-// Operation metrics and per-request log fields for GraphQL over HTTP, the mutation rate limit,
-// and HTTP 503 + Retry-After when the database is unavailable. The same labels are used for
-// WebSocket operations (src/live/socket.ts).
+// Operation metrics and per-request log fields for GraphQL over HTTP, and HTTP 503 +
+// Retry-After when the database is unavailable. The same labels are used for WebSocket
+// operations (ws-transport.ts).
 import type { ApolloServerPlugin } from "@apollo/server";
 import { Kind, type DocumentNode, type OperationDefinitionNode } from "graphql";
 import { retryAfterSeconds } from "../db/unavailable.js";
 import { requestInfoOf } from "../http/request-info.js";
 import { graphqlErrors, operationDuration } from "../ops/metrics.js";
-import { rateLimitedError, type RateLimiter } from "../ops/rate-limits.js";
 import type { Context } from "./context.js";
 
 /** `type.rootField` (`type.multiple` for several distinct root fields): a bounded metric label. */
@@ -41,23 +40,18 @@ export function recordOperation(transport: "http" | "ws", operation: string, cod
   return outcome;
 }
 
-export function observePlugin(mutationLimiter: RateLimiter | null): ApolloServerPlugin<Context> {
+export function observePlugin(): ApolloServerPlugin<Context> {
   return {
     async requestDidStart({ request }) {
       const started = performance.now();
       const info = requestInfoOf(request.http);
       let operation = "unknown";
       return {
-        async didResolveOperation({ operation: resolved, operationName, contextValue }) {
+        async didResolveOperation({ operation: resolved, operationName }) {
           operation = operationLabel(resolved);
           if (info) {
             info.operation = operation;
             info.operationName = operationName ?? null;
-          }
-          const points = mutationCount(resolved);
-          if (points > 0 && mutationLimiter) {
-            const refused = await mutationLimiter.consume(contextValue.access.keyId, points);
-            if (refused) throw rateLimitedError("mutations", mutationLimiter.perSecond, refused.retryAfterMs);
           }
         },
         async willSendResponse({ response, contextValue }) {

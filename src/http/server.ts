@@ -15,7 +15,8 @@ import { startChangeFeed } from "../live/feed.js";
 import { feedLog } from "../live/feed-log.js";
 import { liveOptionsDefault, type LiveOptions } from "../live/options.js";
 import { createLiveHub, type LiveHub } from "../live/hub.js";
-import { startSocketServer, type SocketServer } from "../live/socket.js";
+import { operationPolicy } from "../graphql/operation-check.js";
+import { startSocketServer, type SocketServer } from "../graphql/ws-transport.js";
 import { createContext, type Context } from "../graphql/context.js";
 import { bearerOf, createAuthenticator, loadTokenSecret } from "../ledger/access-tokens.js";
 import { errorText, log } from "../ops/log.js";
@@ -111,8 +112,8 @@ function routeOf(pathname: string, webApps: readonly WebApp[]): string {
 export async function startService(options: ServiceOptions): Promise<Service> {
   const { db, limits } = options;
   const drainTimeoutDefaultMs = options.drainTimeoutMs ?? 10_000;
-  const tokenSecret = await loadTokenSecret(db.prisma, options.accessTokenSecret ?? null);
-  const authenticate = createAuthenticator(db.prisma, tokenSecret, options.authCacheMs);
+  const tokenSecret = await loadTokenSecret(db, options.accessTokenSecret ?? null);
+  const authenticate = createAuthenticator(db, tokenSecret, options.authCacheMs);
   const httpServer = createServer();
   const live = { ...liveOptionsDefault, ...options.live };
   let feedError: Error | null = null;
@@ -148,8 +149,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     ...(options.graphiql ?? !options.production ? [{ name: "graphiql" }] : []),
     ...(options.dashboard ?? !options.production ? [{ name: "dashboard" }] : []),
   ];
-  const mutationLimiter = createRateLimiter("mutations", options.mutationsPerSecondMax ?? 0);
-  const apollo = createApollo({ limits, production: options.production, introspection, plugins: [observePlugin(mutationLimiter)] });
+  const policy = operationPolicy(limits, createRateLimiter("mutations", options.mutationsPerSecondMax ?? 0));
+  const apollo = createApollo({ policy, production: options.production, introspection, plugins: [observePlugin()] });
   await apollo.start();
 
   async function contextFor(request: IncomingMessage): Promise<Context> {
@@ -233,7 +234,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     slowConsumerMs: live.slowConsumerMs,
     messageBytesMax: requestBytesMax,
     formatError: (error) => formatError(error.toJSON(), error, options.production),
-    mutationLimiter,
+    policy,
     connectionLimiter: createRateLimiter("connections", options.connectionsPerSecondMax ?? 0),
     connectionsMax: options.webSocketConnectionsMax ?? 0,
     connectionsPerTenantMax: options.webSocketConnectionsPerTenantMax ?? 0,

@@ -1,6 +1,6 @@
 // Bearer authentication (API keys and access tokens) and minting of access tokens.
 import { randomBytes } from "node:crypto";
-import type { PrismaClient } from "../generated/prisma/client.js";
+import type { Database } from "../db/client.js";
 import {
   accessOfApiKey,
   accessOfToken,
@@ -15,6 +15,8 @@ import {
 } from "../domain/access.js";
 import { fromGlobalId } from "../domain/ids.js";
 import { accountNotFound, fail, ok, type Result } from "../domain/problems.js";
+import { authorizeWrite } from "./authorization.js";
+import { readAccounts } from "./reads.js";
 import { apiKeyPrefix, hashApiKey } from "./tenants.js";
 
 const secretName = "access_token_signing";
@@ -26,14 +28,14 @@ export const accessTokenTtlDefaultSeconds = 900;
  * The key that signs access tokens: LEDGER_ACCESS_TOKEN_SECRET when set, else one made on first
  * start and kept in the database so every instance on it accepts the others' tokens.
  */
-export async function loadTokenSecret(prisma: PrismaClient, configured: string | null): Promise<Buffer> {
+export async function loadTokenSecret(db: Database, configured: string | null): Promise<Buffer> {
   if (configured) {
     if (Buffer.byteLength(configured) < secretBytes) throw new Error(`LEDGER_ACCESS_TOKEN_SECRET must be at least ${secretBytes} bytes`);
     return Buffer.from(configured);
   }
   // Two instances starting at once: one insert wins, both read the winner.
-  await prisma.serviceSecret.createMany({ data: [{ name: secretName, value: randomBytes(secretBytes) }], skipDuplicates: true });
-  const row = await prisma.serviceSecret.findUniqueOrThrow({ where: { name: secretName } });
+  await db.prisma.serviceSecret.createMany({ data: [{ name: secretName, value: randomBytes(secretBytes) }], skipDuplicates: true });
+  const row = await db.prisma.serviceSecret.findUniqueOrThrow({ where: { name: secretName } });
   return Buffer.from(row.value);
 }
 
@@ -50,7 +52,7 @@ export type Authenticate = (bearer: string) => Promise<Access | null>;
  * expired or forged. Key lookups are cached for `cacheMs`, so a revocation (which also ends
  * the key's tokens) takes effect within that time on every instance.
  */
-export function createAuthenticator(prisma: PrismaClient, secret: Buffer, cacheMs = 2000): Authenticate {
+export function createAuthenticator(db: Database, secret: Buffer, cacheMs = 2000): Authenticate {
   type KeyRow = { id: string; tenantId: string } | null;
   const cache = new Map<string, { row: KeyRow; until: number }>();
 
@@ -59,7 +61,7 @@ export function createAuthenticator(prisma: PrismaClient, secret: Buffer, cacheM
     const now = Date.now();
     const cached = cache.get(cacheKey);
     if (cached && cached.until > now) return cached.row;
-    const found = await prisma.apiKey.findUnique({ where, select: { id: true, tenantId: true, revokedAt: true } });
+    const found = await db.prisma.apiKey.findUnique({ where, select: { id: true, tenantId: true, revokedAt: true } });
     const row = found && !found.revokedAt ? { id: found.id, tenantId: found.tenantId } : null;
     if (cache.size > 10_000) cache.clear(); // bounded: a flood of bad keys cannot grow memory
     cache.set(cacheKey, { row, until: now + cacheMs });
@@ -88,14 +90,15 @@ export interface MintedToken {
   expiresAt: Date;
 }
 
-/** Mints a token for an API key holder; every account named (global ids) must be the tenant's. */
+/** Mints a token for an API key holder (never for a token); every account named (global ids) must be the tenant's. */
 export async function mintAccessToken(
-  prisma: PrismaClient,
+  db: Database,
   access: Access,
   request: TokenRequest,
   limits: TokenLimits,
   secret: Buffer,
 ): Promise<Result<MintedToken>> {
+  await authorizeWrite(db, access, "createAccessToken", { tenantWide: true });
   const checked = checkTokenRequest(request, limits, accessTokenTtlDefaultSeconds);
   if (!checked.ok) return checked;
   const { ttlSeconds } = checked.value;
@@ -103,10 +106,7 @@ export async function mintAccessToken(
   if (checked.value.accountIds) {
     const globalIds = checked.value.accountIds;
     const rawIds = globalIds.map((id) => fromGlobalId("Account", id));
-    const found = await prisma.account.findMany({
-      where: { tenantId: access.tenantId, id: { in: rawIds.filter((id) => id !== null) } },
-      select: { id: true },
-    });
+    const found = await readAccounts(db, access.tenantId, rawIds.filter((id) => id !== null));
     const known = new Set(found.map((a) => a.id));
     const missing = rawIds.findIndex((id) => id === null || !known.has(id));
     if (missing >= 0) return fail(accountNotFound(globalIds[missing]!));

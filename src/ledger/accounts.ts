@@ -1,10 +1,12 @@
 // Accounts: validate in the pure core, then the write engine (which checks codes, currencies and,
 // for an update, the bounds against the balance under the account's lock).
 import type { Database } from "../db/client.js";
+import type { Access } from "../domain/access.js";
 import { validateCreateAccount, validateUpdateAccount, type CreateAccountRequest, type UpdateAccountRequest } from "../domain/account.js";
 import { fromGlobalId } from "../domain/ids.js";
 import type { Limits } from "../domain/limits.js";
 import { accountNotFound, type Problem } from "../domain/problems.js";
+import { authorizeWrite } from "./authorization.js";
 import { command, execute, type Command } from "./engine.js";
 import type { Account } from "./records.js";
 
@@ -20,11 +22,12 @@ async function accountOutcome(db: Database, account: Command): Promise<AccountOu
   return { ok: true, replay: result!.done.replay, account: result!.done.account! };
 }
 
-export async function createAccount(db: Database, tenantId: string, request: CreateAccountRequest, limits: Limits): Promise<AccountOutcome> {
+export async function createAccount(db: Database, access: Access, request: CreateAccountRequest, limits: Limits): Promise<AccountOutcome> {
+  await authorizeWrite(db, access, "createAccount", { tenantWide: true });
   const checked = validateCreateAccount(request, limits);
   if (!checked.ok) return { ok: false, replay: false, problem: checked.problem };
   const { idempotencyKey, ...account } = checked.value;
-  return accountOutcome(db, command("createAccount", tenantId, idempotencyKey, account, {
+  return accountOutcome(db, command("createAccount", access.tenantId, idempotencyKey, account, {
     code: account.code,
     name: account.name,
     currency: account.currency,
@@ -35,13 +38,14 @@ export async function createAccount(db: Database, tenantId: string, request: Cre
   }));
 }
 
-export async function updateAccount(db: Database, tenantId: string, request: UpdateAccountRequest, limits: Limits): Promise<AccountOutcome> {
+export async function updateAccount(db: Database, access: Access, request: UpdateAccountRequest, limits: Limits): Promise<AccountOutcome> {
+  await authorizeWrite(db, access, "updateAccount", { accounts: [{ id: request.id }] });
   const checked = validateUpdateAccount(request, limits);
   if (!checked.ok) return { ok: false, replay: false, problem: checked.problem };
   const changes = checked.value;
   const accountId = fromGlobalId("Account", request.id);
   if (accountId === null) return { ok: false, replay: false, problem: accountNotFound(request.id) };
-  return accountOutcome(db, command("updateAccount", tenantId, request.idempotencyKey, { accountId, ...changes }, {
+  return accountOutcome(db, command("updateAccount", access.tenantId, request.idempotencyKey, { accountId, ...changes }, {
     accountId,
     setName: changes.name !== undefined,
     name: changes.name ?? null,

@@ -1,5 +1,5 @@
 // As-of balances: one index lookup per instant on the entry that carries the running totals.
-import type pg from "pg";
+import type { Database } from "../db/client.js";
 import type { Totals } from "../domain/balance.js";
 
 export interface TotalsAt extends Totals {
@@ -23,10 +23,10 @@ interface Row {
  * Instants must lie in the past of the tenant's clock; see ledger_balances_at for why an
  * answer never changes once given.
  */
-export async function balancesAt(pool: pg.Pool, tenantId: string, accountId: string, instants: Date[], before: boolean): Promise<BalancesAtOutcome> {
+export async function balancesAt(db: Database, tenantId: string, accountId: string, instants: Date[], before: boolean): Promise<BalancesAtOutcome> {
   if (instants.length === 0) return { ok: true, totals: [] };
   try {
-    const { rows } = await pool.query<Row>("SELECT * FROM ledger_balances_at($1::uuid, $2::uuid, $3::timestamptz[], $4)", [
+    const { rows } = await db.pool.query<Row>("SELECT * FROM ledger_balances_at($1::uuid, $2::uuid, $3::timestamptz[], $4)", [
       tenantId,
       accountId,
       instants.map((d) => d.toISOString()),
@@ -51,7 +51,7 @@ export async function balancesAt(pool: pg.Pool, tenantId: string, accountId: str
 }
 
 /** The tenant's clock (the real one unless a test clock moves it). */
-export async function tenantNow(pool: pg.Pool, tenantId: string): Promise<Date> {
-  const { rows } = await pool.query<{ now: Date }>("SELECT ledger_now($1::uuid) AS now", [tenantId]);
+export async function tenantNow(db: Database, tenantId: string): Promise<Date> {
+  const { rows } = await db.pool.query<{ now: Date }>("SELECT ledger_now($1::uuid) AS now", [tenantId]);
   return rows[0]!.now;
 }

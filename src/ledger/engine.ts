@@ -114,11 +114,11 @@ async function outcomeOf(db: Database, command: Command, answer: Written): Promi
 async function readDone(db: Database, command: Command, answer: Written): Promise<Done> {
   const tenantId = command.tenant;
   const [transfers, transferEntries, holds, accounts, currencies] = await Promise.all([
-    answer.transferId ? readTransfers(db.pool, tenantId, [answer.transferId]) : [],
-    answer.transferId ? readEntriesOfTransfers(db.pool, tenantId, [answer.transferId]) : [],
-    answer.holdId ? readHolds(db.pool, tenantId, [answer.holdId]) : [],
-    answer.accountId ? readAccounts(db.pool, tenantId, [answer.accountId]) : [],
-    answer.currencyId ? readCurrencies(db.pool, tenantId, [answer.currencyId]) : [],
+    answer.transferId ? readTransfers(db, tenantId, [answer.transferId]) : [],
+    answer.transferId ? readEntriesOfTransfers(db, tenantId, [answer.transferId]) : [],
+    answer.holdId ? readHolds(db, tenantId, [answer.holdId]) : [],
+    answer.accountId ? readAccounts(db, tenantId, [answer.accountId]) : [],
+    answer.currencyId ? readCurrencies(db, tenantId, [answer.currencyId]) : [],
   ]);
   const transfer: TransferWithEntries | null = transfers[0] ? { ...(transfers[0] as Transfer), entries: transferEntries } : null;
   assert(!answer.transferId || transfer, "a stored transfer exists");
@@ -126,7 +126,7 @@ async function readDone(db: Database, command: Command, answer: Written): Promis
   let entries = transferEntries;
   if (!transfer && hold) {
     // A hold's creation answers with its reservations, a void with its releases.
-    entries = await readEntriesOfHolds(db.pool, tenantId, [hold.id], command.op === "voidHold" ? "RELEASE" : "HOLD");
+    entries = await readEntriesOfHolds(db, tenantId, [hold.id], command.op === "voidHold" ? "RELEASE" : "HOLD");
   }
   return { replay: true, transfer, hold, entries, account: accounts[0] ?? null, currency: currencies[0] ?? null };
 }

@@ -1,5 +1,5 @@
 // Reads for the API: tenant-scoped, keyset-paged, newest first, each page one index range.
-import type pg from "pg";
+import type { Database } from "../db/client.js";
 import type { HistoryFilter } from "../domain/history-filter.js";
 import type { HoldStatus } from "../domain/hold.js";
 import { instantOf } from "../domain/instant.js";
@@ -9,7 +9,6 @@ import {
   type AccountRow, type EntryRow, type HoldRow, type TransferRow,
 } from "./rows.js";
 
-type Queryable = Pick<pg.Pool, "query">;
 
 export interface Page<T> {
   rows: T[];
@@ -57,7 +56,7 @@ export interface AccountFilter {
 }
 
 export async function listAccounts(
-  db: Queryable,
+  db: Database,
   tenantId: string,
   first: number,
   after: { createdAt: Date; id: string } | null,
@@ -69,7 +68,7 @@ export async function listAccounts(
   // LIKE's wildcards in the prefix match literally.
   if (filter.codePrefix) where.add("a.code LIKE ?", `${filter.codePrefix.replace(/[\\%_]/g, "\\$&")}%`);
   if (after) where.add("(a.created_at, a.id) < (?, ?::uuid)", after.createdAt, after.id);
-  const { rows } = await db.query<AccountRow>(
+  const { rows } = await db.pool.query<AccountRow>(
     `SELECT ${accountColumns("a")} FROM accounts a WHERE ${where.sql} ORDER BY a.created_at DESC, a.id DESC LIMIT ${first + 1}`,
     where.params);
   return page(rows.map(accountFromRow), first);
@@ -94,7 +93,7 @@ function entryConditions(filter: HistoryFilter & { kinds?: EntryKind[] }): Condi
  * transfer's entry on that account (validateHistoryFilter refuses them without it).
  */
 export async function listTransfers(
-  db: Queryable,
+  db: Database,
   tenantId: string,
   first: number,
   afterSeq: bigint | null,
@@ -110,14 +109,14 @@ export async function listTransfers(
     where.add(`EXISTS (SELECT 1 FROM entries e WHERE e.transfer_id = t.id AND e.account_id = ?::uuid${onEntry.map(([sql]) => ` AND ${sql}`).join("")})`,
       filter.accountId, ...onEntry.flatMap(([, ...values]) => values));
   }
-  const { rows } = await db.query<TransferRow>(
+  const { rows } = await db.pool.query<TransferRow>(
     `SELECT ${transferColumns("t")} FROM transfers t WHERE ${where.sql} ORDER BY t.seq DESC LIMIT ${first + 1}`, where.params);
   return page(rows.map(transferFromRow), first);
 }
 
 /** An account's entries, newest first, by version: one index range scan per page. */
 export async function listEntries(
-  db: Queryable,
+  db: Database,
   tenantId: string,
   accountId: string,
   first: number,
@@ -133,7 +132,7 @@ export async function listEntries(
   } else if (filter.metadata) {
     where.add("e.transfer_id IS NOT NULL");
   }
-  const { rows } = await db.query<EntryRow>(
+  const { rows } = await db.pool.query<EntryRow>(
     `SELECT ${entryColumns("e")} FROM entries e WHERE ${where.sql} ORDER BY e.account_version DESC LIMIT ${first + 1}`, where.params);
   return page(rows.map(entryFromRow), first);
 }
@@ -145,7 +144,7 @@ export type HoldWithCursor = Hold & { cursor: bigint };
  * open holds past their expiry on the tenant's clock; OPEN excludes them.
  */
 export async function listAccountHolds(
-  db: Queryable,
+  db: Database,
   tenantId: string,
   accountId: string,
   status: HoldStatus | null,
@@ -157,7 +156,7 @@ export async function listAccountHolds(
   if (status === "OPEN") where.add("h.status = 'OPEN' AND h.expires_at > ledger_now(?::uuid)", tenantId);
   else if (status === "EXPIRED") where.add("(h.status = 'EXPIRED' OR (h.status = 'OPEN' AND h.expires_at <= ledger_now(?::uuid)))", tenantId);
   else if (status) where.add(`h.status = ?::"HoldStatus"`, status);
-  const { rows } = await db.query<HoldRow & { cursor: string }>(
+  const { rows } = await db.pool.query<HoldRow & { cursor: string }>(
     `SELECT ${holdColumns("h")}, e.id AS cursor FROM entries e JOIN holds h ON h.id = e.hold_id
       WHERE ${where.sql} ORDER BY e.id DESC LIMIT ${first + 1}`, where.params);
   return page(rows.map((row) => ({ ...holdFromRow(row), cursor: BigInt(row.cursor) })), first);

@@ -1,9 +1,11 @@
 // Posting transfers: validate in the pure core, then the write engine (one command per transfer;
 // an atomic batch is one group of them).
 import type { Database } from "../db/client.js";
+import type { Access } from "../domain/access.js";
 import type { Limits } from "../domain/limits.js";
 import { invalidInput, limitExceeded, withMessage, type Problem } from "../domain/problems.js";
 import { validateTransfer, type Transfer, type TransferRequest } from "../domain/transfer.js";
+import { accountsNamedBy, authorizeWrite } from "./authorization.js";
 import { command, execute, legsOf, notesOf, type Command } from "./engine.js";
 import type { TransferWithEntries } from "./records.js";
 
@@ -25,11 +27,12 @@ const batchAborted = (failedIndex: number): Problem => withMessage({ code: "Batc
  */
 export async function postTransfers(
   db: Database,
-  tenantId: string,
+  access: Access,
   requests: TransferRequest[],
   atomic: boolean,
   limits: Limits,
 ): Promise<BatchOutcome> {
+  await authorizeWrite(db, access, "postTransfers", { accounts: accountsNamedBy(requests) });
   if (requests.length === 0) return { ok: false, problem: invalidInput("transfers", "EMPTY", "give at least one transfer") };
   if (requests.length > limits.transferBatchSizeMax) {
     return { ok: false, problem: limitExceeded("transferBatchSizeMax", limits.transferBatchSizeMax, "number of transfers") };
@@ -63,7 +66,7 @@ export async function postTransfers(
   }
 
   if (valid.length > 0) {
-    const results = await execute(db, valid.map(({ transfer }) => transferCommand(tenantId, transfer)), atomic);
+    const results = await execute(db, valid.map(({ transfer }) => transferCommand(access.tenantId, transfer)), atomic);
     for (const [position, { index }] of valid.entries()) {
       const result = results[position]!;
       outcomes[index] = result.ok

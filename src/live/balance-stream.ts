@@ -2,7 +2,7 @@
 // order, from storage while catching up and from the feed once caught up (domain/version-sequence).
 import type pg from "pg";
 import { acceptFetched, nextStep, offer, startSequence, type VersionSequence } from "../domain/version-sequence.js";
-import type { BalanceChangeModel } from "../graphql/models.js";
+import type { BalanceChange } from "./events.js";
 import { entryFromRow } from "../ledger/rows.js";
 import { accountOfRow, entryWithAccountColumns, type EntryWithAccountRow, type FeedEntry } from "./entry-rows.js";
 import type { LiveConnection } from "./live-connection.js";
@@ -21,7 +21,7 @@ export interface WatchedAccount {
 
 type StoredChange = { version: bigint; entry: EntryWithAccountRow };
 
-export class BalanceStream implements AsyncIterableIterator<BalanceChangeModel> {
+export class BalanceStream implements AsyncIterableIterator<BalanceChange> {
   private readonly sequences = new Map<string, VersionSequence<FeedEntry | StoredChange>>();
   private readonly normalSides = new Map<string, "DEBIT" | "CREDIT">();
   private readonly order: string[] = [];
@@ -29,7 +29,7 @@ export class BalanceStream implements AsyncIterableIterator<BalanceChangeModel> 
   /** Offers that arrive before start() (the accounts' versions are being read). */
   private early: FeedEntry[] | null = [];
   /** Stored changes read and not yet handed over (at most a page). */
-  private readonly fetched: BalanceChangeModel[] = [];
+  private readonly fetched: BalanceChange[] = [];
   private wake: (() => void) | null = null;
   private closed = false;
 
@@ -68,7 +68,7 @@ export class BalanceStream implements AsyncIterableIterator<BalanceChangeModel> 
     this.signal();
   }
 
-  async next(): Promise<IteratorResult<BalanceChangeModel>> {
+  async next(): Promise<IteratorResult<BalanceChange>> {
     for (;;) {
       if (this.connection.cutOff) await this.return(); // ends here: nothing more leaves
       if (this.closed) return { done: true, value: undefined };
@@ -97,7 +97,7 @@ export class BalanceStream implements AsyncIterableIterator<BalanceChangeModel> 
     }
   }
 
-  async return(): Promise<IteratorResult<BalanceChangeModel>> {
+  async return(): Promise<IteratorResult<BalanceChange>> {
     if (!this.closed) {
       this.closed = true;
       for (const sequence of this.sequences.values()) this.connection.queued(-sequence.buffer.length);
@@ -107,11 +107,11 @@ export class BalanceStream implements AsyncIterableIterator<BalanceChangeModel> 
     return { done: true, value: undefined };
   }
 
-  [Symbol.asyncIterator](): AsyncIterableIterator<BalanceChangeModel> {
+  [Symbol.asyncIterator](): AsyncIterableIterator<BalanceChange> {
     return this;
   }
 
-  private hand(change: BalanceChangeModel): IteratorResult<BalanceChangeModel> {
+  private hand(change: BalanceChange): IteratorResult<BalanceChange> {
     this.beforeEach();
     return { done: false, value: change };
   }
@@ -122,7 +122,7 @@ export class BalanceStream implements AsyncIterableIterator<BalanceChangeModel> 
     wake?.();
   }
 
-  private changeOf(change: FeedEntry | StoredChange, replayed: boolean): BalanceChangeModel {
+  private changeOf(change: FeedEntry | StoredChange, replayed: boolean): BalanceChange {
     const [entry, account] = "entryId" in change ? [change.entry, change.account] : [entryFromRow(change.entry), accountOfRow(change.entry)];
     return { accountId: entry.accountId, account, normalSide: this.normalSides.get(entry.accountId)!, entry, replayed };
   }

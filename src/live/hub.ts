@@ -6,7 +6,7 @@ import { assert } from "../domain/assert.js";
 import { jsonContains } from "../domain/json-contains.js";
 import { holdChanges, postedTransfers, type HoldChangeDraft, type PostedTransfer } from "../domain/live-events.js";
 import { committedBefore, type FeedStart } from "../domain/live-watch.js";
-import type { HoldChangeModel } from "../graphql/models.js";
+import type { HoldChange } from "./events.js";
 import type { Hold, Transfer } from "../ledger/records.js";
 import { readHolds, readTransfers } from "../ledger/reads.js";
 import { errorText, log } from "../ops/log.js";
@@ -38,7 +38,7 @@ interface TenantWatcher<W, E> {
 
 interface TenantWatchers {
   transfers: Set<TenantWatcher<TransferWatch, Transfer>>;
-  holds: Set<TenantWatcher<HoldWatch, HoldChangeModel>>;
+  holds: Set<TenantWatcher<HoldWatch, HoldChange>>;
 }
 
 type WatchOf<K extends keyof TenantWatchers> = TenantWatchers[K] extends Set<{ watch: infer W }> ? W : never;
@@ -64,7 +64,7 @@ export interface LiveHub {
    */
   watchBalances(tenantId: string, accountIds: string[], subscriber: Subscriber): Promise<{ stream: BalanceStream; accounts: Map<string, AccountState> }>;
   watchTransfers(tenantId: string, watch: TransferWatch, subscriber: Subscriber): Promise<EventChannel<Transfer>>;
-  watchHolds(tenantId: string, watch: HoldWatch, subscriber: Subscriber): Promise<EventChannel<HoldChangeModel>>;
+  watchHolds(tenantId: string, watch: HoldWatch, subscriber: Subscriber): Promise<EventChannel<HoldChange>>;
   /** A transfer of this tenant, from a cache all subscriptions share (transfers never change). */
   transfer(tenantId: string, id: string): Promise<Transfer | null>;
   /** Subscriptions open on this instance. */
@@ -93,8 +93,8 @@ const holdMatches = (watch: HoldWatch, change: HoldChangeDraft): boolean =>
   (watch.accountId === null || change.accountIds.includes(watch.accountId))
   && (watch.holdId === null || change.holdId === watch.holdId);
 
-function holdChangeModel(draft: HoldChangeDraft, hold: Hold): HoldChangeModel {
-  let change: HoldChangeModel["change"];
+function holdChangeOf(draft: HoldChangeDraft, hold: Hold): HoldChange {
+  let change: HoldChange["change"];
   if (draft.kind !== "RELEASED") change = draft.kind;
   else {
     assert(hold.status === "VOIDED" || hold.status === "EXPIRED", "a released hold is voided or expired");
@@ -109,7 +109,7 @@ export function createLiveHub(db: Database, feed: ChangeFeed): LiveHub {
   let subscriptions = 0;
   // Every subscriber of an account asks for the same transfer of each event: load it once.
   const transfers = new DataLoader<string, Transfer | null>(async (ids) => {
-    const found = new Map((await readTransfers(db.pool, null, ids)).map((t) => [t.id, t]));
+    const found = new Map((await readTransfers(db, null, ids)).map((t) => [t.id, t]));
     return ids.map((id) => found.get(id) ?? null);
   }, { cacheMap: new BoundedCache<string, Promise<Transfer | null>>(10_000) });
   // Tenant events need rows loaded; one batch at a time keeps them in commit order.
@@ -132,8 +132,8 @@ export function createLiveHub(db: Database, feed: ChangeFeed): LiveHub {
     const posted = postedTransfers(entries).filter((t) => (byTenant.get(t.tenantId)?.transfers.size ?? 0) > 0);
     const changes = holdChanges(entries).filter((h) => (byTenant.get(h.tenantId)?.holds.size ?? 0) > 0);
     const [transferRows, holds] = await Promise.all([
-      readTransfers(db.pool, null, posted.map((t) => t.transferId)),
-      readHolds(db.pool, null, changes.map((h) => h.holdId)),
+      readTransfers(db, null, posted.map((t) => t.transferId)),
+      readHolds(db, null, changes.map((h) => h.holdId)),
     ]);
     for (const transfer of transferRows) transfers.prime(transfer.id, transfer);
     const transferById = new Map(transferRows.map((t) => [t.id, t]));
@@ -148,7 +148,7 @@ export function createLiveHub(db: Database, feed: ChangeFeed): LiveHub {
     for (const draft of changes) {
       const hold = holdById.get(draft.holdId);
       assert(hold, "a changed hold exists");
-      const model = holdChangeModel(draft, hold);
+      const model = holdChangeOf(draft, hold);
       for (const { watch, channel, start } of byTenant.get(draft.tenantId)?.holds ?? []) {
         if (!committedBefore(await start, draft.txId) && holdMatches(watch, draft)) channel.push(model);
       }

@@ -7,7 +7,9 @@ import { checkCharacters, checkJsonValue } from "../domain/text.js";
 import { checkAfterVersion, checkBalanceWatch } from "../domain/live-watch.js";
 import { accountNotFound, currencyNotFound, fail, holdNotFound, ok, type Result } from "../domain/problems.js";
 import type { Database } from "../db/client.js";
-import type { HoldChangeModel } from "../graphql/models.js";
+import type { Access } from "../domain/access.js";
+import { AccessDenied, globalAccountVisible } from "../ledger/authorization.js";
+import type { HoldChange } from "./events.js";
 import { findCurrency } from "../ledger/currencies.js";
 import { readAccounts, readHolds } from "../ledger/reads.js";
 import type { Transfer } from "../ledger/records.js";
@@ -16,13 +18,16 @@ import type { BalanceStream } from "./balance-stream.js";
 import type { HoldWatch, LiveHub, Subscriber, TransferWatch } from "./hub.js";
 
 export async function subscribeBalanceChanges(
-  hub: LiveHub, tenantId: string, limits: Limits, subscriber: Subscriber,
+  hub: LiveHub, access: Access, limits: Limits, subscriber: Subscriber,
   globalIds: string[], afterVersions: AmountInput[] | null | undefined,
 ): Promise<Result<BalanceStream>> {
+  // An account the bearer may not see answers like an unknown one.
+  const hidden = globalIds.find((id) => !globalAccountVisible(access, id));
+  if (hidden !== undefined) return fail(accountNotFound(hidden));
   const checked = checkBalanceWatch(globalIds, afterVersions, limits.subscriptionAccountsMax);
   if (!checked.ok) return checked;
   const { accountIds } = checked.value;
-  const { stream, accounts } = await hub.watchBalances(tenantId, accountIds, subscriber);
+  const { stream, accounts } = await hub.watchBalances(access.tenantId, accountIds, subscriber);
   const missing = accountIds.findIndex((id) => !accounts.has(id));
   if (missing >= 0) {
     await stream.return();
@@ -53,12 +58,25 @@ export interface TransferWatchInput {
 async function tenantAccount(db: Database, tenantId: string, globalId: string): Promise<string | null> {
   const id = fromGlobalId("Account", globalId);
   if (id === null) return null;
-  return (await readAccounts(db.pool, tenantId, [id]))[0]?.id ?? null;
+  return (await readAccounts(db, tenantId, [id]))[0]?.id ?? null;
+}
+
+/**
+ * A token limited to accounts watches transfers and holds of one of them, named in the filter
+ * (AccessDenied without one); an account it may not see answers like an unknown one.
+ */
+function checkFilterVisible(access: Access, accountId: string | null | undefined, what: string): Result<void> {
+  if (access.accountIds === null) return ok(undefined);
+  if (!accountId) throw new AccessDenied(`${what}: an access token limited to accounts must give filter.accountId`);
+  return globalAccountVisible(access, accountId) ? ok(undefined) : fail(accountNotFound(accountId));
 }
 
 export async function subscribeTransfers(
-  hub: LiveHub, db: Database, tenantId: string, subscriber: Subscriber, input: TransferWatchInput | null | undefined,
+  hub: LiveHub, db: Database, access: Access, subscriber: Subscriber, input: TransferWatchInput | null | undefined,
 ): Promise<Result<EventChannel<Transfer>>> {
+  const visible = checkFilterVisible(access, input?.accountId, "transferPosted");
+  if (!visible.ok) return visible;
+  const { tenantId } = access;
   const watch: TransferWatch = { accountId: null, currency: input?.currency ?? null, metadata: input?.metadata ?? null };
   if (input?.accountId != null) {
     watch.accountId = await tenantAccount(db, tenantId, input.accountId);
@@ -72,16 +90,19 @@ export async function subscribeTransfers(
     const metadata = checkJsonValue(watch.metadata, "filter.metadata");
     if (!metadata.ok) return metadata;
   }
-  if (watch.currency !== null && !(await findCurrency(db.pool, tenantId, watch.currency))) {
+  if (watch.currency !== null && !(await findCurrency(db, tenantId, watch.currency))) {
     return fail(currencyNotFound(watch.currency));
   }
   return ok(await hub.watchTransfers(tenantId, watch, subscriber));
 }
 
 export async function subscribeHoldChanges(
-  hub: LiveHub, db: Database, tenantId: string, subscriber: Subscriber,
+  hub: LiveHub, db: Database, access: Access, subscriber: Subscriber,
   input: { accountId?: string | null; holdId?: string | null } | null | undefined,
-): Promise<Result<EventChannel<HoldChangeModel>>> {
+): Promise<Result<EventChannel<HoldChange>>> {
+  const visible = checkFilterVisible(access, input?.accountId, "holdChanged");
+  if (!visible.ok) return visible;
+  const { tenantId } = access;
   const watch: HoldWatch = { accountId: null, holdId: null };
   if (input?.accountId != null) {
     watch.accountId = await tenantAccount(db, tenantId, input.accountId);
@@ -89,7 +110,7 @@ export async function subscribeHoldChanges(
   }
   if (input?.holdId != null) {
     const id = fromGlobalId("Hold", input.holdId);
-    const found = id === null ? null : (await readHolds(db.pool, tenantId, [id]))[0];
+    const found = id === null ? null : (await readHolds(db, tenantId, [id]))[0];
     if (!found) return fail(holdNotFound(input.holdId));
     watch.holdId = found.id;
   }

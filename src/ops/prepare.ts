@@ -35,7 +35,7 @@ export async function prepareDatabase(config: Config): Promise<DatabaseTarget> {
 async function printDemoKey(url: string): Promise<void> {
   const db = connectDatabase(url, 1);
   try {
-    const demoKey = await ensureDemoTenant(db.prisma);
+    const demoKey = await ensureDemoTenant(db);
     if (demoKey) process.stdout.write(`\nCreated a demo tenant. Its API key (shown once, store it now):\n\n  ${demoKey}\n\n`);
   } finally {
     await db.close();

@@ -1,6 +1,7 @@
 // Starts the real service (HTTP + Apollo + PostgreSQL) for a test file, and makes tenants.
 import { inject } from "vitest";
 import { connectDatabase, type Database } from "../../src/db/client.js";
+import { accessOfApiKey, type Access } from "../../src/domain/access.js";
 import { limitsDefault, type Limits } from "../../src/domain/limits.js";
 import { startService, type LiveOptions, type Service, type ServiceOptions } from "../../src/http/server.js";
 import { createApiKey, createTenant } from "../../src/ledger/tenants.js";
@@ -30,6 +31,12 @@ export interface TestService {
   post(body: unknown, headers?: Record<string, string>): Promise<GraphQLResponse>;
   stop(): Promise<void>;
 }
+
+/**
+ * What an API key of the tenant may do, for tests that call src/ledger directly (the key id only
+ * matters to rate limits and to the tokens a key mints).
+ */
+export const apiKeyAccess = (tenantId: string): Access => accessOfApiKey(tenantId, "00000000-0000-4000-8000-000000000000");
 
 export async function startTestService(
   limitOverrides: Partial<Limits> = {},
@@ -65,8 +72,8 @@ export async function startTestService(
     limits,
     post,
     async newTenant(name = "test") {
-      const tenant = await createTenant(db.prisma, name);
-      const { key } = await createApiKey(db.prisma, tenant.id, "test key");
+      const tenant = await createTenant(db, name);
+      const { key } = await createApiKey(db, tenant.id, "test key");
       return clientOf(tenant.id, key);
     },
     as: (tenant, bearer) => clientOf(tenant.id, bearer),

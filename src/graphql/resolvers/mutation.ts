@@ -12,7 +12,6 @@ import type { MutationResolvers, TransferInput } from "../../generated/graphql.j
 import type { TransferRequest } from "../../domain/transfer.js";
 import type { Context } from "../context.js";
 import { primeTransfer } from "../loaders.js";
-import { guardMutations } from "./mutation-guards.js";
 import { countMutationResults } from "./mutation-metrics.js";
 
 /** Problems carry `replay` so a client can tell a remembered rejection from a fresh one. */
@@ -50,41 +49,41 @@ const toTransferRequest = (input: TransferInput): TransferRequest => input;
 
 const mutations: Required<MutationResolvers> = {
   createAccount: async (_, { input }, ctx) => {
-    const outcome = await createAccount(ctx.db, ctx.tenantId, input, ctx.limits);
+    const outcome = await createAccount(ctx.db, ctx.access, input, ctx.limits);
     return outcome.ok
       ? { __typename: "AccountCreated", account: outcome.account, replay: outcome.replay }
       : problemResult(outcome.problem, outcome.replay);
   },
   updateAccount: async (_, { input }, ctx) => {
-    const outcome = await updateAccount(ctx.db, ctx.tenantId, input, ctx.limits);
+    const outcome = await updateAccount(ctx.db, ctx.access, input, ctx.limits);
     return outcome.ok
       ? { __typename: "AccountUpdated", account: outcome.account, replay: outcome.replay }
       : problemResult(outcome.problem, outcome.replay);
   },
   createCurrency: async (_, { input }, ctx) => {
-    const outcome = await createCurrency(ctx.db, ctx.tenantId, input, ctx.limits);
+    const outcome = await createCurrency(ctx.db, ctx.access, input, ctx.limits);
     return outcome.ok
       ? { __typename: "CurrencyCreated", currency: outcome.currency, replay: outcome.replay }
       : problemResult(outcome.problem, outcome.replay);
   },
   postTransfer: async (_, { input }, ctx) => {
-    const batch = await postTransfers(ctx.db, ctx.tenantId, [toTransferRequest(input)], true, ctx.limits);
+    const batch = await postTransfers(ctx.db, ctx.access, [toTransferRequest(input)], true, ctx.limits);
     if (!batch.ok) return problemResult(batch.problem, false);
     return transferResult(batch.outcomes[0]!, ctx);
   },
   createHold: async (_, { input }, ctx) =>
-    holdResult(await createHold(ctx.db, ctx.tenantId, input, ctx.limits), "HoldCreated", ctx),
+    holdResult(await createHold(ctx.db, ctx.access, input, ctx.limits), "HoldCreated", ctx),
   captureHold: async (_, { input }, ctx) =>
-    holdResult(await captureHold(ctx.db, ctx.tenantId, input, ctx.limits), "HoldCaptured", ctx),
+    holdResult(await captureHold(ctx.db, ctx.access, input, ctx.limits), "HoldCaptured", ctx),
   voidHold: async (_, { input }, ctx) =>
-    holdResult(await voidHold(ctx.db, ctx.tenantId, input, ctx.limits), "HoldVoided", ctx),
+    holdResult(await voidHold(ctx.db, ctx.access, input, ctx.limits), "HoldVoided", ctx),
   reverseTransfer: async (_, { input }, ctx) => {
-    const outcome = await reverseTransfer(ctx.db, ctx.tenantId, input, ctx.limits);
+    const outcome = await reverseTransfer(ctx.db, ctx.access, input, ctx.limits);
     const result = transferResult(outcome, ctx);
     return "__typename" in result ? { ...result, __typename: "TransferReversed" as const } : result;
   },
   postTransfers: async (_, { input }, ctx) => {
-    const batch = await postTransfers(ctx.db, ctx.tenantId, input.transfers.map(toTransferRequest), input.atomic, ctx.limits);
+    const batch = await postTransfers(ctx.db, ctx.access, input.transfers.map(toTransferRequest), input.atomic, ctx.limits);
     if (!batch.ok) return problemResult(batch.problem, false);
     return {
       __typename: "TransfersPosted",
@@ -95,11 +94,12 @@ const mutations: Required<MutationResolvers> = {
   },
   createAccessToken: async (_, { input }, ctx) => {
     assert(ctx.tokenSecret !== null, "contexts that run mutations can sign tokens");
-    const outcome = await mintAccessToken(ctx.db.prisma, ctx.access, input, ctx.limits, ctx.tokenSecret);
+    const outcome = await mintAccessToken(ctx.db, ctx.access, input, ctx.limits, ctx.tokenSecret);
     if (!outcome.ok) return problemResult(outcome.problem, false);
     const { token, scope, accountIds, expiresAt } = outcome.value;
     return { __typename: "AccessTokenCreated", token, scope, expiresAt, accountIds: accountIds?.map((id) => toGlobalId("Account", id)) ?? null };
   },
 };
 
-export const Mutation = countMutationResults(guardMutations(mutations));
+// Authorization happens in each ledger function (src/ledger/authorization.ts).
+export const Mutation = countMutationResults(mutations);

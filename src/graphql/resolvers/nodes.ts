@@ -43,7 +43,7 @@ async function loadAccount(ctx: Context, id: string): Promise<AccountRecord> {
 }
 
 async function balancesOf(account: AccountRecord, instants: Date[], before: boolean, ctx: Context) {
-  const outcome = await balancesAt(ctx.db.pool, ctx.tenantId, account.id, instants, before);
+  const outcome = await balancesAt(ctx.db, ctx.tenantId, account.id, instants, before);
   if (!outcome.ok && outcome.reason === "IN_FUTURE") {
     throw new GraphQLError("asOf must be earlier than the server's current time", { extensions: { code: "BAD_USER_INPUT", reason: "AS_OF_IN_FUTURE", field: "asOf" } });
   }
@@ -79,7 +79,7 @@ const accountFields: AccountResolvers = {
     if (filter?.kinds && filter.kinds.length === 0) {
       throw badUserInput({ code: "InvalidInput", reason: "EMPTY", field: "filter.kinds", message: "filter.kinds: give at least one kind, or leave it out" });
     }
-    const { rows, hasNextPage } = await listEntries(db.pool, tenantId, a.id, pageSize(first, limits.pageSizeMax), cursor ? BigInt(cursor.v) : null, {
+    const { rows, hasNextPage } = await listEntries(db, tenantId, a.id, pageSize(first, limits.pageSizeMax), cursor ? BigInt(cursor.v) : null, {
       ...checked.value,
       kinds: filter?.kinds ?? undefined,
     });
@@ -87,7 +87,7 @@ const accountFields: AccountResolvers = {
   },
   holds: async (a, { status, first, after }, { db, tenantId, limits, loaders }) => {
     const cursor = decodeCursor(after, isHoldCursor);
-    const { rows, hasNextPage } = await listAccountHolds(db.pool, tenantId, a.id, status ?? null, pageSize(first, limits.pageSizeMax), cursor ? BigInt(cursor.h) : null);
+    const { rows, hasNextPage } = await listAccountHolds(db, tenantId, a.id, status ?? null, pageSize(first, limits.pageSizeMax), cursor ? BigInt(cursor.h) : null);
     for (const hold of rows) loaders.hold.prime(hold.id, hold);
     return connection(rows, hasNextPage, (h) => encodeCursor({ h: h.cursor.toString() }));
   },

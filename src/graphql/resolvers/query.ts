@@ -6,7 +6,8 @@ import { readAccountByCode } from "../../ledger/reads.js";
 import { validateHistoryFilter } from "../../domain/history-filter.js";
 import { listAccounts, listTransfers } from "../../ledger/queries.js";
 import type { QueryResolvers } from "../../generated/graphql.js";
-import { accountVisible, forbidden, legsVisible } from "../access-guard.js";
+import { accountVisible, checkTransferListing } from "../../ledger/authorization.js";
+import { legsVisible } from "../access-guard.js";
 import type { Context } from "../context.js";
 import { connection, decodeCursor, encodeCursor, pageSize } from "../cursors.js";
 import { badUserInput } from "./nodes.js";
@@ -30,7 +31,7 @@ const isSeqCursor = (v: unknown): v is { s: string } =>
 // reads as null, like an unknown id.
 async function loadAccount(ctx: Context, globalId: string) {
   const id = fromGlobalId("Account", globalId);
-  return id === null || !accountVisible(ctx, id) ? null : ctx.loaders.account.load(id);
+  return id === null || !accountVisible(ctx.access, id) ? null : ctx.loaders.account.load(id);
 }
 
 async function loadTransfer(ctx: Context, globalId: string) {
@@ -63,7 +64,7 @@ export const Query: QueryResolvers = {
       case "Entry": {
         const raw = fromGlobalId("Entry", id);
         const entry = raw === null ? null : await ctx.loaders.entry.load(BigInt(raw));
-        return entry && accountVisible(ctx, entry.accountId) ? { ...entry, __typename: "Entry" as const } : null;
+        return entry && accountVisible(ctx.access, entry.accountId) ? { ...entry, __typename: "Entry" as const } : null;
       }
       default:
         return null;
@@ -74,19 +75,19 @@ export const Query: QueryResolvers = {
       throw new GraphQLError("give exactly one of id and code", { extensions: { code: "BAD_USER_INPUT" } });
     }
     if (id) return loadAccount(ctx, id);
-    const account = await readAccountByCode(ctx.db.pool, ctx.tenantId, lookupText(code!, "code"));
-    return account && accountVisible(ctx, account.id) ? account : null;
+    const account = await readAccountByCode(ctx.db, ctx.tenantId, lookupText(code!, "code"));
+    return account && accountVisible(ctx.access, account.id) ? account : null;
   },
   accounts: async (_, { first, after, filter }, ctx) => {
     const cursor = decodeCursor(after, isAccountCursor);
     let currencyId: string | undefined;
     if (filter?.currency) {
-      const currency = await findCurrency(ctx.db.pool, ctx.tenantId, lookupText(filter.currency, "filter.currency"));
+      const currency = await findCurrency(ctx.db, ctx.tenantId, lookupText(filter.currency, "filter.currency"));
       if (!currency) return connection([], false, () => "");
       currencyId = currency.id;
     }
     const { rows, hasNextPage } = await listAccounts(
-      ctx.db.pool, ctx.tenantId, pageSize(first, ctx.limits.pageSizeMax),
+      ctx.db, ctx.tenantId, pageSize(first, ctx.limits.pageSizeMax),
       cursor && { createdAt: parseInstant(cursor.t)!, id: cursor.id },
       { currencyId, codePrefix: filter?.codePrefix ? lookupText(filter.codePrefix, "filter.codePrefix") : undefined, ids: ctx.access.accountIds ? [...ctx.access.accountIds] : undefined },
     );
@@ -99,23 +100,21 @@ export const Query: QueryResolvers = {
     const cursor = decodeCursor(after, isSeqCursor);
     const checked = validateHistoryFilter(filter ?? {}, Boolean(filter?.accountId), ctx.limits);
     if (!checked.ok) throw badUserInput(checked.problem);
-    if (ctx.access.accountIds !== null && !filter?.accountId) {
-      throw forbidden("an access token limited to accounts lists the transfers of one of them: give filter.accountId");
-    }
+    checkTransferListing(ctx.access, filter?.accountId);
     let accountId: string | undefined;
     if (filter?.accountId) {
       const account = await loadAccount(ctx, filter.accountId);
       if (!account) return connection([], false, () => "");
       accountId = account.id;
     }
-    const { rows, hasNextPage } = await listTransfers(ctx.db.pool, ctx.tenantId, pageSize(first, ctx.limits.pageSizeMax), cursor ? BigInt(cursor.s) : null, {
+    const { rows, hasNextPage } = await listTransfers(ctx.db, ctx.tenantId, pageSize(first, ctx.limits.pageSizeMax), cursor ? BigInt(cursor.s) : null, {
       ...checked.value,
       accountId,
     });
     return connection(rows, hasNextPage, (t) => encodeCursor({ s: t.seq.toString() }));
   },
-  currencies: (_, __, ctx) => listCurrencies(ctx.db.pool, ctx.tenantId),
-  currency: (_, { code }, ctx) => findCurrency(ctx.db.pool, ctx.tenantId, lookupText(code, "code")),
+  currencies: (_, __, ctx) => listCurrencies(ctx.db, ctx.tenantId),
+  currency: (_, { code }, ctx) => findCurrency(ctx.db, ctx.tenantId, lookupText(code, "code")),
   limits: (_, __, ctx) => ctx.limits,
   viewer: (_, __, { access }) => ({
     credential: access.via,

@@ -10,20 +10,20 @@ import type { Database } from "../db/client.js";
 import type { Access } from "../domain/access.js";
 import type { Limits } from "../domain/limits.js";
 import { bearerOf, type Authenticate } from "../ledger/access-tokens.js";
-import { createContext } from "../graphql/context.js";
-import { graphqlCjs } from "../graphql/graphql-cjs.js";
-import { limitRefusal } from "../graphql/errors.js";
-import { armorProtection, checkVariableLimits } from "../graphql/limits-plugin.js";
-import { mutationCount, operationLabel, operationOf, recordOperation } from "../graphql/observe-plugin.js";
+import type { LiveHub } from "../live/hub.js";
+import { createLiveConnection, slowConsumerCloseCode, type LiveConnection } from "../live/live-connection.js";
 import { requestIdFrom } from "../http/request-info.js";
 import { errorText, log } from "../ops/log.js";
 import { clientMistakes, observe, rateLimited, slowConsumerCutoffs, websocketCloses } from "../ops/metrics.js";
 import type { RateLimiter } from "../ops/rate-limits.js";
-import type { LiveHub } from "./hub.js";
-import { createLiveConnection, slowConsumerCloseCode, type LiveConnection } from "./live-connection.js";
+import { createContext } from "./context.js";
+import { limitRefusal } from "./errors.js";
+import { graphqlCjs } from "./graphql-cjs.js";
+import { checkOperation, type OperationPolicy } from "./operation-check.js";
+import { recordOperation } from "./observe-plugin.js";
 
 // The schema's own graphql build: errors must be its GraphQLError for graphql-ws to send them.
-const { execute, GraphQLError, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate } = graphqlCjs;
+const { execute, GraphQLError } = graphqlCjs;
 type GraphQLError = GraphQLErrorType;
 
 export const unauthorizedCloseCode = 4401;
@@ -78,8 +78,9 @@ export interface SocketOptions {
   /** How long a closed slow consumer may take to read its close frame before it is cut. */
   closeGraceMs?: number;
   formatError(error: GraphQLError): GraphQLFormattedError;
-  /** Per-key rate limits (null: off). */
-  mutationLimiter?: RateLimiter | null;
+  /** The operation checks shared with HTTP (limits, the mutation rate). */
+  policy: OperationPolicy;
+  /** Per-key rate limit of new connections (null: off). */
   connectionLimiter?: RateLimiter | null;
   /** Most open connections on this instance, and per tenant on it (0: no cap). */
   connectionsMax?: number;
@@ -118,11 +119,6 @@ export function startSocketServer(options: SocketOptions): SocketServer {
   const unobserve = observe("websocketConnections", () => wss.clients.size);
   const perTenant = new Map<string, number>();
   const states = new WeakMap<WebSocket, ConnectionState>();
-  const rules = [
-    ...specifiedRules,
-    ...armorProtection(limits).validationRules,
-    ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
-  ];
   let stopping = false;
   let running = 0;
   let slowConsumersCut = 0;
@@ -229,30 +225,10 @@ export function startSocketServer(options: SocketOptions): SocketServer {
           extensions: { code: "LIMIT_EXCEEDED", limit: "subscriptionsPerConnectionMax", max: limits.subscriptionsPerConnectionMax },
         })]);
       }
-      let document;
-      try {
-        document = parse(payload.query, { maxTokens: limits.queryTokensMax });
-      } catch (error) {
-        return refuse([error instanceof GraphQLError ? error : new GraphQLError(String(error))], "unknown", "GRAPHQL_PARSE_FAILED");
-      }
-      const operationNode = operationOf(document, payload.operationName);
-      const operation = operationLabel(operationNode);
-      const errors = validate(schema, document, rules);
-      if (errors.length > 0) return refuse(errors, operation);
       const variables = (payload.variables ?? {}) as Record<string, unknown>;
-      try {
-        checkVariableLimits(limits, schema, document, variables);
-      } catch (error) {
-        return refuse([error as GraphQLError], operation);
-      }
-      const points = mutationCount(operationNode);
-      const refused = points > 0 && options.mutationLimiter ? await options.mutationLimiter.consume(state.access.keyId, points) : null;
-      if (refused && options.mutationLimiter) {
-        const retryAfterSeconds = Math.max(1, Math.ceil(refused.retryAfterMs / 1000));
-        return refuse([new GraphQLError(`too many mutations for this API key (at most ${options.mutationLimiter.perSecond} per second); retry after ${retryAfterSeconds} s`, {
-          extensions: { code: "RATE_LIMITED", retryAfterSeconds },
-        })], operation);
-      }
+      const checked = await checkOperation(options.policy, schema, options.introspection, { ...payload, variables }, state.access);
+      if (!checked.ok) return refuse(checked.errors, checked.label, checked.fallbackCode);
+      const { document, label: operation } = checked;
       state.operations++;
       const contextValue = createContext(db, state.access, limits, { live: hub, connection: state.live, tokenSecret: options.tokenSecret });
       operations.set(contextValue, { requestId: `${state.connectionId}/${id}`, tenantId: state.access.tenantId, operation, operationName: payload.operationName ?? null, started });
