@@ -9,6 +9,7 @@
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import type pg from "pg";
+import { leanDocuments } from "../test/support/ledger-client.js";
 import { postGraphql, type Endpoint } from "./load.js";
 
 /** Milliseconds between consecutive transfers of a seeded pair; instants fall between entries too. */
@@ -175,8 +176,6 @@ export async function checkSeeded(client: pg.Client, tenantId: string, accountId
   return violations;
 }
 
-const balanceQuery = `query AsOf($id: ID!, $asOf: DateTime!) { account(id: $id) { balance(asOf: $asOf) { posted pending available version } } }`;
-
 export interface LookupStats {
   label: string;
   entries: number;
@@ -232,7 +231,7 @@ export async function measureLookups(
         t.wrong += 1;
         t.firstWrong ??= `${pair.label} at ${asOf}: ${what} (expected version ${expected.version}, posted ${expected.posted})`;
       };
-      const body = JSON.stringify({ query: balanceQuery, variables: { id: `acct_${pair.targetId}`, asOf } });
+      const body = JSON.stringify({ query: leanDocuments.balanceAsOf, variables: { id: `acct_${pair.targetId}`, asOf } });
       let sent = performance.now();
       try {
         const answer = await postGraphql(agent, endpoint, body, 30_000);

@@ -6,6 +6,7 @@
 // (messages below) and reads the events only after the load, so nothing crosses IPC while
 // throughput is measured.
 import WebSocket from "ws";
+import { leanDocuments } from "../test/support/ledger-client.js";
 
 export interface OpenRequest {
   type: "open";
@@ -60,8 +61,6 @@ export interface Closed {
   forced: number;
 }
 export type ChildMessage = Opened | Status | Collected | Closed | { type: "clock"; parentMs: number; childMs: number };
-
-const subscription = `subscription Live($ids: [ID!]!) { balanceChanged(accountIds: $ids) { version account { id } transfer { id } } }`;
 
 /** Wall-clock ms with sub-millisecond resolution (the parent converts with a measured offset). */
 const now = () => performance.timeOrigin + performance.now();
@@ -129,7 +128,7 @@ function openOne(request: OpenRequest, index: number): Promise<void> {
       if (s.subscribed) return onEvent(s, receivedAt, data.toString("utf8"));
       const message = JSON.parse(data.toString("utf8")) as { type: string };
       if (message.type !== "connection_ack") return;
-      ws.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query: subscription, variables: { ids: [s.accountId] } } }));
+      ws.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query: leanDocuments.balanceChanged, variables: { ids: [s.accountId] } } }));
       s.subscribed = true;
       subscribers.push(s);
       clearTimeout(timer);

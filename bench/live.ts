@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import http from "node:http";
 import { cpuSnapshot, cpuUsage, mainThreadSchedstat, schedShares, type Classify, type CpuSnapshot, type CpuUsage, type ThreadSchedstat } from "./cpu.js";
 import { postGraphql, runScenario, type Endpoint, type HttpAnswer, type ScenarioResult, type Verdict } from "./load.js";
+import { leanDocuments } from "../test/support/ledger-client.js";
 import type { ChildMessage, Closed, Collected, Opened, ParentMessage, Status } from "./live-subscribers.js";
 
 export interface LiveSpec {
@@ -216,8 +217,6 @@ async function clockOffset(sub: SubscriberProcess): Promise<{ offsetMs: number; 
   return best;
 }
 
-const probeMutation = `mutation Probe($input: PostTransfersInput!) { postTransfers(input: $input) { __typename ... on TransfersPosted { allSucceeded } } }`;
-
 /** Posts one transfer touching each of the accounts (in pairs), so each of their subscribers gets an event. */
 async function probe(spec: LiveSpec, accountIndexes: number[]): Promise<void> {
   const touched = [...accountIndexes];
@@ -228,7 +227,7 @@ async function probe(spec: LiveSpec, accountIndexes: number[]): Promise<void> {
   try {
     for (let i = 0; i < pairs.length; i += 100) {
       const transfers = pairs.slice(i, i + 100).map(([from, to]) => ({ idempotencyKey: spec.nextKey(), from: { id: from }, to: { id: to }, amount: "1", currency: "USD" }));
-      const answer = await postGraphql(agent, spec.endpoint, JSON.stringify({ query: probeMutation, variables: { input: { atomic: true, transfers } } }), spec.requestTimeoutMs);
+      const answer = await postGraphql(agent, spec.endpoint, JSON.stringify({ query: leanDocuments.postTransfers, variables: { input: { atomic: true, transfers } } }), spec.requestTimeoutMs);
       if (!answer.text.includes('"allSucceeded":true')) throw new Error(`probe transfers failed: ${answer.text.slice(0, 200)}`);
     }
   } finally {

@@ -6,6 +6,7 @@
 // Every request's latency is recorded by kind; counts are of the requests completed inside the
 // window that answered the expected success type.
 import http from "node:http";
+import { leanDocuments } from "../test/support/ledger-client.js";
 import { postGraphql, type Endpoint } from "./load.js";
 
 export const mixedKinds = ["createHold", "captureHold (part)", "captureHold (rest)", "voidHold", "postTransfer", "reverseTransfer (part)"] as const;
@@ -13,13 +14,8 @@ export type MixedKind = (typeof mixedKinds)[number];
 /** Kinds whose success posts a transfer (captures post one per call). */
 export const transferKinds: readonly MixedKind[] = ["captureHold (part)", "captureHold (rest)", "postTransfer", "reverseTransfer (part)"];
 
-const mutations = {
-  createHold: `mutation H($input: CreateHoldInput!) { createHold(input: $input) { __typename ... on HoldCreated { hold { id } } ... on Problem { code } } }`,
-  captureHold: `mutation C($input: CaptureHoldInput!) { captureHold(input: $input) { __typename ... on HoldCaptured { transfer { id } } ... on Problem { code } } }`,
-  voidHold: `mutation V($input: VoidHoldInput!) { voidHold(input: $input) { __typename ... on HoldVoided { hold { id } } ... on Problem { code } } }`,
-  postTransfer: `mutation P($input: TransferInput!) { postTransfer(input: $input) { __typename ... on TransferPosted { transfer { id } } ... on Problem { code } } }`,
-  reverseTransfer: `mutation R($input: ReverseTransferInput!) { reverseTransfer(input: $input) { __typename ... on TransferReversed { transfer { id } } ... on Problem { code } } }`,
-};
+const { createHold, captureHold, voidHold, postTransfer, reverseTransfer } = leanDocuments;
+const mutations = { createHold, captureHold, voidHold, postTransfer, reverseTransfer };
 
 export interface MixedSpec {
   clients: number;

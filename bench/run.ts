@@ -52,6 +52,7 @@ import {
   type AsofFigures, type MixedFigures, type RunStamp,
 } from "./sections.js";
 import { checkInvariants } from "../test/support/invariants.js";
+import { createAccountMutation, leanDocuments } from "../test/support/ledger-client.js";
 import http from "node:http";
 
 const projectRoot = fileURLToPath(new URL("../", import.meta.url));
@@ -581,37 +582,6 @@ async function apiKeyFor(url: string, service: RunningService): Promise<string> 
 
 // ------------------------------------------------------------------ GraphQL
 
-const createAccountMutation = `mutation CreateAccount($input: CreateAccountInput!) {
-  createAccount(input: $input) {
-    __typename
-    ... on AccountCreated { account { id } }
-    ... on Problem { code message }
-  }
-}`;
-
-const postTransferMutation = `mutation PostTransfer($input: TransferInput!) {
-  postTransfer(input: $input) {
-    __typename
-    ... on TransferPosted { transfer { id } }
-    ... on Problem { code }
-  }
-}`;
-
-const postTransfersMutation = `mutation PostTransfers($input: PostTransfersInput!) {
-  postTransfers(input: $input) {
-    __typename
-    ... on TransfersPosted {
-      allSucceeded
-      results {
-        __typename
-        ... on TransferPosted { transfer { id } }
-        ... on Problem { code }
-      }
-    }
-    ... on Problem { code message }
-  }
-}`;
-
 interface GraphqlJson {
   data?: Record<string, unknown> | null;
   errors?: { message?: string; extensions?: { code?: string } }[];
@@ -886,12 +856,12 @@ async function main(): Promise<number> {
 
   const uniformBody = () => {
     const [from, to] = randomPair();
-    return JSON.stringify({ query: postTransferMutation, variables: { input: transferInput(from, to) } });
+    return JSON.stringify({ query: leanDocuments.postTransfer, variables: { input: transferInput(from, to) } });
   };
-  const hotBody = () => JSON.stringify({ query: postTransferMutation, variables: { input: transferInput(notHot(), hot) } });
+  const hotBody = () => JSON.stringify({ query: leanDocuments.postTransfer, variables: { input: transferInput(notHot(), hot) } });
   const batchBody = () =>
     JSON.stringify({
-      query: postTransfersMutation,
+      query: leanDocuments.postTransfers,
       variables: { input: { atomic: true, transfers: Array.from({ length: batchSize }, () => transferInput(...randomPair())) } },
     });
 
@@ -1093,7 +1063,7 @@ async function main(): Promise<number> {
       accounts,
       endpoint,
       apiKey: endpoint.authorization.replace(/^Bearer /, ""),
-      transferBody: (from, to) => JSON.stringify({ query: postTransferMutation, variables: { input: transferInput(from, to) } }),
+      transferBody: (from, to) => JSON.stringify({ query: leanDocuments.postTransfer, variables: { input: transferInput(from, to) } }),
       judge: judgeSingle,
       nextKey,
       servicePid,
