@@ -10,7 +10,9 @@ import { randomBytes } from "node:crypto";
 import http from "node:http";
 import type pg from "pg";
 import { leanDocuments } from "../test/support/ledger-client.js";
-import { postGraphql, type Endpoint } from "./load.js";
+import { fixed, fmt } from "./lib/format.js";
+import { postGraphql, type Endpoint } from "./lib/load.js";
+import { ascending, percentile } from "./lib/stats.js";
 
 /** Milliseconds between consecutive transfers of a seeded pair; instants fall between entries too. */
 export const entrySpacingMs = 2;
@@ -111,7 +113,7 @@ export async function seedPair(
       );
       entriesMs += performance.now() - t1;
       if (to === n || (to / batchTransfers) % 4 === 0) {
-        log(`  ${pair.label}: ${to.toLocaleString("en-US")} of ${n.toLocaleString("en-US")} transfers (so far ${(transfersMs / 1000).toFixed(1)} s inserting transfers, ${(entriesMs / 1000).toFixed(1)} s entries)`);
+        log(`  ${pair.label}: ${fmt(to)} of ${fmt(n)} transfers (so far ${fixed(transfersMs / 1000, 1)} s inserting transfers, ${fixed(entriesMs / 1000, 1)} s entries)`);
       }
     }
     await client.query(
@@ -191,12 +193,6 @@ export interface LookupStats {
   plan: string;
 }
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
 /**
  * One client, one lookup at a time (latency, not throughput), alternating randomly between the
  * pairs so the machine's noise falls on all of them alike. Each lookup is checked against the
@@ -263,6 +259,7 @@ export async function measureLookups(
   const stats: LookupStats[] = [];
   for (const [index, pair] of pairs.entries()) {
     const t = times[index]!;
+    const [graphql, sql] = [ascending(t.graphql), ascending(t.sql)];
     // The lookup ledger_balances_at makes (its `<=` spelling), at an instant mid-history.
     const mid = new Date(pair.firstMs + Math.floor(pair.entries / 2) * entrySpacingMs + 1).toISOString();
     const explain = await client.query<{ "QUERY PLAN": string }>(
@@ -276,10 +273,10 @@ export async function measureLookups(
       label: pair.label,
       entries: pair.entries,
       samples: t.graphql.length,
-      graphqlP50Ms: percentile(t.graphql, 50),
-      graphqlP99Ms: percentile(t.graphql, 99),
-      sqlP50Ms: percentile(t.sql, 50),
-      sqlP99Ms: percentile(t.sql, 99),
+      graphqlP50Ms: percentile(graphql, 50),
+      graphqlP99Ms: percentile(graphql, 99),
+      sqlP50Ms: percentile(sql, 50),
+      sqlP99Ms: percentile(sql, 99),
       wrong: t.wrong,
       firstWrong: t.firstWrong,
       // The plan's nodes and buffer counts; the literal condition and planning lines add nothing.

@@ -10,11 +10,16 @@
 // processes' clocks are compared over IPC before each level (offset from the fastest ping).
 // Completeness: each transfer must reach every live subscriber of its two accounts once.
 import { fork, type ChildProcess } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import http from "node:http";
-import { cpuSnapshot, cpuUsage, mainThreadSchedstat, schedShares, type Classify, type CpuSnapshot, type CpuUsage, type ThreadSchedstat } from "./cpu.js";
-import { postGraphql, runScenario, type Endpoint, type HttpAnswer, type ScenarioResult, type Verdict } from "./load.js";
+import { fixed as f, fmt } from "./lib/format.js";
+import { sleep } from "./lib/lifecycle.js";
+import { postGraphql, runScenario, type Endpoint, type HttpAnswer, type ScenarioResult, type Verdict } from "./lib/load.js";
+import {
+  cpuSnapshot, cpuUsage, fdLimit, mainThreadSchedstat, openFds, portRange, rssMb, schedShares,
+  type Classify, type CpuSnapshot, type CpuUsage, type ThreadSchedstat,
+} from "./lib/proc.js";
+import { mean, percentile } from "./lib/stats.js";
 import { leanDocuments } from "../test/support/ledger-client.js";
 import type { ChildMessage, Closed, Collected, Opened, ParentMessage, Status } from "./live-subscribers.js";
 
@@ -125,45 +130,11 @@ export interface LiveFigures {
   serviceStderrLines: string[];
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const wallNow = () => performance.timeOrigin + performance.now();
 
 function percentiles(values: Float64Array): Percentiles {
   const sorted = values.sort();
-  const at = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]! : Number.NaN);
-  return { p50: at(50), p99: at(99) };
-}
-
-function readProc(file: string): string | null {
-  try {
-    return readFileSync(file, "utf8");
-  } catch {
-    return null;
-  }
-}
-
-export function rssMb(pid: number): number | null {
-  const match = /^VmRSS:\s+(\d+) kB/m.exec(readProc(`/proc/${pid}/status`) ?? "");
-  return match ? Number(match[1]) / 1024 : null;
-}
-
-function openFds(pid: number): number | null {
-  try {
-    return readdirSync(`/proc/${pid}/fd`).length;
-  } catch {
-    return null;
-  }
-}
-
-/** Soft limit of open files of a process (`ulimit -n`), from /proc/<pid>/limits. */
-function fdLimit(pid: number | "self"): number | null {
-  const match = /^Max open files\s+(\d+|unlimited)/m.exec(readProc(`/proc/${pid}/limits`) ?? "");
-  return match ? (match[1] === "unlimited" ? Number.POSITIVE_INFINITY : Number(match[1])) : null;
-}
-
-function portRange(): number | null {
-  const [low, high] = (readProc("/proc/sys/net/ipv4/ip_local_port_range") ?? "").trim().split(/\s+/).map(Number);
-  return low && high ? high - low + 1 : null;
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
 }
 
 /** The subscriber child, with request/answer over IPC. */
@@ -289,29 +260,24 @@ function analyse(
   records: Map<string, WriterRecord>, collected: Collected, watchers: number[], offsetMs: number,
   windowStart: number, windowEnd: number, drainSeconds: number,
 ): Delivery {
-  let expected = 0;
-  let received = 0;
-  let missing = 0;
-  let extra = 0;
-  let events = 0;
-  let beforeAnswer = 0;
-  let inWindow = 0;
+  // Over the whole load: expected .. extra; of transfers answered in the window: events, beforeAnswer.
+  const n = { expected: 0, received: 0, missing: 0, extra: 0, events: 0, beforeAnswer: 0, inWindow: 0 };
   const afterAnswer: number[] = [];
   const afterSent: number[] = [];
   for (const [id, r] of records) {
     const times = collected.byTransfer[id] ?? [];
     const want = watchers[r.from]! + watchers[r.to]!;
-    expected += want;
-    received += times.length;
-    missing += Math.max(0, want - times.length);
-    extra += Math.max(0, times.length - want);
+    n.expected += want;
+    n.received += times.length;
+    n.missing += Math.max(0, want - times.length);
+    n.extra += Math.max(0, times.length - want);
     const counted = r.doneMs >= windowStart && r.doneMs <= windowEnd;
     for (const childTime of times) {
       const at = childTime - offsetMs;
-      if (at >= windowStart && at <= windowEnd) inWindow += 1;
+      if (at >= windowStart && at <= windowEnd) n.inWindow += 1;
       if (!counted) continue;
-      events += 1;
-      if (at < r.doneMs) beforeAnswer += 1;
+      n.events += 1;
+      if (at < r.doneMs) n.beforeAnswer += 1;
       afterAnswer.push(Math.max(0, at - r.doneMs));
       afterSent.push(at - r.sentMs);
     }
@@ -319,16 +285,12 @@ function analyse(
   let unknownTransfer = 0;
   for (const [id, times] of Object.entries(collected.byTransfer)) if (!records.has(id)) unknownTransfer += times.length;
   const seconds = (windowEnd - windowStart) / 1000;
+  const { inWindow, ...counts } = n;
   return {
-    events,
+    ...counts,
     afterAnswerMs: percentiles(Float64Array.from(afterAnswer)),
     afterSentMs: percentiles(Float64Array.from(afterSent)),
-    beforeAnswer,
     perSecond: seconds > 0 ? inWindow / seconds : 0,
-    expected,
-    received,
-    missing,
-    extra,
     duplicates: collected.duplicates,
     gaps: collected.gaps,
     malformed: collected.malformed,
@@ -501,7 +463,7 @@ export function windowPlan(subscriberLevels: number[], repeats: number): { label
   subscriberLevels.forEach((n, index) => {
     const times = index === 0 ? repeats : 1;
     for (let i = 1; i <= times; i++) {
-      plan.push({ label: `${n.toLocaleString("en-US")}${times > 1 ? ` (window ${i})` : ""}`, n }, { label: "0", n: 0 });
+      plan.push({ label: `${fmt(n)}${times > 1 ? ` (window ${i})` : ""}`, n }, { label: "0", n: 0 });
     }
   });
   return plan;
@@ -519,7 +481,7 @@ function lossAgainstNeighbours(levels: LiveLevel[], level: LiveLevel): number | 
   if (level.subscribers === 0 || !level.write) return null;
   const baselines = neighbourBaselines(levels, level);
   if (baselines.length === 0) return null;
-  const baseline = baselines.reduce((sum, l) => sum + l.write!.transfersPerSecond, 0) / baselines.length;
+  const baseline = mean(baselines.map((l) => l.write!.transfersPerSecond));
   return 100 * (1 - level.write.transfersPerSecond / baseline);
 }
 
@@ -527,7 +489,6 @@ function logLevel(spec: LiveSpec, l: LiveLevel): void {
   const w = l.write!;
   const d = l.delivery;
   const c = l.cpu?.percentByGroup;
-  const f = (x: number, digits = 0) => (Number.isFinite(x) ? x.toFixed(digits) : "n/a");
   spec.log(
     `  ${f(w.transfersPerSecond)} transfers/s${l.lossPercent !== null ? ` (${f(l.lossPercent, 1)} % lost vs baseline)` : ""}, p50 ${f(w.p50Ms, 1)} ms, p99 ${f(w.p99Ms, 1)} ms, errors ${w.failureCount}` +
       (c ? `; CPU service ${f(c.service ?? 0)}%, postgres ${f(c.postgres ?? 0)}%, writers ${f(c.loadgen ?? 0)}%, subscribers ${f(c.subscribers ?? 0)}%, machine ${f(l.cpu!.machineBusyPercent ?? NaN)}%` : ""),

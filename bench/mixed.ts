@@ -7,7 +7,9 @@
 // window that answered the expected success type.
 import http from "node:http";
 import { leanDocuments } from "../test/support/ledger-client.js";
-import { postGraphql, type Endpoint } from "./load.js";
+import { sleep } from "./lib/lifecycle.js";
+import { measurementWindow, postGraphql, type Endpoint, type LoadOutcome } from "./lib/load.js";
+import { percentile } from "./lib/stats.js";
 
 export const mixedKinds = ["createHold", "captureHold (part)", "captureHold (rest)", "voidHold", "postTransfer", "reverseTransfer (part)"] as const;
 export type MixedKind = (typeof mixedKinds)[number];
@@ -40,9 +42,7 @@ export interface KindStats {
   p99Ms: number;
 }
 
-export interface MixedResult {
-  clients: number;
-  windowSeconds: number;
+export interface MixedResult extends LoadOutcome {
   byKind: KindStats[];
   mutationsPerSecond: number;
   transfersPerSecond: number;
@@ -50,41 +50,17 @@ export interface MixedResult {
   p99Ms: number;
   /** Completed flows (all steps succeeded) that ended inside the window. */
   flows: number;
-  /** Failures anywhere in the run, warm-up included, by label. */
-  failures: Map<string, number>;
-  failureCount: number;
-  allRequests: number;
-  aborted: string | null;
 }
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function runMixed(spec: MixedSpec, endpoint: Endpoint): Promise<MixedResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: spec.clients, maxFreeSockets: spec.clients });
-  const start = performance.now();
-  const windowStart = start + spec.warmupMs;
-  const windowEnd = windowStart + spec.measureMs;
+  const window = measurementWindow(spec);
   const latencies = new Map<MixedKind, number[]>(mixedKinds.map((k) => [k, []]));
   const failures = new Map<string, number>();
   let failureCount = 0;
   let allRequests = 0;
   let flows = 0;
   let aborted: string | null = null;
-  let windowStarted = false;
-  let windowEnded = false;
-  const windowTimer = setTimeout(() => {
-    windowStarted = true;
-    spec.onWindowStart?.();
-  }, spec.warmupMs);
-  const windowEndTimer = setTimeout(() => {
-    windowEnded = true;
-    spec.onWindowEnd?.();
-  }, spec.warmupMs + spec.measureMs);
 
   /** Sends one mutation; returns the result object if it is `success`, else null (failure recorded). */
   async function send(kind: MixedKind, field: keyof typeof mutations, input: Record<string, unknown>, success: string): Promise<Record<string, any> | null> {
@@ -109,12 +85,12 @@ export async function runMixed(spec: MixedSpec, endpoint: Endpoint): Promise<Mix
       if (label.includes("transport")) await sleep(50); // a dead server must not become a busy spin
       return null;
     }
-    if (done >= windowStart && done <= windowEnd) latencies.get(kind)!.push(done - sent);
+    if (window.contains(done)) latencies.get(kind)!.push(done - sent);
     return result;
   }
 
   const amount = () => 2 + Math.floor(Math.random() * 9_999);
-  const open = () => performance.now() < windowEnd && aborted === null;
+  const open = () => window.open() && aborted === null;
 
   async function flow(): Promise<boolean> {
     const [from, to] = spec.randomPair();
@@ -144,19 +120,17 @@ export async function runMixed(spec: MixedSpec, endpoint: Endpoint): Promise<Mix
       }
       const completed = await flow();
       const now = performance.now();
-      if (completed && now >= windowStart && now <= windowEnd) flows += 1;
+      if (completed && window.contains(now)) flows += 1;
     }
   }
 
+  let windowSeconds = 0;
   try {
     await Promise.all(Array.from({ length: spec.clients }, () => client()));
   } finally {
-    clearTimeout(windowTimer);
-    clearTimeout(windowEndTimer);
-    if (windowStarted && !windowEnded) spec.onWindowEnd?.();
+    windowSeconds = window.close();
     agent.destroy();
   }
-  const windowSeconds = Math.max(0, Math.min(performance.now(), windowEnd) - windowStart) / 1000;
   const perSecond = (n: number) => (windowSeconds > 0 ? n / windowSeconds : 0);
   const byKind = mixedKinds.map((kind) => {
     const sorted = latencies.get(kind)!.sort((a, b) => a - b);

@@ -30,32 +30,35 @@
 //                          runs LEDGER_WORKERS processes (default 1)
 //   BENCH_INVARIANTS       "1" (default): check every ledger invariant (test/support/invariants.ts)
 //                          of ledger_bench at the end, an error if one fails; "0": skip
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { accessSync, constants as fsConstants, existsSync, readdirSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { freePort, startEmbeddedPostgres } from "../src/db/embedded.js";
-import { cpuSnapshot, cpuUsage, mainThreadSchedstat, processGroup, schedShares, type CpuSnapshot, type CpuUsage, type ThreadSchedstat } from "./cpu.js";
-import { mapLimited, postGraphql, runScenario, type Endpoint, type HttpAnswer, type ScenarioResult, type Verdict } from "./load.js";
+import { checkInvariants } from "../test/support/invariants.js";
+import { leanDocuments } from "../test/support/ledger-client.js";
 import { checkSeeded, measureLookups, seedPair, type SeededPair } from "./asof.js";
 import { engineScenarios, numberAccounts, type EngineScenario } from "./engine-direct.js";
+import { sectionOf, spliceSection, type RunStamp } from "./lib/docs.js";
+import { fmt, markdownTable, metText, pct, plain, textTable } from "./lib/format.js";
+import { cleanup, log, sleep, track, withTimeout } from "./lib/lifecycle.js";
+import { mapLimited, parseAnswer, postGraphql, requestTimeoutMs, resultLabel, runScenario, type Endpoint, type HttpAnswer, type ResultJson, type ScenarioResult, type Verdict } from "./lib/load.js";
+import { findPgbench, pgbenchRun, runProgram, type PgbenchRun } from "./lib/pgbench.js";
+import { redact, recreateDatabase, serverInfo, startServer } from "./lib/postgres.js";
+import { mainThreadSchedstat, processClassifier, schedShares, type CpuUsage, type ThreadSchedstat } from "./lib/proc.js";
+import { autovacuumNote as tablesNote, describeWaits, diagnoseScans, tableCounters, walBytesSince, walPosition, windowSampler, type ScanDiagnosis } from "./lib/sampling.js";
+import { apiKeyFor, createTenantWithKey, projectRoot, sourceRevision, startService, type RunningService } from "./lib/service.js";
+import { accountCount, createAccount, createAccounts, judgeSingle, workload } from "./lib/workload.js";
+import { mean } from "./lib/stats.js";
 import { runMixed } from "./mixed.js";
 import { measureWriteCosts, type WriteCost } from "./write-costs.js";
 import { runLive, type LiveFigures } from "./live.js";
 import {
-  asofGoal, asofSection, asofTable, liveGoal, liveSection, liveTables, mixedGoal, mixedSection, mixedTable, sectionOf, spliceSection, writeCostsSection,
-  type AsofFigures, type MixedFigures, type RunStamp,
+  asofGoal, asofSection, asofTable, liveGoal, liveSection, liveTables, mixedGoal, mixedSection, mixedTable, writeCostsSection,
+  type AsofFigures, type MixedFigures,
 } from "./sections.js";
-import { checkInvariants } from "../test/support/invariants.js";
-import { createAccountMutation, leanDocuments } from "../test/support/ledger-client.js";
-import http from "node:http";
-
-const projectRoot = fileURLToPath(new URL("../", import.meta.url));
 
 // ------------------------------------------------------------------ settings
 
@@ -98,7 +101,6 @@ const liveWriters = numberFromEnv("BENCH_LIVE_WRITERS", 16, 1);
 const comparedWorkers = numberFromEnv("BENCH_COMPARE_WORKERS", 2, 1);
 const checkAllInvariants = (process.env.BENCH_INVARIANTS ?? "1") !== "0";
 
-const accountCount = 1000;
 /**
  * Latency before the write engine (group commit, set-based SQL), the reference of goal 5. p50 at 1
  * client: commit 92cec9e's own \`npm run bench\` (with this 1-client scenario added) on this
@@ -108,8 +110,6 @@ const accountCount = 1000;
 const latencyBefore = { uniform1P50Ms: 3.6, uniform16P99Ms: 46.6, source: "commits 92cec9e and 8e468ac, before the write engine" };
 const batchSize = 100;
 const pgbenchScale = 10;
-const requestTimeoutMs = 30_000;
-const serviceStartTimeoutMs = 120_000;
 
 // Every run is bounded; this bounds the whole, in case something below hangs regardless.
 const asofTotalEntries = asofEntries.reduce((a, b) => a + b, 0);
@@ -125,27 +125,6 @@ const expectedSeconds =
   30;
 const watchdogSeconds = Math.ceil(2 * expectedSeconds + 120);
 
-const log = (message: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
-
-// ------------------------------------------------------------------ cleanup
-
-const cleanups: { name: string; run: () => Promise<void> }[] = [];
-let cleaningUp: Promise<void> | undefined;
-
-function cleanup(): Promise<void> {
-  cleaningUp ??= (async () => {
-    while (cleanups.length > 0) {
-      const step = cleanups.pop()!;
-      try {
-        await withTimeout(step.run(), 30_000, `cleanup: ${step.name}`);
-      } catch (error) {
-        console.error(`cleanup of ${step.name} failed:`, error instanceof Error ? error.message : error);
-      }
-    }
-  })();
-  return cleaningUp;
-}
-
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
     console.error(`\n${signal}: cleaning up`);
@@ -153,464 +132,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
-function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    work,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: no result within ${Math.round(ms / 1000)} s`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-// ------------------------------------------------------------------ PostgreSQL
-
-function databaseUrl(serverUrl: string, database: string): string {
-  const url = new URL(serverUrl);
-  url.pathname = `/${encodeURIComponent(database)}`;
-  return url.toString();
-}
-
-const redact = (url: string) => url.replace(/:\/\/([^:@/]+):[^@/]*@/, "://$1:***@");
-
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
-async function recreateDatabase(adminUrl: string, database: string): Promise<string> {
-  await withClient(adminUrl, async (client) => {
-    const name = client.escapeIdentifier(database);
-    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await client.query(`CREATE DATABASE ${name}`);
-  });
-  return databaseUrl(adminUrl, database);
-}
-
-async function startServer(): Promise<{ adminUrl: string; embedded: boolean }> {
-  if (externalUrl) return { adminUrl: externalUrl, embedded: false };
-  let lastError: unknown;
-  // freePort() can race with another process taking the port before PostgreSQL binds it.
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const dataDir = path.join(os.tmpdir(), `ledger-bench-pg-${randomBytes(4).toString("hex")}`);
-    try {
-      const server = await startEmbeddedPostgres({ dataDir, port: await freePort(), persistent: false });
-      cleanups.push({ name: "embedded PostgreSQL", run: () => server.stop() });
-      return { adminUrl: server.connectionString, embedded: true };
-    } catch (error) {
-      lastError = error;
-    }
-  }
-  throw lastError;
-}
-
-interface ServerInfo {
-  version: string;
-  settings: { name: string; setting: string; unit: string | null; source: string }[];
-  /** Settings taken from anywhere but the built-in defaults (config file, command line, ...). */
-  nonDefault: { name: string; setting: string; source: string }[];
-}
-
-const reportedSettings = [
-  "fsync", "synchronous_commit", "full_page_writes", "wal_sync_method", "wal_level", "shared_buffers",
-  "max_connections", "max_wal_size", "checkpoint_timeout", "autovacuum", "jit",
-];
-
-async function serverInfo(adminUrl: string): Promise<ServerInfo> {
-  return withClient(adminUrl, async (client) => {
-    const version = (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
-    const settings = (
-      await client.query<{ name: string; setting: string; unit: string | null; source: string }>(
-        "SELECT name, current_setting(name) AS setting, NULL AS unit, source FROM pg_settings WHERE name = ANY($1) ORDER BY name",
-        [reportedSettings],
-      )
-    ).rows;
-    const nonDefault = (
-      await client.query<{ name: string; setting: string; source: string }>(
-        "SELECT name, current_setting(name) AS setting, source FROM pg_settings WHERE source NOT IN ('default', 'override', 'client', 'session') ORDER BY name",
-      )
-    ).rows;
-    return { version, settings, nonDefault };
-  });
-}
-
-/** Per-table access counters of one database (pg_stat_user_tables; flushed by backends about once a second). */
-type TableCounters = Map<string, { seqScan: number; seqRows: number; idxFetch: number; analyses: number; pages: number; deadRows: number }>;
-
-async function tableCounters(client: pg.Client): Promise<TableCounters> {
-  const { rows } = await client.query<{
-    relname: string; seq_scan: string; seq_tup_read: string; idx_tup_fetch: string | null; analyses: string; pages: string; n_dead_tup: string;
-  }>(
-    `SELECT relname, seq_scan, seq_tup_read, idx_tup_fetch, analyze_count + autoanalyze_count AS analyses,
-            pg_relation_size(relid) / current_setting('block_size')::int AS pages, n_dead_tup
-     FROM pg_stat_user_tables`,
-  );
-  return new Map(
-    rows.map((r) => [
-      r.relname,
-      { seqScan: Number(r.seq_scan), seqRows: Number(r.seq_tup_read), idxFetch: Number(r.idx_tup_fetch ?? 0), analyses: Number(r.analyses), pages: Number(r.pages), deadRows: Number(r.n_dead_tup) },
-    ]),
-  );
-}
-
-interface ScanDiagnosis {
-  seqScansPerRequest: number;
-  /** Rows read by sequential scans plus rows fetched through indexes, per request. */
-  rowsPerRequest: number;
-  /** Tables by rows read, most first: [table, rows per request]. */
-  byTable: [string, number][];
-  /** Times `accounts` had been analysed (auto or manual) when the run ended. */
-  accountsAnalyses: number;
-  /** Size of `accounts` (its 1,000 rows fit in about 20 pages) and its dead row versions, at the end. */
-  accountsPages: number;
-  accountsDeadRows: number;
-}
-
-function diagnoseScans(before: TableCounters, after: TableCounters, requests: number): ScanDiagnosis {
-  const per = (n: number) => n / Math.max(1, requests);
-  let scans = 0;
-  let rowsRead = 0;
-  const byTable: [string, number][] = [];
-  for (const [table, now] of after) {
-    const then = before.get(table) ?? { seqScan: 0, seqRows: 0, idxFetch: 0, analyses: 0, pages: 0, deadRows: 0 };
-    const read = now.seqRows - then.seqRows + now.idxFetch - then.idxFetch;
-    scans += now.seqScan - then.seqScan;
-    rowsRead += read;
-    if (read > 0) byTable.push([table, per(read)]);
-  }
-  byTable.sort((a, b) => b[1] - a[1]);
-  const accounts = after.get("accounts");
-  return {
-    seqScansPerRequest: per(scans),
-    rowsPerRequest: per(rowsRead),
-    byTable,
-    accountsAnalyses: accounts?.analyses ?? 0,
-    accountsPages: accounts?.pages ?? 0,
-    accountsDeadRows: accounts?.deadRows ?? 0,
-  };
-}
-
-/** The server's current WAL position, to measure WAL written per unit of work. */
-async function walPosition(client: pg.Client): Promise<string> {
-  return (await client.query<{ lsn: string }>("SELECT pg_current_wal_lsn()::text AS lsn")).rows[0]!.lsn;
-}
-
-async function walBytesSince(client: pg.Client, since: string): Promise<number> {
-  return Number((await client.query<{ d: string }>("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn) AS d", [since])).rows[0]!.d);
-}
-
-/**
- * Samples what the ledger database's active sessions are doing (pg_stat_activity) every 200 ms:
- * on CPU (no wait event) or waiting, by wait event type (Lock = row/transaction locks, LWLock,
- * IO = e.g. WAL flush). Returns the mean number of sessions in each state.
- */
-function sampleWaits(client: pg.Client, database: string): { stop: () => Promise<Record<string, number>> } {
-  const totals: Record<string, number> = {};
-  let samples = 0;
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped) {
-      try {
-        const { rows } = await client.query<{ w: string; n: string }>(
-          `SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') AS w, count(*) AS n FROM pg_stat_activity
-           WHERE datname = $1 AND state = 'active' AND pid <> pg_backend_pid() AND backend_type = 'client backend' GROUP BY 1`,
-          [database],
-        );
-        for (const r of rows) totals[r.w] = (totals[r.w] ?? 0) + Number(r.n);
-        samples += 1;
-      } catch {
-        return;
-      }
-      await sleep(200);
-    }
-  })();
-  return {
-    stop: async () => {
-      stopped = true;
-      await loop;
-      const means: Record<string, number> = {};
-      for (const [w, n] of Object.entries(totals)) means[w] = n / Math.max(1, samples);
-      return means;
-    },
-  };
-}
-
-const describeWaits = (waits: Record<string, number> | null) =>
-  waits
-    ? Object.entries(waits)
-        .sort((a, b) => b[1] - a[1])
-        .filter(([, n]) => n >= 0.05)
-        .map(([w, n]) => `${w} ${fmt(n, 1)}`)
-        .join(", ") || "-"
-    : "n/a";
-
-// ------------------------------------------------------------------ pgbench
-
-function findPgbench(): string | null {
-  const isExecutable = (file: string) => {
-    try {
-      accessSync(file, fsConstants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-    if (dir && isExecutable(path.join(dir, "pgbench"))) return path.join(dir, "pgbench");
-  }
-  const base = "/usr/lib/postgresql";
-  if (existsSync(base)) {
-    const versions = readdirSync(base).sort((a, b) => Number(b) - Number(a) || b.localeCompare(a));
-    for (const version of versions) {
-      const candidate = path.join(base, version, "bin", "pgbench");
-      if (isExecutable(candidate)) return candidate;
-    }
-  }
-  return null;
-}
-
-/** Runs a program, collecting its output; kills it if it outlives `timeoutMs`. */
-function runProgram(file: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ["ignore", "pipe", "pipe"] });
-    const stop = { name: `${path.basename(file)} (pid ${child.pid})`, run: async () => void child.kill("SIGKILL") };
-    cleanups.push(stop);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-    const timer = setTimeout(() => {
-      stderr += `\n(killed after ${Math.round(timeoutMs / 1000)} s)`;
-      child.kill("SIGKILL");
-    }, timeoutMs);
-    child.on("error", (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      const index = cleanups.indexOf(stop);
-      if (index >= 0) cleanups.splice(index, 1);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-interface PgbenchRun {
-  clients: number;
-  threads: number;
-  tps: number;
-  latencyAvgMs: number | null;
-  failed: number | null;
-  cpu: CpuUsage | null;
-  waits: Record<string, number> | null;
-  /** Before or after the service's runs. */
-  when?: "before" | "after";
-  /** WAL written per transaction (whole server, whole run). */
-  walBytesPerUnit: number | null;
-}
-
-/** pgbench: TPC-B, or (`script`) a custom script with `-D` variables, run without vacuuming first. */
-async function pgbenchRun(
-  pgbench: string, url: string, clients: number, threads: number, classify: Parameters<typeof cpuSnapshot>[0],
-  script?: { file: string; variables: Record<string, string> },
-): Promise<PgbenchRun> {
-  // pgbench's backends exit with it, so the CPU window closes just before pgbench ends.
-  let before: CpuSnapshot | null = null;
-  let after: CpuSnapshot | null = null;
-  const statsClient = new pg.Client({ connectionString: url });
-  await statsClient.connect();
-  let sampler: ReturnType<typeof sampleWaits> | null = null;
-  let waitsPromise: Promise<Record<string, number>> | null = null;
-  const openTimer = setTimeout(() => {
-    before = cpuSnapshot(classify);
-    sampler = sampleWaits(statsClient, new URL(url).pathname.slice(1));
-  }, Math.min(1000, seconds * 100));
-  const closeTimer = setTimeout(() => {
-    after = cpuSnapshot(classify);
-    waitsPromise = (sampler as ReturnType<typeof sampleWaits> | null)?.stop() ?? null;
-  }, seconds * 1000 - 300);
-  let out: Awaited<ReturnType<typeof runProgram>>;
-  let waits: Record<string, number> | null;
-  const walStart = await walPosition(statsClient);
-  let walBytes = 0;
-  try {
-    const custom = script ? ["-n", "-f", script.file, ...Object.entries(script.variables).flatMap(([name, value]) => ["-D", `${name}=${value}`])] : [];
-    out = await runProgram(pgbench, [...custom, "-c", String(clients), "-j", String(threads), "-T", String(seconds), url], (seconds + 120) * 1000);
-  } finally {
-    clearTimeout(openTimer);
-    clearTimeout(closeTimer);
-    waits = await ((waitsPromise as Promise<Record<string, number>> | null) ?? (sampler as ReturnType<typeof sampleWaits> | null)?.stop() ?? null);
-    walBytes = await walBytesSince(statsClient, walStart).catch(() => 0);
-    await statsClient.end();
-  }
-  const opened = before as CpuSnapshot | null;
-  const closed = after as CpuSnapshot | null;
-  const cpu = opened && closed ? cpuUsage(opened, closed) : null;
-  const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(out.stdout);
-  if (out.code !== 0 || !tps) throw new Error(`pgbench -c ${clients} failed (exit ${out.code}):\n${out.stdout}\n${out.stderr}`);
-  const latency = /latency average = ([\d.]+) ms/.exec(out.stdout);
-  const failed = /number of failed transactions: (\d+)/.exec(out.stdout);
-  const processed = /number of transactions actually processed: (\d+)/.exec(out.stdout);
-  return {
-    walBytesPerUnit: processed && Number(processed[1]) > 0 ? walBytes / Number(processed[1]) : null,
-    clients,
-    threads,
-    tps: Number(tps[1]),
-    latencyAvgMs: latency ? Number(latency[1]) : null,
-    failed: failed ? Number(failed[1]) : null,
-    cpu,
-    waits,
-  };
-}
-
-// ------------------------------------------------------------------ the service
-
-interface RunningService {
-  child: ChildProcess;
-  port: number;
-  demoKey: string | null;
-  stdoutLines: string[];
-  stderrLines: string[];
-  exited: () => string | null;
-  stop: () => Promise<void>;
-}
-
-async function startService(url: string, workers = process.env.LEDGER_WORKERS || "1"): Promise<RunningService> {
-  let lastError: unknown;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      return await startServiceOnce(url, await freePort(), workers);
-    } catch (error) {
-      lastError = error;
-      log(`service start failed (attempt ${attempt + 1}): ${error instanceof Error ? error.message : error}`);
-    }
-  }
-  throw lastError;
-}
-
-async function startServiceOnce(url: string, port: number, workers: string): Promise<RunningService> {
-  const nodeArgs = [...(cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`] : []), "--import", "tsx", "src/main.ts"];
-  if (cpuProfDir) await mkdir(cpuProfDir, { recursive: true });
-  const child = spawn(process.execPath, nodeArgs, {
-    cwd: projectRoot,
-    // Production makes no demo tenant unless asked.
-    env: { ...process.env, LEDGER_WORKERS: workers, NODE_ENV: "production", LEDGER_DEMO_TENANT: "true", DATABASE_URL: url, PORT: String(port), HOST: "127.0.0.1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let exitInfo: string | null = null;
-  const exitedPromise = new Promise<void>((resolve) =>
-    child.once("exit", (code, signal) => {
-      exitInfo = `service exited (code ${code}, signal ${signal})`;
-      resolve();
-    }),
-  );
-  const stop = async () => {
-    if (exitInfo !== null) return;
-    child.kill("SIGTERM"); // graceful: drains, closes the pool, writes the CPU profile if asked
-    const exited = await Promise.race([exitedPromise.then(() => true), sleep(15_000).then(() => false)]);
-    if (!exited) {
-      child.kill("SIGKILL");
-      await Promise.race([exitedPromise, sleep(5_000)]);
-    }
-  };
-  const cleanupStep = { name: `service child (pid ${child.pid})`, run: stop };
-  cleanups.push(cleanupStep);
-
-  const stdoutLines: string[] = [];
-  const stderrLines: string[] = [];
-  let demoKey: string | null = null;
-  let expectKey = false;
-  let ready = false;
-  let onReady: (() => void) | undefined;
-  createInterface({ input: child.stdout! }).on("line", (line) => {
-    stdoutLines.push(line);
-    if (stdoutLines.length > 200) stdoutLines.shift();
-    if (line.includes("Created a demo tenant")) expectKey = true;
-    else if (expectKey && /^\s*lk_\S+\s*$/.test(line)) {
-      demoKey = line.trim();
-      expectKey = false;
-    }
-    if (line.includes("GraphQL ledger ready")) {
-      ready = true;
-      onReady?.();
-    }
-  });
-  createInterface({ input: child.stderr! }).on("line", (line) => {
-    if (stderrLines.length < 500) stderrLines.push(line);
-  });
-
-  try {
-    await withTimeout(
-      new Promise<void>((resolve, reject) => {
-        if (ready) return resolve();
-        onReady = resolve;
-        void exitedPromise.then(() => reject(new Error(exitInfo ?? "service exited")));
-      }),
-      serviceStartTimeoutMs,
-      "service start",
-    );
-  } catch (error) {
-    await stop();
-    cleanups.splice(cleanups.indexOf(cleanupStep), 1);
-    const output = [...stdoutLines.slice(-20), ...stderrLines.slice(-20)].join("\n");
-    throw new Error(`${error instanceof Error ? error.message : error}\n--- service output ---\n${output}`);
-  }
-  return { child, port, demoKey, stdoutLines, stderrLines, exited: () => exitInfo, stop };
-}
-
-async function apiKeyFor(url: string, service: RunningService): Promise<string> {
-  if (service.demoKey) return service.demoKey;
-  // The database already had a tenant (it should not: it was just created); make our own.
-  const { connectDatabase } = await import("../src/db/client.js");
-  const { createTenant, createApiKey } = await import("../src/ledger/tenants.js");
-  const db = connectDatabase(url, 2);
-  try {
-    const tenant = await createTenant(db.prisma, "bench");
-    return (await createApiKey(db.prisma, tenant.id, "bench")).key;
-  } finally {
-    await db.close();
-  }
-}
-
 // ------------------------------------------------------------------ GraphQL
-
-interface GraphqlJson {
-  data?: Record<string, unknown> | null;
-  errors?: { message?: string; extensions?: { code?: string } }[];
-}
-
-/** Parses an answer; GraphQL errors and HTTP failures become failure labels. */
-function parseAnswer(answer: HttpAnswer): { json: GraphqlJson | null; failures: string[] } {
-  let json: GraphqlJson | null = null;
-  try {
-    json = JSON.parse(answer.text) as GraphqlJson;
-  } catch {
-    return { json: null, failures: [`HTTP ${answer.status}, not JSON: ${answer.text.slice(0, 120)}`] };
-  }
-  const failures = (json.errors ?? []).map((e) => `GraphQL error ${e.extensions?.code ?? ""}: ${e.message ?? "?"}`.slice(0, 200));
-  if (answer.status !== 200 && failures.length === 0) failures.push(`HTTP ${answer.status}`);
-  return { json, failures };
-}
-
-type ResultJson = { __typename?: string; code?: string };
-const resultLabel = (result: ResultJson | null | undefined) =>
-  result ? `result ${result.__typename ?? "?"}${result.code && result.code !== result.__typename ? ` (${result.code})` : ""}` : "no result";
-
-function judgeSingle(answer: HttpAnswer): Verdict {
-  const { json, failures } = parseAnswer(answer);
-  const result = json?.data?.postTransfer as ResultJson | null | undefined;
-  if (result?.__typename === "TransferPosted") return { posted: 1, failures };
-  if (json && failures.length === 0) failures.push(resultLabel(result));
-  return { posted: 0, failures };
-}
 
 function judgeBatch(answer: HttpAnswer): Verdict {
   const { json, failures } = parseAnswer(answer);
@@ -628,37 +150,6 @@ function judgeBatch(answer: HttpAnswer): Verdict {
   return { posted, failures };
 }
 
-async function createAccounts(endpoint: Endpoint, runTag: string): Promise<string[]> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
-  try {
-    const indexes = Array.from({ length: accountCount }, (_, i) => i);
-    return await mapLimited(indexes, 8, async (i) => {
-      const body = JSON.stringify({
-        query: createAccountMutation,
-        variables: {
-          input: {
-            idempotencyKey: `${runTag}-account-${i}`,
-            code: `bench:${i}`,
-            name: `Bench account ${i}`,
-            currency: "USD",
-            normalSide: "DEBIT",
-            minBalance: null,
-          },
-        },
-      });
-      const answer = await postGraphql(agent, endpoint, body, requestTimeoutMs);
-      const { json, failures } = parseAnswer(answer);
-      const result = json?.data?.createAccount as { __typename?: string; account?: { id: string }; message?: string } | undefined;
-      if (result?.__typename !== "AccountCreated" || !result.account) {
-        throw new Error(`createAccount ${i} failed: ${failures.join("; ") || resultLabel(result)} ${result?.message ?? ""}`);
-      }
-      return result.account.id;
-    });
-  } finally {
-    agent.destroy();
-  }
-}
-
 // ------------------------------------------------------------------ as-of lookups
 
 /**
@@ -667,37 +158,19 @@ async function createAccounts(endpoint: Endpoint, runTag: string): Promise<strin
  * then times as-of lookups on the targets.
  */
 async function asofScenario(url: string, service: RunningService, statsClient: pg.Client): Promise<AsofFigures> {
-  const { connectDatabase } = await import("../src/db/client.js");
-  const { createTenant, createApiKey } = await import("../src/ledger/tenants.js");
-  const db = connectDatabase(url, 2);
-  let tenantId: string;
-  let key: string;
-  try {
-    tenantId = (await createTenant(db.prisma, "bench as-of")).id;
-    key = (await createApiKey(db.prisma, tenantId, "bench as-of")).key;
-  } finally {
-    await db.close();
-  }
+  const { tenantId, key } = await createTenantWithKey(url, "bench as-of");
   const endpoint: Endpoint = { port: service.port, authorization: `Bearer ${key}` };
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const createAccount = async (code: string, minBalance: string | null): Promise<string> => {
-    const body = JSON.stringify({
-      query: createAccountMutation,
-      variables: { input: { idempotencyKey: `asof-${code}`, code, name: code, currency: "USD", normalSide: "CREDIT", minBalance } },
-    });
-    const { json, failures } = parseAnswer(await postGraphql(agent, endpoint, body, requestTimeoutMs));
-    const result = json?.data?.createAccount as { __typename?: string; account?: { id: string } } | undefined;
-    if (result?.__typename !== "AccountCreated" || !result.account) throw new Error(`createAccount ${code}: ${failures.join("; ") || resultLabel(result)}`);
-    return result.account.id.replace(/^acct_/, "");
-  };
+  const account = async (code: string, minBalance: string | null): Promise<string> =>
+    (await createAccount(agent, endpoint, code, { idempotencyKey: `asof-${code}`, code, name: code, currency: "USD", normalSide: "CREDIT", minBalance })).replace(/^acct_/, "");
   const seedClient = new pg.Client({ connectionString: url });
   await seedClient.connect();
-  cleanups.push({ name: "as-of seeding connection", run: () => seedClient.end() });
+  track("as-of seeding connection", () => seedClient.end());
   try {
     const pairs: SeededPair[] = [];
     for (const entries of asofEntries) {
       const label = `${fmt(entries)} entries`;
-      const pair = { label, fundingId: await createAccount(`funding-${entries}`, null), targetId: await createAccount(`target-${entries}`, "0"), entries };
+      const pair = { label, fundingId: await account(`funding-${entries}`, null), targetId: await account(`target-${entries}`, "0"), entries };
       log(`as-of: seeding ${label} (funding ${pair.fundingId} -> target ${pair.targetId}) in SQL`);
       const seeded = await withTimeout(seedPair(seedClient, tenantId, pair, 60_000, log), 3_600_000, `seeding ${label}`);
       log(`  seeded in ${fmt(seeded.seedSeconds, 1)} s (${fmt(entries / seeded.seedSeconds)} transfers/s)`);
@@ -740,38 +213,6 @@ interface Row {
   processes: number;
 }
 
-const fmt = (value: number, digits = 0) =>
-  Number.isFinite(value) ? value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits }) : "n/a";
-const pct = (value: number | undefined) => (value === undefined ? "0" : fmt(value));
-
-function textTable(headers: string[], rows: string[][], alignRight: boolean[]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (alignRight[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ");
-  return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
-}
-
-function markdownTable(headers: string[], rows: string[][], alignRight: boolean[]): string {
-  return [
-    `| ${headers.join(" | ")} |`,
-    `|${alignRight.map((r) => (r ? "---:" : ":---")).join("|")}|`,
-    ...rows.map((r) => `| ${r.join(" | ")} |`),
-  ].join("\n");
-}
-
-/** The commit measured, and whether the service's sources differed from it (others edit them concurrently). */
-function sourceRevision(): string {
-  try {
-    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: projectRoot, encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "prisma", "schema.graphql", "package.json"], { cwd: projectRoot, encoding: "utf8" })
-      .split("\n")
-      .filter(Boolean)
-      .map((line) => line.slice(3));
-    return dirty.length ? `commit ${head} with uncommitted changes to ${dirty.join(", ")}` : `commit ${head}, service sources unchanged`;
-  } catch {
-    return "unknown (not a git checkout)";
-  }
-}
-
 // ------------------------------------------------------------------ main
 
 async function main(): Promise<number> {
@@ -782,27 +223,21 @@ async function main(): Promise<number> {
   const revision = sourceRevision();
   log(`source: ${revision}`);
 
-  const { adminUrl, embedded } = await startServer();
+  const { adminUrl, embedded } = await startServer(externalUrl);
   log(embedded ? `throwaway embedded PostgreSQL at ${redact(adminUrl)}` : `PostgreSQL from BENCH_DATABASE_URL: ${redact(adminUrl)}`);
   const info = await serverInfo(adminUrl);
   log(`PostgreSQL ${info.version}; ${info.settings.map((s) => `${s.name}=${s.setting}${s.unit ?? ""}`).join(", ")}`);
   log("server settings changed by this benchmark: none");
 
   let servicePid = -1;
-  /** The measured service's processes (its primary and workers with several). */
-  let servicePids = new Set<number>();
-  const classify = (pid: number, comm: string): string => {
-    if (servicePids.has(pid)) return "service";
-    if (pid === process.pid) return "loadgen";
-    if (comm === "postgres" || comm === "postmaster") return "postgres";
-    if (comm === "pgbench") return "pgbench";
-    return "other";
-  };
+  /** The measured service's processes (its primary and workers with several) count as "service". */
+  const processes = processClassifier();
+  const classify = processes.classify;
 
   // ---- pgbench
   const pgbenchStep = async (pgbench: string, url: string, clients: number, when: "before" | "after"): Promise<PgbenchRun> => {
     log(`pgbench TPC-B, ${clients} clients, -j 2, ${seconds} s (${when} the service runs)`);
-    const run = { ...(await pgbenchRun(pgbench, url, clients, 2, classify)), when };
+    const run = { ...(await pgbenchRun(pgbench, url, clients, 2, seconds, classify)), when };
     log(`  tps ${fmt(run.tps)}, latency avg ${run.latencyAvgMs ?? "?"} ms; sessions (mean, by wait): ${describeWaits(run.waits)}`);
     return run;
   };
@@ -830,9 +265,9 @@ async function main(): Promise<number> {
   // ---- the service
   const ledgerUrl = await recreateDatabase(adminUrl, "ledger_bench");
   log(`starting the service (node --import tsx src/main.ts, NODE_ENV=production) on database "ledger_bench"`);
-  const service = await startService(ledgerUrl);
+  const service = await startService(ledgerUrl, cpuProfDir);
   servicePid = service.child.pid ?? -1;
-  servicePids = processGroup(servicePid);
+  processes.watchService(servicePid);
   const poolSize = process.env.DATABASE_POOL_SIZE || "20 (default)";
   log(`service pid ${servicePid} on port ${service.port}, pg pool ${poolSize}`);
   const endpoint: Endpoint = { port: service.port, authorization: `Bearer ${await apiKeyFor(ledgerUrl, service)}` };
@@ -841,24 +276,12 @@ async function main(): Promise<number> {
   const accounts = runs("transfers") || runs("mixed") || runs("live") ? await withTimeout(createAccounts(endpoint, runTag), 300_000, "creating accounts") : [];
   log(`created ${accounts.length} USD accounts through createAccount in ${fmt((performance.now() - created) / 1000, 1)} s`);
 
-  let keySeq = 0;
-  const nextKey = () => `${runTag}-${(keySeq++).toString(36)}`;
-  const amount = () => String(1 + Math.floor(Math.random() * 10_000));
-  const randomPair = (): [string, string] => {
-    const i = Math.floor(Math.random() * accounts.length);
-    let j = Math.floor(Math.random() * (accounts.length - 1));
-    if (j >= i) j += 1;
-    return [accounts[i]!, accounts[j]!];
-  };
+  const { nextKey, randomPair, transferInput, transferBody } = workload(accounts, runTag);
   const hot = accounts[0]!;
   const notHot = () => accounts[1 + Math.floor(Math.random() * (accounts.length - 1))]!;
-  const transferInput = (from: string, to: string) => ({ idempotencyKey: nextKey(), from: { id: from }, to: { id: to }, amount: amount(), currency: "USD" });
 
-  const uniformBody = () => {
-    const [from, to] = randomPair();
-    return JSON.stringify({ query: leanDocuments.postTransfer, variables: { input: transferInput(from, to) } });
-  };
-  const hotBody = () => JSON.stringify({ query: leanDocuments.postTransfer, variables: { input: transferInput(notHot(), hot) } });
+  const uniformBody = () => transferBody(...randomPair());
+  const hotBody = () => transferBody(notHot(), hot);
   const batchBody = () =>
     JSON.stringify({
       query: leanDocuments.postTransfers,
@@ -873,7 +296,7 @@ async function main(): Promise<number> {
 
   const statsClient = new pg.Client({ connectionString: ledgerUrl });
   await statsClient.connect();
-  cleanups.push({ name: "statistics connection", run: () => statsClient.end() });
+  track("statistics connection", () => statsClient.end());
   // Pre-load: the ledger tables hold some history before anything is measured (not timed).
   const preloadStart = performance.now();
   const preloadAgent = new http.Agent({ keepAlive: true, maxSockets: 4 });
@@ -901,17 +324,15 @@ async function main(): Promise<number> {
   const rows: Row[] = [];
   type Step = (typeof plan)[number];
   /** One scenario against `target` (this run's service, or the one with several processes). */
-  const measure = async (step: Step, target: RunningService, processes: number): Promise<void> => {
+  const { watchService } = processes;
+  const measure = async (step: Step, target: RunningService, count: number): Promise<void> => {
     const targetEndpoint: Endpoint = { ...endpoint, port: target.port };
     const countersBefore = await tableCounters(statsClient);
     const walStart = await walPosition(statsClient);
-    log(`${step.scenario}, ${step.clients} clients, ${processes} service process${processes === 1 ? "" : "es"}: ${warmupSeconds} s warm-up + ${seconds} s`);
-    let before: CpuSnapshot | null = null;
-    let cpu: CpuUsage | null = null;
-    let sampler: ReturnType<typeof sampleWaits> | null = null;
+    log(`${step.scenario}, ${step.clients} clients, ${count} service process${count === 1 ? "" : "es"}: ${warmupSeconds} s warm-up + ${seconds} s`);
+    const window = windowSampler(classify, statsClient, "ledger_bench");
     let schedBefore: ThreadSchedstat | null = null;
     let schedAfter: ThreadSchedstat | null = null;
-    let waitsPromise: Promise<Record<string, number>> | null = null;
     const result = await runScenario(
       {
         name: step.scenario,
@@ -923,16 +344,14 @@ async function main(): Promise<number> {
         judge: step.judge,
         requestTimeoutMs,
         onWindowStart: () => {
-          servicePids = processGroup(target.child.pid ?? -1);
-          before = cpuSnapshot(classify);
+          watchService(target.child.pid ?? -1);
           // With several processes there is no one event loop to watch.
-          schedBefore = processes === 1 ? mainThreadSchedstat(target.child.pid ?? -1) : null;
-          sampler = sampleWaits(statsClient, "ledger_bench");
+          schedBefore = count === 1 ? mainThreadSchedstat(target.child.pid ?? -1) : null;
+          window.start();
         },
         onWindowEnd: () => {
-          schedAfter = processes === 1 ? mainThreadSchedstat(target.child.pid ?? -1) : null;
-          waitsPromise = sampler?.stop() ?? null;
-          if (before) cpu = cpuUsage(before, cpuSnapshot(classify));
+          schedAfter = count === 1 ? mainThreadSchedstat(target.child.pid ?? -1) : null;
+          window.end();
         },
         shouldAbort: target.exited,
       },
@@ -940,17 +359,17 @@ async function main(): Promise<number> {
     );
     await sleep(1100); // lets the server's backends flush their table statistics
     const scans = diagnoseScans(countersBefore, await tableCounters(statsClient), result.allRequests);
-    const waits = await ((waitsPromise as Promise<Record<string, number>> | null) ?? (sampler as ReturnType<typeof sampleWaits> | null)?.stop() ?? null);
+    const { cpu, waits } = await window.result();
     const serviceThread = schedShares(schedBefore as ThreadSchedstat | null, schedAfter as ThreadSchedstat | null);
     const walBytes = await walBytesSince(statsClient, walStart);
     const walBytesPerUnit = result.allPosted > 0 ? walBytes / result.allPosted : null;
-    const scenario = processes === 1 ? step.scenario : `${step.scenario} (${processes} processes)`;
-    rows.push({ scenario, result, cpu, scans, waits, serviceThread, walBytesPerUnit, processes });
+    const scenario = count === 1 ? step.scenario : `${step.scenario} (${count} processes)`;
+    rows.push({ scenario, result, cpu, scans, waits, serviceThread, walBytesPerUnit, processes: count });
     log(
       `  ledger sessions (mean, by wait): ${describeWaits(waits)}` +
         (serviceThread ? `; service event-loop thread on CPU ${fmt(serviceThread.runPercent)}%, runnable but waiting for a CPU ${fmt(serviceThread.waitPercent)}%` : ""),
     );
-    const c = cpu as CpuUsage | null;
+    const c = cpu;
     log(
       `  ${fmt(result.transfersPerSecond)} transfers/s, p50 ${fmt(result.p50Ms, 1)} ms, p99 ${fmt(result.p99Ms, 1)} ms, ` +
         `errors ${result.failureCount}, connections ${result.connectionsOpened}` +
@@ -972,13 +391,13 @@ async function main(): Promise<number> {
   // ---- the same load on several service processes (LEDGER_WORKERS), on the same database
   if (runs("transfers") && comparedWorkers > 1) {
     log(`starting the service with LEDGER_WORKERS=${comparedWorkers} on the same database`);
-    const several = await startService(ledgerUrl, String(comparedWorkers));
+    const several = await startService(ledgerUrl, cpuProfDir, String(comparedWorkers));
     try {
       for (const step of plan.filter((p) => p.clients > 1)) await measure(step, several, comparedWorkers);
     } finally {
       await several.stop();
     }
-    servicePids = processGroup(servicePid);
+    watchService(servicePid);
   }
 
   // ---- the write engine driven by pgbench directly (no service in the way), on the same accounts
@@ -988,12 +407,12 @@ async function main(): Promise<number> {
     await numberAccounts(statsClient, accounts.map((id) => id.slice("acct_".length)));
     const scriptDir = path.join(os.tmpdir(), `ledger-bench-${runTag}`);
     await mkdir(scriptDir, { recursive: true });
-    cleanups.push({ name: "pgbench scripts", run: () => rm(scriptDir, { recursive: true, force: true }) });
+    track("pgbench scripts", () => rm(scriptDir, { recursive: true, force: true }));
     for (const [index, scenario] of engineScenarios(tenant.rows[0]!.tenant_id).entries()) {
       const file = path.join(scriptDir, `engine-${index}.sql`);
       await writeFile(file, scenario.script);
       log(`${scenario.label}, ${scenario.clients} clients (pgbench -f, ${seconds} s)`);
-      const run = await pgbenchRun(pgbench, ledgerUrl, scenario.clients, 2, classify, { file, variables: { accounts: String(accounts.length) } });
+      const run = await pgbenchRun(pgbench, ledgerUrl, scenario.clients, 2, seconds, classify, { file, variables: { accounts: String(accounts.length) } });
       engineRuns.push({ scenario, run });
       log(`  ${fmt(run.tps * scenario.perCall)} transfers/s (${fmt(run.tps)} calls/s), failed ${run.failed ?? "?"}`);
     }
@@ -1003,10 +422,7 @@ async function main(): Promise<number> {
   let mixed: MixedFigures | null = null;
   if (runs("mixed")) {
     log(`mixed workload (holds, captures, voids, transfers, reversals), ${mixedClients} clients: ${warmupSeconds} s warm-up + ${seconds} s`);
-    let before: CpuSnapshot | null = null;
-    let cpu: CpuUsage | null = null;
-    let sampler: ReturnType<typeof sampleWaits> | null = null;
-    let waitsPromise: Promise<Record<string, number>> | null = null;
+    const window = windowSampler(classify, statsClient, "ledger_bench");
     const countersBefore = await tableCounters(statsClient);
     const result = await runMixed(
       {
@@ -1017,23 +433,17 @@ async function main(): Promise<number> {
         randomPair,
         currency: "USD",
         nextKey,
-        onWindowStart: () => {
-          before = cpuSnapshot(classify);
-          sampler = sampleWaits(statsClient, "ledger_bench");
-        },
-        onWindowEnd: () => {
-          waitsPromise = sampler?.stop() ?? null;
-          if (before) cpu = cpuUsage(before, cpuSnapshot(classify));
-        },
+        onWindowStart: window.start,
+        onWindowEnd: window.end,
         shouldAbort: service.exited,
       },
       endpoint,
     );
-    const waits = await ((waitsPromise as Promise<Record<string, number>> | null) ?? (sampler as ReturnType<typeof sampleWaits> | null)?.stop() ?? null);
+    const { cpu, waits } = await window.result();
     await sleep(1100); // lets the server's backends flush their table statistics
     const scans = diagnoseScans(countersBefore, await tableCounters(statsClient), result.allRequests);
     const scansText = `${fmt(scans.seqScansPerRequest, 1)} sequential scans and ${fmt(scans.rowsPerRequest, 1)} rows read per request (${scans.byTable.slice(0, 5).map(([t, n]) => `${t} ${fmt(n, 1)}`).join(", ") || "-"})`;
-    mixed = { result, cpu: cpu as CpuUsage | null, waits: describeWaits(waits), accounts: accounts.length, scans: scansText };
+    mixed = { result, cpu, waits: describeWaits(waits), accounts: accounts.length, scans: scansText };
     log(`  ${scansText}`);
     log(`  ${fmt(result.mutationsPerSecond)} mutations/s (${fmt(result.transfersPerSecond)} posting a transfer), p50 ${fmt(result.p50Ms, 1)} ms, p99 ${fmt(result.p99Ms, 1)} ms, errors ${result.failureCount}; sessions: ${mixed.waits}`);
     for (const [label, count] of result.failures) log(`  error x${count}: ${label}`);
@@ -1063,17 +473,13 @@ async function main(): Promise<number> {
       accounts,
       endpoint,
       apiKey: endpoint.authorization.replace(/^Bearer /, ""),
-      transferBody: (from, to) => JSON.stringify({ query: leanDocuments.postTransfer, variables: { input: transferInput(from, to) } }),
+      transferBody,
       judge: judgeSingle,
       nextKey,
       servicePid,
       classify,
       openBatch: 200,
-      track: (name, run) => {
-        const step = { name, run };
-        cleanups.push(step);
-        return () => void cleanups.splice(cleanups.indexOf(step), 1);
-      },
+      track,
       shouldAbort: service.exited,
       log,
       dbTransactions: async () =>
@@ -1087,17 +493,7 @@ async function main(): Promise<number> {
     live.serviceStderrLines = service.stderrLines.slice(stderrBefore);
   }
 
-  // Whether autovacuum got to the ledger's tables during the run (plans made on never-analysed
-  // tables assume they are nearly empty).
-  const autovacuum = await statsClient.query<{ relname: string; n_live_tup: string; n_mod_since_analyze: string; last_autoanalyze: Date | null }>(
-    "SELECT relname, n_live_tup, n_mod_since_analyze, last_autoanalyze FROM pg_stat_user_tables WHERE relname IN ('accounts', 'transfers', 'entries', 'idempotency_keys') ORDER BY relname",
-  );
-  const workers = await statsClient.query<{ datname: string | null; query: string | null }>(
-    "SELECT datname, query FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'",
-  );
-  const autovacuumNote =
-    autovacuum.rows.map((r) => `${r.relname}: ${fmt(Number(r.n_live_tup))} rows, last autoanalyze ${r.last_autoanalyze ? r.last_autoanalyze.toISOString() : "never"}`).join("; ") +
-    `. Autovacuum workers at the end: ${workers.rows.map((w) => `${w.datname}: ${(w.query ?? "").slice(0, 80)}`).join("; ") || "none"}.`;
+  const autovacuumNote = await tablesNote(statsClient);
   log(`autovacuum: ${autovacuumNote}`);
 
   await service.stop();
@@ -1199,13 +595,13 @@ async function main(): Promise<number> {
 
   if (runs("transfers")) {
     console.log(`\nResults (${seconds} s windows after ${warmupSeconds} s warm-up; latencies per HTTP request)\n`);
-    console.log(textTable(headers, tableRows, align));
+    console.log(textTable({ headers, rows: tableRows, align }));
     console.log(`\nCPU during each window (percent of one core; the machine has ${os.availableParallelism()} cores)\n`);
-    console.log(textTable(cpuHeaders, cpuRows, cpuAlign));
+    console.log(textTable({ headers: cpuHeaders, rows: cpuRows, align: cpuAlign }));
     console.log(`\nWhat the ledger database's sessions were doing (pg_stat_activity every 200 ms; CPU = no wait event)\n`);
-    console.log(textTable(waitHeaders, waitRows, waitAlign));
+    console.log(textTable({ headers: waitHeaders, rows: waitRows, align: waitAlign }));
     console.log(`\nRows read in database ledger_bench (pg_stat_user_tables: sequential scans + index fetches; whole run incl. warm-up; approximate)\n`);
-    console.log(textTable(scanHeaders, scanRows, scanAlign));
+    console.log(textTable({ headers: scanHeaders, rows: scanRows, align: scanAlign }));
   }
 
   // ---- goals
@@ -1217,7 +613,6 @@ async function main(): Promise<number> {
   const bestBatch = batches.reduce<ScenarioResult | undefined>((best, r) => (!best || r.transfersPerSecond > best.transfersPerSecond ? r : best), undefined);
   const uniformAll = rows.filter((r) => r.scenario.startsWith("postTransfer, uniform")).map((r) => r.result);
   const bestUniform = uniformAll.reduce<ScenarioResult | undefined>((best, r) => (!best || r.transfersPerSecond > best.transfersPerSecond ? r : best), undefined);
-  const metText = (met: boolean | null) => (met === null ? "not measured" : met ? "**met**" : "**not met**");
   const engine = (label: string) => engineRuns.find((r) => r.scenario.label === label);
   const engineSingle = engine("ledger_execute, one transfer per call, uniform");
   const engine16 = engine("ledger_execute, batches of 16, uniform");
@@ -1267,7 +662,6 @@ async function main(): Promise<number> {
   const measured = rows.filter((r) => r.cpu);
   if (measured.length > 0) {
     const busy = measured.map((r) => r.cpu!.machineBusyPercent ?? 0);
-    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
     const pgShare = mean(measured.map((r) => r.cpu!.percentByGroup.postgres ?? 0));
     const serviceShare = mean(measured.map((r) => r.cpu!.percentByGroup.service ?? 0));
     const otherShare = mean(measured.map((r) => r.cpu!.percentByGroup.other ?? 0));
@@ -1363,32 +757,32 @@ async function main(): Promise<number> {
         `row version behind until vacuum, and any plan that scans the table reads all of them.`,
     );
   }
-  if (runs("transfers")) console.log(`\nGoals\n${goals.map((g) => g.replaceAll("**", "")).join("\n")}`);
+  if (runs("transfers")) console.log(`\nGoals\n${goals.map(plain).join("\n")}`);
   if (observations.length) console.log(`\nObservations\n${observations.map((o) => `- ${o}`).join("\n")}`);
 
   if (mixed) {
     const t = mixedTable(mixed.result);
     console.log(`\nMixed workload, ${mixed.result.clients} clients (${fmt(mixed.result.windowSeconds, 1)} s window; latencies per HTTP request)\n`);
-    console.log(textTable(t.headers, t.rows, t.align));
-    console.log(`Goal: ${mixedGoal(mixed.result).text.replaceAll("**", "")}`);
+    console.log(textTable(t));
+    console.log(`Goal: ${plain(mixedGoal(mixed.result).text)}`);
   }
   if (asof) {
     const t = asofTable(asof);
     console.log(`\nAs-of balance lookups (one at a time; GraphQL and SQL round trips)\n`);
-    console.log(textTable(t.headers, t.rows, t.align));
+    console.log(textTable(t));
     for (const s of asof.stats) console.log(`  plan, ${s.label}: ${s.plan}${s.firstWrong ? `\n  first wrong answer: ${s.firstWrong}` : ""}`);
-    console.log(`Goal: ${asofGoal(asof.stats)?.text.replaceAll("**", "") ?? "not measured (needs two account sizes)"}`);
+    console.log(`Goal: ${plain(asofGoal(asof.stats)?.text ?? "not measured (needs two account sizes)")}`);
     console.log(`Seeded accounts' invariants: ${asof.violations.length === 0 ? "all hold" : asof.violations.join("; ")}`);
   }
 
   if (live) {
     const t = liveTables(live);
     console.log(`\nLive subscriptions: postTransfer load, ${live.writers} writers, uniform pairs of ${fmt(live.accounts)} accounts (${seconds} s windows after ${warmupSeconds} s warm-up)\n`);
-    console.log(textTable(t.results.headers, t.results.rows, t.results.align));
+    console.log(textTable(t.results));
     console.log(`\nResources during each window (CPU: percent of one core; the machine has ${os.availableParallelism()} cores)\n`);
-    console.log(textTable(t.resources.headers, t.resources.rows, t.resources.align));
+    console.log(textTable(t.resources));
     for (const note of t.notes) console.log(`  ${note}`);
-    console.log(`Goal: ${liveGoal(live.levels)?.text.replaceAll("**", "") ?? "not measured (needs a run with 1,000 subscribers)"}`);
+    console.log(`Goal: ${plain(liveGoal(live.levels)?.text ?? "not measured (needs a run with 1,000 subscribers)")}`);
   }
 
   const liveErrors = (live?.levels ?? []).reduce(
@@ -1456,7 +850,7 @@ or more, and read them together with the CPU table.
 
 ## Results
 
-${markdownTable(headers, tableRows, align)}
+${markdownTable({ headers, rows: tableRows, align })}
 
 - transfers/s: transfers answered \`TransferPosted\` by requests that completed inside the
   ${seconds} s window (after ${warmupSeconds} s of warm-up), divided by the window. For pgbench: its tps
@@ -1480,7 +874,7 @@ before and after each run, warm-up included) and service CPU per HTTP request. "
 a CPU": share of the window the service's event-loop thread was runnable but queued behind other
 threads for a core (\`/proc/<pid>/task/<pid>/schedstat\`); every request passes through that one thread.
 
-${markdownTable(cpuHeaders, cpuRows, cpuAlign)}
+${markdownTable({ headers: cpuHeaders, rows: cpuRows, align: cpuAlign })}
 
 ### What the database sessions were doing
 
@@ -1489,7 +883,7 @@ each window: the mean number of active sessions (for the service at most its poo
 wait event (\`Lock:transactionid\` / \`Lock:tuple\`: row locks held by another transaction;
 \`IO:WalSync\` / \`LWLock:WALWrite\`: commit flushes; \`Client:ClientRead\`: waiting for the service).
 
-${markdownTable(waitHeaders, waitRows, waitAlign)}
+${markdownTable({ headers: waitHeaders, rows: waitRows, align: waitAlign })}
 
 ### Rows read in the ledger database
 
@@ -1501,7 +895,7 @@ a posted transfer should read a handful of rows per table, however large the tab
 see an empty table); its size in pages and dead row versions are taken at the end of each run
 (its 1,000 live rows fit in about 20 pages).
 
-${markdownTable(scanHeaders, scanRows, scanAlign)}
+${markdownTable({ headers: scanHeaders, rows: scanRows, align: scanAlign })}
 
 Tables of \`ledger_bench\` at the end: ${autovacuumNote}
 

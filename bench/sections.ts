@@ -1,53 +1,14 @@
 // docs/benchmarks.md sections of the as-of, mixed-workload and live-subscription scenarios. Each
 // section sits between HTML comment markers, so a run of only some scenarios (BENCH_ONLY) replaces
 // its own sections and keeps every other figure of the file as the last full run wrote it.
-import type { CpuUsage } from "./cpu.js";
+import { marked, stampLines, type RunStamp } from "./lib/docs.js";
+import { fmt, markdownTable, metText, type Table } from "./lib/format.js";
+import { mean } from "./lib/stats.js";
+import type { CpuUsage } from "./lib/proc.js";
 import { entrySpacingMs, type LookupStats, type SeededPair } from "./asof.js";
 import type { MixedResult } from "./mixed.js";
 import { neighbourBaselines, type LiveFigures, type LiveLevel } from "./live.js";
 import type { WriteCost } from "./write-costs.js";
-
-export const fmt = (value: number, digits = 0) =>
-  Number.isFinite(value) ? value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits }) : "n/a";
-
-export function markdownTable(headers: string[], rows: string[][], alignRight: boolean[]): string {
-  return [
-    `| ${headers.join(" | ")} |`,
-    `|${alignRight.map((r) => (r ? "---:" : ":---")).join("|")}|`,
-    ...rows.map((r) => `| ${r.join(" | ")} |`),
-  ].join("\n");
-}
-
-const markers = (name: string) => [`<!-- bench:${name}:start -->`, `<!-- bench:${name}:end -->`] as const;
-
-/** Wraps a section in its markers. */
-export const marked = (name: string, body: string) => `${markers(name)[0]}\n${body.trim()}\n${markers(name)[1]}`;
-
-/** The marked section `name` of `doc`, or null. */
-export function sectionOf(doc: string, name: string): string | null {
-  const [open, close] = markers(name);
-  const from = doc.indexOf(open);
-  const to = doc.indexOf(close, from);
-  return from >= 0 && to > from ? doc.slice(from, to + close.length) : null;
-}
-
-/** Replaces the marked section `name` in `doc` (or inserts it before "## Method", else at the end). */
-export function spliceSection(doc: string, name: string, section: string): string {
-  const old = sectionOf(doc, name);
-  if (old) return doc.replace(old, () => section);
-  const method = doc.indexOf("\n## Method");
-  return method >= 0 ? `${doc.slice(0, method)}\n${section}\n${doc.slice(method)}` : `${doc.trimEnd()}\n\n${section}\n`;
-}
-
-/** Where and how a section's figures were taken (each section can come from a different run). */
-export interface RunStamp {
-  command: string;
-  date: string;
-  revision: string;
-  machine: string;
-}
-
-const stampLines = (s: RunStamp) => `- Command: \`${s.command}\`\n- Date: ${s.date}; source measured: ${s.revision}\n- Machine: ${s.machine}`;
 
 export interface AsofFigures {
   pairs: SeededPair[];
@@ -69,13 +30,13 @@ export function asofGoal(stats: LookupStats[]): { met: boolean; text: string } |
   return {
     met,
     text:
-      `As-of lookup on ${fmt(large.entries)} entries within 2x of ${fmt(small.entries)} entries (GraphQL p50 and p99): ${met ? "**met**" : "**not met**"} — ` +
+      `As-of lookup on ${fmt(large.entries)} entries within 2x of ${fmt(small.entries)} entries (GraphQL p50 and p99): ${metText(met)} — ` +
       `p50 ${fmt(large.graphqlP50Ms, 2)} vs ${fmt(small.graphqlP50Ms, 2)} ms = ${fmt(p50, 2)}x, p99 ${fmt(large.graphqlP99Ms, 2)} vs ${fmt(small.graphqlP99Ms, 2)} ms = ${fmt(p99, 2)}x ` +
       `(SQL alone: p50 ${fmt(large.sqlP50Ms / small.sqlP50Ms, 2)}x, p99 ${fmt(large.sqlP99Ms / small.sqlP99Ms, 2)}x).`,
   };
 }
 
-export function asofTable(f: AsofFigures): { headers: string[]; rows: string[][]; align: boolean[] } {
+export function asofTable(f: AsofFigures): Table {
   return {
     headers: ["account", "entries", "lookups", "GraphQL p50 ms", "GraphQL p99 ms", "SQL p50 ms", "SQL p99 ms", "wrong answers"],
     align: [false, true, true, true, true, true, true, true],
@@ -93,7 +54,7 @@ export function asofSection(f: AsofFigures, stamp: RunStamp): string {
 
 ${stampLines(stamp)}
 
-${markdownTable(t.headers, t.rows, t.align)}
+${markdownTable(t)}
 
 ${goal ? `Goal: ${goal.text}` : "Goal: not measured (needs two account sizes)."}
 
@@ -125,7 +86,7 @@ export interface MixedFigures {
   scans: string;
 }
 
-export function mixedTable(r: MixedResult): { headers: string[]; rows: string[][]; align: boolean[] } {
+export function mixedTable(r: MixedResult): Table {
   return {
     headers: ["operation", "ok in window", "per second", "p50 ms", "p99 ms"],
     align: [false, true, true, true, true],
@@ -146,7 +107,7 @@ export function mixedGoal(r: MixedFigures["result"]): { met: boolean; text: stri
   return {
     met,
     text: `mixed holds / captures / voids / reversals >= 3x the ${mixedBefore} mutations/s before the write engine (${fmt(3 * mixedBefore)}): ` +
-      `${met ? "**met**" : "**not met**"} — ${fmt(r.mutationsPerSecond)} mutations/s = ${fmt(r.mutationsPerSecond / mixedBefore, 2)}x.`,
+      `${metText(met)} — ${fmt(r.mutationsPerSecond)} mutations/s = ${fmt(r.mutationsPerSecond / mixedBefore, 2)}x.`,
   };
 }
 
@@ -167,7 +128,7 @@ in the window; errors: ${r.failureCount}${errors ? ` (${errors})` : ""}.
 
 Goal: ${mixedGoal(r).text}
 
-${markdownTable(t.headers, t.rows, t.align)}
+${markdownTable(t)}
 
 - Each client runs flows back to back, each chosen at random with equal weight: a hold captured in two
   parts (\`createHold\` -> \`captureHold(amount: half)\` -> \`captureHold\` of the rest), a hold voided
@@ -183,18 +144,12 @@ ${markdownTable(t.headers, t.rows, t.align)}
   );
 }
 
-export interface LiveTable {
-  headers: string[];
-  rows: string[][];
-  align: boolean[];
-}
-
 const pair = (a: number, b: number, digits: number) => `${fmt(a, digits)} / ${fmt(b, digits)}`;
 const cpuOf = (l: LiveLevel, group: string) => (l.cpu ? `${fmt(l.cpu.percentByGroup[group] ?? 0)}%` : "n/a");
 const counts = (c: Record<string, number>) => Object.entries(c).map(([label, n]) => `${label} x${n}`).join("; ");
 
 /** The results and resources tables of the live group, and per-level notes. */
-export function liveTables(f: LiveFigures): { results: LiveTable; resources: LiveTable; notes: string[] } {
+export function liveTables(f: LiveFigures): { results: Table; resources: Table; notes: string[] } {
   const ran = f.levels.filter((l) => l.write);
   const notes: string[] = [];
   for (const l of f.levels) {
@@ -267,15 +222,15 @@ export function liveGoal(levels: LiveLevel[]): { met: boolean; text: string } | 
   const windows = levels.filter((l) => l.subscribers === 1000 && l.write && l.lossPercent !== null);
   if (windows.length === 0) return null;
   const baselines = [...new Set(windows.flatMap((l) => neighbourBaselines(levels, l)))];
-  const mean = (ls: LiveLevel[]) => ls.reduce((sum, l) => sum + l.write!.transfersPerSecond, 0) / ls.length;
-  const loss = 100 * (1 - mean(windows) / mean(baselines));
+  const tps = (ls: LiveLevel[]) => mean(ls.map((l) => l.write!.transfersPerSecond));
+  const loss = 100 * (1 - tps(windows) / tps(baselines));
   const allLive = windows.every((l) => l.live === 1000);
   const met = loss <= 20 && allLive;
   return {
     met,
     text:
-      `1,000 subscribers cost at most 20 % of write throughput: ${met ? "**met**" : "**not met**"} — ${fmt(mean(windows))} transfers/s ` +
-      `on average over ${windows.length} windows with 1,000 subscribers (${windows.map((l) => fmt(l.live)).join(", ")} live) vs ${fmt(mean(baselines))} ` +
+      `1,000 subscribers cost at most 20 % of write throughput: ${metText(met)} — ${fmt(tps(windows))} transfers/s ` +
+      `on average over ${windows.length} windows with 1,000 subscribers (${windows.map((l) => fmt(l.live)).join(", ")} live) vs ${fmt(tps(baselines))} ` +
       `over the ${baselines.length} windows with none around them = ${fmt(loss, 1)} % lost.`,
   };
 }
@@ -290,7 +245,7 @@ export function liveSection(f: LiveFigures, stamp: RunStamp, seconds: number, wa
 
 ${stampLines(stamp)}
 
-${markdownTable(t.results.headers, t.results.rows, t.results.align)}
+${markdownTable(t.results)}
 
 ${goal ? `Goal: ${goal.text}` : "Goal: not measured (needs a run with 1,000 subscribers)."}
 
@@ -300,7 +255,7 @@ process shares the machine with the service and PostgreSQL, so part of any loss 
 after its events drained, per posted transfer: the writer's own, the change feed's looks and the rows each
 event loads):
 
-${markdownTable(t.resources.headers, t.resources.rows, t.resources.align)}
+${markdownTable(t.resources)}
 
 ${t.notes.map((n) => `- ${n}`).join("\n")}
 - Limits: ${f.limits}; the service had ${f.serviceFdsBefore ?? "?"} descriptors open before the first level.
@@ -349,6 +304,6 @@ bytes do not move. The rows marked dropped are what the write engine's data mode
 ${fmt(2 * saved("entries") + saved("transfers"))} bytes of WAL (2 entries and 1 transfer), before
 full-page images, which random keys multiplied after each checkpoint.
 
-${markdownTable(["table", "structure", "write engine", "µs per row", "WAL bytes per row"], rows, [false, false, false, true, true])}`,
+${markdownTable({ headers: ["table", "structure", "write engine", "µs per row", "WAL bytes per row"], rows, align: [false, false, false, true, true] })}`,
   );
 }
