@@ -12,13 +12,14 @@
 //                          tables; "cold": leave statistics to autovacuum (plans made on tables that
 //                          were never analysed; see docs/benchmarks.md)
 //   BENCH_DOCS             where to write the report (default docs/benchmarks.md; "-" = nowhere)
-//   BENCH_ONLY             comma-separated scenario groups to run (default all): "transfers" (pgbench
-//                          TPC-B and the postTransfer/postTransfers runs), "mixed" (holds, captures,
-//                          voids, reversals; bench/mixed.ts), "asof" (as-of balance lookups on long
-//                          histories; bench/asof.ts), "live" (postTransfer load with 0 and thousands of
-//                          balanceChanged subscribers; bench/live.ts). Without "transfers",
-//                          docs/benchmarks.md keeps its other figures and only the sections of the
-//                          groups run are replaced.
+//   BENCH_ONLY             comma-separated scenario groups to run (default all), each in
+//                          bench/scenarios/<group>.ts: "transfers" (pgbench TPC-B and the
+//                          postTransfer/postTransfers runs), "mixed" (holds, captures, voids,
+//                          reversals), "asof" (as-of balance lookups on long histories), "live"
+//                          (postTransfer load with 0 and thousands of balanceChanged subscribers),
+//                          "costs" (what each structure of the hot tables costs per row). Without
+//                          "transfers", docs/benchmarks.md keeps its other figures and only the
+//                          sections of the groups run are replaced.
 //   BENCH_ASOF_ENTRIES     history sizes of the as-of accounts (default "10000,1000000")
 //   BENCH_ASOF_LOOKUPS     timed lookups per account (default 2000, after 200 warm-up lookups)
 //   BENCH_MIXED_CLIENTS    clients of the mixed workload (default 16)
@@ -39,7 +40,6 @@ import path from "node:path";
 import pg from "pg";
 import { checkInvariants } from "../test/support/invariants.js";
 import { leanDocuments } from "../test/support/ledger-client.js";
-import { checkSeeded, measureLookups, seedPair, type SeededPair } from "./asof.js";
 import { engineScenarios, numberAccounts, type EngineScenario } from "./engine-direct.js";
 import { sectionOf, spliceSection, type RunStamp } from "./lib/docs.js";
 import { fmt, markdownTable, metText, pct, plain, textTable } from "./lib/format.js";
@@ -49,16 +49,14 @@ import { findPgbench, pgbenchRun, runProgram, type PgbenchRun } from "./lib/pgbe
 import { redact, recreateDatabase, serverInfo, startServer } from "./lib/postgres.js";
 import { mainThreadSchedstat, processClassifier, schedShares, type CpuUsage, type ThreadSchedstat } from "./lib/proc.js";
 import { autovacuumNote as tablesNote, describeWaits, diagnoseScans, tableCounters, walBytesSince, walPosition, windowSampler, type ScanDiagnosis } from "./lib/sampling.js";
-import { apiKeyFor, createTenantWithKey, projectRoot, sourceRevision, startService, type RunningService } from "./lib/service.js";
-import { accountCount, createAccount, createAccounts, judgeSingle, workload } from "./lib/workload.js";
+import { apiKeyFor, projectRoot, sourceRevision, startService, type RunningService } from "./lib/service.js";
+import { accountCount, createAccounts, judgeSingle, workload } from "./lib/workload.js";
 import { mean } from "./lib/stats.js";
-import { runMixed } from "./mixed.js";
-import { measureWriteCosts, type WriteCost } from "./write-costs.js";
-import { runLive, type LiveFigures } from "./live.js";
-import {
-  asofGoal, asofSection, asofTable, liveGoal, liveSection, liveTables, mixedGoal, mixedSection, mixedTable, writeCostsSection,
-  type AsofFigures, type MixedFigures,
-} from "./sections.js";
+import type { Bench, Settings } from "./lib/context.js";
+import * as asofGroup from "./scenarios/asof.js";
+import * as costsGroup from "./scenarios/costs.js";
+import * as liveGroup from "./scenarios/live.js";
+import * as mixedGroup from "./scenarios/mixed.js";
 
 // ------------------------------------------------------------------ settings
 
@@ -100,6 +98,10 @@ const liveWriters = numberFromEnv("BENCH_LIVE_WRITERS", 16, 1);
 /** LEDGER_WORKERS of the second pass over the transfer scenarios (1: no second pass). */
 const comparedWorkers = numberFromEnv("BENCH_COMPARE_WORKERS", 2, 1);
 const checkAllInvariants = (process.env.BENCH_INVARIANTS ?? "1") !== "0";
+const settings: Settings = {
+  seconds, warmupSeconds, externalUrl, statsMode, cpuProfDir, docsPath, asofEntries, asofLookups, asofWarmupLookups, mixedClients, liveSubscribers,
+  liveWriters, comparedWorkers, checkAllInvariants,
+};
 
 /**
  * Latency before the write engine (group commit, set-based SQL), the reference of goal 5. p50 at 1
@@ -116,11 +118,9 @@ const asofTotalEntries = asofEntries.reduce((a, b) => a + b, 0);
 const expectedSeconds =
   60 +
   (runs("transfers") ? 3 * (seconds + 10) + 60 + 7 * (seconds + warmupSeconds + 3) : 0) +
-  (runs("mixed") ? seconds + warmupSeconds + 10 : 0) +
-  // seeding about 10,000 transfers/s, vacuum and checks about as long again, lookups ~5 ms each
-  (runs("asof") ? 30 + (2 * asofTotalEntries) / 10_000 + (asofEntries.length * (asofLookups + asofWarmupLookups) * 5) / 1000 : 0) +
-  // per level: the load, opening (a few ms per subscriber), probing, draining and closing
-  (runs("live") ? (liveSubscribers.length + 2) * (seconds + warmupSeconds + 45) + liveSubscribers.reduce((a, n) => a + n / 200, 0) : 0) +
+  (runs("mixed") ? mixedGroup.expectedSeconds(settings) : 0) +
+  (runs("asof") ? asofGroup.expectedSeconds(settings) : 0) +
+  (runs("live") ? liveGroup.expectedSeconds(settings) : 0) +
   (checkAllInvariants ? 30 + (2 * asofTotalEntries) / 50_000 : 0) +
   30;
 const watchdogSeconds = Math.ceil(2 * expectedSeconds + 120);
@@ -151,50 +151,6 @@ function judgeBatch(answer: HttpAnswer): Verdict {
 }
 
 // ------------------------------------------------------------------ as-of lookups
-
-/**
- * Seeds one funding + target pair per size in a tenant of its own (accounts through
- * createAccount, histories in SQL: see bench/asof.ts), checks the seeded accounts' invariants,
- * then times as-of lookups on the targets.
- */
-async function asofScenario(url: string, service: RunningService, statsClient: pg.Client): Promise<AsofFigures> {
-  const { tenantId, key } = await createTenantWithKey(url, "bench as-of");
-  const endpoint: Endpoint = { port: service.port, authorization: `Bearer ${key}` };
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const account = async (code: string, minBalance: string | null): Promise<string> =>
-    (await createAccount(agent, endpoint, code, { idempotencyKey: `asof-${code}`, code, name: code, currency: "USD", normalSide: "CREDIT", minBalance })).replace(/^acct_/, "");
-  const seedClient = new pg.Client({ connectionString: url });
-  await seedClient.connect();
-  track("as-of seeding connection", () => seedClient.end());
-  try {
-    const pairs: SeededPair[] = [];
-    for (const entries of asofEntries) {
-      const label = `${fmt(entries)} entries`;
-      const pair = { label, fundingId: await account(`funding-${entries}`, null), targetId: await account(`target-${entries}`, "0"), entries };
-      log(`as-of: seeding ${label} (funding ${pair.fundingId} -> target ${pair.targetId}) in SQL`);
-      const seeded = await withTimeout(seedPair(seedClient, tenantId, pair, 60_000, log), 3_600_000, `seeding ${label}`);
-      log(`  seeded in ${fmt(seeded.seedSeconds, 1)} s (${fmt(entries / seeded.seedSeconds)} transfers/s)`);
-      pairs.push(seeded);
-    }
-    const vacuumStart = performance.now();
-    await statsClient.query("VACUUM (ANALYZE) entries, transfers, accounts");
-    await statsClient.query("CHECKPOINT").catch((error: Error) => log(`  CHECKPOINT refused (${error.message}); continuing`));
-    const vacuumSeconds = (performance.now() - vacuumStart) / 1000;
-    log(`  VACUUM (ANALYZE) and CHECKPOINT in ${fmt(vacuumSeconds, 1)} s`);
-    const checkStart = performance.now();
-    const violations = await checkSeeded(seedClient, tenantId, pairs.flatMap((p) => [p.fundingId, p.targetId]));
-    const checkSeconds = (performance.now() - checkStart) / 1000;
-    log(`  seeded accounts' invariants: ${violations.length === 0 ? "all hold" : violations.join("; ")} (${fmt(checkSeconds, 1)} s)`);
-    log(`as-of lookups: ${asofLookups} per account after ${asofWarmupLookups} warm-up, one at a time, accounts interleaved`);
-    const stats = await measureLookups(seedClient, endpoint, tenantId, pairs, asofLookups, asofWarmupLookups);
-    for (const s of stats) {
-      log(`  ${s.label}: GraphQL p50 ${fmt(s.graphqlP50Ms, 2)} ms, p99 ${fmt(s.graphqlP99Ms, 2)} ms; SQL p50 ${fmt(s.sqlP50Ms, 2)} ms, p99 ${fmt(s.sqlP99Ms, 2)} ms; wrong ${s.wrong}`);
-    }
-    return { pairs, stats, violations, checkSeconds, vacuumSeconds };
-  } finally {
-    agent.destroy();
-  }
-}
 
 // ------------------------------------------------------------------ reporting
 
@@ -276,7 +232,8 @@ async function main(): Promise<number> {
   const accounts = runs("transfers") || runs("mixed") || runs("live") ? await withTimeout(createAccounts(endpoint, runTag), 300_000, "creating accounts") : [];
   log(`created ${accounts.length} USD accounts through createAccount in ${fmt((performance.now() - created) / 1000, 1)} s`);
 
-  const { nextKey, randomPair, transferInput, transferBody } = workload(accounts, runTag);
+  const work = workload(accounts, runTag);
+  const { randomPair, transferInput, transferBody } = work;
   const hot = accounts[0]!;
   const notHot = () => accounts[1 + Math.floor(Math.random() * (accounts.length - 1))]!;
 
@@ -297,6 +254,7 @@ async function main(): Promise<number> {
   const statsClient = new pg.Client({ connectionString: ledgerUrl });
   await statsClient.connect();
   track("statistics connection", () => statsClient.end());
+  const bench: Bench = { settings, adminUrl, ledgerUrl, service, endpoint, statsClient, workload: work, processes, runTag };
   // Pre-load: the ledger tables hold some history before anything is measured (not timed).
   const preloadStart = performance.now();
   const preloadAgent = new http.Agent({ keepAlive: true, maxSockets: 4 });
@@ -419,79 +377,12 @@ async function main(): Promise<number> {
   }
 
   // ---- mixed workload, then as-of lookups (their seeding writes millions of rows, so it comes last)
-  let mixed: MixedFigures | null = null;
-  if (runs("mixed")) {
-    log(`mixed workload (holds, captures, voids, transfers, reversals), ${mixedClients} clients: ${warmupSeconds} s warm-up + ${seconds} s`);
-    const window = windowSampler(classify, statsClient, "ledger_bench");
-    const countersBefore = await tableCounters(statsClient);
-    const result = await runMixed(
-      {
-        clients: mixedClients,
-        warmupMs: warmupSeconds * 1000,
-        measureMs: seconds * 1000,
-        requestTimeoutMs,
-        randomPair,
-        currency: "USD",
-        nextKey,
-        onWindowStart: window.start,
-        onWindowEnd: window.end,
-        shouldAbort: service.exited,
-      },
-      endpoint,
-    );
-    const { cpu, waits } = await window.result();
-    await sleep(1100); // lets the server's backends flush their table statistics
-    const scans = diagnoseScans(countersBefore, await tableCounters(statsClient), result.allRequests);
-    const scansText = `${fmt(scans.seqScansPerRequest, 1)} sequential scans and ${fmt(scans.rowsPerRequest, 1)} rows read per request (${scans.byTable.slice(0, 5).map(([t, n]) => `${t} ${fmt(n, 1)}`).join(", ") || "-"})`;
-    mixed = { result, cpu, waits: describeWaits(waits), accounts: accounts.length, scans: scansText };
-    log(`  ${scansText}`);
-    log(`  ${fmt(result.mutationsPerSecond)} mutations/s (${fmt(result.transfersPerSecond)} posting a transfer), p50 ${fmt(result.p50Ms, 1)} ms, p99 ${fmt(result.p99Ms, 1)} ms, errors ${result.failureCount}; sessions: ${mixed.waits}`);
-    for (const [label, count] of result.failures) log(`  error x${count}: ${label}`);
-    if (result.aborted) throw new Error(`mixed workload: ${result.aborted}`);
-  }
-  const asof = runs("asof") ? await asofScenario(ledgerUrl, service, statsClient) : null;
-  let writeCosts: WriteCost[] | null = null;
-  if (runs("costs")) {
-    log("write costs of the hot tables' structures (copies of entries and transfers in a scratch database)");
-    const scratchUrl = await recreateDatabase(adminUrl, "ledger_costs");
-    const { applyMigrations } = await import("../src/db/migrate.js");
-    await applyMigrations(scratchUrl); // the tables to copy
-    writeCosts = await measureWriteCosts(scratchUrl);
-    for (const c of writeCosts) log(`  ${c.table} ${c.structure}: ${fmt(c.microsPerRow, 1)} µs, ${fmt(c.walBytesPerRow)} B WAL per row`);
-  }
+  const mixed = runs("mixed") ? await mixedGroup.run(bench) : null;
+  const asof = runs("asof") ? await asofGroup.run(bench) : null;
+  const writeCosts = runs("costs") ? await costsGroup.run(bench) : null;
   // Last: the change feed the first subscriber starts keeps reading every committed entry, which
   // would weigh on the runs above (the as-of seeding above all).
-  let live: LiveFigures | null = null;
-  if (runs("live")) {
-    const stderrBefore = service.stderrLines.length;
-    live = await runLive({
-      levels: liveSubscribers,
-      writers: liveWriters,
-      warmupMs: warmupSeconds * 1000,
-      measureMs: seconds * 1000,
-      requestTimeoutMs,
-      accounts,
-      endpoint,
-      apiKey: endpoint.authorization.replace(/^Bearer /, ""),
-      transferBody,
-      judge: judgeSingle,
-      nextKey,
-      servicePid,
-      classify,
-      openBatch: 200,
-      track,
-      shouldAbort: service.exited,
-      log,
-      dbTransactions: async () =>
-        Number((await statsClient.query<{ n: string }>("SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = 'ledger_bench'")).rows[0]!.n),
-      betweenWindows: async () => {
-        await statsClient.query("VACUUM (ANALYZE) accounts, transfers, entries, idempotency_keys");
-        // CHECKPOINT needs superuser or pg_checkpoint (the embedded server's user has it).
-        await statsClient.query("CHECKPOINT").catch((error: Error) => log(`  CHECKPOINT between windows refused: ${error.message}`));
-      },
-    });
-    live.serviceStderrLines = service.stderrLines.slice(stderrBefore);
-  }
+  const live = runs("live") ? await liveGroup.run(bench) : null;
 
   const autovacuumNote = await tablesNote(statsClient);
   log(`autovacuum: ${autovacuumNote}`);
@@ -760,40 +651,15 @@ async function main(): Promise<number> {
   if (runs("transfers")) console.log(`\nGoals\n${goals.map(plain).join("\n")}`);
   if (observations.length) console.log(`\nObservations\n${observations.map((o) => `- ${o}`).join("\n")}`);
 
-  if (mixed) {
-    const t = mixedTable(mixed.result);
-    console.log(`\nMixed workload, ${mixed.result.clients} clients (${fmt(mixed.result.windowSeconds, 1)} s window; latencies per HTTP request)\n`);
-    console.log(textTable(t));
-    console.log(`Goal: ${plain(mixedGoal(mixed.result).text)}`);
-  }
-  if (asof) {
-    const t = asofTable(asof);
-    console.log(`\nAs-of balance lookups (one at a time; GraphQL and SQL round trips)\n`);
-    console.log(textTable(t));
-    for (const s of asof.stats) console.log(`  plan, ${s.label}: ${s.plan}${s.firstWrong ? `\n  first wrong answer: ${s.firstWrong}` : ""}`);
-    console.log(`Goal: ${plain(asofGoal(asof.stats)?.text ?? "not measured (needs two account sizes)")}`);
-    console.log(`Seeded accounts' invariants: ${asof.violations.length === 0 ? "all hold" : asof.violations.join("; ")}`);
-  }
+  if (mixed) mixedGroup.print(mixed);
+  if (asof) asofGroup.print(asof);
+  if (live) liveGroup.print(live, settings);
 
-  if (live) {
-    const t = liveTables(live);
-    console.log(`\nLive subscriptions: postTransfer load, ${live.writers} writers, uniform pairs of ${fmt(live.accounts)} accounts (${seconds} s windows after ${warmupSeconds} s warm-up)\n`);
-    console.log(textTable(t.results));
-    console.log(`\nResources during each window (CPU: percent of one core; the machine has ${os.availableParallelism()} cores)\n`);
-    console.log(textTable(t.resources));
-    for (const note of t.notes) console.log(`  ${note}`);
-    console.log(`Goal: ${plain(liveGoal(live.levels)?.text ?? "not measured (needs a run with 1,000 subscribers)")}`);
-  }
-
-  const liveErrors = (live?.levels ?? []).reduce(
-    (sum, l) => sum + (l.write?.failureCount ?? 0) + (l.delivery ? l.delivery.missing + l.delivery.duplicates + l.delivery.gaps + l.delivery.malformed : 0),
-    0,
-  );
   const totalErrors =
-    liveErrors +
+    (live ? liveGroup.errors(live) : 0) +
     rows.reduce((sum, r) => sum + r.result.failureCount, 0) +
-    (mixed?.result.failureCount ?? 0) +
-    (asof ? asof.stats.reduce((sum, s) => sum + s.wrong, 0) + asof.violations.length : 0) +
+    (mixed ? mixedGroup.errors(mixed) : 0) +
+    (asof ? asofGroup.errors(asof) : 0) +
     (invariantViolations?.length ?? 0);
   if (totalErrors > 0) console.log(`\n${totalErrors} errors in total; see the "error x" lines above.`);
   const internalErrors = serviceStderr.filter((l) => l.includes("internal error") || l.includes("http:"));
@@ -825,10 +691,10 @@ async function main(): Promise<number> {
     const previous = await readFile(docsPath, "utf8").catch(() => null);
     // A section this run did not measure keeps the figures the file had.
     const newSections: [string, string | null][] = [
-      ["mixed", mixed ? mixedSection(mixed, stamp, warmupSeconds) : previous && sectionOf(previous, "mixed")],
-      ["asof", asof ? asofSection(asof, stamp) : previous && sectionOf(previous, "asof")],
-      ["live", live ? liveSection(live, stamp, seconds, warmupSeconds) : previous && sectionOf(previous, "live")],
-      ["costs", writeCosts ? writeCostsSection(writeCosts, stamp) : previous && sectionOf(previous, "costs")],
+      ["mixed", mixed ? mixedGroup.section(mixed, stamp, settings) : previous && sectionOf(previous, "mixed")],
+      ["asof", asof ? asofGroup.section(asof, stamp) : previous && sectionOf(previous, "asof")],
+      ["live", live ? liveGroup.section(live, stamp, settings) : previous && sectionOf(previous, "live")],
+      ["costs", writeCosts ? costsGroup.section(writeCosts, stamp) : previous && sectionOf(previous, "costs")],
     ];
     let doc = !runs("transfers") ? (previous ?? "# Benchmarks\n") : `# Benchmarks
 

@@ -4,7 +4,7 @@
 // service reports as TransferPosted. Also how a GraphQL answer is read into failure labels.
 import http from "node:http";
 import type { Socket } from "node:net";
-import { sleep } from "./lifecycle.js";
+import { log, sleep } from "./lifecycle.js";
 import { percentile } from "./stats.js";
 
 /** Bound on every request the scenarios send. */
@@ -227,6 +227,11 @@ export async function runScenario(spec: ScenarioSpec, endpoint: Endpoint): Promi
     connectionsOpened,
     aborted,
   };
+}
+
+/** One log line per kind of failure of a run. */
+export function logFailures(failures: Map<string, number>): void {
+  for (const [label, count] of failures) log(`  error x${count}: ${label}`);
 }
 
 /**

@@ -63,6 +63,12 @@ export function diagnoseScans(before: TableCounters, after: TableCounters, reque
   };
 }
 
+/** Rows read per request since `before`, after a pause that lets the server's backends flush their table statistics. */
+export async function scansSince(client: pg.Client, before: TableCounters, requests: number): Promise<ScanDiagnosis> {
+  await sleep(1100);
+  return diagnoseScans(before, await tableCounters(client), requests);
+}
+
 /** The server's current WAL position, to measure WAL written per unit of work. */
 export async function walPosition(client: pg.Client): Promise<string> {
   return (await client.query<{ lsn: string }>("SELECT pg_current_wal_lsn()::text AS lsn")).rows[0]!.lsn;

@@ -1,12 +1,12 @@
-// The subscriber side of the "live" benchmark group (bench/live.ts), run as a child process of
-// its own so thousands of WebSocket clients do not share an event loop with the writers whose
-// throughput is measured. Each subscriber is one connection speaking graphql-transport-ws by
-// hand (connection_init -> connection_ack -> one subscribe of balanceChanged on one account);
-// every event's receive time is recorded before it is parsed. The parent drives it over IPC
-// (messages below) and reads the events only after the load, so nothing crosses IPC while
-// throughput is measured.
+// The subscriber side of the "live" scenario group (bench/scenarios/live.ts), run as a child
+// process of its own so thousands of WebSocket clients do not share an event loop with the
+// writers whose throughput is measured. Each subscriber is one connection speaking
+// graphql-transport-ws by hand (connection_init -> connection_ack -> one subscribe of
+// balanceChanged on one account); every event's receive time is recorded before it is parsed.
+// The parent drives it over IPC (messages below) and reads the events only after the load, so
+// nothing crosses IPC while throughput is measured.
 import WebSocket from "ws";
-import { leanDocuments } from "../test/support/ledger-client.js";
+import { leanDocuments } from "../../test/support/ledger-client.js";
 
 export interface OpenRequest {
   type: "open";
