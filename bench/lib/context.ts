@@ -3,6 +3,7 @@
 // connection to its database).
 import type pg from "pg";
 import type { Endpoint } from "./load.js";
+import type { ServerInfo } from "./postgres.js";
 import type { processClassifier } from "./proc.js";
 import type { RunningService } from "./service.js";
 import type { Workload } from "./workload.js";
@@ -43,3 +44,19 @@ export interface Bench {
   runTag: string;
 }
 
+/** The run as a whole, for the opening lines of docs/benchmarks.md. */
+export interface RunInfo {
+  startedAt: Date;
+  elapsedSeconds: number;
+  /** The command with the environment settings it was given. */
+  command: string;
+  /** The commit measured (lib/service.ts sourceRevision). */
+  revision: string;
+  loadAvg: string;
+  server: ServerInfo;
+  embedded: boolean;
+  /** The service's pg pool size (DATABASE_POOL_SIZE). */
+  poolSize: string;
+  /** The ledger's tables at the end: rows, last autoanalyze, autovacuum workers. */
+  tablesNote: string;
+}
