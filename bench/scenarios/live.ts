@@ -1,8 +1,9 @@
-// The "live" scenario group and its section of docs/benchmarks.md: the same postTransfer load (closed-loop writers, uniform random
-// pairs of the accounts) with 0 subscribers, then with each subscriber count, then 0 again (the
-// service's change feed, started by the first subscriber, stays active: that row shows what the
-// feed alone costs and how much the machine drifted). Subscribers run in a child process
-// (bench/scenarios/live-subscribers.ts), subscriber i watching account i mod K.
+// The "live" scenario group and its section of docs/benchmarks.md: the same postTransfer load
+// (closed-loop writers, uniform random pairs of the accounts) with 0 subscribers, then with each
+// subscriber count, then 0 again (the service's change feed, started by the first subscriber,
+// stays active: that row shows what the feed alone costs and how much the machine drifted).
+// Subscribers run in a child process (bench/scenarios/live-subscribers.ts), subscriber i
+// watching account i mod K.
 //
 // Delivery latency, per event: the child's receive time minus the time the writer got the HTTP
 // answer of the transfer's postTransfer (the commit came before the answer, so this is a lower

@@ -1,5 +1,6 @@
 // The "mixed" scenario group and its section of docs/benchmarks.md. Mixed write workload:
-// closed-loop clients each running flows of dependent mutations, chosen at random with equal weight:
+// closed-loop clients each running flows of dependent mutations, chosen at random with equal
+// weight:
 //   hold, captured in two parts: createHold -> captureHold(part) -> captureHold(the rest)
 //   hold, voided:                createHold -> voidHold
 //   transfer, partly reversed:   postTransfer -> reverseTransfer(part)
