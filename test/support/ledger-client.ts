@@ -45,6 +45,8 @@ export interface AccountSpec {
   metadata?: Record<string, unknown>;
 }
 
+export const createAccountMutation = `mutation($input: CreateAccountInput!) { createAccount(input: $input) { __typename ... on AccountCreated { account { id code } } ... on Problem { code message } } }`;
+
 export async function createAccount(tenant: TestTenant, spec: AccountSpec = {}): Promise<{ id: string; code: string }> {
   const input: Record<string, unknown> = {
     idempotencyKey: key("acct"),
@@ -56,10 +58,7 @@ export async function createAccount(tenant: TestTenant, spec: AccountSpec = {}):
     ...(spec.maxBalance !== undefined ? { maxBalance: spec.maxBalance } : {}),
     ...(spec.metadata ? { metadata: spec.metadata } : {}),
   };
-  const data = await tenant.gql(
-    `mutation($input: CreateAccountInput!) { createAccount(input: $input) { __typename ... on AccountCreated { account { id code } } ... on Problem { code message } } }`,
-    { input },
-  );
+  const data = await tenant.gql(createAccountMutation, { input });
   if (data.createAccount.__typename !== "AccountCreated") throw new Error(JSON.stringify(data.createAccount));
   return data.createAccount.account;
 }
@@ -167,3 +166,39 @@ export async function mintToken(tenant: TestTenant, input: { scope: "READ_ONLY" 
   if (data.createAccessToken.__typename !== "AccessTokenCreated") throw new Error(JSON.stringify(data.createAccessToken));
   return data.createAccessToken.token;
 }
+
+// ------------------------------------------------------------------ lean documents (bench/)
+
+/**
+ * What the benchmark sends (bench/): each selects only the result's type, the new object's id and
+ * a problem's code, so a measured request costs the write and not a large answer. Keyed by field.
+ */
+export const leanDocuments = {
+  postTransfer: `mutation PostTransfer($input: TransferInput!) {
+  postTransfer(input: $input) {
+    __typename
+    ... on TransferPosted { transfer { id } }
+    ... on Problem { code }
+  }
+}`,
+  postTransfers: `mutation PostTransfers($input: PostTransfersInput!) {
+  postTransfers(input: $input) {
+    __typename
+    ... on TransfersPosted {
+      allSucceeded
+      results {
+        __typename
+        ... on TransferPosted { transfer { id } }
+        ... on Problem { code }
+      }
+    }
+    ... on Problem { code message }
+  }
+}`,
+  createHold: `mutation H($input: CreateHoldInput!) { createHold(input: $input) { __typename ... on HoldCreated { hold { id } } ... on Problem { code } } }`,
+  captureHold: `mutation C($input: CaptureHoldInput!) { captureHold(input: $input) { __typename ... on HoldCaptured { transfer { id } } ... on Problem { code } } }`,
+  voidHold: `mutation V($input: VoidHoldInput!) { voidHold(input: $input) { __typename ... on HoldVoided { hold { id } } ... on Problem { code } } }`,
+  reverseTransfer: `mutation R($input: ReverseTransferInput!) { reverseTransfer(input: $input) { __typename ... on TransferReversed { transfer { id } } ... on Problem { code } } }`,
+  balanceAsOf: `query AsOf($id: ID!, $asOf: DateTime!) { account(id: $id) { balance(asOf: $asOf) { posted pending available version } } }`,
+  balanceChanged: `subscription Live($ids: [ID!]!) { balanceChanged(accountIds: $ids) { version account { id } transfer { id } } }`,
+};

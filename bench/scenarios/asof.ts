@@ -1,6 +1,7 @@
-// As-of balance lookups on long histories: seeds accounts with many entries straight in SQL
-// (the API would take hours for a million), then times `balance(asOf:)` over GraphQL and
-// ledger_balances_at over SQL for random instants inside each account's history.
+// The "asof" scenario group and its section of docs/benchmarks.md. As-of balance lookups on long
+// histories: seeds accounts with many entries straight in SQL (the API would take hours for a
+// million), then times `balance(asOf:)` over GraphQL and ledger_balances_at over SQL for random
+// instants inside each account's history.
 //
 // The seed obeys every rule the write path does, with the ledger's constraints and triggers on:
 // it only INSERTs transfers and entries (two legs per transfer, versions 1..n without gaps on
@@ -8,11 +9,19 @@
 // sets the accounts' totals, version and last_entry_at in one UPDATE, all in one transaction.
 import { randomBytes } from "node:crypto";
 import http from "node:http";
-import type pg from "pg";
-import { postGraphql, type Endpoint } from "./load.js";
+import pg from "pg";
+import { leanDocuments } from "../../test/support/ledger-client.js";
+import type { Bench, Settings } from "../lib/context.js";
+import { marked, stampLines, type RunStamp } from "../lib/docs.js";
+import { fixed, fmt, markdownTable, metText, plain, textTable, type Table } from "../lib/format.js";
+import { log, track, withTimeout } from "../lib/lifecycle.js";
+import { postGraphql, type Endpoint } from "../lib/load.js";
+import { createTenantWithKey } from "../lib/service.js";
+import { ascending, percentile } from "../lib/stats.js";
+import { createAccount } from "../lib/workload.js";
 
 /** Milliseconds between consecutive transfers of a seeded pair; instants fall between entries too. */
-export const entrySpacingMs = 2;
+const entrySpacingMs = 2;
 const batchTransfers = 50_000;
 
 /** Transfer i (1-based) of a seeded pair: every 5th moves a little back from the target. */
@@ -20,7 +29,7 @@ const forward = (i: number) => i % 5 !== 0;
 const amountOf = (i: number) => (forward(i) ? 1000 + ((i * 7919) % 9000) : 1 + ((i * 7919) % 100));
 const amountSql = `CASE WHEN i % 5 <> 0 THEN 1000 + (i * 7919) % 9000 ELSE 1 + (i * 7919) % 100 END`;
 
-export interface SeededPair {
+interface SeededPair {
   label: string;
   fundingId: string;
   targetId: string;
@@ -34,7 +43,7 @@ export interface SeededPair {
 }
 
 /** The target's expected version and posted balance at `atMs` (entries at or before it count). */
-export function expectedAt(pair: SeededPair, atMs: number): { version: number; posted: number } {
+function expectedAt(pair: SeededPair, atMs: number): { version: number; posted: number } {
   const k = Math.max(0, Math.min(pair.entries, Math.floor((atMs - pair.firstMs) / entrySpacingMs) + 1));
   return { version: k, posted: pair.credits[k]! - pair.debits[k]! };
 }
@@ -44,7 +53,7 @@ export function expectedAt(pair: SeededPair, atMs: number): { version: number; p
  * target never dips below 0) ending `endBeforeMs` before now. Both accounts must be new
  * (version 0), CREDIT-normal, same currency and tenant; the funding one unbounded.
  */
-export async function seedPair(
+async function seedPair(
   client: pg.Client,
   tenantId: string,
   pair: { label: string; fundingId: string; targetId: string; entries: number },
@@ -110,7 +119,7 @@ export async function seedPair(
       );
       entriesMs += performance.now() - t1;
       if (to === n || (to / batchTransfers) % 4 === 0) {
-        log(`  ${pair.label}: ${to.toLocaleString("en-US")} of ${n.toLocaleString("en-US")} transfers (so far ${(transfersMs / 1000).toFixed(1)} s inserting transfers, ${(entriesMs / 1000).toFixed(1)} s entries)`);
+        log(`  ${pair.label}: ${fmt(to)} of ${fmt(n)} transfers (so far ${fixed(transfersMs / 1000, 1)} s inserting transfers, ${fixed(entriesMs / 1000, 1)} s entries)`);
       }
     }
     await client.query(
@@ -133,7 +142,7 @@ export async function seedPair(
  * The ledger invariants of test/support/invariants.ts, restricted to the seeded accounts (the
  * whole-ledger check is run separately): returns violations, [] when all hold.
  */
-export async function checkSeeded(client: pg.Client, tenantId: string, accountIds: string[]): Promise<string[]> {
+async function checkSeeded(client: pg.Client, tenantId: string, accountIds: string[]): Promise<string[]> {
   const checks: [string, string][] = [
     ["totals and version equal the sums and count of the entries",
      `SELECT a.id FROM accounts a LEFT JOIN (
@@ -175,9 +184,7 @@ export async function checkSeeded(client: pg.Client, tenantId: string, accountId
   return violations;
 }
 
-const balanceQuery = `query AsOf($id: ID!, $asOf: DateTime!) { account(id: $id) { balance(asOf: $asOf) { posted pending available version } } }`;
-
-export interface LookupStats {
+interface LookupStats {
   label: string;
   entries: number;
   samples: number;
@@ -192,18 +199,12 @@ export interface LookupStats {
   plan: string;
 }
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
 /**
  * One client, one lookup at a time (latency, not throughput), alternating randomly between the
  * pairs so the machine's noise falls on all of them alike. Each lookup is checked against the
  * seed's running totals. Warm-up lookups are not counted.
  */
-export async function measureLookups(
+async function measureLookups(
   client: pg.Client,
   endpoint: Endpoint,
   tenantId: string,
@@ -232,7 +233,7 @@ export async function measureLookups(
         t.wrong += 1;
         t.firstWrong ??= `${pair.label} at ${asOf}: ${what} (expected version ${expected.version}, posted ${expected.posted})`;
       };
-      const body = JSON.stringify({ query: balanceQuery, variables: { id: `acct_${pair.targetId}`, asOf } });
+      const body = JSON.stringify({ query: leanDocuments.balanceAsOf, variables: { id: `acct_${pair.targetId}`, asOf } });
       let sent = performance.now();
       try {
         const answer = await postGraphql(agent, endpoint, body, 30_000);
@@ -264,6 +265,7 @@ export async function measureLookups(
   const stats: LookupStats[] = [];
   for (const [index, pair] of pairs.entries()) {
     const t = times[index]!;
+    const [graphql, sql] = [ascending(t.graphql), ascending(t.sql)];
     // The lookup ledger_balances_at makes (its `<=` spelling), at an instant mid-history.
     const mid = new Date(pair.firstMs + Math.floor(pair.entries / 2) * entrySpacingMs + 1).toISOString();
     const explain = await client.query<{ "QUERY PLAN": string }>(
@@ -277,10 +279,10 @@ export async function measureLookups(
       label: pair.label,
       entries: pair.entries,
       samples: t.graphql.length,
-      graphqlP50Ms: percentile(t.graphql, 50),
-      graphqlP99Ms: percentile(t.graphql, 99),
-      sqlP50Ms: percentile(t.sql, 50),
-      sqlP99Ms: percentile(t.sql, 99),
+      graphqlP50Ms: percentile(graphql, 50),
+      graphqlP99Ms: percentile(graphql, 99),
+      sqlP50Ms: percentile(sql, 50),
+      sqlP99Ms: percentile(sql, 99),
       wrong: t.wrong,
       firstWrong: t.firstWrong,
       // The plan's nodes and buffer counts; the literal condition and planning lines add nothing.
@@ -292,4 +294,132 @@ export async function measureLookups(
     });
   }
   return stats;
+}
+
+/** Bound on the group's run, for the watchdog: seeding about 10,000 transfers/s, vacuum and checks about as long again, lookups ~5 ms each. */
+export const expectedSeconds = (s: Settings) =>
+  30 + (2 * s.asofEntries.reduce((a, b) => a + b, 0)) / 10_000 + (s.asofEntries.length * (s.asofLookups + s.asofWarmupLookups) * 5) / 1000;
+
+/**
+ * Seeds one funding + target pair per size in a tenant of its own (accounts through
+ * createAccount, histories in SQL: seedPair above), checks the seeded accounts' invariants,
+ * then times as-of lookups on the targets.
+ */
+export async function run(bench: Bench): Promise<AsofFigures> {
+  const { ledgerUrl: url, service, statsClient } = bench;
+  const { asofEntries, asofLookups, asofWarmupLookups } = bench.settings;
+  const { tenantId, key } = await createTenantWithKey(url, "bench as-of");
+  const endpoint: Endpoint = { port: service.port, authorization: `Bearer ${key}` };
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const account = async (code: string, minBalance: string | null): Promise<string> =>
+    (await createAccount(agent, endpoint, code, { idempotencyKey: `asof-${code}`, code, name: code, currency: "USD", normalSide: "CREDIT", minBalance })).replace(/^acct_/, "");
+  const seedClient = new pg.Client({ connectionString: url });
+  await seedClient.connect();
+  track("as-of seeding connection", () => seedClient.end());
+  try {
+    const pairs: SeededPair[] = [];
+    for (const entries of asofEntries) {
+      const label = `${fmt(entries)} entries`;
+      const pair = { label, fundingId: await account(`funding-${entries}`, null), targetId: await account(`target-${entries}`, "0"), entries };
+      log(`as-of: seeding ${label} (funding ${pair.fundingId} -> target ${pair.targetId}) in SQL`);
+      const seeded = await withTimeout(seedPair(seedClient, tenantId, pair, 60_000, log), 3_600_000, `seeding ${label}`);
+      log(`  seeded in ${fmt(seeded.seedSeconds, 1)} s (${fmt(entries / seeded.seedSeconds)} transfers/s)`);
+      pairs.push(seeded);
+    }
+    const vacuumStart = performance.now();
+    await statsClient.query("VACUUM (ANALYZE) entries, transfers, accounts");
+    await statsClient.query("CHECKPOINT").catch((error: Error) => log(`  CHECKPOINT refused (${error.message}); continuing`));
+    const vacuumSeconds = (performance.now() - vacuumStart) / 1000;
+    log(`  VACUUM (ANALYZE) and CHECKPOINT in ${fmt(vacuumSeconds, 1)} s`);
+    const checkStart = performance.now();
+    const violations = await checkSeeded(seedClient, tenantId, pairs.flatMap((p) => [p.fundingId, p.targetId]));
+    const checkSeconds = (performance.now() - checkStart) / 1000;
+    log(`  seeded accounts' invariants: ${violations.length === 0 ? "all hold" : violations.join("; ")} (${fmt(checkSeconds, 1)} s)`);
+    log(`as-of lookups: ${asofLookups} per account after ${asofWarmupLookups} warm-up, one at a time, accounts interleaved`);
+    const stats = await measureLookups(seedClient, endpoint, tenantId, pairs, asofLookups, asofWarmupLookups);
+    for (const s of stats) {
+      log(`  ${s.label}: GraphQL p50 ${fmt(s.graphqlP50Ms, 2)} ms, p99 ${fmt(s.graphqlP99Ms, 2)} ms; SQL p50 ${fmt(s.sqlP50Ms, 2)} ms, p99 ${fmt(s.sqlP99Ms, 2)} ms; wrong ${s.wrong}`);
+    }
+    return { pairs, stats, violations, checkSeconds, vacuumSeconds };
+  } finally {
+    agent.destroy();
+  }
+}
+
+export function print(f: AsofFigures): void {
+  console.log(`\nAs-of balance lookups (one at a time; GraphQL and SQL round trips)\n`);
+  console.log(textTable(table(f)));
+  for (const s of f.stats) console.log(`  plan, ${s.label}: ${s.plan}${s.firstWrong ? `\n  first wrong answer: ${s.firstWrong}` : ""}`);
+  console.log(`Goal: ${plain(goal(f.stats)?.text ?? "not measured (needs two account sizes)")}`);
+  console.log(`Seeded accounts' invariants: ${f.violations.length === 0 ? "all hold" : f.violations.join("; ")}`);
+}
+
+/** Wrong answers and broken invariants of the seeded accounts (there should be none). */
+export const errors = (f: AsofFigures) => f.stats.reduce((sum, s) => sum + s.wrong, 0) + f.violations.length;
+
+export interface AsofFigures {
+  pairs: SeededPair[];
+  stats: LookupStats[];
+  /** Violations of the seeded accounts' invariants (scoped check), [] = all hold. */
+  violations: string[];
+  checkSeconds: number;
+  vacuumSeconds: number;
+}
+
+/** The goal: the largest account's p50 and p99 within 2x of the smallest's (GraphQL). */
+function goal(stats: LookupStats[]): { met: boolean; text: string } | null {
+  const small = stats[0];
+  const large = stats.at(-1);
+  if (!small || !large || small === large) return null;
+  const p50 = large.graphqlP50Ms / small.graphqlP50Ms;
+  const p99 = large.graphqlP99Ms / small.graphqlP99Ms;
+  const met = p50 <= 2 && p99 <= 2;
+  return {
+    met,
+    text:
+      `As-of lookup on ${fmt(large.entries)} entries within 2x of ${fmt(small.entries)} entries (GraphQL p50 and p99): ${metText(met)} — ` +
+      `p50 ${fmt(large.graphqlP50Ms, 2)} vs ${fmt(small.graphqlP50Ms, 2)} ms = ${fmt(p50, 2)}x, p99 ${fmt(large.graphqlP99Ms, 2)} vs ${fmt(small.graphqlP99Ms, 2)} ms = ${fmt(p99, 2)}x ` +
+      `(SQL alone: p50 ${fmt(large.sqlP50Ms / small.sqlP50Ms, 2)}x, p99 ${fmt(large.sqlP99Ms / small.sqlP99Ms, 2)}x).`,
+  };
+}
+
+function table(f: AsofFigures): Table {
+  return {
+    headers: ["account", "entries", "lookups", "GraphQL p50 ms", "GraphQL p99 ms", "SQL p50 ms", "SQL p99 ms", "wrong answers"],
+    align: [false, true, true, true, true, true, true, true],
+    rows: f.stats.map((s) => [s.label, fmt(s.entries), fmt(s.samples), fmt(s.graphqlP50Ms, 2), fmt(s.graphqlP99Ms, 2), fmt(s.sqlP50Ms, 2), fmt(s.sqlP99Ms, 2), fmt(s.wrong)]),
+  };
+}
+
+export function section(f: AsofFigures, stamp: RunStamp): string {
+  const t = table(f);
+  const verdict = goal(f.stats);
+  const seeded = f.pairs.map((p) => `${p.label}: ${fmt(p.entries)} transfers in ${fmt(p.seedSeconds, 1)} s (${fmt(p.entries / Math.max(0.001, p.seedSeconds))}/s)`).join("; ");
+  return marked(
+    "asof",
+    `## As-of balance lookups
+
+${stampLines(stamp)}
+
+${markdownTable(t)}
+
+${verdict ? `Goal: ${verdict.text}` : "Goal: not measured (needs two account sizes)."}
+
+- GraphQL: \`account(id) { balance(asOf: T) { posted pending available version } }\`, one request at a time
+  from one keep-alive connection, T a random millisecond inside the account's history; p50 / p99 of the
+  HTTP round trip. SQL: \`SELECT * FROM ledger_balances_at(tenant, account, ARRAY[T]::timestamptz[], false)\`
+  from this script's own connection, round trip included. Lookups of the accounts are interleaved at random,
+  so the machine's noise falls on both alike; warm-up lookups are not counted. "wrong answers": answers whose
+  version or posted balance differ from the seeded running totals (there should be none).
+- Plan of the lookup inside \`ledger_balances_at\`, mid-history (\`EXPLAIN (ANALYZE, BUFFERS)\`):
+${f.stats.map((s) => `  - ${s.label}: \`${s.plan}\``).join("\n")}
+- Seeding (not timed as part of the lookups): each account is the target of a funding account
+  (\`minBalance: null\`) created through \`createAccount\` in a tenant of its own; the history is INSERTed
+  in SQL (transfers, then both entries of each with running totals and versions 1..n, ${entrySpacingMs} ms apart,
+  ending a minute ago; every 5th transfer moves a little back), then one UPDATE sets both accounts' totals,
+  version and last entry; one transaction per pair, with every constraint and trigger on. ${seeded}.
+  Then \`VACUUM (ANALYZE)\` of the ledger tables and a \`CHECKPOINT\` (${fmt(f.vacuumSeconds, 1)} s), as \`pgbench -i\` does.
+- Invariants of the seeded accounts (totals = sums of entries, unbroken version/total/time chains, newest
+  entry = account, two balancing entries per transfer, zero sum per currency, bounds): ${f.violations.length === 0 ? "all hold" : `**violated**: ${f.violations.join("; ")}`} (checked in ${fmt(f.checkSeconds, 1)} s).`,
+  );
 }

@@ -1,11 +1,12 @@
-// The subscriber side of the "live" benchmark group (bench/live.ts), run as a child process of
-// its own so thousands of WebSocket clients do not share an event loop with the writers whose
-// throughput is measured. Each subscriber is one connection speaking graphql-transport-ws by
-// hand (connection_init -> connection_ack -> one subscribe of balanceChanged on one account);
-// every event's receive time is recorded before it is parsed. The parent drives it over IPC
-// (messages below) and reads the events only after the load, so nothing crosses IPC while
-// throughput is measured.
+// The subscriber side of the "live" scenario group (bench/scenarios/live.ts), run as a child
+// process of its own so thousands of WebSocket clients do not share an event loop with the
+// writers whose throughput is measured. Each subscriber is one connection speaking
+// graphql-transport-ws by hand (connection_init -> connection_ack -> one subscribe of
+// balanceChanged on one account); every event's receive time is recorded before it is parsed.
+// The parent drives it over IPC (messages below) and reads the events only after the load, so
+// nothing crosses IPC while throughput is measured.
 import WebSocket from "ws";
+import { leanDocuments } from "../../test/support/ledger-client.js";
 
 export interface OpenRequest {
   type: "open";
@@ -60,8 +61,6 @@ export interface Closed {
   forced: number;
 }
 export type ChildMessage = Opened | Status | Collected | Closed | { type: "clock"; parentMs: number; childMs: number };
-
-const subscription = `subscription Live($ids: [ID!]!) { balanceChanged(accountIds: $ids) { version account { id } transfer { id } } }`;
 
 /** Wall-clock ms with sub-millisecond resolution (the parent converts with a measured offset). */
 const now = () => performance.timeOrigin + performance.now();
@@ -129,7 +128,7 @@ function openOne(request: OpenRequest, index: number): Promise<void> {
       if (s.subscribed) return onEvent(s, receivedAt, data.toString("utf8"));
       const message = JSON.parse(data.toString("utf8")) as { type: string };
       if (message.type !== "connection_ack") return;
-      ws.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query: subscription, variables: { ids: [s.accountId] } } }));
+      ws.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query: leanDocuments.balanceChanged, variables: { ids: [s.accountId] } } }));
       s.subscribed = true;
       subscribers.push(s);
       clearTimeout(timer);

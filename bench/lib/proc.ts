@@ -1,6 +1,7 @@
-// CPU accounting from /proc (Linux only): who used the cores during a measurement window.
-// Per-process utime+stime by group (service, postgres, load generator, ...) plus the whole
-// machine's busy share from /proc/stat, so a figure can be read against what limited it.
+// What /proc says about processes (Linux only). CPU accounting: who used the cores during a
+// measurement window, per-process utime+stime by group (service, postgres, load generator, ...)
+// plus the whole machine's busy share from /proc/stat, so a figure can be read against what
+// limited it; a thread's scheduler waits; a process's memory, descriptors and limits.
 import { readdirSync, readFileSync } from "node:fs";
 
 /** Clock ticks per second of /proc counters; 100 on every mainstream Linux build. */
@@ -132,4 +133,57 @@ export function processGroup(pid: number): Set<number> {
   };
   visit(pid);
   return found;
+}
+
+/**
+ * Sorts processes into the groups the CPU tables report: the measured service (a process and its
+ * descendants, set by watchService), PostgreSQL, the load generator (this process), pgbench, other.
+ */
+export function processClassifier(): { classify: Classify; watchService: (pid: number) => void } {
+  let servicePids = new Set<number>();
+  return {
+    classify: (pid, comm) => {
+      if (servicePids.has(pid)) return "service";
+      if (pid === process.pid) return "loadgen";
+      if (comm === "postgres" || comm === "postmaster") return "postgres";
+      if (comm === "pgbench") return "pgbench";
+      return "other";
+    },
+    watchService: (pid) => {
+      servicePids = processGroup(pid);
+    },
+  };
+}
+
+function readProc(file: string): string | null {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return null;
+  }
+}
+
+export function rssMb(pid: number): number | null {
+  const match = /^VmRSS:\s+(\d+) kB/m.exec(readProc(`/proc/${pid}/status`) ?? "");
+  return match ? Number(match[1]) / 1024 : null;
+}
+
+export function openFds(pid: number): number | null {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return null;
+  }
+}
+
+/** Soft limit of open files of a process (`ulimit -n`), from /proc/<pid>/limits. */
+export function fdLimit(pid: number | "self"): number | null {
+  const match = /^Max open files\s+(\d+|unlimited)/m.exec(readProc(`/proc/${pid}/limits`) ?? "");
+  return match ? (match[1] === "unlimited" ? Number.POSITIVE_INFINITY : Number(match[1])) : null;
+}
+
+/** How many ephemeral ports the machine hands out (net.ipv4.ip_local_port_range). */
+export function portRange(): number | null {
+  const [low, high] = (readProc("/proc/sys/net/ipv4/ip_local_port_range") ?? "").trim().split(/\s+/).map(Number);
+  return low && high ? high - low + 1 : null;
 }

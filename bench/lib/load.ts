@@ -1,8 +1,14 @@
-// Closed-loop load generator: N clients, each with its own keep-alive connection, sending one
-// GraphQL request after another. Every request's latency is recorded; throughput counts only
-// the transfers the service reports as TransferPosted.
+// HTTP load generation against the service's /graphql: one request, and the closed-loop load
+// generator (N clients, each with its own keep-alive connection, sending one GraphQL request
+// after another). Every request's latency is recorded; throughput counts only the transfers the
+// service reports as TransferPosted. Also how a GraphQL answer is read into failure labels.
 import http from "node:http";
 import type { Socket } from "node:net";
+import { log, sleep } from "./lifecycle.js";
+import { percentile } from "./stats.js";
+
+/** Bound on every request the scenarios send. */
+export const requestTimeoutMs = 30_000;
 
 export interface Endpoint {
   port: number;
@@ -50,6 +56,30 @@ export interface Verdict {
   failures: string[];
 }
 
+interface GraphqlJson {
+  data?: Record<string, unknown> | null;
+  errors?: { message?: string; extensions?: { code?: string } }[];
+}
+
+/** Parses an answer; GraphQL errors and HTTP failures become failure labels. */
+export function parseAnswer(answer: HttpAnswer): { json: GraphqlJson | null; failures: string[] } {
+  let json: GraphqlJson | null = null;
+  try {
+    json = JSON.parse(answer.text) as GraphqlJson;
+  } catch {
+    return { json: null, failures: [`HTTP ${answer.status}, not JSON: ${answer.text.slice(0, 120)}`] };
+  }
+  const failures = (json.errors ?? []).map((e) => `GraphQL error ${e.extensions?.code ?? ""}: ${e.message ?? "?"}`.slice(0, 200));
+  if (answer.status !== 200 && failures.length === 0) failures.push(`HTTP ${answer.status}`);
+  return { json, failures };
+}
+
+export type ResultJson = { __typename?: string; code?: string };
+
+/** A failure label for a mutation result that was not the expected success. */
+export const resultLabel = (result: ResultJson | null | undefined) =>
+  result ? `result ${result.__typename ?? "?"}${result.code && result.code !== result.__typename ? ` (${result.code})` : ""}` : "no result";
+
 export interface ScenarioSpec {
   name: string;
   clients: number;
@@ -71,15 +101,24 @@ export interface ScenarioSpec {
   onAnswer?: (client: number, sentMs: number, doneMs: number, answer: HttpAnswer | null) => void;
 }
 
-export interface ScenarioResult {
-  name: string;
+/** What every closed-loop run reports besides its own figures. */
+export interface LoadOutcome {
   clients: number;
-  transfersPerRequest: number;
   windowSeconds: number;
+  /** Requests answered during the whole run (warm-up included). */
+  allRequests: number;
+  /** Failures anywhere in the run, warm-up included, by label. */
+  failures: Map<string, number>;
+  failureCount: number;
+  aborted: string | null;
+}
+
+export interface ScenarioResult extends LoadOutcome {
+  name: string;
+  transfersPerRequest: number;
   /** Requests completed inside the measurement window. */
   requests: number;
-  /** Requests answered during the whole run (warm-up included) and the transfers they posted. */
-  allRequests: number;
+  /** Transfers posted by the requests answered during the whole run (warm-up included). */
   allPosted: number;
   /** Transfers posted (TransferPosted) by requests completed inside the window. */
   transfersPosted: number;
@@ -89,21 +128,9 @@ export interface ScenarioResult {
   p90Ms: number;
   p99Ms: number;
   maxMs: number;
-  /** Failures anywhere in the run, warm-up included, by label. */
-  failures: Map<string, number>;
-  failureCount: number;
   /** TCP connections the clients opened (keep-alive: one per client expected). */
   connectionsOpened: number;
-  aborted: string | null;
 }
-
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[index]!;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function runScenario(spec: ScenarioSpec, endpoint: Endpoint): Promise<ScenarioResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: spec.clients, maxFreeSockets: spec.clients });
@@ -116,9 +143,7 @@ export async function runScenario(spec: ScenarioSpec, endpoint: Endpoint): Promi
     }
   };
 
-  const start = performance.now();
-  const windowStart = start + spec.warmupMs;
-  const windowEnd = windowStart + spec.measureMs;
+  const window = measurementWindow(spec);
   // Generous bound on the latencies one window can hold; grows if ever needed.
   let latencies = new Float64Array(1 << 16);
   let count = 0;
@@ -134,19 +159,8 @@ export async function runScenario(spec: ScenarioSpec, endpoint: Endpoint): Promi
     failures.set(label, (failures.get(label) ?? 0) + 1);
   };
 
-  let windowStarted = false;
-  const windowTimer = setTimeout(() => {
-    windowStarted = true;
-    spec.onWindowStart?.();
-  }, spec.warmupMs);
-  let windowEndedCalled = false;
-  const windowEndTimer = setTimeout(() => {
-    windowEndedCalled = true;
-    spec.onWindowEnd?.();
-  }, spec.warmupMs + spec.measureMs);
-
   async function client(id: number): Promise<void> {
-    while (performance.now() < windowEnd && aborted === null) {
+    while (window.open() && aborted === null) {
       const reason = spec.shouldAbort?.();
       if (reason) {
         aborted = reason;
@@ -169,7 +183,7 @@ export async function runScenario(spec: ScenarioSpec, endpoint: Endpoint): Promi
       for (const label of verdict.failures) fail(label);
       allRequests += 1;
       allPosted += verdict.posted;
-      if (done >= windowStart && done <= windowEnd) {
+      if (window.contains(done)) {
         if (count === latencies.length) {
           const grown = new Float64Array(latencies.length * 2);
           grown.set(latencies);
@@ -184,16 +198,14 @@ export async function runScenario(spec: ScenarioSpec, endpoint: Endpoint): Promi
     }
   }
 
+  let windowSeconds = 0;
   try {
     await Promise.all(Array.from({ length: spec.clients }, (_, id) => client(id)));
   } finally {
-    clearTimeout(windowTimer);
-    clearTimeout(windowEndTimer);
-    if (windowStarted && !windowEndedCalled) spec.onWindowEnd?.();
+    windowSeconds = window.close();
     agent.destroy();
   }
 
-  const windowSeconds = Math.max(0, Math.min(performance.now(), windowEnd) - windowStart) / 1000;
   const sorted = latencies.slice(0, count).sort();
   return {
     name: spec.name,
@@ -214,6 +226,43 @@ export async function runScenario(spec: ScenarioSpec, endpoint: Endpoint): Promi
     failureCount,
     connectionsOpened,
     aborted,
+  };
+}
+
+/** One log line per kind of failure of a run. */
+export function logFailures(failures: Map<string, number>): void {
+  for (const [label, count] of failures) log(`  error x${count}: ${label}`);
+}
+
+/**
+ * The timing of one closed-loop run from now: `warmupMs` of warm-up, then the `measureMs` window,
+ * with onWindowStart and onWindowEnd called when it opens and closes.
+ */
+export function measurementWindow(spec: Pick<ScenarioSpec, "warmupMs" | "measureMs" | "onWindowStart" | "onWindowEnd">) {
+  const windowStart = performance.now() + spec.warmupMs;
+  const windowEnd = windowStart + spec.measureMs;
+  let started = false;
+  let ended = false;
+  const startTimer = setTimeout(() => {
+    started = true;
+    spec.onWindowStart?.();
+  }, spec.warmupMs);
+  const endTimer = setTimeout(() => {
+    ended = true;
+    spec.onWindowEnd?.();
+  }, spec.warmupMs + spec.measureMs);
+  return {
+    /** Whether the window has not ended yet (clients keep sending). */
+    open: () => performance.now() < windowEnd,
+    /** Whether a request completed at `t` (performance.now()) counts. */
+    contains: (t: number) => t >= windowStart && t <= windowEnd,
+    /** Ends the run (closing a window that opened early, e.g. on an abort); returns the seconds of window that passed. */
+    close: (): number => {
+      clearTimeout(startTimer);
+      clearTimeout(endTimer);
+      if (started && !ended) spec.onWindowEnd?.();
+      return Math.max(0, Math.min(performance.now(), windowEnd) - windowStart) / 1000;
+    },
   };
 }
 
