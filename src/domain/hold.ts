@@ -148,7 +148,7 @@ export interface HoldView {
   remainingAmount: bigint;
 }
 
-export function isExpiredAt(hold: Pick<HoldState, "expiresAt">, now: Date): boolean {
+function isExpiredAt(hold: Pick<HoldState, "expiresAt">, now: Date): boolean {
   return compareInstants(now, hold.expiresAt) >= 0;
 }
 

@@ -34,7 +34,7 @@ export class Instant extends Date {
 }
 
 /** The microseconds since the epoch of any Date (a plain Date: on its millisecond). */
-export const epochMicrosOf = (date: Date): bigint => (date instanceof Instant ? date.epochMicros : BigInt(date.getTime()) * 1000n);
+const epochMicrosOf = (date: Date): bigint => (date instanceof Instant ? date.epochMicros : BigInt(date.getTime()) * 1000n);
 
 /** As precise as `date` is: an Instant as it is, a plain Date on its millisecond. */
 export const instantOf = (date: Date): Instant => (date instanceof Instant ? date : new Instant(date.getTime()));

@@ -81,12 +81,6 @@ export const currencyNotFound = (currency: string): Problem => ({
   message: `no currency ${currency}`,
 });
 
-export const idempotencyConflict = (idempotencyKey: string): Problem => ({
-  code: "IdempotencyConflict",
-  idempotencyKey,
-  message: `idempotency key "${idempotencyKey}" was used for a different request`,
-});
-
 /** How each problem is worded when it comes without a message (from the write engine). */
 export const problemMessages: Record<ProblemCode, (p: Problem) => string> = {
   InvalidInput: (p) => `${String(p.field)}: invalid (${String(p.reason)})`,

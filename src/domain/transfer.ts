@@ -127,7 +127,7 @@ function withLegIndex(problem: Problem, legIndex: number): Result<never> {
 }
 
 /** Debits must equal credits in every currency. */
-export function findUnbalancedCurrency(legs: Leg[]): Problem | null {
+function findUnbalancedCurrency(legs: Leg[]): Problem | null {
   const totals = new Map<string, { debits: bigint; credits: bigint }>();
   for (const leg of legs) {
     assert(leg.amountMinor > 0n, "leg amounts are positive");
