@@ -54,7 +54,7 @@ export async function buildWebApps(options: { force?: boolean; quiet?: boolean }
     if (!options.force && stamp === hash && existsSync(path.join(outDir, "index.html"))) continue;
     if (!options.quiet) console.log(`building ${app.name} (${app.source} -> dist/web/${app.name})`);
     await build({ configFile: path.join(sourceDir, "vite.config.ts"), mode: "production", logLevel: options.quiet ? "error" : "warn" });
-    await writeFile(stampFile, hash + "\n");
+    await writeFile(stampFile, `${hash}\n`);
     built.push(app.name);
   }
   return built;

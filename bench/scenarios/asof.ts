@@ -224,7 +224,8 @@ async function measureLookups(
     const seen = pairs.map(() => 0);
     for (const index of order) {
       const pair = pairs[index]!;
-      const record = (seen[index] = seen[index]! + 1) > warmup;
+      seen[index] = seen[index]! + 1;
+      const record = seen[index]! > warmup;
       const t = times[index]!;
       const atMs = randomInstant(pair);
       const asOf = new Date(atMs).toISOString();

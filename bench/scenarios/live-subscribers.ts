@@ -108,9 +108,9 @@ function onEvent(s: Subscriber, receivedAt: number, data: string): void {
   if (s.lastVersion === null || version > s.lastVersion) s.lastVersion = version;
   s.events += 1;
   eventCount += 1;
-  let times = byTransfer.get(transferId);
-  if (!times) byTransfer.set(transferId, (times = []));
-  times.push(receivedAt);
+  const times = byTransfer.get(transferId);
+  if (times) times.push(receivedAt);
+  else byTransfer.set(transferId, [receivedAt]);
 }
 
 /** Opens one subscriber: resolves once its subscribe is sent, rejects with a short reason. */

@@ -157,7 +157,12 @@ class SubscriberProcess {
       if (this.stderr.length < 50) this.stderr.push(...chunk.toString("utf8").split("\n").filter(Boolean));
     });
     child.stdout?.resume();
-    this.exited = new Promise((resolve) => child.once("exit", (code, signal) => ((this.exitInfo = `exit ${code ?? signal}`), resolve())));
+    this.exited = new Promise((resolve) =>
+      child.once("exit", (code, signal) => {
+        this.exitInfo = `exit ${code ?? signal}`;
+        resolve();
+      }),
+    );
   }
 
   ask<T extends ChildMessage>(message: ParentMessage, answer: T["type"], timeoutMs: number): Promise<T> {
@@ -390,7 +395,11 @@ async function liveLoad(spec: LiveSpec): Promise<LiveFigures> {
         await subscribers.sub.ask<Status>({ type: "reset" }, "status", 10_000);
       }
       // pg_stat_database is flushed by each backend about once a second.
-      const transactionsBefore = spec.dbTransactions ? (await sleep(1100), await spec.dbTransactions()) : null;
+      let transactionsBefore: number | null = null;
+      if (spec.dbTransactions) {
+        await sleep(1100);
+        transactionsBefore = await spec.dbTransactions();
+      }
       const subscriberPid = subscribers?.sub.child.pid ?? -1;
       const classify: Classify = (pid, comm) => (pid === subscriberPid ? "subscribers" : spec.classify(pid, comm));
       let before: CpuSnapshot | null = null;
@@ -418,7 +427,10 @@ async function liveLoad(spec: LiveSpec): Promise<LiveFigures> {
         let lastChange = drainStart;
         for (;;) {
           const { events } = await subscribers.sub.ask<Status>({ type: "status" }, "status", 10_000);
-          if (events !== last) (last = events), (lastChange = performance.now());
+          if (events !== last) {
+            last = events;
+            lastChange = performance.now();
+          }
           if (events >= expected || performance.now() - lastChange > 3000 || performance.now() - drainStart > 30_000) break;
           await sleep(100);
         }
@@ -449,7 +461,7 @@ async function liveLoad(spec: LiveSpec): Promise<LiveFigures> {
     }
     await sleep(1000); // lets the service notice the closes
     level.serviceFdsAfter = openFds(spec.servicePid);
-    logLevel(spec, level);
+    logLevel(level);
   }
   for (const level of levels) level.lossPercent = lossAgainstNeighbours(levels, level);
   for (const level of levels) if (level.lossPercent !== null) log(`  ${level.label} subscribers: ${level.lossPercent.toFixed(1)} % lost vs the 0-subscriber windows around it`);
@@ -487,7 +499,7 @@ function lossAgainstNeighbours(levels: LiveLevel[], level: LiveLevel): number | 
   return 100 * (1 - level.write.transfersPerSecond / baseline);
 }
 
-function logLevel(spec: LiveSpec, l: LiveLevel): void {
+function logLevel(l: LiveLevel): void {
   const w = l.write!;
   const d = l.delivery;
   const c = l.cpu?.percentByGroup;
@@ -578,13 +590,13 @@ function tables(f: LiveFigures): { results: Table; resources: Table; notes: stri
       ...l.notes,
       l.subscribers > 0 && l.write ? `${fmt(l.opened)} connections subscribed in ${fmt(l.openSeconds, 1)} s (${fmt(f.openBatch)} at a time), ${fmt(l.live)} proven live by a probe event` : "",
       Object.keys(l.openFailures).length ? `connection failures: ${counts(l.openFailures)}` : "",
-      d && d.beforeAnswer ? `${fmt(d.beforeAnswer)} of ${fmt(d.events)} events arrived before the writer had the HTTP answer (counted as 0 ms after it)` : "",
+      d?.beforeAnswer ? `${fmt(d.beforeAnswer)} of ${fmt(d.events)} events arrived before the writer had the HTTP answer (counted as 0 ms after it)` : "",
       d ? `events drained ${fmt(d.drainSeconds, 1)} s after the load` : "",
       d && (d.extra || d.unknownTransfer || d.gaps || d.malformed) ? `extra ${fmt(d.extra)}, of unknown transfers ${fmt(d.unknownTransfer)}, version gaps ${fmt(d.gaps)}, malformed ${fmt(d.malformed)}` : "",
       Object.keys(l.closedEarly).length ? `closed by the server during the run: ${counts(l.closedEarly)}` : "",
       Object.keys(l.errors).length ? `subscription errors: ${counts(l.errors)}` : "",
-      l.closed && l.closed.forced ? `${fmt(l.closed.forced)} connections did not finish their close handshake within 10 s (terminated)` : "",
-      l.write && l.write.failureCount ? `write errors: ${counts(Object.fromEntries(l.write.failures))}` : "",
+      l.closed?.forced ? `${fmt(l.closed.forced)} connections did not finish their close handshake within 10 s (terminated)` : "",
+      l.write?.failureCount ? `write errors: ${counts(Object.fromEntries(l.write.failures))}` : "",
       l.clock ? `clock offset to the subscriber process ${fmt(l.clock.offsetMs, 2)} ms (fastest IPC ping ${fmt(l.clock.rttMs, 2)} ms)` : "",
     ].filter(Boolean);
     if (parts.length) notes.push(`${l.label} subscribers: ${parts.join("; ")}.`);

@@ -400,8 +400,6 @@ function assess({ tpcb: pgbenchRuns, rows, engineRuns, pgbenchNote }: TransfersF
   const uniform16 = find("postTransfer, uniform", 16);
   const batches = rows.filter((r) => r.scenario.startsWith("postTransfers")).map((r) => r.result);
   const bestBatch = batches.reduce<ScenarioResult | undefined>((best, r) => (!best || r.transfersPerSecond > best.transfersPerSecond ? r : best), undefined);
-  const uniformAll = rows.filter((r) => r.scenario.startsWith("postTransfer, uniform")).map((r) => r.result);
-  const bestUniform = uniformAll.reduce<ScenarioResult | undefined>((best, r) => (!best || r.transfersPerSecond > best.transfersPerSecond ? r : best), undefined);
   const engine = (label: string) => engineRuns.find((r) => r.scenario.label === label);
   const engineSingle = engine("ledger_execute, one transfer per call, uniform");
   const engine16 = engine("ledger_execute, batches of 16, uniform");
@@ -413,7 +411,7 @@ function assess({ tpcb: pgbenchRuns, rows, engineRuns, pgbenchNote }: TransfersF
   const perProcesses = (judge: (p: number) => [boolean, string] | null): [boolean | null, string] => {
     const judged = processCounts.map((p) => ({ p, verdict: judge(p) })).filter((j) => j.verdict !== null);
     if (judged.length === 0) return [null, "missing figures."];
-    return [judged.some((j) => j.verdict![0]), judged.map((j) => `${processesText(j.p)}: ${j.verdict![1]} (${j.verdict![0] ? "met" : "not met"})`).join("; ") + "."];
+    return [judged.some((j) => j.verdict![0]), `${judged.map((j) => `${processesText(j.p)}: ${j.verdict![1]} (${j.verdict![0] ? "met" : "not met"})`).join("; ")}.`];
   };
   const [goal1, goal1Text] = tpcb16
     ? perProcesses((p) => {
@@ -483,7 +481,7 @@ function assess({ tpcb: pgbenchRuns, rows, engineRuns, pgbenchNote }: TransfersF
   }
   const uniform16Row = uniform16 && rows.find((r) => r.result === uniform16);
   const pgbench16Wal = pgbenchRuns.find((r) => r.clients === 16 && r.walBytesPerUnit !== null)?.walBytesPerUnit ?? null;
-  if (uniform16Row && uniform16Row.waits && uniform16Row.walBytesPerUnit !== null) {
+  if (uniform16Row?.waits && uniform16Row.walBytesPerUnit !== null) {
     const active = Object.values(uniform16Row.waits).reduce((a, b) => a + b, 0);
     const onWal = Object.entries(uniform16Row.waits)
       .filter(([w]) => w.startsWith("LWLock:WAL") || w.startsWith("IO:Wal"))

@@ -37,6 +37,7 @@ export function App({ storage, defaultTabs, startup }: AppProps) {
     [transport],
   );
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: each edit of the token restarts the delay; the value is read from the ref
   useEffect(() => {
     const timer = setTimeout(() => setSchemaToken(tokenRef.current), schemaRefetchDelayMs);
     return () => clearTimeout(timer);

@@ -5,8 +5,8 @@ import type pg from "pg";
 const listeners = new WeakMap<pg.Pool, Set<() => void>>();
 
 export function onCommitted(pool: pg.Pool, listener: () => void): () => void {
-  let set = listeners.get(pool);
-  if (!set) listeners.set(pool, (set = new Set()));
+  const set = listeners.get(pool) ?? new Set<() => void>();
+  listeners.set(pool, set);
   set.add(listener);
   return () => set.delete(listener);
 }

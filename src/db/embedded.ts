@@ -7,7 +7,7 @@
 // the service, which stops the server itself after draining. Its output goes to a log file in
 // the data folder, so it outlives a killed service cleanly; the next start finds it through
 // postmaster.pid and adopts it (see startEmbeddedPostgres).
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { chmod, chown, cp, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -281,7 +281,7 @@ async function startPostmaster(postgres: string, dataDir: string, port: number, 
   const logPath = path.join(dataDir, logFile);
   const fd = openSync(logPath, 'w');
   let exited: string | null = null;
-  let child;
+  let child: ChildProcess;
   try {
     const settings = [`listen_addresses=${HOST}`, ...writeHeavySettings].flatMap((setting) => ['-c', setting]);
     child = spawn(postgres, ['-D', dataDir, '-p', String(port), ...settings], {

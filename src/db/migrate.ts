@@ -156,7 +156,8 @@ class WholeScriptPrismaPg implements SqlMigrationAwareDriverAdapterFactory {
     let disposed: Promise<void> | undefined;
     adapter.dispose = () => {
       this.#open.delete(adapter);
-      return (disposed ??= dispose());
+      disposed ??= dispose();
+      return disposed;
     };
     this.#open.add(adapter);
     return adapter;

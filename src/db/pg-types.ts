@@ -2,7 +2,7 @@
 // microsecond, as PostgreSQL keeps them; pg's default Date would cut them to milliseconds), the
 // rest as pg does (bigints stay text: rows.ts makes them bigint).
 import pg from "pg";
-import { Instant, parseInstant } from "../domain/instant.js";
+import { type Instant, parseInstant } from "../domain/instant.js";
 
 const TIMESTAMPTZ = 1184;
 

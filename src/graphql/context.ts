@@ -43,9 +43,13 @@ export function createContext(db: Database, access: Access, limits: Limits, opti
     db,
     limits,
     get loaders() {
-      return (loaders ??= createLoaders(db, tenantId));
+      loaders ??= createLoaders(db, tenantId);
+      return loaders;
     },
-    now: () => (now ??= tenantNow(db, tenantId)),
+    now: () => {
+      now ??= tenantNow(db, tenantId);
+      return now;
+    },
     live: options.live ?? null,
     connection: options.connection ?? null,
     tokenSecret: options.tokenSecret ?? null,

@@ -1,6 +1,6 @@
 // Shapes the resolvers pass around (codegen maps GraphQL types onto them; see codegen.ts).
 import type { Side, Totals } from "../domain/balance.js";
-import type { Account, Entry } from "../ledger/records.js";
+import type { Entry } from "../ledger/records.js";
 
 /** Enough to compute every field of Balance. */
 export interface BalanceModel extends Totals {

@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { HeaderMap, type ApolloServer } from "@apollo/server";
 import type { Database } from "../db/client.js";
+import type { Access } from "../domain/access.js";
 import type { Limits } from "../domain/limits.js";
 import { onCommitted } from "../db/commit-signal.js";
 import { databaseUnavailableMessage, isDatabaseUnavailable, retryAfterSeconds } from "../db/unavailable.js";
@@ -156,7 +157,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   async function contextFor(request: IncomingMessage): Promise<Context> {
     const bearer = bearerOf(request.headers.authorization);
     if (!bearer) throw unauthenticated("send Authorization: Bearer <API key or access token>");
-    let access;
+    let access: Access | null;
     try {
       access = await authenticate(bearer);
     } catch (error) {

@@ -145,7 +145,7 @@ export function startChangeFeed(options: FeedOptions): ChangeFeed {
       if (page!.rows.length < options.entriesPerLookMax) return moveOn(snapshot!, page!.rows as Row[]);
     }
     const [, snapshot] = (await db.query(`${begin}; ${snapshotQuery}`)) as unknown as pg.QueryResult[];
-    let rows: Row[] = [];
+    const rows: Row[] = [];
     try {
       if (unseen && !establishing) {
         for (;;) {

@@ -162,8 +162,10 @@ export function createLiveHub(db: Database, feed: ChangeFeed): LiveHub {
   }
 
   function tenantWatchers(tenantId: string): TenantWatchers {
-    let watchers = byTenant.get(tenantId);
-    if (!watchers) byTenant.set(tenantId, (watchers = { transfers: new Set(), holds: new Set() }));
+    const known = byTenant.get(tenantId);
+    if (known) return known;
+    const watchers: TenantWatchers = { transfers: new Set(), holds: new Set() };
+    byTenant.set(tenantId, watchers);
     return watchers;
   }
 
@@ -215,9 +217,9 @@ export function createLiveHub(db: Database, feed: ChangeFeed): LiveHub {
       subscriptions++;
       // Register before reading the versions: a change committed after the read is offered.
       for (const id of accountIds) {
-        let streams = byAccount.get(id);
-        if (!streams) byAccount.set(id, (streams = new Set()));
-        streams.add(stream);
+        const streams = byAccount.get(id);
+        if (streams) streams.add(stream);
+        else byAccount.set(id, new Set([stream]));
       }
       const { rows } = await db.pool.query<{ id: string; normal_side: "DEBIT" | "CREDIT"; version: string }>(
         "SELECT id, normal_side, version::text FROM accounts WHERE tenant_id = $1 AND id = ANY($2::uuid[])",

@@ -50,7 +50,10 @@ export function outageLog(logger: Logger, what: string) {
   let failing = false;
   return {
     failed(error: unknown): void {
-      if (failing) return logger.debug({ err: errorText(error) }, `${what} still failing`);
+      if (failing) {
+        logger.debug({ err: errorText(error) }, `${what} still failing`);
+        return;
+      }
       failing = true;
       logger.warn({ err: errorText(error) }, `${what} failed; retrying`);
     },

@@ -58,6 +58,7 @@ export function BalanceChart({ api, accountId, currency, current, pointsMax }: P
   const [containerRef, width] = useWidth<HTMLDivElement>();
   const range = rangeOptions.find((r) => r.id === rangeId) ?? rangeOptions[0]!;
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `reload` is a trigger (the retry button), not read
   useEffect(() => {
     let live = true;
     const to = new Date();
@@ -75,6 +76,7 @@ export function BalanceChart({ api, accountId, currency, current, pointsMax }: P
     <div className="card chart-card">
       <div className="card-head">
         <h2>Balance history</h2>
+        {/* biome-ignore lint/a11y/useSemanticElements: a segmented button bar, styled as one control; a fieldset would add a border and legend */}
         <div className="segmented" role="group" aria-label="Range">
           {rangeOptions.map((option) => (
             <button
@@ -168,6 +170,7 @@ function Chart({ points, current, currency, width, granularity }: { points: Bala
           </g>
         ))}
         {timeTicks.map((t, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: ticks are positions on the axis, redrawn whole
           <text key={i} x={x(t)} y={height - 8} textAnchor={i === 0 ? "start" : i === timeTickCount - 1 ? "end" : "middle"} className="axis-label">
             {axisTimeLabel(t, granularity, t1 - t0)}
           </text>
@@ -175,6 +178,7 @@ function Chart({ points, current, currency, width, granularity }: { points: Bala
         <path d={stepPath(samples, x, y, (s) => s.available)} className="line available" />
         <path d={stepPath(samples, x, y, (s) => s.posted)} className="line posted" />
         {samples.map((s, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: one dot per sample position, redrawn whole
           <circle key={i} cx={x(s.timeMs)} cy={y(s.posted)} r={samples.length <= 60 ? 2.5 : 0} className="dot">
             <title>{`${s.label}\nposted ${formatMinor(s.posted.toString(), currency.scale)} ${currency.code}\navailable ${formatMinor(s.available.toString(), currency.scale)} ${currency.code}`}</title>
           </circle>

@@ -26,6 +26,7 @@ export function EntriesTable({ api, accountId, currency, revision, pageSize }: P
   const after = cursors[cursors.length - 1] ?? null;
   const onNewest = cursors.length === 1;
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a live event (revision) reloads only the newest page
   useEffect(() => {
     let current = true;
     setLoading(true);

@@ -37,6 +37,7 @@ export function HoldsTable({ api, accountId, currency, revision, pageSize }: Pro
     }
   }
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the props and `revision` (a live event) are the triggers; `load` is remade each render
   useEffect(() => {
     // A live event (revision) reloads from the newest hold.
     void load(null);

@@ -89,7 +89,7 @@ export function createApi(token: string, onAuthLost: (error: ApiError) => void):
   let currentStatus: LiveStatus = "reconnecting";
   const setStatus = (status: LiveStatus) => {
     currentStatus = status;
-    statusListeners.forEach((listener) => listener(status));
+    for (const listener of statusListeners) listener(status);
   };
 
   const fail = (error: ApiError): ApiError => {
@@ -99,7 +99,7 @@ export function createApi(token: string, onAuthLost: (error: ApiError) => void):
 
   const socket: Client = createClient({
     url: wsUrl(),
-    connectionParams: () => ({ authorization: "Bearer " + token }),
+    connectionParams: () => ({ authorization: `Bearer ${token}` }),
     lazy: true,
     // Keeps the socket open across a page change (one subscription ends, the next starts).
     lazyCloseTimeout: 2_000,
@@ -121,7 +121,7 @@ export function createApi(token: string, onAuthLost: (error: ApiError) => void):
       try {
         response = await fetch(httpUrl(), {
           method: "POST",
-          headers: { "content-type": "application/json", authorization: "Bearer " + token },
+          headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
           body: JSON.stringify({ query: document, variables }),
         });
       } catch {

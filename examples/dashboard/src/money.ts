@@ -20,7 +20,7 @@ export function formatMinor(amountMinor: string, scale: number): string {
   const negative = value < 0n;
   const digits = (negative ? -value : value).toString().padStart(scale + 1, "0");
   const whole = groupThousands(digits.slice(0, digits.length - scale));
-  const fraction = scale > 0 ? "." + digits.slice(digits.length - scale) : "";
+  const fraction = scale > 0 ? `.${digits.slice(digits.length - scale)}` : "";
   return (negative ? "-" : "") + whole + fraction;
 }
 

@@ -67,7 +67,9 @@ export function useLiveBalances(
 
   useEffect(() => {
     const timers = flashTimers.current;
-    return () => timers.forEach((timer) => window.clearTimeout(timer));
+    return () => {
+      for (const timer of timers.values()) window.clearTimeout(timer);
+    };
   }, []);
 
   const watchedKey = watchedIds.join(" ");

@@ -24,8 +24,14 @@ export function recordMutationResult(mutation: string, value: ResultLike | null 
   const result = value.__typename ?? value.code ?? "unknown";
   const replay = value.replay === true;
   mutationResults.inc({ mutation, result, replay: String(replay) });
-  if (replay) return idempotentReplays.inc({ mutation });
-  if (value.__typename === undefined && value.code) return rejections.inc({ mutation, code: value.code });
+  if (replay) {
+    idempotentReplays.inc({ mutation });
+    return;
+  }
+  if (value.__typename === undefined && value.code) {
+    rejections.inc({ mutation, code: value.code });
+    return;
+  }
   if (postsTransfer.has(result)) transfersPosted.inc({ mutation });
   const event = holdEventOf[result];
   if (event) holdEvents.inc({ event });
