@@ -97,8 +97,13 @@ const settings: Settings = {
 const { seconds, warmupSeconds, docsPath } = settings;
 
 const scenarioGroups = ["transfers", "mixed", "asof", "live", "costs"] as const;
-const only = (process.env.BENCH_ONLY || scenarioGroups.join(",")).split(",").map((g) => g.trim()).filter(Boolean);
-for (const g of only) if (!(scenarioGroups as readonly string[]).includes(g)) throw new Error(`BENCH_ONLY: unknown group "${g}" (known: ${scenarioGroups.join(", ")})`);
+const only = (process.env.BENCH_ONLY || scenarioGroups.join(","))
+  .split(",")
+  .map((g) => g.trim())
+  .filter(Boolean);
+for (const g of only)
+  if (!(scenarioGroups as readonly string[]).includes(g))
+    throw new Error(`BENCH_ONLY: unknown group "${g}" (known: ${scenarioGroups.join(", ")})`);
 const runs = (group: (typeof scenarioGroups)[number]) => only.includes(group);
 
 // Every run is bounded; this bounds the whole, in case something below hangs regardless.
@@ -129,8 +134,16 @@ function commandLine(): string {
     settings.cpuProfDir ? `BENCH_CPU_PROF=${process.env.BENCH_CPU_PROF}` : "",
     process.env.BENCH_STATS ? `BENCH_STATS=${process.env.BENCH_STATS}` : "",
     process.env.DATABASE_POOL_SIZE ? `DATABASE_POOL_SIZE=${process.env.DATABASE_POOL_SIZE}` : "",
-    ...["BENCH_ONLY", "BENCH_COMPARE_WORKERS", "BENCH_ASOF_ENTRIES", "BENCH_ASOF_LOOKUPS", "BENCH_MIXED_CLIENTS", "BENCH_LIVE_SUBSCRIBERS", "BENCH_LIVE_WRITERS", "BENCH_INVARIANTS"].map((name) =>
-      process.env[name] ? `${name}=${process.env[name]}` : ""),
+    ...[
+      "BENCH_ONLY",
+      "BENCH_COMPARE_WORKERS",
+      "BENCH_ASOF_ENTRIES",
+      "BENCH_ASOF_LOOKUPS",
+      "BENCH_MIXED_CLIENTS",
+      "BENCH_LIVE_SUBSCRIBERS",
+      "BENCH_LIVE_WRITERS",
+      "BENCH_INVARIANTS",
+    ].map((name) => (process.env[name] ? `${name}=${process.env[name]}` : "")),
   ].filter(Boolean);
   return `${envParts.length ? `${envParts.join(" ")} ` : ""}npm run bench`;
 }
@@ -166,13 +179,26 @@ async function main(): Promise<number> {
   const endpoint: Endpoint = { port: service.port, authorization: `Bearer ${await apiKeyFor(ledgerUrl, service)}` };
 
   const created = performance.now();
-  const accounts = runs("transfers") || runs("mixed") || runs("live") ? await withTimeout(createAccounts(endpoint, runTag), 300_000, "creating accounts") : [];
+  const accounts =
+    runs("transfers") || runs("mixed") || runs("live")
+      ? await withTimeout(createAccounts(endpoint, runTag), 300_000, "creating accounts")
+      : [];
   log(`created ${accounts.length} USD accounts through createAccount in ${fmt((performance.now() - created) / 1000, 1)} s`);
 
   const statsClient = new pg.Client({ connectionString: ledgerUrl });
   await statsClient.connect();
   track("statistics connection", () => statsClient.end());
-  const bench: Bench = { settings, adminUrl, ledgerUrl, service, endpoint, statsClient, workload: workload(accounts, runTag), processes, runTag };
+  const bench: Bench = {
+    settings,
+    adminUrl,
+    ledgerUrl,
+    service,
+    endpoint,
+    statsClient,
+    workload: workload(accounts, runTag),
+    processes,
+    runTag,
+  };
   if (transfers) await transfersGroup.preload(bench);
   if (settings.statsMode === "analyze") {
     await statsClient.query("ANALYZE");
@@ -208,7 +234,9 @@ async function main(): Promise<number> {
     } finally {
       await pool.end();
     }
-    log(`ledger invariants (test/support/invariants.ts) over ledger_bench: ${invariantViolations.length === 0 ? "all hold" : invariantViolations.join("; ")} (${fmt((performance.now() - checkStart) / 1000, 1)} s)`);
+    log(
+      `ledger invariants (test/support/invariants.ts) over ledger_bench: ${invariantViolations.length === 0 ? "all hold" : invariantViolations.join("; ")} (${fmt((performance.now() - checkStart) / 1000, 1)} s)`,
+    );
   }
 
   // ---- print
@@ -234,7 +262,10 @@ async function main(): Promise<number> {
   if (docsPath) {
     const elapsedSeconds = (Date.now() - startedAt.getTime()) / 1000;
     const command = commandLine();
-    const loadAvg = os.loadavg().map((v) => v.toFixed(2)).join(", ");
+    const loadAvg = os
+      .loadavg()
+      .map((v) => v.toFixed(2))
+      .join(", ");
     const stamp: RunStamp = {
       command,
       date: `${startedAt.toISOString()} (whole run took ${fmt(elapsedSeconds)} s)`,
@@ -250,7 +281,17 @@ async function main(): Promise<number> {
       ["costs", writeCosts ? costsGroup.section(writeCosts, stamp) : previous && sectionOf(previous, "costs")],
     ];
     let doc = transfers
-      ? transfersGroup.report(transfers, settings, { startedAt, elapsedSeconds, command, revision, loadAvg, server: info, embedded, poolSize, tablesNote })
+      ? transfersGroup.report(transfers, settings, {
+          startedAt,
+          elapsedSeconds,
+          command,
+          revision,
+          loadAvg,
+          server: info,
+          embedded,
+          poolSize,
+          tablesNote,
+        })
       : (previous ?? "# Benchmarks\n");
     for (const [name, section] of newSections) if (section) doc = spliceSection(doc, name, section);
     await mkdir(path.dirname(docsPath), { recursive: true });

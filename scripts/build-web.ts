@@ -16,18 +16,24 @@ export const webApps = [
 
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
-  const files = await Promise.all(entries.map(async (entry) => {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) return entry.name === "node_modules" ? [] : filesUnder(full);
-    return [full];
-  }));
+  const files = await Promise.all(
+    entries.map(async (entry) => {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) return entry.name === "node_modules" ? [] : filesUnder(full);
+      return [full];
+    }),
+  );
   return files.flat().sort();
 }
 
 async function sourceHash(sourceDir: string): Promise<string> {
   const hash = createHash("sha256");
   for (const file of [...(await filesUnder(sourceDir)), path.join(root, "package-lock.json")]) {
-    hash.update(path.relative(root, file)).update("\0").update(await readFile(file)).update("\0");
+    hash
+      .update(path.relative(root, file))
+      .update("\0")
+      .update(await readFile(file))
+      .update("\0");
   }
   return hash.digest("hex");
 }
@@ -64,5 +70,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const force = process.argv.includes("--force");
   const started = Date.now();
   const built = await buildWebApps({ force });
-  console.log(built.length > 0 ? `built ${built.join(", ")} in ${((Date.now() - started) / 1000).toFixed(1)} s` : "web apps are up to date");
+  console.log(
+    built.length > 0 ? `built ${built.join(", ")} in ${((Date.now() - started) / 1000).toFixed(1)} s` : "web apps are up to date",
+  );
 }

@@ -106,7 +106,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     embeddedPgDataDir: env.EMBEDDED_PG_DATA_DIR ? path.resolve(env.EMBEDDED_PG_DATA_DIR) : null,
     // PostgreSQL on this machine (embedded) gets half the cores: on 2 cores one service process
     // posts more than two (docs/benchmarks.md, the "(2 processes)" rows).
-    workers: intFrom(env, "LEDGER_WORKERS", Math.max(1, env.DATABASE_URL ? availableParallelism() : Math.floor(availableParallelism() / 2)), 1),
+    workers: intFrom(
+      env,
+      "LEDGER_WORKERS",
+      Math.max(1, env.DATABASE_URL ? availableParallelism() : Math.floor(availableParallelism() / 2)),
+      1,
+    ),
     drainTimeoutMs: intFrom(env, "LEDGER_DRAIN_TIMEOUT_MS", 10_000),
     metrics: boolFrom(env, "LEDGER_METRICS", true),
     readyTimeoutMs: intFrom(env, "LEDGER_READY_TIMEOUT_MS", 1000, 1),

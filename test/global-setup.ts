@@ -2,16 +2,16 @@
 //   TEST_DATABASE_URL set: a fresh database ledger_test_<random> on that server (dropped after).
 //   otherwise: a throwaway embedded PostgreSQL (temp dir, free port), deleted after.
 // Tests read its URL with inject('databaseUrl') (typed in test/provided.d.ts).
-import { randomBytes } from 'node:crypto';
-import os from 'node:os';
-import path from 'node:path';
-import pg from 'pg';
-import type { TestProject } from 'vitest/node';
-import { applyMigrations } from '../src/db/migrate.js';
-import { buildWebApps } from './support/web-build.js';
+import { randomBytes } from "node:crypto";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import type { TestProject } from "vitest/node";
+import { applyMigrations } from "../src/db/migrate.js";
+import { buildWebApps } from "./support/web-build.js";
 
 export function randomSuffix(): string {
-  return randomBytes(5).toString('hex');
+  return randomBytes(5).toString("hex");
 }
 
 /** The same server and credentials as `url`, another database. */
@@ -45,7 +45,7 @@ export async function dropDatabase(url: string, database: string): Promise<void>
 }
 
 async function startThrowawayServer(): Promise<{ url: string; stop(): Promise<void> }> {
-  const { freePort, startEmbeddedPostgres } = await import('../src/db/embedded.js');
+  const { freePort, startEmbeddedPostgres } = await import("../src/db/embedded.js");
   let lastError: unknown;
   // freePort() can race with another process taking the port before PostgreSQL binds it.
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -59,7 +59,10 @@ async function startThrowawayServer(): Promise<{ url: string; stop(): Promise<vo
     }
   }
   // Said in full: vitest shows a global set-up's error, and this one tells what to do.
-  throw new Error(`the tests' throwaway PostgreSQL could not start (set TEST_DATABASE_URL to use another server):\n${(lastError as Error).message}`, { cause: lastError });
+  throw new Error(
+    `the tests' throwaway PostgreSQL could not start (set TEST_DATABASE_URL to use another server):\n${(lastError as Error).message}`,
+    { cause: lastError },
+  );
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -90,6 +93,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await teardown();
     throw new Error(`building the web apps failed: ${(error as { stderr?: string }).stderr ?? error}`);
   }
-  project.provide('databaseUrl', url);
+  project.provide("databaseUrl", url);
   return teardown;
 }

@@ -32,4 +32,5 @@ export interface RunStamp {
 }
 
 /** A section's opening lines: its command, date, source and machine. */
-export const stampLines = (s: RunStamp) => `- Command: \`${s.command}\`\n- Date: ${s.date}; source measured: ${s.revision}\n- Machine: ${s.machine}`;
+export const stampLines = (s: RunStamp) =>
+  `- Command: \`${s.command}\`\n- Date: ${s.date}; source measured: ${s.revision}\n- Machine: ${s.machine}`;

@@ -21,7 +21,13 @@ export interface HttpAnswer {
 }
 
 /** One POST /graphql on `agent`; rejects on transport errors and after `timeoutMs`. */
-export function postGraphql(agent: http.Agent, endpoint: Endpoint, body: string, timeoutMs: number, onSocket?: (socket: Socket) => void): Promise<HttpAnswer> {
+export function postGraphql(
+  agent: http.Agent,
+  endpoint: Endpoint,
+  body: string,
+  timeoutMs: number,
+  onSocket?: (socket: Socket) => void,
+): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const request = http.request(
       {

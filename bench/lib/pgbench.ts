@@ -32,7 +32,11 @@ export function findPgbench(): string | null {
 }
 
 /** Runs a program, collecting its output; kills it if it outlives `timeoutMs`. */
-export function runProgram(file: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runProgram(
+  file: string,
+  args: string[],
+  timeoutMs: number,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { stdio: ["ignore", "pipe", "pipe"] });
     const untrack = track(`${path.basename(file)} (pid ${child.pid})`, async () => void child.kill("SIGKILL"));
@@ -72,7 +76,12 @@ export interface PgbenchRun {
 
 /** pgbench for `seconds`: TPC-B, or (`script`) a custom script with `-D` variables, run without vacuuming first. */
 export async function pgbenchRun(
-  pgbench: string, url: string, clients: number, threads: number, seconds: number, classify: Classify,
+  pgbench: string,
+  url: string,
+  clients: number,
+  threads: number,
+  seconds: number,
+  classify: Classify,
   script?: { file: string; variables: Record<string, string> },
 ): Promise<PgbenchRun> {
   // pgbench's backends exit with it, so the CPU window closes just before pgbench ends.
@@ -86,8 +95,14 @@ export async function pgbenchRun(
   const walStart = await walPosition(statsClient);
   let walBytes = 0;
   try {
-    const custom = script ? ["-n", "-f", script.file, ...Object.entries(script.variables).flatMap(([name, value]) => ["-D", `${name}=${value}`])] : [];
-    out = await runProgram(pgbench, [...custom, "-c", String(clients), "-j", String(threads), "-T", String(seconds), url], (seconds + 120) * 1000);
+    const custom = script
+      ? ["-n", "-f", script.file, ...Object.entries(script.variables).flatMap(([name, value]) => ["-D", `${name}=${value}`])]
+      : [];
+    out = await runProgram(
+      pgbench,
+      [...custom, "-c", String(clients), "-j", String(threads), "-T", String(seconds), url],
+      (seconds + 120) * 1000,
+    );
   } finally {
     clearTimeout(openTimer);
     clearTimeout(closeTimer);

@@ -63,8 +63,17 @@ export interface ServerInfo {
 }
 
 const reportedSettings = [
-  "fsync", "synchronous_commit", "full_page_writes", "wal_sync_method", "wal_level", "shared_buffers",
-  "max_connections", "max_wal_size", "checkpoint_timeout", "autovacuum", "jit",
+  "fsync",
+  "synchronous_commit",
+  "full_page_writes",
+  "wal_sync_method",
+  "wal_level",
+  "shared_buffers",
+  "max_connections",
+  "max_wal_size",
+  "checkpoint_timeout",
+  "autovacuum",
+  "jit",
 ];
 
 export async function serverInfo(adminUrl: string): Promise<ServerInfo> {

@@ -105,7 +105,10 @@ export function mainThreadSchedstat(pid: number): ThreadSchedstat | null {
 }
 
 /** Share of wall time (0..100) the thread spent on a CPU and runnable but waiting for a CPU. */
-export function schedShares(before: ThreadSchedstat | null, after: ThreadSchedstat | null): { runPercent: number; waitPercent: number } | null {
+export function schedShares(
+  before: ThreadSchedstat | null,
+  after: ThreadSchedstat | null,
+): { runPercent: number; waitPercent: number } | null {
   if (!before || !after || after.atMs <= before.atMs) return null;
   const wallNs = (after.atMs - before.atMs) * 1e6;
   return { runPercent: (100 * (after.runNs - before.runNs)) / wallNs, waitPercent: (100 * (after.waitNs - before.waitNs)) / wallNs };

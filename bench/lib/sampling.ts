@@ -8,11 +8,20 @@ import { sleep } from "./lifecycle.js";
 import { cpuSnapshot, cpuUsage, type Classify, type CpuSnapshot, type CpuUsage } from "./proc.js";
 
 /** Per-table access counters of one database (pg_stat_user_tables; flushed by backends about once a second). */
-export type TableCounters = Map<string, { seqScan: number; seqRows: number; idxFetch: number; analyses: number; pages: number; deadRows: number }>;
+export type TableCounters = Map<
+  string,
+  { seqScan: number; seqRows: number; idxFetch: number; analyses: number; pages: number; deadRows: number }
+>;
 
 export async function tableCounters(client: pg.Client): Promise<TableCounters> {
   const { rows } = await client.query<{
-    relname: string; seq_scan: string; seq_tup_read: string; idx_tup_fetch: string | null; analyses: string; pages: string; n_dead_tup: string;
+    relname: string;
+    seq_scan: string;
+    seq_tup_read: string;
+    idx_tup_fetch: string | null;
+    analyses: string;
+    pages: string;
+    n_dead_tup: string;
   }>(
     `SELECT relname, seq_scan, seq_tup_read, idx_tup_fetch, analyze_count + autoanalyze_count AS analyses,
             pg_relation_size(relid) / current_setting('block_size')::int AS pages, n_dead_tup
@@ -21,7 +30,14 @@ export async function tableCounters(client: pg.Client): Promise<TableCounters> {
   return new Map(
     rows.map((r) => [
       r.relname,
-      { seqScan: Number(r.seq_scan), seqRows: Number(r.seq_tup_read), idxFetch: Number(r.idx_tup_fetch ?? 0), analyses: Number(r.analyses), pages: Number(r.pages), deadRows: Number(r.n_dead_tup) },
+      {
+        seqScan: Number(r.seq_scan),
+        seqRows: Number(r.seq_tup_read),
+        idxFetch: Number(r.idx_tup_fetch ?? 0),
+        analyses: Number(r.analyses),
+        pages: Number(r.pages),
+        deadRows: Number(r.n_dead_tup),
+      },
     ]),
   );
 }
@@ -155,14 +171,24 @@ export function windowSampler(classify: Classify, client: pg.Client, database: s
  * tables assume they are nearly empty), and what its workers were doing at the end.
  */
 export async function autovacuumNote(client: pg.Client): Promise<string> {
-  const autovacuum = await client.query<{ relname: string; n_live_tup: string; n_mod_since_analyze: string; last_autoanalyze: Date | null }>(
+  const autovacuum = await client.query<{
+    relname: string;
+    n_live_tup: string;
+    n_mod_since_analyze: string;
+    last_autoanalyze: Date | null;
+  }>(
     "SELECT relname, n_live_tup, n_mod_since_analyze, last_autoanalyze FROM pg_stat_user_tables WHERE relname IN ('accounts', 'transfers', 'entries', 'idempotency_keys') ORDER BY relname",
   );
   const workers = await client.query<{ datname: string | null; query: string | null }>(
     "SELECT datname, query FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'",
   );
   return (
-    autovacuum.rows.map((r) => `${r.relname}: ${fmt(Number(r.n_live_tup))} rows, last autoanalyze ${r.last_autoanalyze ? r.last_autoanalyze.toISOString() : "never"}`).join("; ") +
+    autovacuum.rows
+      .map(
+        (r) =>
+          `${r.relname}: ${fmt(Number(r.n_live_tup))} rows, last autoanalyze ${r.last_autoanalyze ? r.last_autoanalyze.toISOString() : "never"}`,
+      )
+      .join("; ") +
     `. Autovacuum workers at the end: ${workers.rows.map((w) => `${w.datname}: ${(w.query ?? "").slice(0, 80)}`).join("; ") || "none"}.`
   );
 }

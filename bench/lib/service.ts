@@ -23,7 +23,11 @@ export interface RunningService {
 }
 
 /** Starts the service on database `url` (three attempts, each on a free port); `cpuProfDir`: run it with --cpu-prof. */
-export async function startService(url: string, cpuProfDir: string | null, workers = process.env.LEDGER_WORKERS || "1"): Promise<RunningService> {
+export async function startService(
+  url: string,
+  cpuProfDir: string | null,
+  workers = process.env.LEDGER_WORKERS || "1",
+): Promise<RunningService> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
@@ -42,7 +46,15 @@ async function startServiceOnce(url: string, port: number, workers: string, cpuP
   const child = spawn(process.execPath, nodeArgs, {
     cwd: projectRoot,
     // Production makes no demo tenant unless asked.
-    env: { ...process.env, LEDGER_WORKERS: workers, NODE_ENV: "production", LEDGER_DEMO_TENANT: "true", DATABASE_URL: url, PORT: String(port), HOST: "127.0.0.1" },
+    env: {
+      ...process.env,
+      LEDGER_WORKERS: workers,
+      NODE_ENV: "production",
+      LEDGER_DEMO_TENANT: "true",
+      DATABASE_URL: url,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let exitInfo: string | null = null;
@@ -127,7 +139,10 @@ export async function apiKeyFor(url: string, service: RunningService): Promise<s
 export function sourceRevision(): string {
   try {
     const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: projectRoot, encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "prisma", "schema.graphql", "package.json"], { cwd: projectRoot, encoding: "utf8" })
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "prisma", "schema.graphql", "package.json"], {
+      cwd: projectRoot,
+      encoding: "utf8",
+    })
       .split("\n")
       .filter(Boolean)
       .map((line) => line.slice(3));

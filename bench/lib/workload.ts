@@ -3,7 +3,17 @@
 // how its answer is judged.
 import http from "node:http";
 import { createAccountMutation, leanDocuments } from "../../test/support/ledger-client.js";
-import { mapLimited, parseAnswer, postGraphql, requestTimeoutMs, resultLabel, type Endpoint, type HttpAnswer, type ResultJson, type Verdict } from "./load.js";
+import {
+  mapLimited,
+  parseAnswer,
+  postGraphql,
+  requestTimeoutMs,
+  resultLabel,
+  type Endpoint,
+  type HttpAnswer,
+  type ResultJson,
+  type Verdict,
+} from "./load.js";
 
 /** USD accounts the transfer, mixed and live scenarios share. */
 export const accountCount = 1000;
@@ -56,7 +66,10 @@ export interface Workload {
   /** Two distinct accounts at random. */
   randomPair: () => [string, string];
   /** A transfer input between two accounts: a new key, a random amount of 1..10,000 minor units, USD. */
-  transferInput: (from: string, to: string) => { idempotencyKey: string; from: { id: string }; to: { id: string }; amount: string; currency: string };
+  transferInput: (
+    from: string,
+    to: string,
+  ) => { idempotencyKey: string; from: { id: string }; to: { id: string }; amount: string; currency: string };
   /** The postTransfer request body between two accounts (the uniform scenario's and the live group's). */
   transferBody: (from: string, to: string) => string;
 }
@@ -71,8 +84,15 @@ export function workload(accounts: string[], runTag: string): Workload {
     if (j >= i) j += 1;
     return [accounts[i]!, accounts[j]!];
   };
-  const transferInput = (from: string, to: string) => ({ idempotencyKey: nextKey(), from: { id: from }, to: { id: to }, amount: amount(), currency: "USD" });
-  const transferBody = (from: string, to: string) => JSON.stringify({ query: leanDocuments.postTransfer, variables: { input: transferInput(from, to) } });
+  const transferInput = (from: string, to: string) => ({
+    idempotencyKey: nextKey(),
+    from: { id: from },
+    to: { id: to },
+    amount: amount(),
+    currency: "USD",
+  });
+  const transferBody = (from: string, to: string) =>
+    JSON.stringify({ query: leanDocuments.postTransfer, variables: { input: transferInput(from, to) } });
   return { accounts, nextKey, randomPair, transferInput, transferBody };
 }
 

@@ -119,7 +119,9 @@ async function seedPair(
       );
       entriesMs += performance.now() - t1;
       if (to === n || (to / batchTransfers) % 4 === 0) {
-        log(`  ${pair.label}: ${fmt(to)} of ${fmt(n)} transfers (so far ${fixed(transfersMs / 1000, 1)} s inserting transfers, ${fixed(entriesMs / 1000, 1)} s entries)`);
+        log(
+          `  ${pair.label}: ${fmt(to)} of ${fmt(n)} transfers (so far ${fixed(transfersMs / 1000, 1)} s inserting transfers, ${fixed(entriesMs / 1000, 1)} s entries)`,
+        );
       }
     }
     await client.query(
@@ -144,35 +146,47 @@ async function seedPair(
  */
 async function checkSeeded(client: pg.Client, tenantId: string, accountIds: string[]): Promise<string[]> {
   const checks: [string, string][] = [
-    ["totals and version equal the sums and count of the entries",
-     `SELECT a.id FROM accounts a LEFT JOIN (
+    [
+      "totals and version equal the sums and count of the entries",
+      `SELECT a.id FROM accounts a LEFT JOIN (
         SELECT account_id, sum(amount) FILTER (WHERE direction = 'DEBIT') AS d, sum(amount) FILTER (WHERE direction = 'CREDIT') AS c, count(*) AS n
         FROM entries WHERE account_id = ANY($1::uuid[]) GROUP BY account_id) e ON e.account_id = a.id
       WHERE a.id = ANY($1::uuid[]) AND (a.debits_posted <> coalesce(e.d, 0) OR a.credits_posted <> coalesce(e.c, 0)
-        OR a.version <> coalesce(e.n, 0) OR a.debits_pending <> 0 OR a.credits_pending <> 0)`],
-    ["entries form an unbroken chain of versions, running totals and timestamps",
-     `SELECT e.id FROM (
+        OR a.version <> coalesce(e.n, 0) OR a.debits_pending <> 0 OR a.credits_pending <> 0)`,
+    ],
+    [
+      "entries form an unbroken chain of versions, running totals and timestamps",
+      `SELECT e.id FROM (
         SELECT e.*, lag(e.account_version) OVER w AS pv, lag(e.debits_posted_after) OVER w AS pd,
                lag(e.credits_posted_after) OVER w AS pc, lag(e.created_at) OVER w AS pa
         FROM entries e WHERE e.account_id = ANY($1::uuid[]) WINDOW w AS (PARTITION BY e.account_id ORDER BY e.account_version)) e
       WHERE e.account_version <> coalesce(e.pv, 0) + 1
          OR e.debits_posted_after <> coalesce(e.pd, 0) + CASE e.direction WHEN 'DEBIT' THEN e.amount ELSE 0 END
          OR e.credits_posted_after <> coalesce(e.pc, 0) + CASE e.direction WHEN 'CREDIT' THEN e.amount ELSE 0 END
-         OR e.created_at <= e.pa OR e.debits_pending_after <> 0 OR e.credits_pending_after <> 0`],
-    ["the newest entry carries the account's totals and last_entry_at",
-     `SELECT a.id FROM accounts a JOIN LATERAL (
+         OR e.created_at <= e.pa OR e.debits_pending_after <> 0 OR e.credits_pending_after <> 0`,
+    ],
+    [
+      "the newest entry carries the account's totals and last_entry_at",
+      `SELECT a.id FROM accounts a JOIN LATERAL (
         SELECT * FROM entries e WHERE e.account_id = a.id ORDER BY e.account_version DESC LIMIT 1) last ON true
       WHERE a.id = ANY($1::uuid[]) AND (last.debits_posted_after <> a.debits_posted OR last.credits_posted_after <> a.credits_posted
-        OR last.account_version <> a.version OR last.created_at <> a.last_entry_at)`],
-    ["each transfer has two entries that balance",
-     `SELECT e.transfer_id FROM entries e WHERE e.account_id = ANY($1::uuid[]) GROUP BY e.transfer_id
-      HAVING count(*) <> 2 OR sum(CASE e.direction WHEN 'DEBIT' THEN e.amount ELSE -e.amount END) <> 0`],
-    ["the tenant's posted balances sum to zero per currency",
-     `SELECT currency_id FROM accounts WHERE tenant_id = $2 GROUP BY currency_id
-      HAVING sum(debits_posted::numeric - credits_posted) <> 0`],
-    ["no bound is broken",
-     `SELECT id FROM accounts WHERE id = ANY($1::uuid[]) AND NOT ledger_within_bounds(normal_side, min_balance, max_balance,
-        debits_posted, credits_posted, debits_pending, credits_pending)`],
+        OR last.account_version <> a.version OR last.created_at <> a.last_entry_at)`,
+    ],
+    [
+      "each transfer has two entries that balance",
+      `SELECT e.transfer_id FROM entries e WHERE e.account_id = ANY($1::uuid[]) GROUP BY e.transfer_id
+      HAVING count(*) <> 2 OR sum(CASE e.direction WHEN 'DEBIT' THEN e.amount ELSE -e.amount END) <> 0`,
+    ],
+    [
+      "the tenant's posted balances sum to zero per currency",
+      `SELECT currency_id FROM accounts WHERE tenant_id = $2 GROUP BY currency_id
+      HAVING sum(debits_posted::numeric - credits_posted) <> 0`,
+    ],
+    [
+      "no bound is broken",
+      `SELECT id FROM accounts WHERE id = ANY($1::uuid[]) AND NOT ledger_within_bounds(normal_side, min_balance, max_balance,
+        debits_posted, credits_posted, debits_pending, credits_pending)`,
+    ],
   ];
   const violations: string[] = [];
   for (const [name, sql] of checks) {
@@ -239,10 +253,14 @@ async function measureLookups(
       try {
         const answer = await postGraphql(agent, endpoint, body, 30_000);
         const took = performance.now() - sent;
-        const json = JSON.parse(answer.text) as { data?: { account?: { balance?: { posted: string; version: string } } }; errors?: unknown[] };
+        const json = JSON.parse(answer.text) as {
+          data?: { account?: { balance?: { posted: string; version: string } } };
+          errors?: unknown[];
+        };
         const balance = json.data?.account?.balance;
         if (!balance || json.errors) wrong(`GraphQL answered ${answer.text.slice(0, 200)}`);
-        else if (Number(balance.version) !== expected.version || Number(balance.posted) !== expected.posted) wrong(`GraphQL said ${JSON.stringify(balance)}`);
+        else if (Number(balance.version) !== expected.version || Number(balance.posted) !== expected.posted)
+          wrong(`GraphQL said ${JSON.stringify(balance)}`);
         if (record) t.graphql.push(took);
       } catch (error) {
         wrong(`GraphQL request failed: ${error instanceof Error ? error.message : error}`);
@@ -254,7 +272,11 @@ async function measureLookups(
       );
       const took = performance.now() - sent;
       const row = rows[0];
-      if (!row || Number(row.account_version) !== expected.version || Number(row.credits_posted) - Number(row.debits_posted) !== expected.posted) {
+      if (
+        !row ||
+        Number(row.account_version) !== expected.version ||
+        Number(row.credits_posted) - Number(row.debits_posted) !== expected.posted
+      ) {
         wrong(`SQL said ${JSON.stringify(row)}`);
       }
       if (record) t.sql.push(took);
@@ -313,7 +335,16 @@ export async function run(bench: Bench): Promise<AsofFigures> {
   const endpoint: Endpoint = { port: service.port, authorization: `Bearer ${key}` };
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const account = async (code: string, minBalance: string | null): Promise<string> =>
-    (await createAccount(agent, endpoint, code, { idempotencyKey: `asof-${code}`, code, name: code, currency: "USD", normalSide: "CREDIT", minBalance })).replace(/^acct_/, "");
+    (
+      await createAccount(agent, endpoint, code, {
+        idempotencyKey: `asof-${code}`,
+        code,
+        name: code,
+        currency: "USD",
+        normalSide: "CREDIT",
+        minBalance,
+      })
+    ).replace(/^acct_/, "");
   const seedClient = new pg.Client({ connectionString: url });
   await seedClient.connect();
   track("as-of seeding connection", () => seedClient.end());
@@ -321,7 +352,12 @@ export async function run(bench: Bench): Promise<AsofFigures> {
     const pairs: SeededPair[] = [];
     for (const entries of asofEntries) {
       const label = `${fmt(entries)} entries`;
-      const pair = { label, fundingId: await account(`funding-${entries}`, null), targetId: await account(`target-${entries}`, "0"), entries };
+      const pair = {
+        label,
+        fundingId: await account(`funding-${entries}`, null),
+        targetId: await account(`target-${entries}`, "0"),
+        entries,
+      };
       log(`as-of: seeding ${label} (funding ${pair.fundingId} -> target ${pair.targetId}) in SQL`);
       const seeded = await withTimeout(seedPair(seedClient, tenantId, pair, 60_000, log), 3_600_000, `seeding ${label}`);
       log(`  seeded in ${fmt(seeded.seedSeconds, 1)} s (${fmt(entries / seeded.seedSeconds)} transfers/s)`);
@@ -333,13 +369,19 @@ export async function run(bench: Bench): Promise<AsofFigures> {
     const vacuumSeconds = (performance.now() - vacuumStart) / 1000;
     log(`  VACUUM (ANALYZE) and CHECKPOINT in ${fmt(vacuumSeconds, 1)} s`);
     const checkStart = performance.now();
-    const violations = await checkSeeded(seedClient, tenantId, pairs.flatMap((p) => [p.fundingId, p.targetId]));
+    const violations = await checkSeeded(
+      seedClient,
+      tenantId,
+      pairs.flatMap((p) => [p.fundingId, p.targetId]),
+    );
     const checkSeconds = (performance.now() - checkStart) / 1000;
     log(`  seeded accounts' invariants: ${violations.length === 0 ? "all hold" : violations.join("; ")} (${fmt(checkSeconds, 1)} s)`);
     log(`as-of lookups: ${asofLookups} per account after ${asofWarmupLookups} warm-up, one at a time, accounts interleaved`);
     const stats = await measureLookups(seedClient, endpoint, tenantId, pairs, asofLookups, asofWarmupLookups);
     for (const s of stats) {
-      log(`  ${s.label}: GraphQL p50 ${fmt(s.graphqlP50Ms, 2)} ms, p99 ${fmt(s.graphqlP99Ms, 2)} ms; SQL p50 ${fmt(s.sqlP50Ms, 2)} ms, p99 ${fmt(s.sqlP99Ms, 2)} ms; wrong ${s.wrong}`);
+      log(
+        `  ${s.label}: GraphQL p50 ${fmt(s.graphqlP50Ms, 2)} ms, p99 ${fmt(s.graphqlP99Ms, 2)} ms; SQL p50 ${fmt(s.sqlP50Ms, 2)} ms, p99 ${fmt(s.sqlP99Ms, 2)} ms; wrong ${s.wrong}`,
+      );
     }
     return { pairs, stats, violations, checkSeconds, vacuumSeconds };
   } finally {
@@ -388,14 +430,27 @@ function table(f: AsofFigures): Table {
   return {
     headers: ["account", "entries", "lookups", "GraphQL p50 ms", "GraphQL p99 ms", "SQL p50 ms", "SQL p99 ms", "wrong answers"],
     align: [false, true, true, true, true, true, true, true],
-    rows: f.stats.map((s) => [s.label, fmt(s.entries), fmt(s.samples), fmt(s.graphqlP50Ms, 2), fmt(s.graphqlP99Ms, 2), fmt(s.sqlP50Ms, 2), fmt(s.sqlP99Ms, 2), fmt(s.wrong)]),
+    rows: f.stats.map((s) => [
+      s.label,
+      fmt(s.entries),
+      fmt(s.samples),
+      fmt(s.graphqlP50Ms, 2),
+      fmt(s.graphqlP99Ms, 2),
+      fmt(s.sqlP50Ms, 2),
+      fmt(s.sqlP99Ms, 2),
+      fmt(s.wrong),
+    ]),
   };
 }
 
 export function section(f: AsofFigures, stamp: RunStamp): string {
   const t = table(f);
   const verdict = goal(f.stats);
-  const seeded = f.pairs.map((p) => `${p.label}: ${fmt(p.entries)} transfers in ${fmt(p.seedSeconds, 1)} s (${fmt(p.entries / Math.max(0.001, p.seedSeconds))}/s)`).join("; ");
+  const seeded = f.pairs
+    .map(
+      (p) => `${p.label}: ${fmt(p.entries)} transfers in ${fmt(p.seedSeconds, 1)} s (${fmt(p.entries / Math.max(0.001, p.seedSeconds))}/s)`,
+    )
+    .join("; ");
   return marked(
     "asof",
     `## As-of balance lookups

@@ -41,7 +41,8 @@ async function fill(client: pg.Client, insert: string): Promise<{ micros: number
   const start = process.hrtime.bigint();
   for (let batch = 0; batch < rows / 100; batch++) await client.query(insert);
   const micros = Number(process.hrtime.bigint() - start) / 1000;
-  const bytes = (await client.query<{ bytes: string }>("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1)::text AS bytes", [lsn])).rows[0]!.bytes;
+  const bytes = (await client.query<{ bytes: string }>("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1)::text AS bytes", [lsn]))
+    .rows[0]!.bytes;
   return { micros: micros / rows, wal: Number(bytes) / rows };
 }
 
@@ -60,7 +61,13 @@ async function costsOf(
     const measured = await measure(client, table, insert);
     if (previous && upTo > 0) {
       const step = steps[upTo - 1]!;
-      results.push({ table, structure: step.structure, kept: step.kept, microsPerRow: measured.micros - previous.micros, walBytesPerRow: measured.wal - previous.wal });
+      results.push({
+        table,
+        structure: step.structure,
+        kept: step.kept,
+        microsPerRow: measured.micros - previous.micros,
+        walBytesPerRow: measured.wal - previous.wal,
+      });
     } else {
       results.push({ table, structure: "the heap alone", kept: true, microsPerRow: measured.micros, walBytesPerRow: measured.wal });
     }
@@ -85,14 +92,29 @@ async function measureWriteCosts(url: string): Promise<WriteCost[]> {
       FROM (SELECT nextval('cost_seq') AS n FROM generate_series(1, 100)) s, cost_accounts a`;
     const entries = await costsOf(client, "entries", entryInsert, [
       { structure: "primary key (id)", kept: true, sql: "ALTER TABLE cost_entries ADD PRIMARY KEY (id)" },
-      { structure: "unique (account_id, account_version)", kept: true, sql: "CREATE UNIQUE INDEX ON cost_entries (account_id, account_version)" },
+      {
+        structure: "unique (account_id, account_version)",
+        kept: true,
+        sql: "CREATE UNIQUE INDEX ON cost_entries (account_id, account_version)",
+      },
       { structure: "unique (transfer_id, leg_index)", kept: true, sql: "CREATE UNIQUE INDEX ON cost_entries (transfer_id, leg_index)" },
-      { structure: "as-of index (account_id, created_at, account_version)", kept: true, sql: "CREATE INDEX ON cost_entries (account_id, created_at, account_version)" },
+      {
+        structure: "as-of index (account_id, created_at, account_version)",
+        kept: true,
+        sql: "CREATE INDEX ON cost_entries (account_id, created_at, account_version)",
+      },
       { structure: "BRIN (tx_id), the change feed's", kept: true, sql: "CREATE INDEX ON cost_entries USING brin (tx_id)" },
       { structure: "btree (tx_id), dropped for the BRIN", kept: false, sql: "CREATE INDEX ON cost_entries (tx_id)" },
-      { structure: "foreign key to accounts, dropped", kept: false, sql: "ALTER TABLE cost_entries ADD FOREIGN KEY (account_id) REFERENCES cost_parents (id)" },
-      { structure: "foreign keys to transfers and holds (null), dropped", kept: false,
-        sql: "ALTER TABLE cost_entries ADD FOREIGN KEY (hold_id) REFERENCES cost_parents (id)" },
+      {
+        structure: "foreign key to accounts, dropped",
+        kept: false,
+        sql: "ALTER TABLE cost_entries ADD FOREIGN KEY (account_id) REFERENCES cost_parents (id)",
+      },
+      {
+        structure: "foreign keys to transfers and holds (null), dropped",
+        kept: false,
+        sql: "ALTER TABLE cost_entries ADD FOREIGN KEY (hold_id) REFERENCES cost_parents (id)",
+      },
     ]);
     const transferInsert = `INSERT INTO cost_transfers (id, seq, tenant_id, idempotency_key, description, metadata, created_at)
       SELECT gen_random_uuid(), nextval('cost_seq'), '00000000-0000-4000-8000-000000000001', gen_random_uuid()::text, '', '{}', clock_timestamp()
@@ -100,12 +122,26 @@ async function measureWriteCosts(url: string): Promise<WriteCost[]> {
     const transfers = await costsOf(client, "transfers", transferInsert, [
       { structure: "primary key (id)", kept: true, sql: "ALTER TABLE cost_transfers ADD PRIMARY KEY (id)" },
       { structure: "(tenant_id, seq desc), newest-first paging", kept: true, sql: "CREATE INDEX ON cost_transfers (tenant_id, seq DESC)" },
-      { structure: "GIN on metadata of rows that have any (partial)", kept: true,
-        sql: "CREATE INDEX ON cost_transfers USING gin (metadata jsonb_path_ops) WHERE metadata <> '{}'::jsonb" },
-      { structure: "GIN on every row's metadata, dropped", kept: false, sql: "CREATE INDEX ON cost_transfers USING gin (metadata jsonb_path_ops)" },
-      { structure: "unique (tenant_id, idempotency_key), dropped", kept: false, sql: "CREATE UNIQUE INDEX ON cost_transfers (tenant_id, idempotency_key)" },
-      { structure: "foreign keys reverses_id, hold_id (null), dropped", kept: false,
-        sql: "ALTER TABLE cost_transfers ADD FOREIGN KEY (reverses_id) REFERENCES cost_parents (id), ADD FOREIGN KEY (hold_id) REFERENCES cost_parents (id)" },
+      {
+        structure: "GIN on metadata of rows that have any (partial)",
+        kept: true,
+        sql: "CREATE INDEX ON cost_transfers USING gin (metadata jsonb_path_ops) WHERE metadata <> '{}'::jsonb",
+      },
+      {
+        structure: "GIN on every row's metadata, dropped",
+        kept: false,
+        sql: "CREATE INDEX ON cost_transfers USING gin (metadata jsonb_path_ops)",
+      },
+      {
+        structure: "unique (tenant_id, idempotency_key), dropped",
+        kept: false,
+        sql: "CREATE UNIQUE INDEX ON cost_transfers (tenant_id, idempotency_key)",
+      },
+      {
+        structure: "foreign keys reverses_id, hold_id (null), dropped",
+        kept: false,
+        sql: "ALTER TABLE cost_transfers ADD FOREIGN KEY (reverses_id) REFERENCES cost_parents (id), ADD FOREIGN KEY (hold_id) REFERENCES cost_parents (id)",
+      },
     ]);
     await client.query("DROP TABLE IF EXISTS cost_parents");
     return [...entries, ...transfers];

@@ -117,7 +117,15 @@ function onEvent(s: Subscriber, receivedAt: number, data: string): void {
 function openOne(request: OpenRequest, index: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`ws://127.0.0.1:${request.port}/graphql`, "graphql-transport-ws", { perMessageDeflate: false });
-    const s: Subscriber = { index, accountId: request.accountIds[index]!, ws, subscribed: false, lastVersion: null, events: 0, closing: false };
+    const s: Subscriber = {
+      index,
+      accountId: request.accountIds[index]!,
+      ws,
+      subscribed: false,
+      lastVersion: null,
+      events: 0,
+      closing: false,
+    };
     const timer = setTimeout(() => {
       ws.terminate();
       reject(new Error(`no connection_ack within ${request.timeoutMs} ms`));
@@ -128,7 +136,9 @@ function openOne(request: OpenRequest, index: number): Promise<void> {
       if (s.subscribed) return onEvent(s, receivedAt, data.toString("utf8"));
       const message = JSON.parse(data.toString("utf8")) as { type: string };
       if (message.type !== "connection_ack") return;
-      ws.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query: leanDocuments.balanceChanged, variables: { ids: [s.accountId] } } }));
+      ws.send(
+        JSON.stringify({ id: "1", type: "subscribe", payload: { query: leanDocuments.balanceChanged, variables: { ids: [s.accountId] } } }),
+      );
       s.subscribed = true;
       subscribers.push(s);
       clearTimeout(timer);

@@ -19,10 +19,28 @@ import type { Bench, Settings } from "../lib/context.js";
 import { marked, stampLines, type RunStamp } from "../lib/docs.js";
 import { fixed as f, fmt, markdownTable, metText, plain, textTable, type Table } from "../lib/format.js";
 import { log, sleep, track } from "../lib/lifecycle.js";
-import { postGraphql, requestTimeoutMs, runScenario, type Endpoint, type HttpAnswer, type ScenarioResult, type Verdict } from "../lib/load.js";
 import {
-  cpuSnapshot, cpuUsage, fdLimit, mainThreadSchedstat, openFds, portRange, rssMb, schedShares,
-  type Classify, type CpuSnapshot, type CpuUsage, type ThreadSchedstat,
+  postGraphql,
+  requestTimeoutMs,
+  runScenario,
+  type Endpoint,
+  type HttpAnswer,
+  type ScenarioResult,
+  type Verdict,
+} from "../lib/load.js";
+import {
+  cpuSnapshot,
+  cpuUsage,
+  fdLimit,
+  mainThreadSchedstat,
+  openFds,
+  portRange,
+  rssMb,
+  schedShares,
+  type Classify,
+  type CpuSnapshot,
+  type CpuUsage,
+  type ThreadSchedstat,
 } from "../lib/proc.js";
 import { projectRoot } from "../lib/service.js";
 import { mean, percentile } from "../lib/stats.js";
@@ -189,7 +207,11 @@ async function clockOffset(sub: SubscriberProcess): Promise<{ offsetMs: number; 
   let best = { offsetMs: 0, rttMs: Number.POSITIVE_INFINITY };
   for (let i = 0; i < 20; i++) {
     const sent = wallNow();
-    const { childMs } = await sub.ask<{ type: "clock"; parentMs: number; childMs: number }>({ type: "clock", parentMs: sent }, "clock", 5000);
+    const { childMs } = await sub.ask<{ type: "clock"; parentMs: number; childMs: number }>(
+      { type: "clock", parentMs: sent },
+      "clock",
+      5000,
+    );
     const back = wallNow();
     if (back - sent < best.rttMs) best = { offsetMs: childMs - (sent + back) / 2, rttMs: back - sent };
   }
@@ -205,8 +227,15 @@ async function probe(spec: LiveSpec, accountIndexes: number[]): Promise<void> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   try {
     for (let i = 0; i < pairs.length; i += 100) {
-      const transfers = pairs.slice(i, i + 100).map(([from, to]) => ({ idempotencyKey: spec.nextKey(), from: { id: from }, to: { id: to }, amount: "1", currency: "USD" }));
-      const answer = await postGraphql(agent, spec.endpoint, JSON.stringify({ query: leanDocuments.postTransfers, variables: { input: { atomic: true, transfers } } }), spec.requestTimeoutMs);
+      const transfers = pairs
+        .slice(i, i + 100)
+        .map(([from, to]) => ({ idempotencyKey: spec.nextKey(), from: { id: from }, to: { id: to }, amount: "1", currency: "USD" }));
+      const answer = await postGraphql(
+        agent,
+        spec.endpoint,
+        JSON.stringify({ query: leanDocuments.postTransfers, variables: { input: { atomic: true, transfers } } }),
+        spec.requestTimeoutMs,
+      );
       if (!answer.text.includes('"allSucceeded":true')) throw new Error(`probe transfers failed: ${answer.text.slice(0, 200)}`);
     }
   } finally {
@@ -265,8 +294,13 @@ async function writeLoad(spec: LiveSpec, label: string, window: { start: () => v
 }
 
 function analyse(
-  records: Map<string, WriterRecord>, collected: Collected, watchers: number[], offsetMs: number,
-  windowStart: number, windowEnd: number, drainSeconds: number,
+  records: Map<string, WriterRecord>,
+  collected: Collected,
+  watchers: number[],
+  offsetMs: number,
+  windowStart: number,
+  windowEnd: number,
+  drainSeconds: number,
 ): Delivery {
   // Over the whole load: expected .. extra; of transfers answered in the window: events, beforeAnswer.
   const n = { expected: 0, received: 0, missing: 0, extra: 0, events: 0, beforeAnswer: 0, inWindow: 0 };
@@ -309,27 +343,59 @@ function analyse(
 
 function emptyLevel(label: string, subscribers: number): LiveLevel {
   return {
-    label, subscribers, opened: 0, live: 0, openSeconds: 0, openFailures: {}, notes: [], write: null, lossPercent: null, delivery: null,
-    cpu: null, serviceThread: null, dbTransactionsPerTransfer: null, serviceRssMb: null, subscriberRssMbPeak: null, serviceFdsAfter: null, closedEarly: {}, errors: {}, closed: null, clock: null,
+    label,
+    subscribers,
+    opened: 0,
+    live: 0,
+    openSeconds: 0,
+    openFailures: {},
+    notes: [],
+    write: null,
+    lossPercent: null,
+    delivery: null,
+    cpu: null,
+    serviceThread: null,
+    dbTransactionsPerTransfer: null,
+    serviceRssMb: null,
+    subscriberRssMbPeak: null,
+    serviceFdsAfter: null,
+    closedEarly: {},
+    errors: {},
+    closed: null,
+    clock: null,
   };
 }
 
 const subscriberScript = fileURLToPath(new URL("./live-subscribers.ts", import.meta.url));
 
 /** Opens `n` subscribers in a child process and proves each live with a probe event. */
-async function openSubscribers(spec: LiveSpec, n: number, level: LiveLevel): Promise<{ sub: SubscriberProcess; untrack: () => void; liveIndexes: number[] }> {
+async function openSubscribers(
+  spec: LiveSpec,
+  n: number,
+  level: LiveLevel,
+): Promise<{ sub: SubscriberProcess; untrack: () => void; liveIndexes: number[] }> {
   const child = fork(subscriberScript, [], { cwd: projectRoot, execArgv: ["--import", "tsx"], stdio: ["ignore", "pipe", "pipe", "ipc"] });
   const sub = new SubscriberProcess(child);
   const untrack = track(`subscriber process (pid ${child.pid})`, () => sub.kill());
   const k = spec.accounts.length;
   const accountIds = Array.from({ length: n }, (_, i) => spec.accounts[i % k]!);
   const openTimeoutMs = 60_000 + n * 20;
-  const opened = await sub.ask<Opened>({ type: "open", port: spec.endpoint.port, key: spec.apiKey, accountIds, batch: spec.openBatch, timeoutMs: 30_000 }, "opened", openTimeoutMs);
+  const opened = await sub.ask<Opened>(
+    { type: "open", port: spec.endpoint.port, key: spec.apiKey, accountIds, batch: spec.openBatch, timeoutMs: 30_000 },
+    "opened",
+    openTimeoutMs,
+  );
   level.opened = opened.ok;
   level.openSeconds = opened.seconds;
   level.openFailures = opened.failures;
-  log(`  ${opened.ok} of ${n} subscribers connected and subscribed in ${opened.seconds.toFixed(1)} s` +
-    (Object.keys(opened.failures).length ? `; failures: ${Object.entries(opened.failures).map(([r, c]) => `${r} x${c}`).join("; ")}` : ""));
+  log(
+    `  ${opened.ok} of ${n} subscribers connected and subscribed in ${opened.seconds.toFixed(1)} s` +
+      (Object.keys(opened.failures).length
+        ? `; failures: ${Object.entries(opened.failures)
+            .map(([r, c]) => `${r} x${c}`)
+            .join("; ")}`
+        : ""),
+  );
   // A subscription registers asynchronously after its subscribe message: probe its account until
   // an event arrives, so the measured load never starts before every subscription is live.
   let status: Status = await sub.ask<Status>({ type: "status", indexes: true }, "status", 10_000);
@@ -345,7 +411,8 @@ async function openSubscribers(spec: LiveSpec, n: number, level: LiveLevel): Pro
     } while (status.live < opened.ok && performance.now() < until);
   }
   level.live = status.live;
-  if (status.live < opened.ok) level.notes.push(`${opened.ok - status.live} subscribed connections never received a probe event; not counted`);
+  if (status.live < opened.ok)
+    level.notes.push(`${opened.ok - status.live} subscribed connections never received a probe event; not counted`);
   return { sub, untrack, liveIndexes: status.liveIndexes ?? [] };
 }
 
@@ -371,7 +438,9 @@ async function liveLoad(spec: LiveSpec): Promise<LiveFigures> {
       continue;
     }
     if (n + 256 > limit || (ports !== null && n + 1000 > ports)) {
-      level.notes.push(`not run: ${n} connections need more than ulimit -n ${limit} descriptors or ${ports} ephemeral ports (less 1,000 kept spare)`);
+      level.notes.push(
+        `not run: ${n} connections need more than ulimit -n ${limit} descriptors or ${ports} ephemeral ports (less 1,000 kept spare)`,
+      );
       log(`  ${label} subscribers: ${level.notes.at(-1)}`);
       continue;
     }
@@ -464,7 +533,9 @@ async function liveLoad(spec: LiveSpec): Promise<LiveFigures> {
     logLevel(level);
   }
   for (const level of levels) level.lossPercent = lossAgainstNeighbours(levels, level);
-  for (const level of levels) if (level.lossPercent !== null) log(`  ${level.label} subscribers: ${level.lossPercent.toFixed(1)} % lost vs the 0-subscriber windows around it`);
+  for (const level of levels)
+    if (level.lossPercent !== null)
+      log(`  ${level.label} subscribers: ${level.lossPercent.toFixed(1)} % lost vs the 0-subscriber windows around it`);
   return { levels, writers: spec.writers, accounts: k, openBatch: spec.openBatch, limits, serviceFdsBefore, serviceStderrLines: [] };
 }
 
@@ -486,7 +557,10 @@ function windowPlan(subscriberLevels: number[], repeats: number): { label: strin
 /** The 0-subscriber windows just before and after `level` that ran. */
 function neighbourBaselines(levels: LiveLevel[], level: LiveLevel): LiveLevel[] {
   const at = levels.indexOf(level);
-  const before = levels.slice(0, at).reverse().find((l) => l.subscribers === 0 && l.write);
+  const before = levels
+    .slice(0, at)
+    .reverse()
+    .find((l) => l.subscribers === 0 && l.write);
   const after = levels.slice(at + 1).find((l) => l.subscribers === 0 && l.write);
   return [before, after].filter((l): l is LiveLevel => l !== undefined);
 }
@@ -505,7 +579,9 @@ function logLevel(l: LiveLevel): void {
   const c = l.cpu?.percentByGroup;
   log(
     `  ${f(w.transfersPerSecond)} transfers/s${l.lossPercent !== null ? ` (${f(l.lossPercent, 1)} % lost vs baseline)` : ""}, p50 ${f(w.p50Ms, 1)} ms, p99 ${f(w.p99Ms, 1)} ms, errors ${w.failureCount}` +
-      (c ? `; CPU service ${f(c.service ?? 0)}%, postgres ${f(c.postgres ?? 0)}%, writers ${f(c.loadgen ?? 0)}%, subscribers ${f(c.subscribers ?? 0)}%, machine ${f(l.cpu!.machineBusyPercent ?? NaN)}%` : ""),
+      (c
+        ? `; CPU service ${f(c.service ?? 0)}%, postgres ${f(c.postgres ?? 0)}%, writers ${f(c.loadgen ?? 0)}%, subscribers ${f(c.subscribers ?? 0)}%, machine ${f(l.cpu!.machineBusyPercent ?? NaN)}%`
+        : ""),
   );
   if (d) {
     log(
@@ -548,7 +624,13 @@ export async function run(bench: Bench): Promise<LiveFigures> {
     openBatch: 200,
     shouldAbort: service.exited,
     dbTransactions: async () =>
-      Number((await statsClient.query<{ n: string }>("SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = 'ledger_bench'")).rows[0]!.n),
+      Number(
+        (
+          await statsClient.query<{ n: string }>(
+            "SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = 'ledger_bench'",
+          )
+        ).rows[0]!.n,
+      ),
     betweenWindows: async () => {
       await statsClient.query("VACUUM (ANALYZE) accounts, transfers, entries, idempotency_keys");
       // CHECKPOINT needs superuser or pg_checkpoint (the embedded server's user has it).
@@ -561,7 +643,9 @@ export async function run(bench: Bench): Promise<LiveFigures> {
 
 export function print(f: LiveFigures, { seconds, warmupSeconds }: Settings): void {
   const t = tables(f);
-  console.log(`\nLive subscriptions: postTransfer load, ${f.writers} writers, uniform pairs of ${fmt(f.accounts)} accounts (${seconds} s windows after ${warmupSeconds} s warm-up)\n`);
+  console.log(
+    `\nLive subscriptions: postTransfer load, ${f.writers} writers, uniform pairs of ${fmt(f.accounts)} accounts (${seconds} s windows after ${warmupSeconds} s warm-up)\n`,
+  );
   console.log(textTable(t.results));
   console.log(`\nResources during each window (CPU: percent of one core; the machine has ${os.availableParallelism()} cores)\n`);
   console.log(textTable(t.resources));
@@ -572,13 +656,19 @@ export function print(f: LiveFigures, { seconds, warmupSeconds }: Settings): voi
 /** Write errors and events missing, repeated, out of order or malformed (there should be none). */
 export const errors = (f: LiveFigures) =>
   f.levels.reduce(
-    (sum, l) => sum + (l.write?.failureCount ?? 0) + (l.delivery ? l.delivery.missing + l.delivery.duplicates + l.delivery.gaps + l.delivery.malformed : 0),
+    (sum, l) =>
+      sum +
+      (l.write?.failureCount ?? 0) +
+      (l.delivery ? l.delivery.missing + l.delivery.duplicates + l.delivery.gaps + l.delivery.malformed : 0),
     0,
   );
 
 const pair = (a: number, b: number, digits: number) => `${fmt(a, digits)} / ${fmt(b, digits)}`;
 const cpuOf = (l: LiveLevel, group: string) => (l.cpu ? `${fmt(l.cpu.percentByGroup[group] ?? 0)}%` : "n/a");
-const counts = (c: Record<string, number>) => Object.entries(c).map(([label, n]) => `${label} x${n}`).join("; ");
+const counts = (c: Record<string, number>) =>
+  Object.entries(c)
+    .map(([label, n]) => `${label} x${n}`)
+    .join("; ");
 
 /** The results and resources tables of the live group, and per-level notes. */
 function tables(f: LiveFigures): { results: Table; resources: Table; notes: string[] } {
@@ -588,11 +678,17 @@ function tables(f: LiveFigures): { results: Table; resources: Table; notes: stri
     const d = l.delivery;
     const parts = [
       ...l.notes,
-      l.subscribers > 0 && l.write ? `${fmt(l.opened)} connections subscribed in ${fmt(l.openSeconds, 1)} s (${fmt(f.openBatch)} at a time), ${fmt(l.live)} proven live by a probe event` : "",
+      l.subscribers > 0 && l.write
+        ? `${fmt(l.opened)} connections subscribed in ${fmt(l.openSeconds, 1)} s (${fmt(f.openBatch)} at a time), ${fmt(l.live)} proven live by a probe event`
+        : "",
       Object.keys(l.openFailures).length ? `connection failures: ${counts(l.openFailures)}` : "",
-      d?.beforeAnswer ? `${fmt(d.beforeAnswer)} of ${fmt(d.events)} events arrived before the writer had the HTTP answer (counted as 0 ms after it)` : "",
+      d?.beforeAnswer
+        ? `${fmt(d.beforeAnswer)} of ${fmt(d.events)} events arrived before the writer had the HTTP answer (counted as 0 ms after it)`
+        : "",
       d ? `events drained ${fmt(d.drainSeconds, 1)} s after the load` : "",
-      d && (d.extra || d.unknownTransfer || d.gaps || d.malformed) ? `extra ${fmt(d.extra)}, of unknown transfers ${fmt(d.unknownTransfer)}, version gaps ${fmt(d.gaps)}, malformed ${fmt(d.malformed)}` : "",
+      d && (d.extra || d.unknownTransfer || d.gaps || d.malformed)
+        ? `extra ${fmt(d.extra)}, of unknown transfers ${fmt(d.unknownTransfer)}, version gaps ${fmt(d.gaps)}, malformed ${fmt(d.malformed)}`
+        : "",
       Object.keys(l.closedEarly).length ? `closed by the server during the run: ${counts(l.closedEarly)}` : "",
       Object.keys(l.errors).length ? `subscription errors: ${counts(l.errors)}` : "",
       l.closed?.forced ? `${fmt(l.closed.forced)} connections did not finish their close handshake within 10 s (terminated)` : "",
@@ -603,7 +699,19 @@ function tables(f: LiveFigures): { results: Table; resources: Table; notes: stri
   }
   return {
     results: {
-      headers: ["subscribers", "live", "transfers/s", "lost vs none", "write p50 / p99 ms", "delivery p50 / p99 ms after the answer", "after the request was sent", "events/s", "events received / expected", "missing", "duplicates"],
+      headers: [
+        "subscribers",
+        "live",
+        "transfers/s",
+        "lost vs none",
+        "write p50 / p99 ms",
+        "delivery p50 / p99 ms after the answer",
+        "after the request was sent",
+        "events/s",
+        "events received / expected",
+        "missing",
+        "duplicates",
+      ],
       align: [false, true, true, true, true, true, true, true, true, true, true],
       rows: f.levels.map((l) => {
         const d = l.delivery;
@@ -625,7 +733,20 @@ function tables(f: LiveFigures): { results: Table; resources: Table; notes: stri
       }),
     },
     resources: {
-      headers: ["subscribers", "service", "PostgreSQL", "writers (this script)", "subscriber process", "other processes", "machine busy", "service thread waiting for a CPU", "PG transactions / transfer", "service RSS MB: peak / end of window", "subscriber process RSS MB", "service fds after closing"],
+      headers: [
+        "subscribers",
+        "service",
+        "PostgreSQL",
+        "writers (this script)",
+        "subscriber process",
+        "other processes",
+        "machine busy",
+        "service thread waiting for a CPU",
+        "PG transactions / transfer",
+        "service RSS MB: peak / end of window",
+        "subscriber process RSS MB",
+        "service fds after closing",
+      ],
       align: [false, true, true, true, true, true, true, true, true, true, true, true],
       rows: ran.map((l) => [
         l.label,

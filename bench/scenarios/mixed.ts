@@ -17,7 +17,14 @@ import type { CpuUsage } from "../lib/proc.js";
 import { describeWaits, scansSince, tableCounters, windowSampler } from "../lib/sampling.js";
 import { percentile } from "../lib/stats.js";
 
-export const mixedKinds = ["createHold", "captureHold (part)", "captureHold (rest)", "voidHold", "postTransfer", "reverseTransfer (part)"] as const;
+export const mixedKinds = [
+  "createHold",
+  "captureHold (part)",
+  "captureHold (rest)",
+  "voidHold",
+  "postTransfer",
+  "reverseTransfer (part)",
+] as const;
 export type MixedKind = (typeof mixedKinds)[number];
 /** Kinds whose success posts a transfer (captures post one per call). */
 export const transferKinds: readonly MixedKind[] = ["captureHold (part)", "captureHold (rest)", "postTransfer", "reverseTransfer (part)"];
@@ -69,7 +76,12 @@ async function mixedLoad(spec: MixedSpec, endpoint: Endpoint): Promise<MixedResu
   let aborted: string | null = null;
 
   /** Sends one mutation; returns the result object if it is `success`, else null (failure recorded). */
-  async function send(kind: MixedKind, field: keyof typeof mutations, input: Record<string, unknown>, success: string): Promise<Record<string, any> | null> {
+  async function send(
+    kind: MixedKind,
+    field: keyof typeof mutations,
+    input: Record<string, unknown>,
+    success: string,
+  ): Promise<Record<string, any> | null> {
     const body = JSON.stringify({ query: mutations[field], variables: { input: { idempotencyKey: spec.nextKey(), ...input } } });
     const sent = performance.now();
     let result: Record<string, any> | null = null;
@@ -79,7 +91,8 @@ async function mixedLoad(spec: MixedSpec, endpoint: Endpoint): Promise<MixedResu
       const json = JSON.parse(answer.text) as { data?: Record<string, any>; errors?: { message?: string }[] };
       result = json.data?.[field] ?? null;
       if (json.errors?.length) label = `${kind}: GraphQL error ${json.errors[0]?.message ?? "?"}`.slice(0, 200);
-      else if (result?.__typename !== success) label = `${kind}: result ${result?.__typename ?? "none"}${result?.code ? ` (${result.code})` : ""}`;
+      else if (result?.__typename !== success)
+        label = `${kind}: result ${result?.__typename ?? "none"}${result?.code ? ` (${result.code})` : ""}`;
     } catch (error) {
       label = `${kind}: transport ${error instanceof Error ? error.message : String(error)}`;
     }
@@ -107,7 +120,14 @@ async function mixedLoad(spec: MixedSpec, endpoint: Endpoint): Promise<MixedResu
     if (choice === 2) {
       const posted = await send("postTransfer", "postTransfer", legs, "TransferPosted");
       if (!posted || !open()) return false;
-      return (await send("reverseTransfer (part)", "reverseTransfer", { transferId: posted.transfer.id, amount: String(part) }, "TransferReversed")) !== null;
+      return (
+        (await send(
+          "reverseTransfer (part)",
+          "reverseTransfer",
+          { transferId: posted.transfer.id, amount: String(part) },
+          "TransferReversed",
+        )) !== null
+      );
     }
     const created = await send("createHold", "createHold", { ...legs, expiresInSeconds: 3600 }, "HoldCreated");
     if (!created || !open()) return false;
@@ -140,7 +160,13 @@ async function mixedLoad(spec: MixedSpec, endpoint: Endpoint): Promise<MixedResu
   const perSecond = (n: number) => (windowSeconds > 0 ? n / windowSeconds : 0);
   const byKind = mixedKinds.map((kind) => {
     const sorted = latencies.get(kind)!.sort((a, b) => a - b);
-    return { kind, count: sorted.length, perSecond: perSecond(sorted.length), p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99) };
+    return {
+      kind,
+      count: sorted.length,
+      perSecond: perSecond(sorted.length),
+      p50Ms: percentile(sorted, 50),
+      p99Ms: percentile(sorted, 99),
+    };
   });
   const all = [...latencies.values()].flat().sort((a, b) => a - b);
   const transfers = byKind.filter((k) => transferKinds.includes(k.kind)).reduce((sum, k) => sum + k.count, 0);
@@ -187,10 +213,17 @@ export async function run(bench: Bench): Promise<MixedFigures> {
   );
   const { cpu, waits } = await window.result();
   const scans = await scansSince(statsClient, countersBefore, result.allRequests);
-  const scansText = `${fmt(scans.seqScansPerRequest, 1)} sequential scans and ${fmt(scans.rowsPerRequest, 1)} rows read per request (${scans.byTable.slice(0, 5).map(([t, n]) => `${t} ${fmt(n, 1)}`).join(", ") || "-"})`;
+  const scansText = `${fmt(scans.seqScansPerRequest, 1)} sequential scans and ${fmt(scans.rowsPerRequest, 1)} rows read per request (${
+    scans.byTable
+      .slice(0, 5)
+      .map(([t, n]) => `${t} ${fmt(n, 1)}`)
+      .join(", ") || "-"
+  })`;
   const figures = { result, cpu, waits: describeWaits(waits), accounts: workload.accounts.length, scans: scansText };
   log(`  ${scansText}`);
-  log(`  ${fmt(result.mutationsPerSecond)} mutations/s (${fmt(result.transfersPerSecond)} posting a transfer), p50 ${fmt(result.p50Ms, 1)} ms, p99 ${fmt(result.p99Ms, 1)} ms, errors ${result.failureCount}; sessions: ${figures.waits}`);
+  log(
+    `  ${fmt(result.mutationsPerSecond)} mutations/s (${fmt(result.transfersPerSecond)} posting a transfer), p50 ${fmt(result.p50Ms, 1)} ms, p99 ${fmt(result.p99Ms, 1)} ms, errors ${result.failureCount}; sessions: ${figures.waits}`,
+  );
   logFailures(result.failures);
   if (result.aborted) throw new Error(`mixed workload: ${result.aborted}`);
   return figures;
@@ -234,7 +267,8 @@ function goal(r: MixedResult): { met: boolean; text: string } {
   const met = r.mutationsPerSecond >= 3 * mixedBefore;
   return {
     met,
-    text: `mixed holds / captures / voids / reversals >= 3x the ${mixedBefore} mutations/s before the write engine (${fmt(3 * mixedBefore)}): ` +
+    text:
+      `mixed holds / captures / voids / reversals >= 3x the ${mixedBefore} mutations/s before the write engine (${fmt(3 * mixedBefore)}): ` +
       `${metText(met)} — ${fmt(r.mutationsPerSecond)} mutations/s = ${fmt(r.mutationsPerSecond / mixedBefore, 2)}x.`,
   };
 }

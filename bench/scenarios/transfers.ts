@@ -17,13 +17,31 @@ import type { Bench, RunInfo, Settings } from "../lib/context.js";
 import { fmt, metText, markdownTable, pct, plain, textTable, type Table } from "../lib/format.js";
 import { log, track, withTimeout } from "../lib/lifecycle.js";
 import {
-  logFailures, mapLimited, parseAnswer, postGraphql, requestTimeoutMs, resultLabel, runScenario,
-  type Endpoint, type HttpAnswer, type ResultJson, type ScenarioResult, type Verdict,
+  logFailures,
+  mapLimited,
+  parseAnswer,
+  postGraphql,
+  requestTimeoutMs,
+  resultLabel,
+  runScenario,
+  type Endpoint,
+  type HttpAnswer,
+  type ResultJson,
+  type ScenarioResult,
+  type Verdict,
 } from "../lib/load.js";
 import { findPgbench, pgbenchRun, runProgram, type PgbenchRun } from "../lib/pgbench.js";
 import { recreateDatabase } from "../lib/postgres.js";
 import { mainThreadSchedstat, schedShares, type Classify, type CpuUsage, type ThreadSchedstat } from "../lib/proc.js";
-import { describeWaits, scansSince, tableCounters, walBytesSince, walPosition, windowSampler, type ScanDiagnosis } from "../lib/sampling.js";
+import {
+  describeWaits,
+  scansSince,
+  tableCounters,
+  walBytesSince,
+  walPosition,
+  windowSampler,
+  type ScanDiagnosis,
+} from "../lib/sampling.js";
 import { startService, type RunningService } from "../lib/service.js";
 import { mean } from "../lib/stats.js";
 import { accountCount, judgeSingle } from "../lib/workload.js";
@@ -72,7 +90,14 @@ export interface TransfersFigures {
 /** Bound on the group's run, for the watchdog. */
 export const expectedSeconds = ({ seconds, warmupSeconds }: Settings) => 3 * (seconds + 10) + 60 + 7 * (seconds + warmupSeconds + 3);
 
-async function tpcbRun(pgbench: string, url: string, clients: number, when: "before" | "after", seconds: number, classify: Classify): Promise<PgbenchRun> {
+async function tpcbRun(
+  pgbench: string,
+  url: string,
+  clients: number,
+  when: "before" | "after",
+  seconds: number,
+  classify: Classify,
+): Promise<PgbenchRun> {
   log(`pgbench TPC-B, ${clients} clients, -j 2, ${seconds} s (${when} the service runs)`);
   const run = { ...(await pgbenchRun(pgbench, url, clients, 2, seconds, classify)), when };
   log(`  tps ${fmt(run.tps)}, latency avg ${run.latencyAvgMs ?? "?"} ms; sessions (mean, by wait): ${describeWaits(run.waits)}`);
@@ -81,7 +106,15 @@ async function tpcbRun(pgbench: string, url: string, clients: number, when: "bef
 
 /** Before the service starts: TPC-B at 16 and 4 clients in a database of its own ("pgbench"). */
 export async function before(adminUrl: string, { seconds }: Settings, classify: Classify): Promise<TransfersFigures> {
-  const f: TransfersFigures = { pgbench: findPgbench(), pgbenchUrl: null, pgbenchVersion: null, pgbenchNote: null, tpcb: [], rows: [], engineRuns: [] };
+  const f: TransfersFigures = {
+    pgbench: findPgbench(),
+    pgbenchUrl: null,
+    pgbenchVersion: null,
+    pgbenchNote: null,
+    tpcb: [],
+    rows: [],
+    engineRuns: [],
+  };
   if (!f.pgbench) {
     f.pgbenchNote = "pgbench not found (PATH, /usr/lib/postgresql/*/bin): TPC-B skipped, no ratios";
     log(f.pgbenchNote);
@@ -118,7 +151,9 @@ function judgeBatch(answer: HttpAnswer): Verdict {
 const batchBody = ({ workload }: Bench) =>
   JSON.stringify({
     query: leanDocuments.postTransfers,
-    variables: { input: { atomic: true, transfers: Array.from({ length: batchSize }, () => workload.transferInput(...workload.randomPair())) } },
+    variables: {
+      input: { atomic: true, transfers: Array.from({ length: batchSize }, () => workload.transferInput(...workload.randomPair())) },
+    },
   });
 
 /** Pre-load: the ledger tables hold some history before anything is measured (not timed). */
@@ -159,9 +194,27 @@ export async function run(bench: Bench, f: TransfersFigures): Promise<void> {
   const uniformBody = () => transferBody(...randomPair());
   const hotBody = () => transferBody(notHot(), hot);
   const plan: Step[] = [
-    ...[1, 16, 32, 64].map((clients) => ({ scenario: "postTransfer, uniform", clients, perRequest: 1, nextBody: uniformBody, judge: judgeSingle })),
-    ...[16, 64].map((clients) => ({ scenario: "postTransfer, one hot account", clients, perRequest: 1, nextBody: hotBody, judge: judgeSingle })),
-    ...[4, 8].map((clients) => ({ scenario: `postTransfers, batches of ${batchSize}`, clients, perRequest: batchSize, nextBody: () => batchBody(bench), judge: judgeBatch })),
+    ...[1, 16, 32, 64].map((clients) => ({
+      scenario: "postTransfer, uniform",
+      clients,
+      perRequest: 1,
+      nextBody: uniformBody,
+      judge: judgeSingle,
+    })),
+    ...[16, 64].map((clients) => ({
+      scenario: "postTransfer, one hot account",
+      clients,
+      perRequest: 1,
+      nextBody: hotBody,
+      judge: judgeSingle,
+    })),
+    ...[4, 8].map((clients) => ({
+      scenario: `postTransfers, batches of ${batchSize}`,
+      clients,
+      perRequest: batchSize,
+      nextBody: () => batchBody(bench),
+      judge: judgeBatch,
+    })),
   ];
 
   /** One scenario against `target` (this run's service, or the one with several processes). */
@@ -169,7 +222,9 @@ export async function run(bench: Bench, f: TransfersFigures): Promise<void> {
     const targetEndpoint: Endpoint = { ...endpoint, port: target.port };
     const countersBefore = await tableCounters(statsClient);
     const walStart = await walPosition(statsClient);
-    log(`${step.scenario}, ${step.clients} clients, ${count} service process${count === 1 ? "" : "es"}: ${warmupSeconds} s warm-up + ${seconds} s`);
+    log(
+      `${step.scenario}, ${step.clients} clients, ${count} service process${count === 1 ? "" : "es"}: ${warmupSeconds} s warm-up + ${seconds} s`,
+    );
     const window = windowSampler(processes.classify, statsClient, "ledger_bench");
     let schedBefore: ThreadSchedstat | null = null;
     let schedAfter: ThreadSchedstat | null = null;
@@ -206,17 +261,26 @@ export async function run(bench: Bench, f: TransfersFigures): Promise<void> {
     f.rows.push({ scenario, result, cpu, scans, waits, serviceThread, walBytesPerUnit, processes: count });
     log(
       `  ledger sessions (mean, by wait): ${describeWaits(waits)}` +
-        (serviceThread ? `; service event-loop thread on CPU ${fmt(serviceThread.runPercent)}%, runnable but waiting for a CPU ${fmt(serviceThread.waitPercent)}%` : ""),
+        (serviceThread
+          ? `; service event-loop thread on CPU ${fmt(serviceThread.runPercent)}%, runnable but waiting for a CPU ${fmt(serviceThread.waitPercent)}%`
+          : ""),
     );
     log(
       `  ${fmt(result.transfersPerSecond)} transfers/s, p50 ${fmt(result.p50Ms, 1)} ms, p99 ${fmt(result.p99Ms, 1)} ms, ` +
         `errors ${result.failureCount}, connections ${result.connectionsOpened}` +
-        (cpu ? `; CPU service ${pct(cpu.percentByGroup.service)}%, postgres ${pct(cpu.percentByGroup.postgres)}%, load generator ${pct(cpu.percentByGroup.loadgen)}%, machine busy ${fmt(cpu.machineBusyPercent ?? NaN)}%` : ""),
+        (cpu
+          ? `; CPU service ${pct(cpu.percentByGroup.service)}%, postgres ${pct(cpu.percentByGroup.postgres)}%, load generator ${pct(cpu.percentByGroup.loadgen)}%, machine busy ${fmt(cpu.machineBusyPercent ?? NaN)}%`
+          : ""),
     );
     log(
       `  per request: ${fmt(scans.seqScansPerRequest, 1)} sequential scans, ${fmt(scans.rowsPerRequest, 1)} rows read; ` +
         `accounts: analysed ${scans.accountsAnalyses} times so far, ${fmt(scans.accountsPages)} pages, ${fmt(scans.accountsDeadRows)} dead rows` +
-        (scans.byTable.length ? ` (${scans.byTable.slice(0, 3).map(([t, n]) => `${t} ${fmt(n)}`).join(", ")})` : ""),
+        (scans.byTable.length
+          ? ` (${scans.byTable
+              .slice(0, 3)
+              .map(([t, n]) => `${t} ${fmt(n)}`)
+              .join(", ")})`
+          : ""),
     );
     logFailures(result.failures);
     if (result.aborted) {
@@ -240,8 +304,13 @@ export async function run(bench: Bench, f: TransfersFigures): Promise<void> {
 
   // The write engine driven by pgbench directly (no service in the way), on the same accounts.
   if (f.pgbench) {
-    const tenant = await statsClient.query<{ tenant_id: string }>("SELECT tenant_id FROM accounts WHERE id = $1", [accounts[0]!.slice("acct_".length)]);
-    await numberAccounts(statsClient, accounts.map((id) => id.slice("acct_".length)));
+    const tenant = await statsClient.query<{ tenant_id: string }>("SELECT tenant_id FROM accounts WHERE id = $1", [
+      accounts[0]!.slice("acct_".length),
+    ]);
+    await numberAccounts(
+      statsClient,
+      accounts.map((id) => id.slice("acct_".length)),
+    );
     const scriptDir = path.join(os.tmpdir(), `ledger-bench-${bench.runTag}`);
     await mkdir(scriptDir, { recursive: true });
     track("pgbench scripts", () => rm(scriptDir, { recursive: true, force: true }));
@@ -249,7 +318,10 @@ export async function run(bench: Bench, f: TransfersFigures): Promise<void> {
       const file = path.join(scriptDir, `engine-${index}.sql`);
       await writeFile(file, scenario.script);
       log(`${scenario.label}, ${scenario.clients} clients (pgbench -f, ${seconds} s)`);
-      const run = await pgbenchRun(f.pgbench, ledgerUrl, scenario.clients, 2, seconds, processes.classify, { file, variables: { accounts: String(accounts.length) } });
+      const run = await pgbenchRun(f.pgbench, ledgerUrl, scenario.clients, 2, seconds, processes.classify, {
+        file,
+        variables: { accounts: String(accounts.length) },
+      });
       f.engineRuns.push({ scenario, run });
       log(`  ${fmt(run.tps * scenario.perCall)} transfers/s (${fmt(run.tps)} calls/s), failed ${run.failed ?? "?"}`);
     }
@@ -342,15 +414,34 @@ function assess({ tpcb: pgbenchRuns, rows, engineRuns, pgbenchNote }: TransfersF
       ratio(result.transfersPerSecond),
     ]),
     ...engineRuns.map(({ scenario, run }) => [
-      `${scenario.label} (pgbench)`, String(run.clients), fmt(run.tps * scenario.perCall), "-", "-", String(run.failed ?? "?"),
+      `${scenario.label} (pgbench)`,
+      String(run.clients),
+      fmt(run.tps * scenario.perCall),
+      "-",
+      "-",
+      String(run.failed ?? "?"),
       ratio(run.tps * scenario.perCall),
     ]),
   ];
-  const cpuHeaders = ["run", "clients", "service", "postgres", "load generator", "pgbench", "other processes", "machine busy", "PG CPU ms / transfer", "WAL KB / transfer", "service CPU ms / request", "service thread waiting for a CPU"];
+  const cpuHeaders = [
+    "run",
+    "clients",
+    "service",
+    "postgres",
+    "load generator",
+    "pgbench",
+    "other processes",
+    "machine busy",
+    "PG CPU ms / transfer",
+    "WAL KB / transfer",
+    "service CPU ms / request",
+    "service thread waiting for a CPU",
+  ];
   const cpuAlign = [false, true, true, true, true, true, true, true, true, true, true, true];
   const walKb = (bytes: number | null) => (bytes === null ? "-" : fmt(bytes / 1024, 2));
   /** CPU milliseconds per unit of work: percent of one core / units per second * 10. */
-  const msPer = (percent: number | undefined, perSecond: number) => (percent !== undefined && perSecond > 0 ? fmt((percent * 10) / perSecond, 2) : "-");
+  const msPer = (percent: number | undefined, perSecond: number) =>
+    percent !== undefined && perSecond > 0 ? fmt((percent * 10) / perSecond, 2) : "-";
   const cpuRow = (
     name: string,
     clients: number,
@@ -361,16 +452,47 @@ function assess({ tpcb: pgbenchRuns, rows, engineRuns, pgbenchNote }: TransfersF
     walBytesPerUnit: number | null = null,
   ) =>
     c
-      ? [name, String(clients), `${pct(c.percentByGroup.service)}%`, `${pct(c.percentByGroup.postgres)}%`, `${pct(c.percentByGroup.loadgen)}%`,
-         `${pct(c.percentByGroup.pgbench)}%`, `${pct(c.percentByGroup.other)}%`, `${fmt(c.machineBusyPercent ?? NaN)}%`,
-         msPer(c.percentByGroup.postgres, transfersPerSecond), walKb(walBytesPerUnit), msPer(c.percentByGroup.service, requestsPerSecond),
-         thread ? `${fmt(thread.waitPercent)}%` : "-"]
+      ? [
+          name,
+          String(clients),
+          `${pct(c.percentByGroup.service)}%`,
+          `${pct(c.percentByGroup.postgres)}%`,
+          `${pct(c.percentByGroup.loadgen)}%`,
+          `${pct(c.percentByGroup.pgbench)}%`,
+          `${pct(c.percentByGroup.other)}%`,
+          `${fmt(c.machineBusyPercent ?? NaN)}%`,
+          msPer(c.percentByGroup.postgres, transfersPerSecond),
+          walKb(walBytesPerUnit),
+          msPer(c.percentByGroup.service, requestsPerSecond),
+          thread ? `${fmt(thread.waitPercent)}%` : "-",
+        ]
       : [name, String(clients), "n/a", "n/a", "n/a", "n/a", "n/a", "n/a", "n/a", walKb(walBytesPerUnit), "n/a", "n/a"];
   const cpuRows = [
-    ...pgbenchRuns.map((r) => cpuRow(`pgbench TPC-B (per transaction), ${r.when ?? "before"}`, r.clients, r.cpu, r.tps, 0, null, r.walBytesPerUnit)),
-    ...rows.map((r) => cpuRow(r.scenario, r.result.clients, r.cpu, r.result.transfersPerSecond, r.result.requestsPerSecond, r.serviceThread, r.walBytesPerUnit)),
-    ...engineRuns.map(({ scenario, run }) => cpuRow(`${scenario.label} (pgbench)`, run.clients, run.cpu, run.tps * scenario.perCall, 0, null,
-      run.walBytesPerUnit === null ? null : run.walBytesPerUnit / scenario.perCall)),
+    ...pgbenchRuns.map((r) =>
+      cpuRow(`pgbench TPC-B (per transaction), ${r.when ?? "before"}`, r.clients, r.cpu, r.tps, 0, null, r.walBytesPerUnit),
+    ),
+    ...rows.map((r) =>
+      cpuRow(
+        r.scenario,
+        r.result.clients,
+        r.cpu,
+        r.result.transfersPerSecond,
+        r.result.requestsPerSecond,
+        r.serviceThread,
+        r.walBytesPerUnit,
+      ),
+    ),
+    ...engineRuns.map(({ scenario, run }) =>
+      cpuRow(
+        `${scenario.label} (pgbench)`,
+        run.clients,
+        run.cpu,
+        run.tps * scenario.perCall,
+        0,
+        null,
+        run.walBytesPerUnit === null ? null : run.walBytesPerUnit / scenario.perCall,
+      ),
+    ),
   ];
 
   const waitHeaders = ["run", "clients", "database sessions: mean number active, by what they were doing"];
@@ -380,7 +502,17 @@ function assess({ tpcb: pgbenchRuns, rows, engineRuns, pgbenchNote }: TransfersF
     ...rows.map((r) => [r.scenario, String(r.result.clients), describeWaits(r.waits)]),
     ...engineRuns.map(({ scenario, run }) => [`${scenario.label} (pgbench)`, String(run.clients), describeWaits(run.waits)]),
   ];
-  const scanHeaders = ["run", "clients", "requests", "seq scans / request", "rows read / request", "by table (rows / request)", "accounts analysed", "accounts pages", "accounts dead rows"];
+  const scanHeaders = [
+    "run",
+    "clients",
+    "requests",
+    "seq scans / request",
+    "rows read / request",
+    "by table (rows / request)",
+    "accounts analysed",
+    "accounts pages",
+    "accounts dead rows",
+  ];
   const scanAlign = [false, true, true, true, true, false, true, true, true];
   const scanRows = rows.map((r) => [
     r.scenario,
@@ -388,7 +520,12 @@ function assess({ tpcb: pgbenchRuns, rows, engineRuns, pgbenchNote }: TransfersF
     fmt(r.result.allRequests),
     r.scans ? fmt(r.scans.seqScansPerRequest, 1) : "n/a",
     r.scans ? fmt(r.scans.rowsPerRequest, 1) : "n/a",
-    r.scans ? r.scans.byTable.slice(0, 4).map(([t, n]) => `${t} ${fmt(n, 1)}`).join(", ") || "-" : "n/a",
+    r.scans
+      ? r.scans.byTable
+          .slice(0, 4)
+          .map(([t, n]) => `${t} ${fmt(n, 1)}`)
+          .join(", ") || "-"
+      : "n/a",
     r.scans ? `${r.scans.accountsAnalyses}x` : "n/a",
     r.scans ? fmt(r.scans.accountsPages) : "n/a",
     r.scans ? fmt(r.scans.accountsDeadRows) : "n/a",
@@ -399,7 +536,10 @@ function assess({ tpcb: pgbenchRuns, rows, engineRuns, pgbenchNote }: TransfersF
   const uniform1 = find("postTransfer, uniform", 1);
   const uniform16 = find("postTransfer, uniform", 16);
   const batches = rows.filter((r) => r.scenario.startsWith("postTransfers")).map((r) => r.result);
-  const bestBatch = batches.reduce<ScenarioResult | undefined>((best, r) => (!best || r.transfersPerSecond > best.transfersPerSecond ? r : best), undefined);
+  const bestBatch = batches.reduce<ScenarioResult | undefined>(
+    (best, r) => (!best || r.transfersPerSecond > best.transfersPerSecond ? r : best),
+    undefined,
+  );
   const engine = (label: string) => engineRuns.find((r) => r.scenario.label === label);
   const engineSingle = engine("ledger_execute, one transfer per call, uniform");
   const engine16 = engine("ledger_execute, batches of 16, uniform");
@@ -411,25 +551,40 @@ function assess({ tpcb: pgbenchRuns, rows, engineRuns, pgbenchNote }: TransfersF
   const perProcesses = (judge: (p: number) => [boolean, string] | null): [boolean | null, string] => {
     const judged = processCounts.map((p) => ({ p, verdict: judge(p) })).filter((j) => j.verdict !== null);
     if (judged.length === 0) return [null, "missing figures."];
-    return [judged.some((j) => j.verdict![0]), `${judged.map((j) => `${processesText(j.p)}: ${j.verdict![1]} (${j.verdict![0] ? "met" : "not met"})`).join("; ")}.`];
+    return [
+      judged.some((j) => j.verdict![0]),
+      `${judged.map((j) => `${processesText(j.p)}: ${j.verdict![1]} (${j.verdict![0] ? "met" : "not met"})`).join("; ")}.`,
+    ];
   };
   const [goal1, goal1Text] = tpcb16
     ? perProcesses((p) => {
         const [u16, u64] = [find("postTransfer, uniform", 16, p), find("postTransfer, uniform", 64, p)];
         if (!u16 || !u64) return null;
-        return [u16.transfersPerSecond >= tpcb16 && u64.transfersPerSecond >= tpcb16, `16 clients ${timesTpcb(u16.transfersPerSecond)}, 64 clients ${timesTpcb(u64.transfersPerSecond)}`];
+        return [
+          u16.transfersPerSecond >= tpcb16 && u64.transfersPerSecond >= tpcb16,
+          `16 clients ${timesTpcb(u16.transfersPerSecond)}, 64 clients ${timesTpcb(u64.transfersPerSecond)}`,
+        ];
       })
     : [null, pgbenchNote ?? "missing figures."];
   const [goal2, goal2Text] = perProcesses((p) => {
-    const [u16, u64, h16, h64] = [find("postTransfer, uniform", 16, p), find("postTransfer, uniform", 64, p), find("postTransfer, one hot", 16, p), find("postTransfer, one hot", 64, p)];
+    const [u16, u64, h16, h64] = [
+      find("postTransfer, uniform", 16, p),
+      find("postTransfer, uniform", 64, p),
+      find("postTransfer, one hot", 16, p),
+      find("postTransfer, one hot", 64, p),
+    ];
     if (!u16 || !u64 || !h16 || !h64) return null;
     const r16 = h16.transfersPerSecond / u16.transfersPerSecond;
     const r64 = h64.transfersPerSecond / u64.transfersPerSecond;
-    return [r16 >= 0.8 && r64 >= 0.8, `16 clients ${fmt(h16.transfersPerSecond)} vs ${fmt(u16.transfersPerSecond)} = ${fmt(r16, 2)}x, 64 clients ${fmt(h64.transfersPerSecond)} vs ${fmt(u64.transfersPerSecond)} = ${fmt(r64, 2)}x`];
+    return [
+      r16 >= 0.8 && r64 >= 0.8,
+      `16 clients ${fmt(h16.transfersPerSecond)} vs ${fmt(u16.transfersPerSecond)} = ${fmt(r16, 2)}x, 64 clients ${fmt(h64.transfersPerSecond)} vs ${fmt(u64.transfersPerSecond)} = ${fmt(r64, 2)}x`,
+    ];
   });
   const goal3 = bestBatch ? bestBatch.transfersPerSecond >= 10_000 : null;
   const goal4 = tpcb16 && engineSingle && engine16 ? perSecond(engineSingle) >= 1.5 * tpcb16 && perSecond(engine16) >= 4 * tpcb16 : null;
-  const goal5 = uniform1 && uniform16 ? uniform1.p50Ms <= latencyBefore.uniform1P50Ms && uniform16.p99Ms <= latencyBefore.uniform16P99Ms : null;
+  const goal5 =
+    uniform1 && uniform16 ? uniform1.p50Ms <= latencyBefore.uniform1P50Ms && uniform16.p99Ms <= latencyBefore.uniform16P99Ms : null;
   const batchRows = rows.filter((r) => r.scenario.startsWith("postTransfers"));
   const goals = [
     `1. GraphQL \`postTransfer\`, uniform accounts, at 16 and at 64 clients >= 1.0x TPC-B (${tpcb16 ? fmt(tpcb16) : "?"} tps): ${metText(goal1)} — ${goal1Text}`,
@@ -439,10 +594,14 @@ function assess({ tpcb: pgbenchRuns, rows, engineRuns, pgbenchNote }: TransfersF
         ? `best ${fmt(bestBatch.transfersPerSecond)} transfers/s (${batchRows.map((b) => `${fmt(b.result.transfersPerSecond)} at ${b.result.clients} clients, ${processesText(b.processes)}`).join("; ")}).`
         : "missing figures."),
     `4. The engine driven by pgbench: one transfer per call >= 1.5x TPC-B, batches of 16 >= 4x: ${metText(goal4)} — ` +
-      (engineSingle && engine16 ? `one per call ${timesTpcb(perSecond(engineSingle))}; batches of 16 ${timesTpcb(perSecond(engine16))} transfers/s.` : pgbenchNote ?? "missing figures."),
+      (engineSingle && engine16
+        ? `one per call ${timesTpcb(perSecond(engineSingle))}; batches of 16 ${timesTpcb(perSecond(engine16))} transfers/s.`
+        : (pgbenchNote ?? "missing figures.")),
     `5. Latency no worse than before the write engine (p50 at 1 client <= ${fmt(latencyBefore.uniform1P50Ms, 1)} ms, p99 at 16 clients <= ` +
       `${fmt(latencyBefore.uniform16P99Ms, 1)} ms; ${latencyBefore.source}): ${metText(goal5)} — ` +
-      (uniform1 && uniform16 ? `p50 at 1 client ${fmt(uniform1.p50Ms, 1)} ms; p99 at 16 clients ${fmt(uniform16.p99Ms, 1)} ms (1 service process).` : "missing figures."),
+      (uniform1 && uniform16
+        ? `p50 at 1 client ${fmt(uniform1.p50Ms, 1)} ms; p99 at 16 clients ${fmt(uniform16.p99Ms, 1)} ms (1 service process).`
+        : "missing figures."),
   ];
   // Observations computed from this run's evidence.
   const observations: string[] = [];
@@ -529,7 +688,10 @@ function assess({ tpcb: pgbenchRuns, rows, engineRuns, pgbenchNote }: TransfersF
     if (r.scans && perTransfer > 100) {
       observations.push(
         `${r.scenario}, ${r.result.clients} clients: the database read ${fmt(perTransfer)} rows per transfer ` +
-          `(${r.scans.byTable.slice(0, 3).map(([t, n]) => `${t} ${fmt(n / r.result.transfersPerRequest)}`).join(", ")}; ` +
+          `(${r.scans.byTable
+            .slice(0, 3)
+            .map(([t, n]) => `${t} ${fmt(n / r.result.transfersPerRequest)}`)
+            .join(", ")}; ` +
           `${fmt(r.scans.seqScansPerRequest, 1)} sequential scans per request), where a posting by key needs a handful: ` +
           `a plan scans more than the rows it needs.`,
       );
@@ -564,7 +726,9 @@ export function print(f: TransfersFigures, { seconds, warmupSeconds }: Settings)
   console.log(textTable(a.cpu));
   console.log(`\nWhat the ledger database's sessions were doing (pg_stat_activity every 200 ms; CPU = no wait event)\n`);
   console.log(textTable(a.waits));
-  console.log(`\nRows read in database ledger_bench (pg_stat_user_tables: sequential scans + index fetches; whole run incl. warm-up; approximate)\n`);
+  console.log(
+    `\nRows read in database ledger_bench (pg_stat_user_tables: sequential scans + index fetches; whole run incl. warm-up; approximate)\n`,
+  );
   console.log(textTable(a.scans));
   console.log(`\nGoals\n${a.goals.map(plain).join("\n")}`);
   if (a.observations.length) console.log(`\nObservations\n${a.observations.map((o) => `- ${o}`).join("\n")}`);

@@ -1,17 +1,17 @@
-import type { Fetcher, Storage } from '@graphiql/toolkit';
-import { GraphiQL, type GraphiQLProps } from 'graphiql';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { normalizeAccessToken, readAccessToken, storeAccessToken } from './access-token';
-import { endpointFor } from './endpoint';
-import { createLedgerTransport } from './fetcher';
-import type { StartupEditors } from './startup';
-import { TokenField } from './TokenField';
+import type { Fetcher, Storage } from "@graphiql/toolkit";
+import { GraphiQL, type GraphiQLProps } from "graphiql";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { normalizeAccessToken, readAccessToken, storeAccessToken } from "./access-token";
+import { endpointFor } from "./endpoint";
+import { createLedgerTransport } from "./fetcher";
+import type { StartupEditors } from "./startup";
+import { TokenField } from "./TokenField";
 
-type TabsState = Parameters<NonNullable<GraphiQLProps['onTabChange']>>[0];
+type TabsState = Parameters<NonNullable<GraphiQLProps["onTabChange"]>>[0];
 
 interface AppProps {
   storage: Storage;
-  defaultTabs: NonNullable<GraphiQLProps['defaultTabs']>;
+  defaultTabs: NonNullable<GraphiQLProps["defaultTabs"]>;
   startup: StartupEditors;
 }
 
@@ -23,7 +23,7 @@ export function App({ storage, defaultTabs, startup }: AppProps) {
   const tokenRef = useRef(normalizeAccessToken(tokenInput));
   const [transport] = useState(() => createLedgerTransport(endpointFor(window.location), () => tokenRef.current));
   const [schemaToken, setSchemaToken] = useState(tokenRef.current);
-  const [response, setResponse] = useState('');
+  const [response, setResponse] = useState("");
 
   const changeToken = useCallback(
     (input: string) => {
@@ -32,7 +32,7 @@ export function App({ storage, defaultTabs, startup }: AppProps) {
       if (token === tokenRef.current) return;
       tokenRef.current = token;
       storeAccessToken(token);
-      transport.closeSockets('Subscription ended: the access token changed. Run it again to use the new one.');
+      transport.closeSockets("Subscription ended: the access token changed. Run it again to use the new one.");
     },
     [transport],
   );
@@ -50,7 +50,7 @@ export function App({ storage, defaultTabs, startup }: AppProps) {
   }, [transport, schemaToken]);
 
   const mirrorResponse = useCallback((state: TabsState) => {
-    setResponse(state.tabs[state.activeTabIndex]?.response ?? '');
+    setResponse(state.tabs[state.activeTabIndex]?.response ?? "");
   }, []);
 
   return (

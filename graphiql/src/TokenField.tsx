@@ -4,9 +4,9 @@ interface TokenFieldProps {
 }
 
 const tokenHelp =
-  'A bearer token from the createAccessToken mutation (an API key works too). Kept in this ' +
+  "A bearer token from the createAccessToken mutation (an API key works too). Kept in this " +
   "browser tab's sessionStorage only; sent as Authorization: Bearer on HTTP requests and in " +
-  'connection_init on the subscription WebSocket.';
+  "connection_init on the subscription WebSocket.";
 
 /** The access token field in GraphiQL's header bar, with a Forget button. */
 export function TokenField({ value, onChange }: TokenFieldProps) {
@@ -27,13 +27,7 @@ export function TokenField({ value, onChange }: TokenFieldProps) {
         value={value}
         onChange={(event) => onChange(event.target.value)}
       />
-      <button
-        type="button"
-        className="ledger-token-forget"
-        data-testid="token-forget"
-        disabled={value === ''}
-        onClick={() => onChange('')}
-      >
+      <button type="button" className="ledger-token-forget" data-testid="token-forget" disabled={value === ""} onClick={() => onChange("")}>
         Forget
       </button>
       <span id="ledger-token-help" className="ledger-visually-hidden">

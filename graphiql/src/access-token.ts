@@ -2,13 +2,13 @@
  * The access token lives in this tab's sessionStorage only (never localStorage): it is gone when
  * the tab closes, and other tabs or later visits cannot read it.
  */
-const accessTokenKey = 'ledger.accessToken';
+const accessTokenKey = "ledger.accessToken";
 
 export function readAccessToken(): string {
   try {
-    return sessionStorage.getItem(accessTokenKey) ?? '';
+    return sessionStorage.getItem(accessTokenKey) ?? "";
   } catch {
-    return ''; // storage disabled: the token then lives in memory only
+    return ""; // storage disabled: the token then lives in memory only
   }
 }
 
@@ -23,5 +23,5 @@ export function storeAccessToken(token: string): void {
 
 /** What a user pastes, as the bare token: trimmed, without a copied "Bearer " prefix. */
 export function normalizeAccessToken(input: string): string {
-  return input.trim().replace(/^Bearer\s+/i, '');
+  return input.trim().replace(/^Bearer\s+/i, "");
 }

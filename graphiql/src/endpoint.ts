@@ -4,8 +4,8 @@ export interface Endpoint {
   socketUrl: string;
 }
 
-export function endpointFor(location: Pick<Location, 'protocol' | 'host' | 'origin'>): Endpoint {
-  const socketProtocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+export function endpointFor(location: Pick<Location, "protocol" | "host" | "origin">): Endpoint {
+  const socketProtocol = location.protocol === "https:" ? "wss:" : "ws:";
   return {
     httpUrl: `${location.origin}/graphql`,
     socketUrl: `${socketProtocol}//${location.host}/graphql`,

@@ -170,33 +170,33 @@ mutation PostTransfer($input: TransferInput!) {
 /** An instant an hour before `now`, to whole seconds: a past instant the as-of example can use. */
 function anHourBefore(now: Date): string {
   const instant = new Date(now.getTime() - 3_600_000);
-  return instant.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return instant.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 export function exampleOperations(now: Date = new Date()): ExampleOperation[] {
   return [
     {
       query: accountByCode,
-      variables: { code: 'merchant:shirtypuff:available', entriesFirst: 10 },
+      variables: { code: "merchant:shirtypuff:available", entriesFirst: 10 },
     },
     {
       query: balanceAsOf,
-      variables: { code: 'merchant:shirtypuff:available', asOf: anHourBefore(now) },
+      variables: { code: "merchant:shirtypuff:available", asOf: anHourBefore(now) },
     },
     {
       query: balanceChanged,
-      variables: { accountIds: ['acct_...'] },
+      variables: { accountIds: ["acct_..."] },
     },
     {
       query: postTransfer,
       variables: {
         input: {
           idempotencyKey: `graphiql-${now.getTime()}`,
-          from: { code: 'bank:usd' },
-          to: { code: 'merchant:shirtypuff:available' },
-          amount: '1050',
-          currency: 'USD',
-          description: 'Sent from GraphiQL',
+          from: { code: "bank:usd" },
+          to: { code: "merchant:shirtypuff:available" },
+          amount: "1050",
+          currency: "USD",
+          description: "Sent from GraphiQL",
         },
       },
     },

@@ -1,8 +1,8 @@
-import type { Fetcher } from '@graphiql/toolkit';
-import { getOperationAST, parse, type OperationTypeNode } from 'graphql';
-import type { Endpoint } from './endpoint';
-import { postGraphQL } from './http-request';
-import { createSocketSubscriptions } from './socket-subscriptions';
+import type { Fetcher } from "@graphiql/toolkit";
+import { getOperationAST, parse, type OperationTypeNode } from "graphql";
+import type { Endpoint } from "./endpoint";
+import { postGraphQL } from "./http-request";
+import { createSocketSubscriptions } from "./socket-subscriptions";
 
 export interface LedgerTransport {
   /** Subscriptions over graphql-ws, everything else (introspection too) over HTTP POST. */
@@ -15,11 +15,11 @@ export interface LedgerTransport {
 export function createLedgerTransport(endpoint: Endpoint, readToken: () => string): LedgerTransport {
   const sockets = createSocketSubscriptions(endpoint.socketUrl, readToken);
   const fetcher = ((params, opts) => {
-    if (operationKind(params.query, params.operationName) === 'subscription') {
+    if (operationKind(params.query, params.operationName) === "subscription") {
       return sockets.subscribe(params);
     }
     const token = readToken();
-    if (!token && params.operationName === 'IntrospectionQuery' && !hasAuthorization(opts?.headers)) {
+    if (!token && params.operationName === "IntrospectionQuery" && !hasAuthorization(opts?.headers)) {
       // Shown in the response pane on a first visit: guidance instead of the server's 401.
       return Promise.resolve({ errors: [{ message: noTokenMessage }] });
     }
@@ -31,11 +31,11 @@ export function createLedgerTransport(endpoint: Endpoint, readToken: () => strin
 }
 
 const noTokenMessage =
-  'No access token yet: paste one in the Token field at the top right (create one with the ' +
-  'createAccessToken mutation; an API key works too). The schema loads as soon as it is set.';
+  "No access token yet: paste one in the Token field at the top right (create one with the " +
+  "createAccessToken mutation; an API key works too). The schema loads as soon as it is set.";
 
 function hasAuthorization(headers: Record<string, unknown> | undefined): boolean {
-  return Object.keys(headers ?? {}).some((name) => name.toLowerCase() === 'authorization');
+  return Object.keys(headers ?? {}).some((name) => name.toLowerCase() === "authorization");
 }
 
 /**

@@ -1,11 +1,11 @@
-import type { Storage } from '@graphiql/toolkit';
+import type { Storage } from "@graphiql/toolkit";
 
 /**
  * GraphiQL keeps tabs, history and editor sizes in localStorage, and request headers may carry a
  * bearer token, which must never reach localStorage. This storage drops every "headers" value
  * before writing, so only queries, variables and layout persist.
  */
-const graphiqlPrefix = 'graphiql:';
+const graphiqlPrefix = "graphiql:";
 
 export function createHeaderlessStorage(base: globalThis.Storage): Storage {
   const graphiqlKeys = (): string[] => {
@@ -36,7 +36,7 @@ export function createHeaderlessStorage(base: globalThis.Storage): Storage {
 function withoutHeaders(value: string): string {
   if (!value.includes('"headers"')) return value;
   try {
-    return JSON.stringify(JSON.parse(value), (key, field: unknown) => (key === 'headers' ? null : field));
+    return JSON.stringify(JSON.parse(value), (key, field: unknown) => (key === "headers" ? null : field));
   } catch {
     return value;
   }

@@ -1,28 +1,28 @@
-import type { FormattedExecutionResult as ExecutionResult } from 'graphql-ws';
+import type { FormattedExecutionResult as ExecutionResult } from "graphql-ws";
 
 /**
  * Close codes the ledger (schema.graphql, Subscription) and graphql-ws use: what happened when
  * the server gave no reason, and what to do about it.
  */
 const closeCodeHelp: Record<number, { meaning: string; hint?: string }> = {
-  1000: { meaning: 'closed' },
-  1001: { meaning: 'the server is shutting down', hint: 'Run the subscription again.' },
-  1006: { meaning: 'the connection dropped (server unreachable or restarted)', hint: 'Run the subscription again.' },
-  1011: { meaning: 'internal server error' },
+  1000: { meaning: "closed" },
+  1001: { meaning: "the server is shutting down", hint: "Run the subscription again." },
+  1006: { meaning: "the connection dropped (server unreachable or restarted)", hint: "Run the subscription again." },
+  1011: { meaning: "internal server error" },
   4029: {
-    meaning: 'this connection fell too far behind (slow consumer)',
-    hint: 'Subscribe again with afterVersion set to the last version you saw.',
+    meaning: "this connection fell too far behind (slow consumer)",
+    hint: "Subscribe again with afterVersion set to the last version you saw.",
   },
-  4400: { meaning: 'bad request' },
+  4400: { meaning: "bad request" },
   4401: {
-    meaning: 'Unauthorized: unknown, expired or revoked access token',
-    hint: 'Set a valid access token in the Token field (createAccessToken, or an API key).',
+    meaning: "Unauthorized: unknown, expired or revoked access token",
+    hint: "Set a valid access token in the Token field (createAccessToken, or an API key).",
   },
-  4403: { meaning: 'forbidden' },
-  4408: { meaning: 'no connection_init in time', hint: 'Run the subscription again.' },
-  4409: { meaning: 'subscriber already exists' },
-  4429: { meaning: 'too many initialisation requests' },
-  4500: { meaning: 'internal server error' },
+  4403: { meaning: "forbidden" },
+  4408: { meaning: "no connection_init in time", hint: "Run the subscription again." },
+  4409: { meaning: "subscriber already exists" },
+  4429: { meaning: "too many initialisation requests" },
+  4500: { meaning: "internal server error" },
 };
 
 interface CloseEventLike {
@@ -31,7 +31,7 @@ interface CloseEventLike {
 }
 
 function isCloseEventLike(value: unknown): value is CloseEventLike {
-  return typeof value === 'object' && value !== null && 'code' in value && typeof value.code === 'number';
+  return typeof value === "object" && value !== null && "code" in value && typeof value.code === "number";
 }
 
 /**
@@ -42,8 +42,8 @@ export function socketFailureResult(failure: unknown): ExecutionResult {
   if (Array.isArray(failure)) return { errors: failure };
   if (isCloseEventLike(failure)) {
     const help = closeCodeHelp[failure.code];
-    const what = failure.reason || help?.meaning || 'closed';
-    const hint = help?.hint ? ` ${help.hint}` : '';
+    const what = failure.reason || help?.meaning || "closed";
+    const hint = help?.hint ? ` ${help.hint}` : "";
     return {
       errors: [
         {
@@ -54,5 +54,5 @@ export function socketFailureResult(failure: unknown): ExecutionResult {
     };
   }
   if (failure instanceof Error) return { errors: [{ message: `WebSocket error: ${failure.message}` }] };
-  return { errors: [{ message: 'WebSocket error: the connection to /graphql failed.' }] };
+  return { errors: [{ message: "WebSocket error: the connection to /graphql failed." }] };
 }

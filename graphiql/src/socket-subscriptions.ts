@@ -1,6 +1,6 @@
-import type { FetcherParams, Observable, Unsubscribable } from '@graphiql/toolkit';
-import { createClient, type Client, type FormattedExecutionResult as ExecutionResult } from 'graphql-ws';
-import { socketFailureResult } from './socket-failure';
+import type { FetcherParams, Observable, Unsubscribable } from "@graphiql/toolkit";
+import { createClient, type Client, type FormattedExecutionResult as ExecutionResult } from "graphql-ws";
+import { socketFailureResult } from "./socket-failure";
 
 type ResultObserver = {
   next?: (result: ExecutionResult) => void;
@@ -46,9 +46,7 @@ export function createSocketSubscriptions(url: string, readToken: () => string):
         complete?: () => void,
       ): Unsubscribable {
         const observer: ResultObserver =
-          typeof nextOrObserver === 'function'
-            ? { next: nextOrObserver, error: error ?? undefined, complete }
-            : (nextOrObserver ?? {});
+          typeof nextOrObserver === "function" ? { next: nextOrObserver, error: error ?? undefined, complete } : (nextOrObserver ?? {});
         running.add(observer);
         const end = () => {
           running.delete(observer);

@@ -1,5 +1,5 @@
-import type { Storage } from '@graphiql/toolkit';
-import type { ExampleOperation } from './examples';
+import type { Storage } from "@graphiql/toolkit";
+import type { ExampleOperation } from "./examples";
 
 export interface StartupEditors {
   /** From ?query=: GraphiQL opens (or re-selects) a tab with it. */
@@ -8,9 +8,9 @@ export interface StartupEditors {
 }
 
 /** GraphiQL's StorageAPI namespace plus its keys (@graphiql/react STORAGE_KEY). */
-const tabStateKey = 'graphiql:tabState';
-const queryKey = 'graphiql:query';
-const variablesKey = 'graphiql:variables';
+const tabStateKey = "graphiql:tabState";
+const queryKey = "graphiql:query";
+const variablesKey = "graphiql:variables";
 
 /**
  * Puts the examples in GraphiQL's tab storage on a first visit. GraphiQL's own `defaultTabs` are
@@ -23,7 +23,7 @@ export function seedExampleTabs(storage: Storage, examples: ExampleOperation[]):
     const operationName = /^(?:query|mutation|subscription)\s+(\w+)/m.exec(example.query)?.[1] ?? null;
     return {
       id: `example-${index}`,
-      title: operationName ?? '<untitled>',
+      title: operationName ?? "<untitled>",
       query: example.query,
       variables: formatVariables(example.variables),
       headers: null,
@@ -51,13 +51,13 @@ export function formatVariables(variables: Record<string, unknown>): string {
  */
 export function takeLinkedOperation(location: Location, history: History): StartupEditors {
   const params = new URLSearchParams(location.search);
-  const query = params.get('query');
+  const query = params.get("query");
   if (!query) return {};
-  const variables = params.get('variables');
-  params.delete('query');
-  params.delete('variables');
-  const search = params.size > 0 ? `?${params}` : '';
-  history.replaceState(history.state, '', `${location.pathname}${search}${location.hash}`);
+  const variables = params.get("variables");
+  params.delete("query");
+  params.delete("variables");
+  const search = params.size > 0 ? `?${params}` : "";
+  history.replaceState(history.state, "", `${location.pathname}${search}${location.hash}`);
   // Empty variables rather than undefined: GraphiQL would otherwise reuse the last stored ones.
-  return { initialQuery: query, initialVariables: variables ?? '' };
+  return { initialQuery: query, initialVariables: variables ?? "" };
 }

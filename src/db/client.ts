@@ -29,7 +29,11 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export function connectDatabase(connectionString: string, poolSizeMax: number, writeSettings: WriteSettings = writeSettingsDefault): Database {
+export function connectDatabase(
+  connectionString: string,
+  poolSizeMax: number,
+  writeSettings: WriteSettings = writeSettingsDefault,
+): Database {
   const pool = new pg.Pool({ connectionString, max: poolSizeMax, types: ledgerTypes });
   // An idle client's error (e.g. the server restarting) must not crash the process. The server
   // going away is one warning per outage (readiness and 503 answers tell the rest).
@@ -43,7 +47,10 @@ export function connectDatabase(connectionString: string, poolSizeMax: number, w
   // Minimal: Prisma's default messages quote the calling source, which must not reach clients.
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool), errorFormat: "minimal" });
   const writes = createWriteQueue(pool, {
-    ...writeSettings, onCommitted: () => committed(pool), onRetry: recordWriteRetry, onBatch: recordWriteBatch,
+    ...writeSettings,
+    onCommitted: () => committed(pool),
+    onRetry: recordWriteRetry,
+    onBatch: recordWriteBatch,
   });
   return {
     connectionString,

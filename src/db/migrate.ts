@@ -2,12 +2,12 @@
 // (@prisma/schema-engine-wasm), because the Prisma CLI's native engine cannot be downloaded here.
 // `applyMigrations` records `_prisma_migrations` exactly as `prisma migrate deploy` does, so the
 // ordinary CLI can take over wherever its native engine is available.
-import { readFile, readdir } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { projectRoot } from '../project-root.js';
-import { PrismaPg } from '@prisma/adapter-pg';
-import pg from 'pg';
+import { readFile, readdir } from "node:fs/promises";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { projectRoot } from "../project-root.js";
+import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import {
   bindMigrationAwareSqlAdapterFactory,
   ColumnTypeEnum,
@@ -15,25 +15,20 @@ import {
   type SqlMigrationAwareDriverAdapterFactory,
   type SqlQuery,
   type SqlResultSet,
-} from '@prisma/driver-adapter-utils';
-import type {
-  MigrationDirectory,
-  MigrationList,
-  SchemaEngine,
-  SchemaFilter,
-} from '@prisma/schema-engine-wasm/schema_engine_bg';
-import { applySqlSources } from './sql-sources.js';
+} from "@prisma/driver-adapter-utils";
+import type { MigrationDirectory, MigrationList, SchemaEngine, SchemaFilter } from "@prisma/schema-engine-wasm/schema_engine_bg";
+import { applySqlSources } from "./sql-sources.js";
 
 /** The repository root (this file is src/db/migrate.ts). */
 export { projectRoot };
-export const schemaPath = path.join(projectRoot, 'prisma', 'schema.prisma');
+export const schemaPath = path.join(projectRoot, "prisma", "schema.prisma");
 /** prisma/schema.prisma as of the newest migration; see its header. */
-export const snapshotPath = path.join(projectRoot, 'prisma', 'schema.snapshot.prisma');
-export const migrationsDir = path.join(projectRoot, 'prisma', 'migrations');
+export const snapshotPath = path.join(projectRoot, "prisma", "schema.snapshot.prisma");
+export const migrationsDir = path.join(projectRoot, "prisma", "migrations");
 
 const NO_FILTERS: SchemaFilter = { externalTables: [], externalEnums: [] };
 
-type Bindings = typeof import('@prisma/schema-engine-wasm/schema_engine_bg');
+type Bindings = typeof import("@prisma/schema-engine-wasm/schema_engine_bg");
 let bindingsPromise: Promise<Bindings> | undefined;
 
 // The engine arms 10 s timers (timeouts raced against database calls) and never clears them, which
@@ -62,11 +57,11 @@ async function withEngine<T>(work: (bindings: Bindings) => Promise<T>): Promise<
  */
 function loadEngine(): Promise<Bindings> {
   bindingsPromise ??= (async () => {
-    const bindings = await import('@prisma/schema-engine-wasm/schema_engine_bg');
-    const jsPath = createRequire(import.meta.url).resolve('@prisma/schema-engine-wasm/schema_engine_bg');
-    const bytes = await readFile(path.join(path.dirname(jsPath), 'schema_engine_bg.wasm'));
+    const bindings = await import("@prisma/schema-engine-wasm/schema_engine_bg");
+    const jsPath = createRequire(import.meta.url).resolve("@prisma/schema-engine-wasm/schema_engine_bg");
+    const bytes = await readFile(path.join(path.dirname(jsPath), "schema_engine_bg.wasm"));
     const imports: Record<string, unknown> = { ...bindings };
-    for (const name of Object.keys(imports).filter((key) => key.startsWith('__wbg_setTimeout_'))) {
+    for (const name of Object.keys(imports).filter((key) => key.startsWith("__wbg_setTimeout_"))) {
       imports[name] = (callback: () => void, ms: number): NodeJS.Timeout => {
         const timer = setTimeout(() => {
           engineTimers.delete(timer);
@@ -77,7 +72,7 @@ function loadEngine(): Promise<Bindings> {
       };
     }
     const { instance } = await WebAssembly.instantiate(bytes, {
-      './schema_engine_bg.js': imports as WebAssembly.ModuleImports,
+      "./schema_engine_bg.js": imports as WebAssembly.ModuleImports,
     });
     bindings.__wbg_set_wasm(instance.exports);
     (instance.exports as { __wbindgen_start(): void }).__wbindgen_start();
@@ -103,13 +98,13 @@ function engineLogger(log: ((line: string) => void) | undefined): (line: string)
     }
     const message = entry.fields?.message;
     if (!message) return;
-    if (entry.level === 'WARN' || entry.level === 'ERROR' || message.startsWith('Applying')) {
+    if (entry.level === "WARN" || entry.level === "ERROR" || message.startsWith("Applying")) {
       log(message);
     }
   };
 }
 
-type PgAdapter = Awaited<ReturnType<PrismaPg['connect']>>;
+type PgAdapter = Awaited<ReturnType<PrismaPg["connect"]>>;
 
 /**
  * PrismaPg, except that executeScript sends the whole migration script as one simple-protocol
@@ -120,7 +115,7 @@ type PgAdapter = Awaited<ReturnType<PrismaPg['connect']>>;
  * in a migration for the same reason).
  */
 class WholeScriptPrismaPg implements SqlMigrationAwareDriverAdapterFactory {
-  readonly provider = 'postgres' as const;
+  readonly provider = "postgres" as const;
   readonly adapterName: string;
   readonly #inner: PrismaPg;
   readonly #open = new Set<PgAdapter>();
@@ -173,19 +168,19 @@ export async function readMigrationsList(dir: string = migrationsDir): Promise<M
     .sort();
   const migrationDirectories: MigrationDirectory[] = await Promise.all(
     names.map(async (name): Promise<MigrationDirectory> => {
-      const file = path.join(dir, name, 'migration.sql');
+      const file = path.join(dir, name, "migration.sql");
       try {
-        return { path: name, migrationFile: { path: 'migration.sql', content: { tag: 'ok', value: await readFile(file, 'utf8') } } };
+        return { path: name, migrationFile: { path: "migration.sql", content: { tag: "ok", value: await readFile(file, "utf8") } } };
       } catch (error) {
-        return { path: name, migrationFile: { path: 'migration.sql', content: { tag: 'error', value: String(error) } } };
+        return { path: name, migrationFile: { path: "migration.sql", content: { tag: "error", value: String(error) } } };
       }
     }),
   );
-  const lockfile = await readFile(path.join(dir, 'migration_lock.toml'), 'utf8').catch(() => null);
+  const lockfile = await readFile(path.join(dir, "migration_lock.toml"), "utf8").catch(() => null);
   return {
     baseDir: dir,
-    lockfile: { path: 'migration_lock.toml', content: lockfile },
-    shadowDbInitScript: '',
+    lockfile: { path: "migration_lock.toml", content: lockfile },
+    shadowDbInitScript: "",
     migrationDirectories,
   };
 }
@@ -217,11 +212,7 @@ async function applyPrismaMigrations(connectionString: string, log: ((line: stri
     const factory = new WholeScriptPrismaPg(connectionString);
     let engine: SchemaEngine | undefined;
     try {
-      engine = await bindings.SchemaEngine.new(
-        { datamodels: undefined },
-        engineLogger(log),
-        bindMigrationAwareSqlAdapterFactory(factory),
-      );
+      engine = await bindings.SchemaEngine.new({ datamodels: undefined }, engineLogger(log), bindMigrationAwareSqlAdapterFactory(factory));
       const { appliedMigrationNames } = await engine.applyMigrations({ migrationsList, filters: NO_FILTERS });
       return appliedMigrationNames;
     } catch (error) {
@@ -242,11 +233,11 @@ async function applyPrismaMigrations(connectionString: string, log: ((line: stri
 export const migrationLockKey = 72707370;
 
 async function whileHoldingMigrationLock<T>(connectionString: string, work: () => Promise<T>): Promise<T> {
-  const lock = new pg.Client({ connectionString, application_name: 'ledger-migrations-lock' });
-  lock.on('error', () => {}); // a lost connection surfaces in the engine's own work
+  const lock = new pg.Client({ connectionString, application_name: "ledger-migrations-lock" });
+  lock.on("error", () => {}); // a lost connection surfaces in the engine's own work
   await lock.connect();
   try {
-    await lock.query('SELECT pg_advisory_lock($1)', [migrationLockKey]);
+    await lock.query("SELECT pg_advisory_lock($1)", [migrationLockKey]);
     return await work();
   } finally {
     await lock.end().catch(() => {}); // ending the session releases the lock
@@ -258,32 +249,34 @@ async function whileHoldingMigrationLock<T>(connectionString: string, work: () =
  * still connects on construction and asks for the server version; nothing else reaches it.
  */
 function offlineAdapterFactory(): SqlMigrationAwareDriverAdapterFactory {
-  const refuse = (what: string) => async (query?: unknown): Promise<never> => {
-    const sql = typeof query === 'string' ? query : (query as SqlQuery | undefined)?.sql;
-    throw new Error(`no database is available to the offline schema engine (${what}${sql ? `: ${sql}` : ''})`);
-  };
+  const refuse =
+    (what: string) =>
+    async (query?: unknown): Promise<never> => {
+      const sql = typeof query === "string" ? query : (query as SqlQuery | undefined)?.sql;
+      throw new Error(`no database is available to the offline schema engine (${what}${sql ? `: ${sql}` : ""})`);
+    };
   const adapter: SqlDriverAdapter = {
-    provider: 'postgres',
-    adapterName: 'offline',
+    provider: "postgres",
+    adapterName: "offline",
     async queryRaw(query: SqlQuery): Promise<SqlResultSet> {
-      if (query.sql.includes('server_version_num')) {
+      if (query.sql.includes("server_version_num")) {
         return {
-          columnNames: ['exists', 'version', 'numeric_version'],
+          columnNames: ["exists", "version", "numeric_version"],
           columnTypes: [ColumnTypeEnum.Boolean, ColumnTypeEnum.Text, ColumnTypeEnum.Int32],
-          rows: [[true, 'PostgreSQL 18.4 (offline placeholder)', 180004]],
+          rows: [[true, "PostgreSQL 18.4 (offline placeholder)", 180004]],
         };
       }
-      return refuse('queryRaw')(query);
+      return refuse("queryRaw")(query);
     },
-    executeRaw: refuse('executeRaw'),
-    executeScript: refuse('executeScript'),
-    startTransaction: refuse('startTransaction'),
-    getConnectionInfo: () => ({ schemaName: 'public', supportsRelationJoins: true }),
+    executeRaw: refuse("executeRaw"),
+    executeScript: refuse("executeScript"),
+    startTransaction: refuse("startTransaction"),
+    getConnectionInfo: () => ({ schemaName: "public", supportsRelationJoins: true }),
     dispose: async () => {},
   };
   return {
-    provider: 'postgres',
-    adapterName: 'offline',
+    provider: "postgres",
+    adapterName: "offline",
     connect: async () => adapter,
     connectToShadowDb: async () => adapter,
   };
@@ -299,10 +292,7 @@ export interface SchemaSource {
  * The SQL migration from `from` (null: an empty database) to `to`, computed from the two Prisma
  * schemas alone (no database). `empty` is true when the schemas describe the same database.
  */
-export async function diffSchemas(
-  from: SchemaSource | null,
-  to: SchemaSource,
-): Promise<{ sql: string; empty: boolean }> {
+export async function diffSchemas(from: SchemaSource | null, to: SchemaSource): Promise<{ sql: string; empty: boolean }> {
   return await withEngine(async (bindings) => {
     let engine: SchemaEngine | undefined;
     try {
@@ -312,13 +302,13 @@ export async function diffSchemas(
         bindMigrationAwareSqlAdapterFactory(offlineAdapterFactory()),
       );
       const result = await engine.diff({
-        from: from ? { tag: 'schemaDatamodel', files: [from] } : { tag: 'empty' },
-        to: { tag: 'schemaDatamodel', files: [to] },
+        from: from ? { tag: "schemaDatamodel", files: [from] } : { tag: "empty" },
+        to: { tag: "schemaDatamodel", files: [to] },
         script: true,
         exitCode: true, // 2 when the diff is not empty
         filters: NO_FILTERS,
       });
-      return { sql: result.stdout ?? '', empty: result.exitCode === 0 };
+      return { sql: result.stdout ?? "", empty: result.exitCode === 0 };
     } catch (error) {
       throw new Error(`schema diff failed: ${errorMessage(error)}`, { cause: error });
     } finally {
@@ -329,7 +319,7 @@ export async function diffSchemas(
 
 /** Reads a schema file as a diff source. */
 export async function schemaSource(file: string): Promise<SchemaSource> {
-  return { path: file, content: await readFile(file, 'utf8') };
+  return { path: file, content: await readFile(file, "utf8") };
 }
 
 function errorMessage(error: unknown): string {

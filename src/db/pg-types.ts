@@ -14,5 +14,7 @@ function timestamptz(text: string): Instant {
 
 export const ledgerTypes = {
   getTypeParser: ((oid: number, format?: "text" | "binary") =>
-    oid === TIMESTAMPTZ && format !== "binary" ? timestamptz : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
+    oid === TIMESTAMPTZ && format !== "binary"
+      ? timestamptz
+      : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
 };

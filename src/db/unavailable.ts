@@ -11,7 +11,8 @@ const prismaCodes = new Set(["P1001", "P1002", "P1017", "P2024"]);
 /** Prisma driver-adapter error kinds that mean the same. */
 const adapterKinds = new Set(["DatabaseNotReachable", "ConnectionClosed", "SocketTimeout", "TooManyConnections"]);
 /** pg's own messages for a connection that went away (they carry no code). */
-const lostConnection = /Connection terminated|timeout exceeded when trying to connect|connection error and is not queryable|Connection ended/i;
+const lostConnection =
+  /Connection terminated|timeout exceeded when trying to connect|connection error and is not queryable|Connection ended/i;
 
 /** Retry-After sent with DATABASE_UNAVAILABLE answers, in seconds. */
 export const retryAfterSeconds = 1;
@@ -22,14 +23,21 @@ export const databaseUnavailableMessage =
 export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   if (typeof error !== "object" || error === null || depth > 6) return false;
   const e = error as {
-    code?: unknown; kind?: unknown; originalCode?: unknown; message?: unknown; name?: unknown;
-    cause?: unknown; originalError?: unknown; meta?: { driverAdapterError?: { cause?: unknown } };
+    code?: unknown;
+    kind?: unknown;
+    originalCode?: unknown;
+    message?: unknown;
+    name?: unknown;
+    cause?: unknown;
+    originalError?: unknown;
+    meta?: { driverAdapterError?: { cause?: unknown } };
   };
   const code = typeof e.code === "string" ? e.code : typeof e.originalCode === "string" ? e.originalCode : "";
   if (networkCodes.has(code) || serverStates.has(code) || code.startsWith("08") || prismaCodes.has(code)) return true;
   if (typeof e.kind === "string" && adapterKinds.has(e.kind)) return true;
   if (e.name === "PrismaClientInitializationError") return true;
   if (typeof e.message === "string" && lostConnection.test(e.message) && !e.message.includes("\n")) return true;
-  return [e.cause, e.originalError, e.meta?.driverAdapterError?.cause, e.meta?.driverAdapterError]
-    .some((inner) => inner !== undefined && inner !== error && isDatabaseUnavailable(inner, depth + 1));
+  return [e.cause, e.originalError, e.meta?.driverAdapterError?.cause, e.meta?.driverAdapterError].some(
+    (inner) => inner !== undefined && inner !== error && isDatabaseUnavailable(inner, depth + 1),
+  );
 }

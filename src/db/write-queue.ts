@@ -77,8 +77,7 @@ export function createWriteQueue(pool: pg.Pool, options: WriteQueueOptions): Wri
   let scheduled = false;
   const stats: WriteQueueStats = { batches: 0, commands: 0, retries: 0, isolated: 0 };
 
-  const keysOf = (commands: QueuedCommand[]) =>
-    commands.filter((c) => c.key != null).map((c) => `${c.tenant} ${c.key}`);
+  const keysOf = (commands: QueuedCommand[]) => commands.filter((c) => c.key != null).map((c) => `${c.tenant} ${c.key}`);
 
   function schedule(): void {
     if (scheduled) return;

@@ -61,19 +61,24 @@ export function encodeAccessToken(claims: TokenClaims, secret: Buffer): string {
   return `${accessTokenPrefix}${body}.${sign(secret, body).toString("base64url")}`;
 }
 
-const isUuid = (v: unknown): v is string => typeof v === "string" && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(v);
+const isUuid = (v: unknown): v is string =>
+  typeof v === "string" && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(v);
 
 function isPayload(v: unknown): v is Payload {
   if (typeof v !== "object" || v === null) return false;
   const p = v as Record<string, unknown>;
-  return (p.v === 1 || p.v === 2) && isUuid(p.t) && isUuid(p.k) && (p.s === "r" || p.s === "rw")
-    && (p.a === null || (Array.isArray(p.a) && p.a.every(isUuid)))
-    && Number.isSafeInteger(p.iat) && Number.isSafeInteger(p.exp);
+  return (
+    (p.v === 1 || p.v === 2) &&
+    isUuid(p.t) &&
+    isUuid(p.k) &&
+    (p.s === "r" || p.s === "rw") &&
+    (p.a === null || (Array.isArray(p.a) && p.a.every(isUuid))) &&
+    Number.isSafeInteger(p.iat) &&
+    Number.isSafeInteger(p.exp)
+  );
 }
 
-export type TokenCheck =
-  | { ok: true; claims: TokenClaims }
-  | { ok: false; reason: "MALFORMED" | "BAD_SIGNATURE" | "EXPIRED" };
+export type TokenCheck = { ok: true; claims: TokenClaims } | { ok: false; reason: "MALFORMED" | "BAD_SIGNATURE" | "EXPIRED" };
 
 /** Checks form, signature (in constant time) and expiry; says nothing about the minting key. */
 export function decodeAccessToken(token: string, secret: Buffer, now: Date): TokenCheck {
@@ -126,7 +131,9 @@ export function checkTokenRequest(
 ): Result<{ ttlSeconds: number; accountIds: string[] | null }> {
   const ttlSeconds = request.ttlSeconds ?? Math.min(ttlDefaultSeconds, limits.accessTokenTtlMaxSeconds);
   if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) {
-    return fail(invalidInput("ttlSeconds", "TTL_OUT_OF_RANGE", `must be a whole number of seconds from 1 to ${limits.accessTokenTtlMaxSeconds}`));
+    return fail(
+      invalidInput("ttlSeconds", "TTL_OUT_OF_RANGE", `must be a whole number of seconds from 1 to ${limits.accessTokenTtlMaxSeconds}`),
+    );
   }
   if (ttlSeconds > limits.accessTokenTtlMaxSeconds) {
     return fail(limitExceeded("accessTokenTtlMaxSeconds", limits.accessTokenTtlMaxSeconds, "ttlSeconds"));
@@ -161,8 +168,7 @@ export const accessOfApiKey = (tenantId: string, keyId: string): Access => ({
 });
 
 /** Whether the bearer may see or move this account. */
-export const mayUseAccount = (access: Access, accountId: string): boolean =>
-  access.accountIds === null || access.accountIds.has(accountId);
+export const mayUseAccount = (access: Access, accountId: string): boolean => access.accountIds === null || access.accountIds.has(accountId);
 
 /** The first account the bearer may not use, or null when it may use them all. */
 export function firstForbiddenAccount(access: Access, accountIds: Iterable<string>): string | null {
@@ -170,4 +176,3 @@ export function firstForbiddenAccount(access: Access, accountIds: Iterable<strin
   for (const id of accountIds) if (!access.accountIds.has(id)) return id;
   return null;
 }
-

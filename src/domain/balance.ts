@@ -1,4 +1,5 @@
-// Balance arithmetic. Balances are signed on the account's normal side.
+// Balance arithmetic the API reports. Balances are signed on the account's normal side. Bounds are
+// decided in SQL (prisma/sql/engine.sql); the tests' oracle for them is test/support/bounds.ts.
 export type Side = "DEBIT" | "CREDIT";
 
 export interface PostedTotals {
@@ -18,16 +19,12 @@ export interface BalanceBounds {
 
 /** credits - debits for CREDIT-normal accounts, debits - credits for DEBIT-normal ones. */
 export function postedBalance(normalSide: Side, totals: PostedTotals): bigint {
-  return normalSide === "CREDIT"
-    ? totals.creditsPosted - totals.debitsPosted
-    : totals.debitsPosted - totals.creditsPosted;
+  return normalSide === "CREDIT" ? totals.creditsPosted - totals.debitsPosted : totals.debitsPosted - totals.creditsPosted;
 }
 
 /** What open holds would add to the balance if all were captured (negative: they lower it). */
 export function pendingBalance(normalSide: Side, totals: Totals): bigint {
-  return normalSide === "CREDIT"
-    ? totals.creditsPending - totals.debitsPending
-    : totals.debitsPending - totals.creditsPending;
+  return normalSide === "CREDIT" ? totals.creditsPending - totals.debitsPending : totals.debitsPending - totals.creditsPending;
 }
 
 /** Pending amounts that would lower the balance: debits of a CREDIT-normal account, and vice versa. */
@@ -35,27 +32,7 @@ export function pendingDown(normalSide: Side, totals: Totals): bigint {
   return normalSide === "CREDIT" ? totals.debitsPending : totals.creditsPending;
 }
 
-/** Pending amounts that would raise the balance. */
-export function pendingUp(normalSide: Side, totals: Totals): bigint {
-  return normalSide === "CREDIT" ? totals.creditsPending : totals.debitsPending;
-}
-
 /** What may still be spent: posted minus what open holds would take away. */
 export function availableBalance(normalSide: Side, totals: Totals): bigint {
   return postedBalance(normalSide, totals) - pendingDown(normalSide, totals);
-}
-
-export function withinBounds(balance: bigint, bounds: BalanceBounds): boolean {
-  return (bounds.minBalance === null || balance >= bounds.minBalance)
-    && (bounds.maxBalance === null || balance <= bounds.maxBalance);
-}
-
-/**
- * Whether every outcome of the open holds stays within bounds: the available balance against
- * the minimum, the balance plus incoming pending amounts against the maximum.
- */
-export function envelopeWithinBounds(normalSide: Side, totals: Totals, bounds: BalanceBounds): boolean {
-  const posted = postedBalance(normalSide, totals);
-  return (bounds.minBalance === null || posted - pendingDown(normalSide, totals) >= bounds.minBalance)
-    && (bounds.maxBalance === null || posted + pendingUp(normalSide, totals) <= bounds.maxBalance);
 }

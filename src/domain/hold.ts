@@ -1,7 +1,7 @@
 // Holds and reversals: request validation and the rules of a hold's life, as plain functions.
 // What needs the ledger's state under locks (balances, the hold's current status, the clock)
 // is decided by the write engine (prisma/sql/engine.sql), which follows the
-// same rules; the model test (test/model.test.ts) checks the two agree.
+// same rules; the model test (test/ledger/model.test.ts) checks the two agree.
 import { assert } from "./assert.js";
 import { checkIdempotencyKey, checkMetadata, checkText, type Metadata } from "./fields.js";
 import { fromGlobalId } from "./ids.js";

@@ -3,8 +3,7 @@
 
 type Json = unknown;
 
-const isObject = (value: Json): value is Record<string, Json> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
+const isObject = (value: Json): value is Record<string, Json> => typeof value === "object" && value !== null && !Array.isArray(value);
 
 /**
  * Whether `container` contains `contained`: every key of an object is present with a contained
@@ -18,8 +17,7 @@ export function jsonContains(container: Json, contained: Json, topLevel = true):
   }
   if (isObject(contained)) {
     if (!isObject(container)) return false;
-    return Object.entries(contained).every(([key, wanted]) =>
-      Object.hasOwn(container, key) && jsonContains(container[key], wanted, false));
+    return Object.entries(contained).every(([key, wanted]) => Object.hasOwn(container, key) && jsonContains(container[key], wanted, false));
   }
   if (topLevel && Array.isArray(container)) return container.some((have) => have === contained);
   return container === contained;

@@ -54,8 +54,12 @@ const holdChangeOf: Record<EntryKind, HoldChangeKind | null> = {
  * after another on some account wrote its entry there later, so its newest entry id is higher:
  * this order agrees with every account's version order.
  */
-function groupsInCommitOrder<T>(entries: ChangedEntry[], keyOf: (entry: ChangedEntry) => string | null,
-  start: (entry: ChangedEntry) => T, add: (group: T, entry: ChangedEntry) => void): T[] {
+function groupsInCommitOrder<T>(
+  entries: ChangedEntry[],
+  keyOf: (entry: ChangedEntry) => string | null,
+  start: (entry: ChangedEntry) => T,
+  add: (group: T, entry: ChangedEntry) => void,
+): T[] {
   const groups = new Map<string, { group: T; lastEntryId: bigint }>();
   for (const entry of entries) {
     const key = keyOf(entry);
@@ -70,7 +74,8 @@ function groupsInCommitOrder<T>(entries: ChangedEntry[], keyOf: (entry: ChangedE
       groups.set(key, { group, lastEntryId: entry.entryId });
     }
   }
-  return [...groups.values()].sort((a, b) => (a.lastEntryId < b.lastEntryId ? -1 : a.lastEntryId > b.lastEntryId ? 1 : 0))
+  return [...groups.values()]
+    .sort((a, b) => (a.lastEntryId < b.lastEntryId ? -1 : a.lastEntryId > b.lastEntryId ? 1 : 0))
     .map(({ group }) => group);
 }
 

@@ -13,10 +13,15 @@ export interface BalanceWatch {
   afterVersions: bigint[] | null;
 }
 
-export function checkBalanceWatch(globalIds: string[], afterVersions: AmountInput[] | null | undefined, accountsMax: number): Result<BalanceWatch> {
+export function checkBalanceWatch(
+  globalIds: string[],
+  afterVersions: AmountInput[] | null | undefined,
+  accountsMax: number,
+): Result<BalanceWatch> {
   if (globalIds.length === 0) return fail(invalidInput("accountIds", "EMPTY", "name at least one account"));
   if (globalIds.length > accountsMax) return fail(limitExceeded("subscriptionAccountsMax", accountsMax, "number of accounts"));
-  if (new Set(globalIds).size !== globalIds.length) return fail(invalidInput("accountIds", "DUPLICATE_ACCOUNT", "an account is named twice"));
+  if (new Set(globalIds).size !== globalIds.length)
+    return fail(invalidInput("accountIds", "DUPLICATE_ACCOUNT", "an account is named twice"));
   const accountIds: string[] = [];
   for (const globalId of globalIds) {
     const id = fromGlobalId("Account", globalId);
@@ -26,7 +31,9 @@ export function checkBalanceWatch(globalIds: string[], afterVersions: AmountInpu
   }
   if (afterVersions === null || afterVersions === undefined) return ok({ accountIds, afterVersions: null });
   if (afterVersions.length !== globalIds.length) {
-    return fail(invalidInput("afterVersion", "AFTER_VERSION", `give one version per account (${globalIds.length}), got ${afterVersions.length}`));
+    return fail(
+      invalidInput("afterVersion", "AFTER_VERSION", `give one version per account (${globalIds.length}), got ${afterVersions.length}`),
+    );
   }
   const versions: bigint[] = [];
   for (const text of afterVersions) {

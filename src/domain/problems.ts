@@ -4,13 +4,29 @@
 //
 // `problemCodes` is the registry: the schema's Problem types, codegen's mappers, the messages
 // below and the codes the write engine (prisma/sql/engine.sql) reports are all checked against
-// it (test/problem-registry.test.ts).
+// it (test/project/problem-registry.test.ts).
 
 export const problemCodes = [
-  "InvalidInput", "LimitExceeded", "IdempotencyConflict", "AccountNotFound", "AccountCodeTaken",
-  "CurrencyNotFound", "CurrencyCodeTaken", "BoundsViolated", "UnbalancedTransfer", "CurrencyMismatch",
-  "InsufficientFunds", "BalanceLimitExceeded", "AmountOverflow", "BatchAborted",
-  "HoldNotFound", "HoldExpired", "HoldNotOpen", "CaptureExceedsRemaining", "TransferNotFound", "NotReversible",
+  "InvalidInput",
+  "LimitExceeded",
+  "IdempotencyConflict",
+  "AccountNotFound",
+  "AccountCodeTaken",
+  "CurrencyNotFound",
+  "CurrencyCodeTaken",
+  "BoundsViolated",
+  "UnbalancedTransfer",
+  "CurrencyMismatch",
+  "InsufficientFunds",
+  "BalanceLimitExceeded",
+  "AmountOverflow",
+  "BatchAborted",
+  "HoldNotFound",
+  "HoldExpired",
+  "HoldNotOpen",
+  "CaptureExceedsRemaining",
+  "TransferNotFound",
+  "NotReversible",
   "ReversalExceedsRemaining",
 ] as const;
 
@@ -91,10 +107,8 @@ export const problemMessages: Record<ProblemCode, (p: Problem) => string> = {
   CurrencyCodeTaken: (p) => `currency ${String(p.currency)} exists already`,
   BoundsViolated: (p) => `account ${String(p.accountId)} has balance ${String(p.balance)}, outside the new bounds (open holds included)`,
   UnbalancedTransfer: (p) => `debits and credits differ in ${String(p.currency)}`,
-  CurrencyMismatch: (p) =>
-    `leg ${String(p.legIndex)} is in ${String(p.legCurrency)} but its account is in ${String(p.accountCurrency)}`,
-  InsufficientFunds: (p) =>
-    `account ${String(p.accountId)} has ${String(p.available)} available, ${String(p.requested)} requested`,
+  CurrencyMismatch: (p) => `leg ${String(p.legIndex)} is in ${String(p.legCurrency)} but its account is in ${String(p.accountCurrency)}`,
+  InsufficientFunds: (p) => `account ${String(p.accountId)} has ${String(p.available)} available, ${String(p.requested)} requested`,
   BalanceLimitExceeded: (p) =>
     `account ${String(p.accountId)} would reach ${String(p.balanceAfter)}, above its maximum ${String(p.maxBalance)}`,
   AmountOverflow: (p) => `account ${String(p.accountId)} totals would leave the signed 64-bit range`,
@@ -103,8 +117,7 @@ export const problemMessages: Record<ProblemCode, (p: Problem) => string> = {
   HoldNotFound: (p) => `no hold ${String(p.holdId)}`,
   HoldExpired: (p) => `hold ${String(p.holdId)} expired at ${String(p.expiresAt)}`,
   HoldNotOpen: (p) => `hold ${String(p.holdId)} is ${String(p.status)}, not open`,
-  CaptureExceedsRemaining: (p) =>
-    `hold ${String(p.holdId)} has ${String(p.remaining)} remaining, ${String(p.requested)} requested`,
+  CaptureExceedsRemaining: (p) => `hold ${String(p.holdId)} has ${String(p.remaining)} remaining, ${String(p.requested)} requested`,
   TransferNotFound: (p) => `no transfer ${String(p.transferId)}`,
   NotReversible: (p) =>
     p.reason === "HOLD"

@@ -32,11 +32,12 @@ export function refusedCharacter(text: string, level: TextLevel): string | null 
 export function checkCharacters(text: string, field: string, level: TextLevel): Result<string> {
   const found = refusedCharacter(text, level);
   if (found === null) return ok(text);
-  const rule = level === "identifier"
-    ? "control, bidirectional-control and unpaired-surrogate characters are refused"
-    : level === "prose"
-      ? "NUL, control characters other than tab and line breaks, and unpaired surrogates are refused"
-      : "NUL and unpaired surrogates are refused";
+  const rule =
+    level === "identifier"
+      ? "control, bidirectional-control and unpaired-surrogate characters are refused"
+      : level === "prose"
+        ? "NUL, control characters other than tab and line breaks, and unpaired surrogates are refused"
+        : "NUL and unpaired surrogates are refused";
   return fail(invalidInput(field, "FORBIDDEN_CHARACTER", `contains ${found}: ${rule}`));
 }
 

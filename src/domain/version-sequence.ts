@@ -29,10 +29,7 @@ export interface VersionSequence<E extends Versioned> {
 
 export type Offer = "buffered" | "duplicate" | "deferred";
 
-export type Step<E> =
-  | { kind: "deliver"; event: E; replayed: boolean }
-  | { kind: "fetch"; afterVersion: bigint }
-  | { kind: "idle" };
+export type Step<E> = { kind: "deliver"; event: E; replayed: boolean } | { kind: "fetch"; afterVersion: bigint } | { kind: "idle" };
 
 export function startSequence<E extends Versioned>(afterVersion: bigint, currentVersion: bigint): VersionSequence<E> {
   assert(afterVersion >= 0n && afterVersion <= currentVersion, "a sequence starts at or before the current version");

@@ -21,7 +21,11 @@ type FieldResolver = (parent: never, args: unknown, ctx: Context, info: unknown)
  * The resolvers with `fields` first checking that the parent's account is the bearer's: a
  * counterparty reached through a transfer's legs shows its id, code and name, not its money.
  */
-export function guardAccountFields<R extends object>(resolvers: R, fields: readonly (keyof R & string)[], accountIdOf: (parent: never) => string): R {
+export function guardAccountFields<R extends object>(
+  resolvers: R,
+  fields: readonly (keyof R & string)[],
+  accountIdOf: (parent: never) => string,
+): R {
   const guarded: Record<string, unknown> = { ...(resolvers as Record<string, unknown>) };
   for (const field of fields) {
     const resolve = resolvers[field] as FieldResolver;

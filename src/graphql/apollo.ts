@@ -30,8 +30,11 @@ export function createApollo({ policy, production, introspection, plugins = [] }
     validationRules: policy.validationRules,
     parseOptions: policy.parseOptions,
     plugins: [
-      ...policy.armorPlugins, subscriptionsOverWebSocketOnly, operationCheckPlugin(policy),
-      ApolloServerPluginLandingPageDisabled(), ...plugins,
+      ...policy.armorPlugins,
+      subscriptionsOverWebSocketOnly,
+      operationCheckPlugin(policy),
+      ApolloServerPluginLandingPageDisabled(),
+      ...plugins,
     ],
     allowBatchedHttpRequests: false,
     csrfPrevention: true,

@@ -70,7 +70,10 @@ function hasPageSizes(document: DocumentNode): boolean {
  * cost rule only sees literals). Throws the GraphQLError to answer with.
  */
 export function checkVariableLimits(
-  limits: Limits, schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>,
+  limits: Limits,
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown>,
   costRule = costLimitRule(costOptions(limits)),
 ): void {
   // Most operations (every mutation) have no page size at all: nothing to check, and no walk of
@@ -106,7 +109,10 @@ export function checkVariableLimits(
   }
   if (costError) {
     const message = (costError as Error).message;
-    const refusal = limitRefusal(message) ?? { message, extensions: { code: "LIMIT_EXCEEDED", limit: "queryCostMax", max: limits.queryCostMax } };
+    const refusal = limitRefusal(message) ?? {
+      message,
+      extensions: { code: "LIMIT_EXCEEDED", limit: "queryCostMax", max: limits.queryCostMax },
+    };
     throw new GraphQLError(refusal.message, { extensions: { ...refusal.extensions, http: { status: 400 } } });
   }
 }

@@ -4,7 +4,14 @@ import DataLoader from "dataloader";
 import type { Database } from "../db/client.js";
 import type { Account, Currency, Entry, Hold, Transfer } from "../ledger/records.js";
 import {
-  readAccounts, readCurrencies, readEntries, readEntriesOfHolds, readEntriesOfTransfers, readHolds, readTransfers, readTransfersLinkedTo,
+  readAccounts,
+  readCurrencies,
+  readEntries,
+  readEntriesOfHolds,
+  readEntriesOfTransfers,
+  readHolds,
+  readTransfers,
+  readTransfersLinkedTo,
 } from "../ledger/reads.js";
 
 function byKey<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K): (V | null)[] {
@@ -25,15 +32,19 @@ export function createLoaders(db: Database, tenantId: string) {
     transfer: new DataLoader<string, Transfer | null>(async (ids) => byKey(ids, await readTransfers(db, tenantId, ids), (t) => t.id)),
     entry: new DataLoader<bigint, Entry | null>(async (ids) => byKey(ids, await readEntries(db, tenantId, ids), (e) => e.id)),
     entriesOfTransfer: new DataLoader<string, Entry[]>(async (transferIds) =>
-      groupBy(transferIds, await readEntriesOfTransfers(db, tenantId, transferIds), (e) => e.transferId!)),
+      groupBy(transferIds, await readEntriesOfTransfers(db, tenantId, transferIds), (e) => e.transferId!),
+    ),
     hold: new DataLoader<string, Hold | null>(async (ids) => byKey(ids, await readHolds(db, tenantId, ids), (h) => h.id)),
     /** Every entry of a hold (reservation, captures, release), oldest first. */
     entriesOfHold: new DataLoader<string, Entry[]>(async (holdIds) =>
-      groupBy(holdIds, await readEntriesOfHolds(db, tenantId, holdIds), (e) => e.holdId!)),
+      groupBy(holdIds, await readEntriesOfHolds(db, tenantId, holdIds), (e) => e.holdId!),
+    ),
     capturesOfHold: new DataLoader<string, Transfer[]>(async (holdIds) =>
-      groupBy(holdIds, await readTransfersLinkedTo(db, tenantId, "hold_id", holdIds), (t) => t.holdId!)),
+      groupBy(holdIds, await readTransfersLinkedTo(db, tenantId, "hold_id", holdIds), (t) => t.holdId!),
+    ),
     reversalsOf: new DataLoader<string, Transfer[]>(async (transferIds) =>
-      groupBy(transferIds, await readTransfersLinkedTo(db, tenantId, "reverses_id", transferIds), (t) => t.reversesId!)),
+      groupBy(transferIds, await readTransfersLinkedTo(db, tenantId, "reverses_id", transferIds), (t) => t.reversesId!),
+    ),
   };
 }
 

@@ -23,8 +23,13 @@ export interface OperationPolicy {
   /** Armor's Apollo plugins, which go with its rules. */
   armorPlugins: ApolloServerPlugin<Context>[];
   /** The checks that need the resolved operation, its variables and the bearer; throws the error to answer with. */
-  afterResolve(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode | undefined,
-    variables: Record<string, unknown>, access: Access): Promise<void>;
+  afterResolve(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode | undefined,
+    variables: Record<string, unknown>,
+    access: Access,
+  ): Promise<void>;
 }
 
 export function operationPolicy(limits: Limits, mutationLimiter: RateLimiter | null): OperationPolicy {
@@ -64,14 +69,22 @@ export type OperationCheck =
 
 /** The WebSocket half: every check, in the order Apollo runs them for HTTP. */
 export async function checkOperation(
-  policy: OperationPolicy, schema: GraphQLSchema, introspection: boolean,
-  request: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null }, access: Access,
+  policy: OperationPolicy,
+  schema: GraphQLSchema,
+  introspection: boolean,
+  request: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null },
+  access: Access,
 ): Promise<OperationCheck> {
   let document: DocumentNode;
   try {
     document = parse(request.query, policy.parseOptions);
   } catch (error) {
-    return { ok: false, errors: [error instanceof GraphQLError ? error : new GraphQLError(String(error))], label: "unknown", fallbackCode: "GRAPHQL_PARSE_FAILED" };
+    return {
+      ok: false,
+      errors: [error instanceof GraphQLError ? error : new GraphQLError(String(error))],
+      label: "unknown",
+      fallbackCode: "GRAPHQL_PARSE_FAILED",
+    };
   }
   const operation = operationOf(document, request.operationName);
   const label = operationLabel(operation);

@@ -14,7 +14,11 @@ function serializeInteger(value: unknown): string {
 
 function parseIntegerValue(value: unknown): AmountInput {
   if (typeof value === "string") return value;
-  return new NotAString(typeof value === "number" || typeof value === "boolean" ? `the JSON ${typeof value} ${String(value)}` : `JSON ${value === null ? "null" : typeof value}`);
+  return new NotAString(
+    typeof value === "number" || typeof value === "boolean"
+      ? `the JSON ${typeof value} ${String(value)}`
+      : `JSON ${value === null ? "null" : typeof value}`,
+  );
 }
 
 function parseIntegerLiteral(ast: ValueNode): AmountInput {

@@ -148,7 +148,10 @@ export function startSocketServer(options: SocketOptions): SocketServer {
   }
 
   /** Per-operation log and metric fields, by the operation's context. */
-  const operations = new WeakMap<object, { requestId: string; tenantId: string; operation: string; operationName: string | null; started: number }>();
+  const operations = new WeakMap<
+    object,
+    { requestId: string; tenantId: string; operation: string; operationName: string | null; started: number }
+  >();
 
   /** Null when the connection may open; else why not (per-tenant cap, per-key connection rate). */
   async function connectionRefusal(access: Access): Promise<string | null> {
@@ -162,108 +165,158 @@ export function startSocketServer(options: SocketOptions): SocketServer {
     return `Too many new connections for this API key (at most ${options.connectionLimiter!.perSecond} per second); retry in ${Math.ceil(refused.retryAfterMs / 1000)} s`;
   }
 
-  const server = useServer<Record<string, unknown>>({
-    isProd: options.production,
-    connectionInitWaitTimeout: options.connectionInitWaitTimeoutMs,
-    async onConnect(ctx) {
-      const socket = ctx.extra.socket;
-      const connectionId = requestIdFrom(ctx.extra.request.headers["x-request-id"]);
-      // connection_init's payload: { authorization: "Bearer <API key or access token>" }.
-      const bearer = bearerOf(ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization);
-      let access: Access | null = null;
-      try {
-        access = bearer ? await options.authenticate(bearer) : null;
-      } catch (error) {
-        // graphql-ws would log a stack and close with 4500: say what it is instead.
-        if (isDatabaseUnavailable(error)) socket.close(tryAgainLaterCloseCode, "Try again later: the database is unavailable");
-        else {
-          logger.error({ connectionId, err: error }, "authenticating a connection failed");
-          socket.close(internalErrorCloseCode, "Internal server error");
+  const server = useServer<Record<string, unknown>>(
+    {
+      isProd: options.production,
+      connectionInitWaitTimeout: options.connectionInitWaitTimeoutMs,
+      async onConnect(ctx) {
+        const socket = ctx.extra.socket;
+        const connectionId = requestIdFrom(ctx.extra.request.headers["x-request-id"]);
+        // connection_init's payload: { authorization: "Bearer <API key or access token>" }.
+        const bearer = bearerOf(ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization);
+        let access: Access | null = null;
+        try {
+          access = bearer ? await options.authenticate(bearer) : null;
+        } catch (error) {
+          // graphql-ws would log a stack and close with 4500: say what it is instead.
+          if (isDatabaseUnavailable(error)) socket.close(tryAgainLaterCloseCode, "Try again later: the database is unavailable");
+          else {
+            logger.error({ connectionId, err: error }, "authenticating a connection failed");
+            socket.close(internalErrorCloseCode, "Internal server error");
+          }
+          return false;
         }
-        return false;
-      }
-      if (!bearer || !access) {
-        socket.close(unauthorizedCloseCode, bearer
-          ? "Unauthorized: unknown, revoked or expired API key or access token"
-          : "Unauthorized: send { authorization: \"Bearer <API key or access token>\" } in connection_init");
-        return false;
-      }
-      const refusal = await connectionRefusal(access);
-      if (refusal) {
-        socket.close(tooManyConnectionsCloseCode, refusal);
-        return false;
-      }
-      const tenantId = access.tenantId;
-      perTenant.set(tenantId, (perTenant.get(tenantId) ?? 0) + 1);
-      socket.once("close", () => {
-        const left = (perTenant.get(tenantId) ?? 1) - 1;
-        if (left > 0) perTenant.set(tenantId, left);
-        else perTenant.delete(tenantId);
-      });
-      if (access.expiresAt) closeAtExpiry(socket, access.expiresAt);
-      const live = createLiveConnection(limits.subscriptionEventsQueuedMax, () => cutSlow(socket, "too many events queued"), (depth) => {
-        if (depth > eventsQueuedPeak) eventsQueuedPeak = depth;
-      });
-      states.set(socket, { connectionId, bearer, access, live, operations: 0 });
-      logger.debug({ connectionId, tenantId }, "connection opened");
-      return true;
-    },
-    async onSubscribe(ctx, id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> {
-      const state = states.get(ctx.extra.socket);
-      if (!state) return [new GraphQLError("not authenticated")]; // graphql-ws closes 4401 before this
-      const started = performance.now();
-      const refuse = (errors: readonly GraphQLError[], operation = "unknown", fallbackCode = "GRAPHQL_VALIDATION_FAILED"): GraphQLError[] => {
-        const honest = errors.map((error) => honestError(error, fallbackCode));
-        recordOperation("ws", operation, honest.map((e) => String(e.extensions.code ?? "GRAPHQL_VALIDATION_FAILED")), (performance.now() - started) / 1000);
-        return honest;
-      };
-      if (stopping) {
-        return refuse([new GraphQLError("the server is shutting down; reconnect (to another instance) and send it again", { extensions: { code: "SHUTTING_DOWN", retryable: true } })]);
-      }
-      if (state.operations >= limits.subscriptionsPerConnectionMax) {
-        return refuse([new GraphQLError(`operations on this connection exceed subscriptionsPerConnectionMax (${limits.subscriptionsPerConnectionMax})`, {
-          extensions: { code: "LIMIT_EXCEEDED", limit: "subscriptionsPerConnectionMax", max: limits.subscriptionsPerConnectionMax },
-        })]);
-      }
-      const variables = (payload.variables ?? {}) as Record<string, unknown>;
-      const checked = await checkOperation(options.policy, schema, options.introspection, { ...payload, variables }, state.access);
-      if (!checked.ok) return refuse(checked.errors, checked.label, checked.fallbackCode);
-      const { document, label: operation } = checked;
-      state.operations++;
-      const contextValue = createContext(db, state.access, limits, { live: hub, connection: state.live, tokenSecret: options.tokenSecret });
-      operations.set(contextValue, { requestId: `${state.connectionId}/${id}`, tenantId: state.access.tenantId, operation, operationName: payload.operationName ?? null, started });
-      return { schema, document, variableValues: variables, operationName: payload.operationName ?? undefined, contextValue };
-    },
-    // Queries and mutations over the socket: counted, so a shutdown lets them finish.
-    async execute(args) {
-      running++;
-      try {
-        const result = await execute(args);
-        if (!("errors" in result) && !("data" in result)) return result;
-        const errors = result.errors?.map((error) => options.formatError(error));
-        const op = operations.get(args.contextValue as object);
-        if (op) {
-          const codes = errors?.map((e) => String(e.extensions?.code ?? "UNKNOWN")) ?? [];
-          const durationMs = performance.now() - op.started;
-          const outcome = recordOperation("ws", op.operation, codes, durationMs / 1000);
-          const { started: _, ...fields } = op;
-          logger.info({ ...fields, transport: "ws", durationMs: Math.round(durationMs * 10) / 10, outcome, ...(codes.length ? { errorCodes: codes } : {}) }, "operation");
+        if (!bearer || !access) {
+          socket.close(
+            unauthorizedCloseCode,
+            bearer
+              ? "Unauthorized: unknown, revoked or expired API key or access token"
+              : 'Unauthorized: send { authorization: "Bearer <API key or access token>" } in connection_init',
+          );
+          return false;
         }
-        return errors ? { ...result, errors: errors as never } : result;
-      } finally {
-        running--;
-      }
+        const refusal = await connectionRefusal(access);
+        if (refusal) {
+          socket.close(tooManyConnectionsCloseCode, refusal);
+          return false;
+        }
+        const tenantId = access.tenantId;
+        perTenant.set(tenantId, (perTenant.get(tenantId) ?? 0) + 1);
+        socket.once("close", () => {
+          const left = (perTenant.get(tenantId) ?? 1) - 1;
+          if (left > 0) perTenant.set(tenantId, left);
+          else perTenant.delete(tenantId);
+        });
+        if (access.expiresAt) closeAtExpiry(socket, access.expiresAt);
+        const live = createLiveConnection(
+          limits.subscriptionEventsQueuedMax,
+          () => cutSlow(socket, "too many events queued"),
+          (depth) => {
+            if (depth > eventsQueuedPeak) eventsQueuedPeak = depth;
+          },
+        );
+        states.set(socket, { connectionId, bearer, access, live, operations: 0 });
+        logger.debug({ connectionId, tenantId }, "connection opened");
+        return true;
+      },
+      async onSubscribe(ctx, id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> {
+        const state = states.get(ctx.extra.socket);
+        if (!state) return [new GraphQLError("not authenticated")]; // graphql-ws closes 4401 before this
+        const started = performance.now();
+        const refuse = (
+          errors: readonly GraphQLError[],
+          operation = "unknown",
+          fallbackCode = "GRAPHQL_VALIDATION_FAILED",
+        ): GraphQLError[] => {
+          const honest = errors.map((error) => honestError(error, fallbackCode));
+          recordOperation(
+            "ws",
+            operation,
+            honest.map((e) => String(e.extensions.code ?? "GRAPHQL_VALIDATION_FAILED")),
+            (performance.now() - started) / 1000,
+          );
+          return honest;
+        };
+        if (stopping) {
+          return refuse([
+            new GraphQLError("the server is shutting down; reconnect (to another instance) and send it again", {
+              extensions: { code: "SHUTTING_DOWN", retryable: true },
+            }),
+          ]);
+        }
+        if (state.operations >= limits.subscriptionsPerConnectionMax) {
+          return refuse([
+            new GraphQLError(
+              `operations on this connection exceed subscriptionsPerConnectionMax (${limits.subscriptionsPerConnectionMax})`,
+              {
+                extensions: { code: "LIMIT_EXCEEDED", limit: "subscriptionsPerConnectionMax", max: limits.subscriptionsPerConnectionMax },
+              },
+            ),
+          ]);
+        }
+        const variables = (payload.variables ?? {}) as Record<string, unknown>;
+        const checked = await checkOperation(options.policy, schema, options.introspection, { ...payload, variables }, state.access);
+        if (!checked.ok) return refuse(checked.errors, checked.label, checked.fallbackCode);
+        const { document, label: operation } = checked;
+        state.operations++;
+        const contextValue = createContext(db, state.access, limits, {
+          live: hub,
+          connection: state.live,
+          tokenSecret: options.tokenSecret,
+        });
+        operations.set(contextValue, {
+          requestId: `${state.connectionId}/${id}`,
+          tenantId: state.access.tenantId,
+          operation,
+          operationName: payload.operationName ?? null,
+          started,
+        });
+        return { schema, document, variableValues: variables, operationName: payload.operationName ?? undefined, contextValue };
+      },
+      // Queries and mutations over the socket: counted, so a shutdown lets them finish.
+      async execute(args) {
+        running++;
+        try {
+          const result = await execute(args);
+          if (!("errors" in result) && !("data" in result)) return result;
+          const errors = result.errors?.map((error) => options.formatError(error));
+          const op = operations.get(args.contextValue as object);
+          if (op) {
+            const codes = errors?.map((e) => String(e.extensions?.code ?? "UNKNOWN")) ?? [];
+            const durationMs = performance.now() - op.started;
+            const outcome = recordOperation("ws", op.operation, codes, durationMs / 1000);
+            const { started: _, ...fields } = op;
+            logger.info(
+              {
+                ...fields,
+                transport: "ws",
+                durationMs: Math.round(durationMs * 10) / 10,
+                outcome,
+                ...(codes.length ? { errorCodes: codes } : {}),
+              },
+              "operation",
+            );
+          }
+          return errors ? { ...result, errors: errors as never } : result;
+        } finally {
+          running--;
+        }
+      },
+      onComplete(ctx) {
+        const state = states.get(ctx.extra.socket);
+        if (state) state.operations--;
+      },
+      onNext(_ctx, _id, _payload, _args, result) {
+        if (!result.errors) return;
+        // Query and mutation errors were formatted in execute(); subscription events' are raw.
+        return {
+          ...result,
+          errors: result.errors.map((error) => (typeof (error as GraphQLError).toJSON === "function" ? options.formatError(error) : error)),
+        };
+      },
     },
-    onComplete(ctx) {
-      const state = states.get(ctx.extra.socket);
-      if (state) state.operations--;
-    },
-    onNext(_ctx, _id, _payload, _args, result) {
-      if (!result.errors) return;
-      // Query and mutation errors were formatted in execute(); subscription events' are raw.
-      return { ...result, errors: result.errors.map((error) => (typeof (error as GraphQLError).toJSON === "function" ? options.formatError(error) : error)) };
-    },
-  }, wss);
+    wss,
+  );
 
   function onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const path = new URL(request.url ?? "/", "http://localhost").pathname;
@@ -287,29 +340,36 @@ export function startSocketServer(options: SocketOptions): SocketServer {
     for (const socket of wss.clients) {
       const state = states.get(socket);
       if (!state) continue;
-      options.authenticate(state.bearer).then((access) => {
-        if (access?.tenantId !== state.access.tenantId) cut(socket, unauthorizedCloseCode, "Unauthorized: API key revoked or access token expired");
-      }, (error: Error) => {
-        if (!isDatabaseUnavailable(error)) logger.error({ err: errorText(error) }, "auth recheck failed");
-      });
+      options.authenticate(state.bearer).then(
+        (access) => {
+          if (access?.tenantId !== state.access.tenantId)
+            cut(socket, unauthorizedCloseCode, "Unauthorized: API key revoked or access token expired");
+        },
+        (error: Error) => {
+          if (!isDatabaseUnavailable(error)) logger.error({ err: errorText(error) }, "auth recheck failed");
+        },
+      );
     }
   }, options.authRecheckMs);
   recheck.unref();
 
   // Slow consumers: graphql-ws waits for each send to drain before taking the next event, so a
   // client that stops reading shows as an outgoing buffer that never empties.
-  const sweep = setInterval(() => {
-    const now = Date.now();
-    for (const socket of wss.clients) {
-      if (socket.bufferedAmount === 0 || socket.readyState !== socket.OPEN) {
-        stalledSince.delete(socket);
-        continue;
+  const sweep = setInterval(
+    () => {
+      const now = Date.now();
+      for (const socket of wss.clients) {
+        if (socket.bufferedAmount === 0 || socket.readyState !== socket.OPEN) {
+          stalledSince.delete(socket);
+          continue;
+        }
+        const since = stalledSince.get(socket);
+        if (since === undefined) stalledSince.set(socket, now);
+        else if (now - since >= options.slowConsumerMs) cutSlow(socket, `nothing read for ${options.slowConsumerMs} ms`);
       }
-      const since = stalledSince.get(socket);
-      if (since === undefined) stalledSince.set(socket, now);
-      else if (now - since >= options.slowConsumerMs) cutSlow(socket, `nothing read for ${options.slowConsumerMs} ms`);
-    }
-  }, Math.max(10, Math.min(1000, options.slowConsumerMs / 4)));
+    },
+    Math.max(10, Math.min(1000, options.slowConsumerMs / 4)),
+  );
   sweep.unref();
 
   return {

@@ -2,7 +2,11 @@
 import type { ServerResponse } from "node:http";
 
 export class RequestError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -21,7 +21,17 @@ import { startSocketServer, type SocketServer } from "../graphql/ws-transport.js
 import { createContext, type Context } from "../graphql/context.js";
 import { bearerOf, createAuthenticator, loadTokenSecret } from "../ledger/access-tokens.js";
 import { errorText, log } from "../ops/log.js";
-import { changeFeedEntries, changeFeedLag, changeFeedLooks, clientMistakes, graphqlErrors, httpRequests, httpRequestsInFlight, observe, registry } from "../ops/metrics.js";
+import {
+  changeFeedEntries,
+  changeFeedLag,
+  changeFeedLooks,
+  clientMistakes,
+  graphqlErrors,
+  httpRequests,
+  httpRequestsInFlight,
+  observe,
+  registry,
+} from "../ops/metrics.js";
 import { createReadinessCheck, type Readiness } from "../ops/readiness.js";
 import { createRateLimiter } from "../ops/rate-limits.js";
 import { attachRequestInfo, requestIdFrom, type RequestInfo } from "./request-info.js";
@@ -102,7 +112,10 @@ const unauthenticated = (message: string) =>
 
 const databaseUnavailable = () =>
   new graphqlCjs.GraphQLError(databaseUnavailableMessage, {
-    extensions: { ...databaseUnavailableExtensions, http: { status: 503, headers: new HeaderMap([["retry-after", String(retryAfterSeconds)]]) } },
+    extensions: {
+      ...databaseUnavailableExtensions,
+      http: { status: 503, headers: new HeaderMap([["retry-after", String(retryAfterSeconds)]]) },
+    },
   });
 
 function routeOf(pathname: string, webApps: readonly WebApp[]): string {
@@ -129,14 +142,17 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   });
   const stopSignal = onCommitted(db.pool, () => feed.written());
   const hub = createLiveHub(db, feed);
-  const unobserveFeed = feed.listen((entries) => {
-    changeFeedEntries.inc(entries.length);
-    const now = Date.now();
-    for (const { entry } of entries) {
-      const at = new Date(entry.createdAt as unknown as string).getTime();
-      if (Number.isFinite(at)) changeFeedLag.observe(Math.max(0, now - at) / 1000);
-    }
-  }, () => false);
+  const unobserveFeed = feed.listen(
+    (entries) => {
+      changeFeedEntries.inc(entries.length);
+      const now = Date.now();
+      for (const { entry } of entries) {
+        const at = new Date(entry.createdAt as unknown as string).getTime();
+        if (Number.isFinite(at)) changeFeedLag.observe(Math.max(0, now - at) / 1000);
+      }
+    },
+    () => false,
+  );
   const unobserveHub = observe("subscriptions", () => hub.subscriptionCount());
   let draining = false;
   const readinessCheck = createReadinessCheck({
@@ -147,8 +163,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   });
   const introspection = options.introspection ?? !options.production;
   const webApps: WebApp[] = [
-    ...(options.graphiql ?? !options.production ? [{ name: "graphiql" }] : []),
-    ...(options.dashboard ?? !options.production ? [{ name: "dashboard" }] : []),
+    ...((options.graphiql ?? !options.production) ? [{ name: "graphiql" }] : []),
+    ...((options.dashboard ?? !options.production) ? [{ name: "dashboard" }] : []),
   ];
   const policy = operationPolicy(limits, createRateLimiter("mutations", options.mutationsPerSecondMax ?? 0));
   const apollo = createApollo({ policy, production: options.production, introspection, plugins: [observePlugin()] });
@@ -176,11 +192,13 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       if (!readiness.ready) response.setHeader("retry-after", String(retryAfterSeconds));
       sendJson(response, readiness.ready ? 200 : 503, { status: readiness.status, checks: readiness.checks });
     },
-    metrics: metricsText && (async (_request, response) => {
-      const text = await metricsText();
-      response.writeHead(200, { "content-type": registry.contentType });
-      response.end(text);
-    }),
+    metrics:
+      metricsText &&
+      (async (_request, response) => {
+        const text = await metricsText();
+        response.writeHead(200, { "content-type": registry.contentType });
+        response.end(text);
+      }),
   };
 
   let inFlight = 0;
@@ -188,7 +206,13 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     const started = performance.now();
     const url = new URL(request.url ?? "/", "http://localhost");
     const route = routeOf(url.pathname, webApps);
-    const info: RequestInfo = { requestId: requestIdFrom(request.headers["x-request-id"]), tenantId: null, operationName: null, operation: null, errorCodes: [] };
+    const info: RequestInfo = {
+      requestId: requestIdFrom(request.headers["x-request-id"]),
+      tenantId: null,
+      operationName: null,
+      operation: null,
+      errorCodes: [],
+    };
     response.setHeader("x-request-id", info.requestId);
     if (draining) response.setHeader("connection", "close"); // let keep-alive clients move on
     inFlight++;
@@ -286,7 +310,11 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const fail = (error: NodeJS.ErrnoException) => {
       if (error.code === "EADDRINUSE") {
-        reject(new ListenError(`port ${port} on ${host} is already in use (an earlier ledger still running, or another program): stop it, or set PORT to a free port`));
+        reject(
+          new ListenError(
+            `port ${port} on ${host} is already in use (an earlier ledger still running, or another program): stop it, or set PORT to a free port`,
+          ),
+        );
       } else if (error.code === "EACCES") {
         reject(new ListenError(`not allowed to listen on port ${port} on ${host}: set PORT to a port above 1023`));
       } else reject(error);
@@ -334,7 +362,14 @@ async function handle(
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
-  const named = url.pathname === "/healthz" ? routes.healthz : url.pathname === "/readyz" ? routes.readyz : url.pathname === "/metrics" ? routes.metrics : null;
+  const named =
+    url.pathname === "/healthz"
+      ? routes.healthz
+      : url.pathname === "/readyz"
+        ? routes.readyz
+        : url.pathname === "/metrics"
+          ? routes.metrics
+          : null;
   if (named) return named(request, response);
   const app = webApps.find((a) => url.pathname === `/${a.name}` || url.pathname.startsWith(`/${a.name}/`));
   if (app && (request.method === "GET" || request.method === "HEAD")) return serveWebApp(app, url.pathname, response);

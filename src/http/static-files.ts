@@ -82,7 +82,9 @@ export async function serveWebApp(app: WebApp, pathname: string, response: Serve
     "x-content-type-options": "nosniff",
     "referrer-policy": "no-referrer",
   });
-  createReadStream(file).on("error", () => response.destroy()).pipe(response);
+  createReadStream(file)
+    .on("error", () => response.destroy())
+    .pipe(response);
 }
 
 function sendText(response: ServerResponse, status: number, text: string): void {

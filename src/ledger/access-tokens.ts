@@ -106,7 +106,11 @@ export async function mintAccessToken(
   if (checked.value.accountIds) {
     const globalIds = checked.value.accountIds;
     const rawIds = globalIds.map((id) => fromGlobalId("Account", id));
-    const found = await readAccounts(db, access.tenantId, rawIds.filter((id) => id !== null));
+    const found = await readAccounts(
+      db,
+      access.tenantId,
+      rawIds.filter((id) => id !== null),
+    );
     const known = new Set(found.map((a) => a.id));
     const missing = rawIds.findIndex((id) => id === null || !known.has(id));
     if (missing >= 0) return fail(accountNotFound(globalIds[missing]!));
@@ -115,6 +119,9 @@ export async function mintAccessToken(
   // The token carries milliseconds: it lives exactly ttlSeconds.
   const issuedAt = new Date();
   const expiresAt = new Date(issuedAt.getTime() + ttlSeconds * 1000);
-  const token = encodeAccessToken({ tenantId: access.tenantId, keyId: access.keyId, scope: request.scope, accountIds, issuedAt, expiresAt }, secret);
+  const token = encodeAccessToken(
+    { tenantId: access.tenantId, keyId: access.keyId, scope: request.scope, accountIds, issuedAt, expiresAt },
+    secret,
+  );
   return ok({ token, scope: request.scope, accountIds, expiresAt });
 }

@@ -10,9 +10,7 @@ import { authorizeWrite } from "./authorization.js";
 import { command, execute, type Command } from "./engine.js";
 import type { Account } from "./records.js";
 
-export type AccountOutcome =
-  | { ok: true; replay: boolean; account: Account }
-  | { ok: false; replay: boolean; problem: Problem };
+export type AccountOutcome = { ok: true; replay: boolean; account: Account } | { ok: false; replay: boolean; problem: Problem };
 
 const textOf = (bound: bigint | null | undefined) => (bound === null || bound === undefined ? null : bound.toString());
 
@@ -27,15 +25,18 @@ export async function createAccount(db: Database, access: Access, request: Creat
   const checked = validateCreateAccount(request, limits);
   if (!checked.ok) return { ok: false, replay: false, problem: checked.problem };
   const { idempotencyKey, ...account } = checked.value;
-  return accountOutcome(db, command("createAccount", access.tenantId, idempotencyKey, account, {
-    code: account.code,
-    name: account.name,
-    currency: account.currency,
-    normalSide: account.normalSide,
-    minBalance: textOf(account.minBalance),
-    maxBalance: textOf(account.maxBalance),
-    metadata: account.metadata,
-  }));
+  return accountOutcome(
+    db,
+    command("createAccount", access.tenantId, idempotencyKey, account, {
+      code: account.code,
+      name: account.name,
+      currency: account.currency,
+      normalSide: account.normalSide,
+      minBalance: textOf(account.minBalance),
+      maxBalance: textOf(account.maxBalance),
+      metadata: account.metadata,
+    }),
+  );
 }
 
 export async function updateAccount(db: Database, access: Access, request: UpdateAccountRequest, limits: Limits): Promise<AccountOutcome> {
@@ -45,15 +46,24 @@ export async function updateAccount(db: Database, access: Access, request: Updat
   const changes = checked.value;
   const accountId = fromGlobalId("Account", request.id);
   if (accountId === null) return { ok: false, replay: false, problem: accountNotFound(request.id) };
-  return accountOutcome(db, command("updateAccount", access.tenantId, request.idempotencyKey, { accountId, ...changes }, {
-    accountId,
-    setName: changes.name !== undefined,
-    name: changes.name ?? null,
-    setMetadata: changes.metadata !== undefined,
-    metadata: changes.metadata ?? null,
-    setMinBalance: changes.minBalance !== undefined,
-    minBalance: textOf(changes.minBalance),
-    setMaxBalance: changes.maxBalance !== undefined,
-    maxBalance: textOf(changes.maxBalance),
-  }));
+  return accountOutcome(
+    db,
+    command(
+      "updateAccount",
+      access.tenantId,
+      request.idempotencyKey,
+      { accountId, ...changes },
+      {
+        accountId,
+        setName: changes.name !== undefined,
+        name: changes.name ?? null,
+        setMetadata: changes.metadata !== undefined,
+        metadata: changes.metadata ?? null,
+        setMinBalance: changes.minBalance !== undefined,
+        minBalance: textOf(changes.minBalance),
+        setMaxBalance: changes.maxBalance !== undefined,
+        maxBalance: textOf(changes.maxBalance),
+      },
+    ),
+  );
 }

@@ -27,15 +27,27 @@ export type WriteSubject =
   | { tenantWide: true };
 
 export type WriteOperation =
-  | "createAccessToken" | "createAccount" | "updateAccount" | "createCurrency" | "postTransfers"
-  | "createHold" | "captureHold" | "voidHold" | "reverseTransfer";
+  | "createAccessToken"
+  | "createAccount"
+  | "updateAccount"
+  | "createCurrency"
+  | "postTransfers"
+  | "createHold"
+  | "captureHold"
+  | "voidHold"
+  | "reverseTransfer";
 
 /** Operations an access token may never do, whatever its scope. */
 const apiKeyOnly: ReadonlySet<WriteOperation> = new Set(["createAccessToken"]);
 
 /** The accounts a transfer or hold request names, for authorizeWrite. */
-export const accountsNamedBy = (requests: readonly { from?: AccountRefInput | null; to?: AccountRefInput | null; legs?: readonly { account: AccountRefInput }[] | null }[]) =>
-  requests.flatMap((r) => [r.from, r.to, ...(r.legs ?? []).map((leg) => leg.account)]);
+export const accountsNamedBy = (
+  requests: readonly {
+    from?: AccountRefInput | null;
+    to?: AccountRefInput | null;
+    legs?: readonly { account: AccountRefInput }[] | null;
+  }[],
+) => requests.flatMap((r) => [r.from, r.to, ...(r.legs ?? []).map((leg) => leg.account)]);
 
 /** Throws AccessDenied unless `access` may run `operation` on `subject`. */
 export async function authorizeWrite(db: Database, access: Access, operation: WriteOperation, subject: WriteSubject): Promise<void> {
@@ -45,14 +57,28 @@ export async function authorizeWrite(db: Database, access: Access, operation: Wr
   if (access.accountIds === null) return;
   if ("tenantWide" in subject) throw new AccessDenied(`${operation} needs a token that is not limited to accounts`);
   if ("accounts" in subject) {
-    const ids = await accountIdsOf(db, access.tenantId, subject.accounts.filter((ref) => ref != null));
-    if (firstForbiddenAccount(access, ids) !== null) throw new AccessDenied("this access token may not move money on an account it is not limited to");
+    const ids = await accountIdsOf(
+      db,
+      access.tenantId,
+      subject.accounts.filter((ref) => ref != null),
+    );
+    if (firstForbiddenAccount(access, ids) !== null)
+      throw new AccessDenied("this access token may not move money on an account it is not limited to");
     return;
   }
   const [kind, globalId] = "hold" in subject ? (["hold", subject.hold] as const) : (["transfer", subject.transfer] as const);
   const id = fromGlobalId(kind === "hold" ? "Hold" : "Transfer", globalId);
-  const legs = id === null ? [] : await (kind === "hold" ? readEntriesOfHolds(db, access.tenantId, [id]) : readEntriesOfTransfers(db, access.tenantId, [id]));
-  if (legs.length === 0 || firstForbiddenAccount(access, legs.map((leg) => leg.accountId)) !== null) {
+  const legs =
+    id === null
+      ? []
+      : await (kind === "hold" ? readEntriesOfHolds(db, access.tenantId, [id]) : readEntriesOfTransfers(db, access.tenantId, [id]));
+  if (
+    legs.length === 0 ||
+    firstForbiddenAccount(
+      access,
+      legs.map((leg) => leg.accountId),
+    ) !== null
+  ) {
     throw new AccessDenied(`this access token may not act on a ${kind} outside its accounts`);
   }
 }
@@ -63,7 +89,9 @@ async function accountIdsOf(db: Database, tenantId: string, refs: readonly Accou
   const byCode = new Map<string, string>();
   if (codes.length > 0) {
     const { rows } = await db.pool.query<{ id: string; code: string }>(
-      "SELECT id, code FROM accounts WHERE tenant_id = $1 AND code = ANY($2::text[])", [tenantId, codes]);
+      "SELECT id, code FROM accounts WHERE tenant_id = $1 AND code = ANY($2::text[])",
+      [tenantId, codes],
+    );
     for (const row of rows) byCode.set(row.code, row.id);
   }
   return refs.map((ref) => (ref.id != null ? fromGlobalId("Account", ref.id) : byCode.get(ref.code ?? "")) ?? "");

@@ -23,7 +23,13 @@ interface Row {
  * Instants must lie in the past of the tenant's clock; see ledger_balances_at for why an
  * answer never changes once given.
  */
-export async function balancesAt(db: Database, tenantId: string, accountId: string, instants: Date[], before: boolean): Promise<BalancesAtOutcome> {
+export async function balancesAt(
+  db: Database,
+  tenantId: string,
+  accountId: string,
+  instants: Date[],
+  before: boolean,
+): Promise<BalancesAtOutcome> {
   if (instants.length === 0) return { ok: true, totals: [] };
   try {
     const { rows } = await db.pool.query<Row>("SELECT * FROM ledger_balances_at($1::uuid, $2::uuid, $3::timestamptz[], $4)", [

@@ -13,19 +13,21 @@ import { currencyColumns, currencyFromRow, type CurrencyRow } from "./rows.js";
 export async function findCurrency(db: Database, tenantId: string, code: string): Promise<Currency | null> {
   const { rows } = await db.pool.query<CurrencyRow>(
     `SELECT ${currencyColumns("c")} FROM currencies c WHERE c.code = $2 AND (c.tenant_id = $1 OR c.tenant_id IS NULL)
-      ORDER BY c.tenant_id NULLS LAST LIMIT 1`, [tenantId, code]);
+      ORDER BY c.tenant_id NULLS LAST LIMIT 1`,
+    [tenantId, code],
+  );
   return rows[0] ? currencyFromRow(rows[0]) : null;
 }
 
 export async function listCurrencies(db: Database, tenantId: string): Promise<Currency[]> {
   const { rows } = await db.pool.query<CurrencyRow>(
-    `SELECT ${currencyColumns("c")} FROM currencies c WHERE c.tenant_id = $1 OR c.tenant_id IS NULL ORDER BY c.code`, [tenantId]);
+    `SELECT ${currencyColumns("c")} FROM currencies c WHERE c.tenant_id = $1 OR c.tenant_id IS NULL ORDER BY c.code`,
+    [tenantId],
+  );
   return rows.map(currencyFromRow);
 }
 
-export type CurrencyOutcome =
-  | { ok: true; replay: boolean; currency: Currency }
-  | { ok: false; replay: boolean; problem: Problem };
+export type CurrencyOutcome = { ok: true; replay: boolean; currency: Currency } | { ok: false; replay: boolean; problem: Problem };
 
 export async function createCurrency(db: Database, access: Access, request: NewCurrency, limits: Limits): Promise<CurrencyOutcome> {
   await authorizeWrite(db, access, "createCurrency", { tenantWide: true });

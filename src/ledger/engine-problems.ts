@@ -23,7 +23,7 @@ export function publicProblem(error: ItemError): Problem {
   }
   if (accountRef) named.account = accountRef.accountId ? toGlobalId("Account", accountRef.accountId) : accountRef.accountCode;
   if (named.code === "TransferNotFound" && typeof named.holdId === "string") {
-    named.transferId = named.holdId;  // an unknown hold id, echoed as given
+    named.transferId = named.holdId; // an unknown hold id, echoed as given
     delete named.holdId;
   }
   if (named.code === "NotReversible") {

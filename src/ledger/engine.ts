@@ -12,12 +12,26 @@ import type { Leg } from "../domain/transfer.js";
 import type { Problem } from "../domain/problems.js";
 import type { Account, Currency, Entry, Hold, Transfer, TransferWithEntries } from "./records.js";
 import { readAccounts, readCurrencies, readEntriesOfHolds, readEntriesOfTransfers, readHolds, readTransfers } from "./reads.js";
-import { accountFromRow, currencyFromRow, entriesFromEngine, holdFromRow, type AccountRow, type CurrencyRow, type HoldRow } from "./rows.js";
+import {
+  accountFromRow,
+  currencyFromRow,
+  entriesFromEngine,
+  holdFromRow,
+  type AccountRow,
+  type CurrencyRow,
+  type HoldRow,
+} from "./rows.js";
 import { publicProblem, type ItemError } from "./engine-problems.js";
 
 export type Operation =
-  | "postTransfer" | "createHold" | "captureHold" | "voidHold" | "reverseTransfer"
-  | "createAccount" | "updateAccount" | "createCurrency";
+  | "postTransfer"
+  | "createHold"
+  | "captureHold"
+  | "voidHold"
+  | "reverseTransfer"
+  | "createAccount"
+  | "updateAccount"
+  | "createCurrency";
 
 /** A command of the engine: what the operation needs, its tenant, key and request fingerprint. */
 export interface Command extends QueuedCommand {
@@ -31,7 +45,13 @@ export interface Command extends QueuedCommand {
  * A command for `operation`. `fingerprint` is the validated request that the key's stored outcome
  * answers for: the same key with another fingerprint is an IdempotencyConflict.
  */
-export function command(operation: Operation, tenantId: string, key: string, fingerprint: unknown, fields: Record<string, unknown>): Command {
+export function command(
+  operation: Operation,
+  tenantId: string,
+  key: string,
+  fingerprint: unknown,
+  fields: Record<string, unknown>,
+): Command {
   return { op: operation, tenant: tenantId, key, hash: requestHash(operation, fingerprint), ...fields };
 }
 
@@ -40,7 +60,10 @@ export const legsOf = (legs: Leg[]) =>
   legs.map((leg) => ({ ...leg.account, direction: leg.direction, amount: leg.amountMinor.toString(), currency: leg.currency }));
 
 /** The description and metadata the engine stores with a transfer or hold. */
-export const notesOf = (notes: { description: string; metadata: Metadata }) => ({ description: notes.description, metadata: notes.metadata });
+export const notesOf = (notes: { description: string; metadata: Metadata }) => ({
+  description: notes.description,
+  metadata: notes.metadata,
+});
 
 /** What one command did, as records; absent where it made or changed no such thing. */
 export interface Done {
@@ -80,22 +103,31 @@ async function outcomeOf(db: Database, command: Command, answer: Written): Promi
   if (!answer.ok) return { ok: false, replay: answer.replay, problem: publicProblem(answer.error!) };
   if (answer.replay) return { ok: true, done: await readDone(db, command, answer) };
   const createdAt = answer.at === null ? null : parseInstant(answer.at);
-  const entries = answer.entries === null ? [] : entriesFromEngine(answer.entries, {
-    tenantId: command.tenant, transferId: answer.transferId, holdId: answer.holdId, createdAt: createdAt!,
-  });
-  const transfer = answer.transferId === null ? null : {
-    id: answer.transferId,
-    seq: BigInt(answer.seq!),
-    tenantId: command.tenant,
-    idempotencyKey: command.key,
-    description: (command.description as string | undefined) ?? "",
-    metadata: (command.metadata as Metadata | undefined) ?? {},
-    createdAt: createdAt!,
-    reversesId: (command.transferId as string | undefined) ?? null,
-    forced: (command.force as boolean | undefined) ?? false,
-    holdId: command.op === "captureHold" ? answer.holdId : null,
-    entries,
-  };
+  const entries =
+    answer.entries === null
+      ? []
+      : entriesFromEngine(answer.entries, {
+          tenantId: command.tenant,
+          transferId: answer.transferId,
+          holdId: answer.holdId,
+          createdAt: createdAt!,
+        });
+  const transfer =
+    answer.transferId === null
+      ? null
+      : {
+          id: answer.transferId,
+          seq: BigInt(answer.seq!),
+          tenantId: command.tenant,
+          idempotencyKey: command.key,
+          description: (command.description as string | undefined) ?? "",
+          metadata: (command.metadata as Metadata | undefined) ?? {},
+          createdAt: createdAt!,
+          reversesId: (command.transferId as string | undefined) ?? null,
+          forced: (command.force as boolean | undefined) ?? false,
+          holdId: command.op === "captureHold" ? answer.holdId : null,
+          entries,
+        };
   const object = answer.object;
   return {
     ok: true,

@@ -43,14 +43,17 @@ export function startExpiryJob(db: Database, intervalMs: number): ExpiryJob {
     if (stopped) return;
     timer = setTimeout(() => {
       runOnce()
-        .then((released) => {
-          holdEvents.inc({ event: "expired" }, released);
-          outage.succeeded();
-        }, (error: unknown) => {
-          if (stopped) return;
-          if (isDatabaseUnavailable(error)) outage.failed(error);
-          else logger.error({ err: errorText(error) }, "releasing expired holds failed");
-        })
+        .then(
+          (released) => {
+            holdEvents.inc({ event: "expired" }, released);
+            outage.succeeded();
+          },
+          (error: unknown) => {
+            if (stopped) return;
+            if (isDatabaseUnavailable(error)) outage.failed(error);
+            else logger.error({ err: errorText(error) }, "releasing expired holds failed");
+          },
+        )
         .finally(schedule);
     }, intervalMs);
     timer.unref();

@@ -26,12 +26,14 @@ export async function createHold(db: Database, access: Access, request: CreateHo
   const checked = validateCreateHold(request, limits);
   if (!checked.ok) return { ok: false, replay: false, problem: checked.problem };
   const hold = checked.value;
-  return holdOutcome(db, [command("createHold", access.tenantId, hold.idempotencyKey, hold, {
-    ...notesOf(hold),
-    legs: legsOf(hold.legs),
-    ...("expiresAt" in hold.expiry ? { expiresAt: hold.expiry.expiresAt.toISOString() } : { expiresInMs: hold.expiry.expiresInMs }),
-    durationMaxMs: limits.holdDurationMaxSeconds * 1000,
-  })]);
+  return holdOutcome(db, [
+    command("createHold", access.tenantId, hold.idempotencyKey, hold, {
+      ...notesOf(hold),
+      legs: legsOf(hold.legs),
+      ...("expiresAt" in hold.expiry ? { expiresAt: hold.expiry.expiresAt.toISOString() } : { expiresInMs: hold.expiry.expiresInMs }),
+      durationMaxMs: limits.holdDurationMaxSeconds * 1000,
+    }),
+  ]);
 }
 
 async function settleHold(
@@ -45,11 +47,13 @@ async function settleHold(
   const checked = validateSettleHold(request, limits);
   if (!checked.ok) return { ok: false, replay: false, problem: checked.problem };
   const settlement = checked.value;
-  return holdOutcome(db, [command(operation, access.tenantId, settlement.idempotencyKey, settlement, {
-    holdId: settlement.holdId,
-    amount: settlement.amountMinor?.toString() ?? null,
-    ...notesOf(settlement),
-  })]);
+  return holdOutcome(db, [
+    command(operation, access.tenantId, settlement.idempotencyKey, settlement, {
+      holdId: settlement.holdId,
+      amount: settlement.amountMinor?.toString() ?? null,
+      ...notesOf(settlement),
+    }),
+  ]);
 }
 
 export const captureHold = (db: Database, access: Access, request: SettleHoldRequest, limits: Limits) =>

@@ -5,10 +5,19 @@ import type { HoldStatus } from "../domain/hold.js";
 import { instantOf } from "../domain/instant.js";
 import type { Account, Entry, EntryKind, Hold, Transfer } from "./records.js";
 import {
-  accountColumns, accountFromRow, entryColumns, entryFromRow, holdColumns, holdFromRow, transferColumns, transferFromRow,
-  type AccountRow, type EntryRow, type HoldRow, type TransferRow,
+  accountColumns,
+  accountFromRow,
+  entryColumns,
+  entryFromRow,
+  holdColumns,
+  holdFromRow,
+  transferColumns,
+  transferFromRow,
+  type AccountRow,
+  type EntryRow,
+  type HoldRow,
+  type TransferRow,
 } from "./rows.js";
-
 
 export interface Page<T> {
   rows: T[];
@@ -28,12 +37,14 @@ class Conditions {
   /** Adds `sql`, where each `?` stands for the next of `values`. */
   add(sql: string, ...values: unknown[]): this {
     let next = 0;
-    this.parts.push(sql.replace(/\?/g, () => {
-      const value = values[next++];
-      // As text: node-postgres would write a Date to the millisecond only.
-      this.params.push(value instanceof Date ? instantOf(value).toISOString() : value);
-      return `$${this.params.length}`;
-    }));
+    this.parts.push(
+      sql.replace(/\?/g, () => {
+        const value = values[next++];
+        // As text: node-postgres would write a Date to the millisecond only.
+        this.params.push(value instanceof Date ? instantOf(value).toISOString() : value);
+        return `$${this.params.length}`;
+      }),
+    );
     return this;
   }
 
@@ -70,7 +81,8 @@ export async function listAccounts(
   if (after) where.add("(a.created_at, a.id) < (?, ?::uuid)", after.createdAt, after.id);
   const { rows } = await db.pool.query<AccountRow>(
     `SELECT ${accountColumns("a")} FROM accounts a WHERE ${where.sql} ORDER BY a.created_at DESC, a.id DESC LIMIT ${first + 1}`,
-    where.params);
+    where.params,
+  );
   return page(rows.map(accountFromRow), first);
 }
 
@@ -106,11 +118,16 @@ export async function listTransfers(
   if (filter.metadata) containsMetadata(where, "t", filter.metadata);
   if (filter.accountId) {
     const onEntry = entryConditions({ amountMin: filter.amountMin, amountMax: filter.amountMax, direction: filter.direction });
-    where.add(`EXISTS (SELECT 1 FROM entries e WHERE e.transfer_id = t.id AND e.account_id = ?::uuid${onEntry.map(([sql]) => ` AND ${sql}`).join("")})`,
-      filter.accountId, ...onEntry.flatMap(([, ...values]) => values));
+    where.add(
+      `EXISTS (SELECT 1 FROM entries e WHERE e.transfer_id = t.id AND e.account_id = ?::uuid${onEntry.map(([sql]) => ` AND ${sql}`).join("")})`,
+      filter.accountId,
+      ...onEntry.flatMap(([, ...values]) => values),
+    );
   }
   const { rows } = await db.pool.query<TransferRow>(
-    `SELECT ${transferColumns("t")} FROM transfers t WHERE ${where.sql} ORDER BY t.seq DESC LIMIT ${first + 1}`, where.params);
+    `SELECT ${transferColumns("t")} FROM transfers t WHERE ${where.sql} ORDER BY t.seq DESC LIMIT ${first + 1}`,
+    where.params,
+  );
   return page(rows.map(transferFromRow), first);
 }
 
@@ -127,13 +144,17 @@ export async function listEntries(
   for (const condition of entryConditions(filter)) where.add(...condition);
   if (beforeVersion !== null) where.add("e.account_version < ?", beforeVersion.toString());
   if (filter.metadata && Object.keys(filter.metadata).length > 0) {
-    where.add(`EXISTS (SELECT 1 FROM transfers t WHERE t.id = e.transfer_id AND t.metadata @> ?::jsonb AND t.metadata <> '{}'::jsonb)`,
-      JSON.stringify(filter.metadata));
+    where.add(
+      `EXISTS (SELECT 1 FROM transfers t WHERE t.id = e.transfer_id AND t.metadata @> ?::jsonb AND t.metadata <> '{}'::jsonb)`,
+      JSON.stringify(filter.metadata),
+    );
   } else if (filter.metadata) {
     where.add("e.transfer_id IS NOT NULL");
   }
   const { rows } = await db.pool.query<EntryRow>(
-    `SELECT ${entryColumns("e")} FROM entries e WHERE ${where.sql} ORDER BY e.account_version DESC LIMIT ${first + 1}`, where.params);
+    `SELECT ${entryColumns("e")} FROM entries e WHERE ${where.sql} ORDER BY e.account_version DESC LIMIT ${first + 1}`,
+    where.params,
+  );
   return page(rows.map(entryFromRow), first);
 }
 
@@ -154,10 +175,16 @@ export async function listAccountHolds(
   const where = new Conditions().add("e.account_id = ?", accountId).add("e.kind = 'HOLD'").add("e.tenant_id = ?", tenantId);
   if (afterEntryId !== null) where.add("e.id < ?", afterEntryId.toString());
   if (status === "OPEN") where.add("h.status = 'OPEN' AND h.expires_at > ledger_now(?::uuid)", tenantId);
-  else if (status === "EXPIRED") where.add("(h.status = 'EXPIRED' OR (h.status = 'OPEN' AND h.expires_at <= ledger_now(?::uuid)))", tenantId);
+  else if (status === "EXPIRED")
+    where.add("(h.status = 'EXPIRED' OR (h.status = 'OPEN' AND h.expires_at <= ledger_now(?::uuid)))", tenantId);
   else if (status) where.add(`h.status = ?::"HoldStatus"`, status);
   const { rows } = await db.pool.query<HoldRow & { cursor: string }>(
     `SELECT ${holdColumns("h")}, e.id AS cursor FROM entries e JOIN holds h ON h.id = e.hold_id
-      WHERE ${where.sql} ORDER BY e.id DESC LIMIT ${first + 1}`, where.params);
-  return page(rows.map((row) => ({ ...holdFromRow(row), cursor: BigInt(row.cursor) })), first);
+      WHERE ${where.sql} ORDER BY e.id DESC LIMIT ${first + 1}`,
+    where.params,
+  );
+  return page(
+    rows.map((row) => ({ ...holdFromRow(row), cursor: BigInt(row.cursor) })),
+    first,
+  );
 }

@@ -12,12 +12,18 @@ export async function reverseTransfer(db: Database, access: Access, request: Rev
   const checked = validateReverse(request, limits);
   if (!checked.ok) return { ok: false, replay: false, problem: checked.problem };
   const reversal = checked.value;
-  const [result] = await execute(db, [command("reverseTransfer", access.tenantId, reversal.idempotencyKey, reversal, {
-    ...reversal.target,
-    amount: reversal.amountMinor?.toString() ?? null,
-    force: reversal.force,
-    ...notesOf(reversal),
-  })], false);
+  const [result] = await execute(
+    db,
+    [
+      command("reverseTransfer", access.tenantId, reversal.idempotencyKey, reversal, {
+        ...reversal.target,
+        amount: reversal.amountMinor?.toString() ?? null,
+        force: reversal.force,
+        ...notesOf(reversal),
+      }),
+    ],
+    false,
+  );
   if (!result!.ok) return result!;
   return { ok: true, replay: result!.done.replay, transfer: result!.done.transfer! };
 }

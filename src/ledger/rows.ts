@@ -12,8 +12,10 @@ import type { Account, Currency, Entry, EntryKind, Hold, JsonObject, Transfer } 
  * `alias.column, ...` for a table's columns, each under its own name, or under `prefix` + its name
  * (for a join whose tables share column names; read back with withoutPrefix).
  */
-const columnsOf = (names: readonly string[]) => (alias: string, prefix = "") =>
-  names.map((name) => (prefix ? `${alias}.${name} AS ${prefix}${name}` : `${alias}.${name}`)).join(", ");
+const columnsOf =
+  (names: readonly string[]) =>
+  (alias: string, prefix = "") =>
+    names.map((name) => (prefix ? `${alias}.${name} AS ${prefix}${name}` : `${alias}.${name}`)).join(", ");
 
 /** The columns of a row that carry `prefix`, under their own names. */
 export function withoutPrefix<T>(row: Record<string, unknown>, prefix: string): T {
@@ -36,8 +38,23 @@ const dateOrNull = (value: Instant | null): Date | null => (value === null ? nul
 // ------------------------------------------------------------------ accounts
 
 export const accountColumns = columnsOf([
-  "id", "tenant_id", "code", "name", "currency_id", "normal_side", "min_balance", "max_balance", "metadata", "created_at",
-  "debits_posted", "credits_posted", "debits_pending", "credits_pending", "version", "last_entry_at", "forced_out_of_bounds",
+  "id",
+  "tenant_id",
+  "code",
+  "name",
+  "currency_id",
+  "normal_side",
+  "min_balance",
+  "max_balance",
+  "metadata",
+  "created_at",
+  "debits_posted",
+  "credits_posted",
+  "debits_pending",
+  "credits_pending",
+  "version",
+  "last_entry_at",
+  "forced_out_of_bounds",
 ]);
 
 export interface AccountRow {
@@ -103,7 +120,16 @@ export const currencyFromRow = (row: CurrencyRow): Currency => ({
 // ------------------------------------------------------------------ transfers
 
 export const transferColumns = columnsOf([
-  "id", "seq", "tenant_id", "idempotency_key", "description", "metadata", "created_at", "reverses_id", "forced", "hold_id",
+  "id",
+  "seq",
+  "tenant_id",
+  "idempotency_key",
+  "description",
+  "metadata",
+  "created_at",
+  "reverses_id",
+  "forced",
+  "hold_id",
 ]);
 
 export interface TransferRow {
@@ -135,8 +161,21 @@ export const transferFromRow = (row: TransferRow): Transfer => ({
 // ------------------------------------------------------------------ entries
 
 export const entryColumns = columnsOf([
-  "id", "tenant_id", "kind", "transfer_id", "hold_id", "account_id", "leg_index", "direction", "amount", "account_version",
-  "debits_posted_after", "credits_posted_after", "debits_pending_after", "credits_pending_after", "created_at",
+  "id",
+  "tenant_id",
+  "kind",
+  "transfer_id",
+  "hold_id",
+  "account_id",
+  "leg_index",
+  "direction",
+  "amount",
+  "account_version",
+  "debits_posted_after",
+  "credits_posted_after",
+  "debits_pending_after",
+  "credits_pending_after",
+  "created_at",
 ]);
 
 export interface EntryRow {
@@ -178,8 +217,20 @@ export const entryFromRow = (row: EntryRow): Entry => ({
 // ------------------------------------------------------------------ holds
 
 export const holdColumns = columnsOf([
-  "id", "seq", "tenant_id", "idempotency_key", "description", "metadata", "currency_id", "amount", "captured_amount",
-  "released_amount", "status", "expires_at", "created_at", "closed_at",
+  "id",
+  "seq",
+  "tenant_id",
+  "idempotency_key",
+  "description",
+  "metadata",
+  "currency_id",
+  "amount",
+  "captured_amount",
+  "released_amount",
+  "status",
+  "expires_at",
+  "created_at",
+  "closed_at",
 ]);
 
 export interface HoldRow {

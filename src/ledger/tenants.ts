@@ -11,11 +11,7 @@ export async function createTenant(db: Database, name: string): Promise<Tenant> 
   return db.prisma.tenant.create({ data: { name } });
 }
 
-export async function createApiKey(
-  db: Database,
-  tenantId: string,
-  name: string,
-): Promise<{ key: string; apiKey: ApiKey }> {
+export async function createApiKey(db: Database, tenantId: string, name: string): Promise<{ key: string; apiKey: ApiKey }> {
   const key = apiKeyPrefix + randomBytes(32).toString("base64url");
   const apiKey = await db.prisma.apiKey.create({
     data: { tenantId, name, prefix: key.slice(0, 11), keyHash: hashApiKey(key) },

@@ -9,9 +9,7 @@ import { accountsNamedBy, authorizeWrite } from "./authorization.js";
 import { command, execute, legsOf, notesOf, type Command } from "./engine.js";
 import type { TransferWithEntries } from "./records.js";
 
-export type PostOutcome =
-  | { ok: true; replay: boolean; transfer: TransferWithEntries }
-  | { ok: false; replay: boolean; problem: Problem };
+export type PostOutcome = { ok: true; replay: boolean; transfer: TransferWithEntries } | { ok: false; replay: boolean; problem: Problem };
 
 export type BatchOutcome = { ok: true; outcomes: PostOutcome[] } | { ok: false; problem: Problem };
 
@@ -66,7 +64,11 @@ export async function postTransfers(
   }
 
   if (valid.length > 0) {
-    const results = await execute(db, valid.map(({ transfer }) => transferCommand(access.tenantId, transfer)), atomic);
+    const results = await execute(
+      db,
+      valid.map(({ transfer }) => transferCommand(access.tenantId, transfer)),
+      atomic,
+    );
     for (const [position, { index }] of valid.entries()) {
       const result = results[position]!;
       outcomes[index] = result.ok

@@ -123,7 +123,8 @@ export class BalanceStream implements AsyncIterableIterator<BalanceChange> {
   }
 
   private changeOf(change: FeedEntry | StoredChange, replayed: boolean): BalanceChange {
-    const [entry, account] = "entryId" in change ? [change.entry, change.account] : [entryFromRow(change.entry), accountOfRow(change.entry)];
+    const [entry, account] =
+      "entryId" in change ? [change.entry, change.account] : [entryFromRow(change.entry), accountOfRow(change.entry)];
     return { accountId: entry.accountId, account, normalSide: this.normalSides.get(entry.accountId)!, entry, replayed };
   }
 

@@ -4,7 +4,15 @@
 import type { Side } from "../domain/balance.js";
 import type { ChangedEntry } from "../domain/live-events.js";
 import type { Account, Entry } from "../ledger/records.js";
-import { accountColumns, accountFromRow, entryColumns, entryFromRow, withoutPrefix, type AccountRow, type EntryRow } from "../ledger/rows.js";
+import {
+  accountColumns,
+  accountFromRow,
+  entryColumns,
+  entryFromRow,
+  withoutPrefix,
+  type AccountRow,
+  type EntryRow,
+} from "../ledger/rows.js";
 
 /** Columns of `entries e` with its transaction id and of its `accounts a` (prefixed a_). */
 export const entryWithAccountColumns = `${entryColumns("e")}, e.tx_id, ${accountColumns("a", "a_")}`;

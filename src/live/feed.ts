@@ -91,7 +91,11 @@ export function startChangeFeed(options: FeedOptions): ChangeFeed {
   async function connection(): Promise<pg.Client> {
     if (client) return client;
     connecting ??= (async () => {
-      const fresh = new pg.Client({ connectionString: options.connectionString, application_name: "ledger-change-feed", types: ledgerTypes });
+      const fresh = new pg.Client({
+        connectionString: options.connectionString,
+        application_name: "ledger-change-feed",
+        types: ledgerTypes,
+      });
       fresh.on("error", (error) => {
         if (!stopped) feedLog.connectionLost(error);
         if (client === fresh) client = null;
@@ -141,7 +145,9 @@ export function startChangeFeed(options: FeedOptions): ChangeFeed {
     const db = await connection();
     const begin = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
     if (unseen && !establishing) {
-      const [, snapshot, page] = (await db.query(`${begin}; ${snapshotQuery}; ${unseenQuery(unseen)}; COMMIT`)) as unknown as pg.QueryResult[];
+      const [, snapshot, page] = (await db.query(
+        `${begin}; ${snapshotQuery}; ${unseenQuery(unseen)}; COMMIT`,
+      )) as unknown as pg.QueryResult[];
       if (page!.rows.length < options.entriesPerLookMax) return moveOn(snapshot!, page!.rows as Row[]);
     }
     const [, snapshot] = (await db.query(`${begin}; ${snapshotQuery}`)) as unknown as pg.QueryResult[];
@@ -177,11 +183,14 @@ export function startChangeFeed(options: FeedOptions): ChangeFeed {
     lookAgain = false;
     lastLookAt = Date.now();
     looking = exclusive(() => look(false))
-      .then(() => options.onLook?.(null), (error: Error) => {
-        // Nothing is lost: `unseen` stays as it was, and the poll timer looks again.
-        options.onLook?.(error);
-        if (!stopped) feedLog.lookFailed(error);
-      })
+      .then(
+        () => options.onLook?.(null),
+        (error: Error) => {
+          // Nothing is lost: `unseen` stays as it was, and the poll timer looks again.
+          options.onLook?.(error);
+          if (!stopped) feedLog.lookFailed(error);
+        },
+      )
       .finally(() => {
         looking = null;
         if (lookAgain) requestLook(false);
@@ -205,10 +214,9 @@ export function startChangeFeed(options: FeedOptions): ChangeFeed {
   function sendNotify(): void {
     notifyTimer = null;
     lastNotifyAt = Date.now();
-    exclusive(async () => (await connection()).query(`NOTIFY ${changesChannel}`))
-      .catch((error: Error) => {
-        if (!stopped) feedLog.notifyFailed(error);
-      });
+    exclusive(async () => (await connection()).query(`NOTIFY ${changesChannel}`)).catch((error: Error) => {
+      if (!stopped) feedLog.notifyFailed(error);
+    });
   }
 
   return {

@@ -62,7 +62,11 @@ export interface LiveHub {
    * Registers a stream for the accounts, then reads those that are this tenant's. The caller
    * starts the stream, or returns it when an account is missing.
    */
-  watchBalances(tenantId: string, accountIds: string[], subscriber: Subscriber): Promise<{ stream: BalanceStream; accounts: Map<string, AccountState> }>;
+  watchBalances(
+    tenantId: string,
+    accountIds: string[],
+    subscriber: Subscriber,
+  ): Promise<{ stream: BalanceStream; accounts: Map<string, AccountState> }>;
   watchTransfers(tenantId: string, watch: TransferWatch, subscriber: Subscriber): Promise<EventChannel<Transfer>>;
   watchHolds(tenantId: string, watch: HoldWatch, subscriber: Subscriber): Promise<EventChannel<HoldChange>>;
   /** A transfer of this tenant, from a cache all subscriptions share (transfers never change). */
@@ -85,13 +89,12 @@ class BoundedCache<K, V> extends Map<K, V> {
 }
 
 const transferMatches = (watch: TransferWatch, posted: PostedTransfer, transfer: Transfer): boolean =>
-  (watch.accountId === null || posted.accountIds.includes(watch.accountId))
-  && (watch.currency === null || posted.currencyCodes.includes(watch.currency))
-  && (watch.metadata === null || jsonContains(transfer.metadata, watch.metadata));
+  (watch.accountId === null || posted.accountIds.includes(watch.accountId)) &&
+  (watch.currency === null || posted.currencyCodes.includes(watch.currency)) &&
+  (watch.metadata === null || jsonContains(transfer.metadata, watch.metadata));
 
 const holdMatches = (watch: HoldWatch, change: HoldChangeDraft): boolean =>
-  (watch.accountId === null || change.accountIds.includes(watch.accountId))
-  && (watch.holdId === null || change.holdId === watch.holdId);
+  (watch.accountId === null || change.accountIds.includes(watch.accountId)) && (watch.holdId === null || change.holdId === watch.holdId);
 
 function holdChangeOf(draft: HoldChangeDraft, hold: Hold): HoldChange {
   let change: HoldChange["change"];
@@ -108,32 +111,48 @@ export function createLiveHub(db: Database, feed: ChangeFeed): LiveHub {
   const byTenant = new Map<string, TenantWatchers>();
   let subscriptions = 0;
   // Every subscriber of an account asks for the same transfer of each event: load it once.
-  const transfers = new DataLoader<string, Transfer | null>(async (ids) => {
-    const found = new Map((await readTransfers(db, null, ids)).map((t) => [t.id, t]));
-    return ids.map((id) => found.get(id) ?? null);
-  }, { cacheMap: new BoundedCache<string, Promise<Transfer | null>>(10_000) });
+  const transfers = new DataLoader<string, Transfer | null>(
+    async (ids) => {
+      const found = new Map((await readTransfers(db, null, ids)).map((t) => [t.id, t]));
+      return ids.map((id) => found.get(id) ?? null);
+    },
+    { cacheMap: new BoundedCache<string, Promise<Transfer | null>>(10_000) },
+  );
   // Tenant events need rows loaded; one batch at a time keeps them in commit order.
   let tenantWork: Promise<void> = Promise.resolve();
 
-  feed.listen((entries) => {
-    for (const entry of entries) {
-      const streams = byAccount.get(entry.accountId);
-      if (streams) for (const stream of streams) stream.offer(entry);
-    }
-    const watched = entries.filter((entry) => byTenant.has(entry.tenantId));
-    if (watched.length > 0) {
-      tenantWork = tenantWork.then(() => deliverTenantEvents(watched)).catch((error: unknown) => {
-        logger.error({ err: errorText(error) }, "delivering live events failed");
-      });
-    }
-  }, () => subscriptions > 0);
+  feed.listen(
+    (entries) => {
+      for (const entry of entries) {
+        const streams = byAccount.get(entry.accountId);
+        if (streams) for (const stream of streams) stream.offer(entry);
+      }
+      const watched = entries.filter((entry) => byTenant.has(entry.tenantId));
+      if (watched.length > 0) {
+        tenantWork = tenantWork
+          .then(() => deliverTenantEvents(watched))
+          .catch((error: unknown) => {
+            logger.error({ err: errorText(error) }, "delivering live events failed");
+          });
+      }
+    },
+    () => subscriptions > 0,
+  );
 
   async function deliverTenantEvents(entries: FeedEntry[]): Promise<void> {
     const posted = postedTransfers(entries).filter((t) => (byTenant.get(t.tenantId)?.transfers.size ?? 0) > 0);
     const changes = holdChanges(entries).filter((h) => (byTenant.get(h.tenantId)?.holds.size ?? 0) > 0);
     const [transferRows, holds] = await Promise.all([
-      readTransfers(db, null, posted.map((t) => t.transferId)),
-      readHolds(db, null, changes.map((h) => h.holdId)),
+      readTransfers(
+        db,
+        null,
+        posted.map((t) => t.transferId),
+      ),
+      readHolds(
+        db,
+        null,
+        changes.map((h) => h.holdId),
+      ),
     ]);
     for (const transfer of transferRows) transfers.prime(transfer.id, transfer);
     const transferById = new Map(transferRows.map((t) => [t.id, t]));
@@ -157,7 +176,8 @@ export function createLiveHub(db: Database, feed: ChangeFeed): LiveHub {
 
   async function snapshotNow(): Promise<FeedStart> {
     const { rows } = await db.pool.query<{ xmax: string; xip: string[] }>(
-      "SELECT pg_snapshot_xmax(s)::text AS xmax, ARRAY(SELECT x::text FROM pg_snapshot_xip(s) AS x) AS xip FROM pg_current_snapshot() AS s");
+      "SELECT pg_snapshot_xmax(s)::text AS xmax, ARRAY(SELECT x::text FROM pg_snapshot_xip(s) AS x) AS xip FROM pg_current_snapshot() AS s",
+    );
     return { xmax: BigInt(rows[0]!.xmax), inProgress: new Set(rows[0]!.xip.map(BigInt)) };
   }
 
@@ -176,18 +196,25 @@ export function createLiveHub(db: Database, feed: ChangeFeed): LiveHub {
 
   /** Registers a tenant-wide stream of `kind`; it unregisters itself when it ends. */
   async function watchTenant<K extends keyof TenantWatchers>(
-    tenantId: string, kind: K, watch: WatchOf<K>, { connection, beforeEach }: Subscriber,
+    tenantId: string,
+    kind: K,
+    watch: WatchOf<K>,
+    { connection, beforeEach }: Subscriber,
   ): Promise<EventChannel<EventOf<K>>> {
     await feed.ready();
     const watchers = tenantWatchers(tenantId)[kind] as Set<TenantWatcher<WatchOf<K>, EventOf<K>>>;
     let started!: (start: FeedStart) => void;
     const entry: TenantWatcher<WatchOf<K>, EventOf<K>> = {
       watch,
-      channel: new EventChannel<EventOf<K>>(connection, () => {
-        subscriptions--;
-        watchers.delete(entry);
-        forgetTenantIfIdle(tenantId);
-      }, beforeEach),
+      channel: new EventChannel<EventOf<K>>(
+        connection,
+        () => {
+          subscriptions--;
+          watchers.delete(entry);
+          forgetTenantIfIdle(tenantId);
+        },
+        beforeEach,
+      ),
       start: new Promise<FeedStart>((resolve) => (started = resolve)),
     };
     subscriptions++;
@@ -206,14 +233,19 @@ export function createLiveHub(db: Database, feed: ChangeFeed): LiveHub {
     feed,
     async watchBalances(tenantId, accountIds, { connection, beforeEach }) {
       await feed.ready();
-      const stream: BalanceStream = new BalanceStream(db.pool, connection, () => {
-        subscriptions--;
-        for (const id of accountIds) {
-          const streams = byAccount.get(id);
-          streams?.delete(stream);
-          if (streams?.size === 0) byAccount.delete(id);
-        }
-      }, beforeEach);
+      const stream: BalanceStream = new BalanceStream(
+        db.pool,
+        connection,
+        () => {
+          subscriptions--;
+          for (const id of accountIds) {
+            const streams = byAccount.get(id);
+            streams?.delete(stream);
+            if (streams?.size === 0) byAccount.delete(id);
+          }
+        },
+        beforeEach,
+      );
       subscriptions++;
       // Register before reading the versions: a change committed after the read is offered.
       for (const id of accountIds) {
@@ -238,4 +270,3 @@ export function createLiveHub(db: Database, feed: ChangeFeed): LiveHub {
     subscriptionCount: () => subscriptions,
   };
 }
-

@@ -18,8 +18,12 @@ import type { BalanceStream } from "./balance-stream.js";
 import type { HoldWatch, LiveHub, Subscriber, TransferWatch } from "./hub.js";
 
 export async function subscribeBalanceChanges(
-  hub: LiveHub, access: Access, limits: Limits, subscriber: Subscriber,
-  globalIds: string[], afterVersions: AmountInput[] | null | undefined,
+  hub: LiveHub,
+  access: Access,
+  limits: Limits,
+  subscriber: Subscriber,
+  globalIds: string[],
+  afterVersions: AmountInput[] | null | undefined,
 ): Promise<Result<BalanceStream>> {
   // An account the bearer may not see answers like an unknown one.
   const hidden = globalIds.find((id) => !globalAccountVisible(access, id));
@@ -72,7 +76,11 @@ function checkFilterVisible(access: Access, accountId: string | null | undefined
 }
 
 export async function subscribeTransfers(
-  hub: LiveHub, db: Database, access: Access, subscriber: Subscriber, input: TransferWatchInput | null | undefined,
+  hub: LiveHub,
+  db: Database,
+  access: Access,
+  subscriber: Subscriber,
+  input: TransferWatchInput | null | undefined,
 ): Promise<Result<EventChannel<Transfer>>> {
   const visible = checkFilterVisible(access, input?.accountId, "transferPosted");
   if (!visible.ok) return visible;
@@ -97,7 +105,10 @@ export async function subscribeTransfers(
 }
 
 export async function subscribeHoldChanges(
-  hub: LiveHub, db: Database, access: Access, subscriber: Subscriber,
+  hub: LiveHub,
+  db: Database,
+  access: Access,
+  subscriber: Subscriber,
   input: { accountId?: string | null; holdId?: string | null } | null | undefined,
 ): Promise<Result<EventChannel<HoldChange>>> {
   const visible = checkFilterVisible(access, input?.accountId, "holdChanged");

@@ -35,23 +35,29 @@ export async function runPrimary(config: Config): Promise<void> {
 
   async function stopAll(exitCode: number | null): Promise<never> {
     stopping = true;
-    const exits = [...workers].map((worker) => new Promise<boolean>((resolve) => {
-      if (worker.isDead()) return resolve(true);
-      const timer = setTimeout(() => worker.process.kill("SIGKILL"), config.drainTimeoutMs + stopMarginMs);
-      worker.once("exit", (code) => {
-        clearTimeout(timer);
-        resolve(code === 0);
-      });
-      if (exitCode === null) send(worker, { type: "ledger:stop" });
-      else worker.process.kill("SIGKILL");
-    }));
+    const exits = [...workers].map(
+      (worker) =>
+        new Promise<boolean>((resolve) => {
+          if (worker.isDead()) return resolve(true);
+          const timer = setTimeout(() => worker.process.kill("SIGKILL"), config.drainTimeoutMs + stopMarginMs);
+          worker.once("exit", (code) => {
+            clearTimeout(timer);
+            resolve(code === 0);
+          });
+          if (exitCode === null) send(worker, { type: "ledger:stop" });
+          else worker.process.kill("SIGKILL");
+        }),
+    );
     const clean = (await Promise.all(exits)).every(Boolean);
     await target?.stop().catch((error: unknown) => logger.error({ err: error }, "stopping the database failed"));
     if (exitCode === null) logger.info(clean ? "stopped" : "stopped; a worker was cut by the drain timeout");
     process.exit(exitCode ?? (clean ? 0 : 1));
   }
 
-  onStopSignals(() => void stopAll(null), (_signal, exitCode) => void stopAll(exitCode));
+  onStopSignals(
+    () => void stopAll(null),
+    (_signal, exitCode) => void stopAll(exitCode),
+  );
   try {
     target = await prepareDatabase(config);
   } catch (error) {
@@ -70,8 +76,7 @@ export async function runPrimary(config: Config): Promise<void> {
         if (message.type === "ledger:ready") {
           ready = true;
           resolve(message.port);
-        }
-        else if (message.type === "ledger:failed") reject(new Error(message.message));
+        } else if (message.type === "ledger:failed") reject(new Error(message.message));
         else if (message.type === "ledger:metrics-request") {
           aggregator.clusterMetrics().then(
             (text) => send(worker, { type: "ledger:metrics", id: message.id, text }),
@@ -104,18 +109,20 @@ export async function runWorker(config: Config): Promise<void> {
   new AggregatorRegistry(); // answers the primary's requests for this worker's metrics
   const pending = new Map<number, (text: string) => void>();
   let nextId = 0;
-  const metricsText = () => new Promise<string>((resolve) => {
-    const id = nextId++;
-    pending.set(id, resolve);
-    process.send!({ type: "ledger:metrics-request", id } satisfies ToPrimary);
-  });
+  const metricsText = () =>
+    new Promise<string>((resolve) => {
+      const id = nextId++;
+      pending.set(id, resolve);
+      process.send!({ type: "ledger:metrics-request", id } satisfies ToPrimary);
+    });
 
   let instance: Instance | undefined;
   let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= (async () => {
-    const drained = (await instance?.stop()) ?? true;
-    process.exit(drained ? 0 : 1);
-  })());
+  const stop = () =>
+    (stopping ??= (async () => {
+      const drained = (await instance?.stop()) ?? true;
+      process.exit(drained ? 0 : 1);
+    })());
   process.on("message", (message: ToWorker) => {
     if (message.type === "ledger:stop") void stop();
     if (message.type === "ledger:metrics") {

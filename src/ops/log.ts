@@ -23,11 +23,14 @@ export function createLogger(env: NodeJS.ProcessEnv = process.env): Logger {
   const format = env.LOG_FORMAT || (env.NODE_ENV === "production" ? "json" : "pretty");
   if (format !== "json" && format !== "pretty") throw new Error(`LOG_FORMAT must be json or pretty, got "${format}"`);
   const destination = (format === "pretty" && prettyStream()) || pino.destination({ dest: 1, sync: true });
-  return pino({
-    level,
-    base: { pid: process.pid },
-    redact: { paths: ["authorization", "*.authorization", "key", "*.key", "token", "*.token", "password"], censor: "[redacted]" },
-  }, destination);
+  return pino(
+    {
+      level,
+      base: { pid: process.pid },
+      redact: { paths: ["authorization", "*.authorization", "key", "*.key", "token", "*.token", "password"], censor: "[redacted]" },
+    },
+    destination,
+  );
 }
 
 /** The process's logger; modules take a child with their `component`. */

@@ -155,7 +155,9 @@ new client.Gauge({
   help: "PostgreSQL pool connections by state (in_use, idle) and callers waiting for one (waiting)",
   labelNames: ["state"] as const,
   collect() {
-    let total = 0, idle = 0, waiting = 0;
+    let total = 0,
+      idle = 0,
+      waiting = 0;
     for (const pool of sources.pools) {
       total += pool.totalCount;
       idle += pool.idleCount;

@@ -15,7 +15,12 @@ export async function prepareDatabase(config: Config): Promise<DatabaseTarget> {
   try {
     if (target.embedded) {
       const { dataDir, port, origin } = target.embedded;
-      const how = origin === "adopted" ? ", adopted: an earlier run was killed and left it running" : origin === "shared" ? ", shared with the process that started it" : "";
+      const how =
+        origin === "adopted"
+          ? ", adopted: an earlier run was killed and left it running"
+          : origin === "shared"
+            ? ", shared with the process that started it"
+            : "";
       logger.info({ dataDir, port, origin }, `embedded PostgreSQL on port ${port} (data in ${dataDir}${how})`);
     }
     const applied = await applyMigrations(target.url);

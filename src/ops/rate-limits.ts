@@ -46,11 +46,14 @@ export function createRateLimiter(name: string, perSecond: number): RateLimiter 
 /** RATE_LIMITED: HTTP 429 with Retry-After (whole seconds, at least 1). */
 export function rateLimitedError(what: string, perSecond: number, retryAfterMs: number) {
   const retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
-  return new graphqlCjs.GraphQLError(`too many ${what} for this API key (at most ${perSecond} per second); retry after ${retryAfterSeconds} s`, {
-    extensions: {
-      code: "RATE_LIMITED",
-      retryAfterSeconds,
-      http: { status: 429, headers: new HeaderMap([["retry-after", String(retryAfterSeconds)]]) },
+  return new graphqlCjs.GraphQLError(
+    `too many ${what} for this API key (at most ${perSecond} per second); retry after ${retryAfterSeconds} s`,
+    {
+      extensions: {
+        code: "RATE_LIMITED",
+        retryAfterSeconds,
+        http: { status: 429, headers: new HeaderMap([["retry-after", String(retryAfterSeconds)]]) },
+      },
     },
-  });
+  );
 }

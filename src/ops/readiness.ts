@@ -23,11 +23,19 @@ export interface Readiness {
 
 /** The migrations this build carries (folder names, as _prisma_migrations records them). */
 export const expectedMigrations = (): string[] =>
-  readdirSync(migrationsDir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  readdirSync(migrationsDir, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
 
 export function createReadinessCheck(options: ReadinessOptions) {
   const expected = expectedMigrations();
-  const pool = new pg.Pool({ connectionString: options.connectionString, max: 1, connectionTimeoutMillis: options.timeoutMs, application_name: "ledger-readiness" });
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: 1,
+    connectionTimeoutMillis: options.timeoutMs,
+    application_name: "ledger-readiness",
+  });
   pool.on("error", () => {}); // an idle probe connection dropped: the next probe says so
 
   async function appliedMigrations(): Promise<Set<string>> {

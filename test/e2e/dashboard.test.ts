@@ -22,7 +22,11 @@ let between: Date;
 const byTestId = (page: Page, id: string) => page.locator(`[data-testid="${id}"]`);
 const textOf = (page: Page, id: string) => byTestId(page, id).textContent({ timeout: 10_000 });
 async function waitText(page: Page, id: string, expected: string, timeout = 10_000): Promise<void> {
-  await page.waitForFunction(([testId, text]) => document.querySelector(`[data-testid="${testId}"]`)?.textContent === text, [id, expected] as const, { timeout });
+  await page.waitForFunction(
+    ([testId, text]) => document.querySelector(`[data-testid="${testId}"]`)?.textContent === text,
+    [id, expected] as const,
+    { timeout },
+  );
 }
 /** datetime-local's value for an instant; the browser runs in UTC. */
 const localValue = (date: Date) => date.toISOString().slice(0, 19);
@@ -40,7 +44,13 @@ e2e("dashboard in Chromium", () => {
     await new Promise((resolve) => setTimeout(resolve, 1100));
     await transferBetween(tenant, funding, merchant.id, "2500");
     await transferBetween(tenant, merchant.id, payout.id, "1000");
-    await createHold(tenant, { from: { id: merchant.id }, to: { id: payout.id }, amount: "499", currency: "USD", description: "pending payout" });
+    await createHold(tenant, {
+      from: { id: merchant.id },
+      to: { id: payout.id },
+      amount: "499",
+      currency: "USD",
+      description: "pending payout",
+    });
     browser = await launchChromium();
     watched = await openPage(browser, service.service.url.replace(/\/graphql$/, ""));
   });

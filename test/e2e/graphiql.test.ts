@@ -35,7 +35,11 @@ async function openOperation(page: Page, query: string, variables: Record<string
 }
 
 async function responseIncludes(page: Page, text: string): Promise<unknown> {
-  await page.waitForFunction(([selector, wanted]) => document.querySelector(selector)?.textContent?.includes(wanted), [responseText, text] as const, { timeout: 10_000 });
+  await page.waitForFunction(
+    ([selector, wanted]) => document.querySelector(selector)?.textContent?.includes(wanted),
+    [responseText, text] as const,
+    { timeout: 10_000 },
+  );
   return JSON.parse((await page.locator(responseText).textContent())!);
 }
 
@@ -65,7 +69,9 @@ e2e("GraphiQL in Chromium", () => {
     const tabs = (await page.locator(".graphiql-tab").allInnerTexts()).join(" | ");
     for (const name of ["AccountByCode", "BalanceAsOf", "BalanceChanged"]) expect(tabs).toContain(name);
     // The token goes to session storage and the schema is loaded again with it.
-    const schemaLoaded = page.waitForResponse((r) => r.url() === `${origin}/graphql` && r.request().headers().authorization === `Bearer ${token}`);
+    const schemaLoaded = page.waitForResponse(
+      (r) => r.url() === `${origin}/graphql` && r.request().headers().authorization === `Bearer ${token}`,
+    );
     await page.locator('[data-testid="token-input"]').fill(token);
     expect((await (await schemaLoaded).json()).data.__schema).toBeTruthy();
     expect(await page.evaluate(() => sessionStorage.getItem("ledger.accessToken"))).toBe(token);
@@ -74,16 +80,25 @@ e2e("GraphiQL in Chromium", () => {
 
   it("runs a query with the access token and shows the result", async () => {
     const { page } = watched;
-    await openOperation(page, `query Probe($code: String!) {\n  account(code: $code) {\n    id\n    code\n    balance { posted version }\n  }\n}`, { code: merchant.code });
+    await openOperation(
+      page,
+      `query Probe($code: String!) {\n  account(code: $code) {\n    id\n    code\n    balance { posted version }\n  }\n}`,
+      { code: merchant.code },
+    );
     await page.locator(executeButton).click();
     const result = await responseIncludes(page, merchant.code);
     expect(result).toEqual({ data: { account: { id: merchant.id, code: merchant.code, balance: { posted: "4200", version: "1" } } } });
+    // biome-ignore lint/performance/useDomNodeTextContent: Monaco renders spaces as nbsp; innerText reads what is shown
     expect(await page.locator(".graphiql-response .view-lines").innerText()).toContain('"4200"');
   });
 
   it("shows a subscription event after a transfer is posted through the API", async () => {
     const { page } = watched;
-    await openOperation(page, `subscription Watch($ids: [ID!]!) {\n  balanceChanged(accountIds: $ids) {\n    version\n    balance { posted available }\n    entry { kind direction amount }\n  }\n}`, { ids: [merchant.id] });
+    await openOperation(
+      page,
+      `subscription Watch($ids: [ID!]!) {\n  balanceChanged(accountIds: $ids) {\n    version\n    balance { posted available }\n    entry { kind direction amount }\n  }\n}`,
+      { ids: [merchant.id] },
+    );
     const socketOpened = page.waitForEvent("websocket");
     await page.locator(executeButton).click();
     const socket = await socketOpened;
@@ -91,7 +106,15 @@ e2e("GraphiQL in Chromium", () => {
     await until(() => service.service.hub.subscriptionCount() === 1, "the service to hold GraphiQL's subscription");
     await transferBetween(tenant, funding, merchant.id, "58");
     const event = await responseIncludes(page, "balanceChanged");
-    expect(event).toEqual({ data: { balanceChanged: { version: "2", balance: { posted: "4258", available: "4258" }, entry: { kind: "POSTED", direction: "CREDIT", amount: "58" } } } });
+    expect(event).toEqual({
+      data: {
+        balanceChanged: {
+          version: "2",
+          balance: { posted: "4258", available: "4258" },
+          entry: { kind: "POSTED", direction: "CREDIT", amount: "58" },
+        },
+      },
+    });
     await screenshot(page, "graphiql-subscription.png");
     await page.locator(executeButton).click(); // stop
   });
@@ -101,10 +124,16 @@ e2e("GraphiQL in Chromium", () => {
     const writer = await mintToken(tenant, { scope: "READ_WRITE", accountIds: [funding, merchant.id], ttlSeconds: 600 });
     await page.evaluate((value) => sessionStorage.setItem("ledger.accessToken", value), writer);
     const input = { idempotencyKey: key("graphiql"), from: { id: funding }, to: { id: merchant.id }, amount: "100", currency: "USD" };
-    await openOperation(page, `mutation Pay($input: TransferInput!) {\n  postTransfer(input: $input) {\n    __typename\n    ... on TransferPosted { transfer { id } }\n  }\n}`, { input });
+    await openOperation(
+      page,
+      `mutation Pay($input: TransferInput!) {\n  postTransfer(input: $input) {\n    __typename\n    ... on TransferPosted { transfer { id } }\n  }\n}`,
+      { input },
+    );
     await page.locator(executeButton).click();
     const result = (await responseIncludes(page, "TransferPosted")) as { data: { postTransfer: { transfer: { id: string } } } };
-    const posted = await tenant.gql(`query($id: ID!) { transfer(id: $id) { entries { account { id } amount direction } } }`, { id: result.data.postTransfer.transfer.id });
+    const posted = await tenant.gql(`query($id: ID!) { transfer(id: $id) { entries { account { id } amount direction } } }`, {
+      id: result.data.postTransfer.transfer.id,
+    });
     expect(posted.transfer.entries).toContainEqual({ account: { id: merchant.id }, amount: "100", direction: "CREDIT" });
   });
 

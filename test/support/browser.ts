@@ -18,8 +18,16 @@ export async function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath,
     // As root in CI: no sandbox. No background traffic: the page must need nothing but the service.
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--disable-dev-shm-usage",
+    ],
     headless: true,
   });
 }
@@ -41,13 +49,13 @@ export async function openPage(browser: Browser, origin: string): Promise<Watche
   // On the context, so that Monaco's workers' requests pass through here too.
   await context.route("**/*", (route) => {
     const url = route.request().url();
-    if (url.startsWith(origin + "/") || url.startsWith("data:") || url.startsWith("blob:")) return route.continue();
+    if (url.startsWith(`${origin}/`) || url.startsWith("data:") || url.startsWith("blob:")) return route.continue();
     offOrigin.push(url);
     return route.abort();
   });
   // WebSockets are not routed by page.route: check them as they open.
   page.on("websocket", (socket) => {
-    if (!socket.url().startsWith(origin.replace(/^http/, "ws") + "/")) offOrigin.push(socket.url());
+    if (!socket.url().startsWith(`${origin.replace(/^http/, "ws")}/`)) offOrigin.push(socket.url());
   });
   page.on("console", (message) => {
     if (message.type() === "error") pageErrors.push(message.text());

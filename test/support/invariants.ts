@@ -7,8 +7,7 @@ export interface InvariantReport {
 
 // Entries move totals by kind: POSTED and CAPTURE add to posted; HOLD adds to pending; RELEASE
 // and CAPTURE take from pending.
-const postedDelta = (side: string) =>
-  `CASE WHEN e.kind IN ('POSTED', 'CAPTURE') AND e.direction = '${side}' THEN e.amount ELSE 0 END`;
+const postedDelta = (side: string) => `CASE WHEN e.kind IN ('POSTED', 'CAPTURE') AND e.direction = '${side}' THEN e.amount ELSE 0 END`;
 const pendingDelta = (side: string) =>
   `CASE WHEN e.direction <> '${side}' THEN 0 WHEN e.kind = 'HOLD' THEN e.amount WHEN e.kind = 'POSTED' THEN 0 ELSE -e.amount END`;
 

@@ -77,8 +77,18 @@ export async function transferBetween(tenant: TestTenant, fromId: string, toId: 
 }
 
 export async function balanceOf(tenant: TestTenant, accountId: string) {
-  const data = await tenant.gql(`query($id: ID!) { account(id: $id) { balance { posted pending available debitsPosted creditsPosted version } } }`, { id: accountId });
-  return data.account.balance as { posted: string; pending: string; available: string; debitsPosted: string; creditsPosted: string; version: string };
+  const data = await tenant.gql(
+    `query($id: ID!) { account(id: $id) { balance { posted pending available debitsPosted creditsPosted version } } }`,
+    { id: accountId },
+  );
+  return data.account.balance as {
+    posted: string;
+    pending: string;
+    available: string;
+    debitsPosted: string;
+    creditsPosted: string;
+    version: string;
+  };
 }
 
 // ------------------------------------------------------------------ holds and reversals
@@ -114,11 +124,25 @@ const problemsOf = (...types: string[]) =>
   `${problemFields} ${types.map((type) => `... on ${type} { ${problemFragments[type]} }`).join(" ")}`;
 
 const common = ["InvalidInput", "LimitExceeded", "IdempotencyConflict"];
-const holdProblemFields = problemsOf(...common, "InsufficientFunds", "BalanceLimitExceeded", "UnbalancedTransfer", "CurrencyMismatch",
-  "AccountNotFound", "AmountOverflow");
+const holdProblemFields = problemsOf(
+  ...common,
+  "InsufficientFunds",
+  "BalanceLimitExceeded",
+  "UnbalancedTransfer",
+  "CurrencyMismatch",
+  "AccountNotFound",
+  "AmountOverflow",
+);
 const settleProblemFields = problemsOf(...common, "HoldNotFound", "HoldExpired", "HoldNotOpen", "CaptureExceedsRemaining");
-const reverseProblemFields = problemsOf(...common, "TransferNotFound", "NotReversible", "ReversalExceedsRemaining", "InsufficientFunds",
-  "BalanceLimitExceeded", "AmountOverflow");
+const reverseProblemFields = problemsOf(
+  ...common,
+  "TransferNotFound",
+  "NotReversible",
+  "ReversalExceedsRemaining",
+  "InsufficientFunds",
+  "BalanceLimitExceeded",
+  "AmountOverflow",
+);
 
 export const createHoldMutation = `mutation($input: CreateHoldInput!) { createHold(input: $input) {
   __typename ... on HoldCreated { replay hold { ${holdFields} } ${balancesFields} } ${holdProblemFields} } }`;
@@ -150,8 +174,14 @@ export async function reverseTransfer(tenant: TestTenant, transferId: string, in
 }
 
 export async function fullBalanceOf(tenant: TestTenant, accountId: string, asOf?: string) {
-  const data = await tenant.gql(`query($id: ID!, $asOf: DateTime) { account(id: $id) { balance(asOf: $asOf) { ${balanceFields} } } }`, { id: accountId, asOf });
-  return data.account.balance as Record<"posted" | "pending" | "available" | "debitsPosted" | "creditsPosted" | "debitsPending" | "creditsPending" | "version", string>;
+  const data = await tenant.gql(`query($id: ID!, $asOf: DateTime) { account(id: $id) { balance(asOf: $asOf) { ${balanceFields} } } }`, {
+    id: accountId,
+    asOf,
+  });
+  return data.account.balance as Record<
+    "posted" | "pending" | "available" | "debitsPosted" | "creditsPosted" | "debitsPending" | "creditsPending" | "version",
+    string
+  >;
 }
 
 // ------------------------------------------------------------------ access tokens
@@ -161,7 +191,10 @@ export const createAccessTokenMutation = `mutation($input: CreateAccessTokenInpu
   ... on Problem { code message } ... on InvalidInput { field reason } ... on LimitExceeded { limit max } ... on AccountNotFound { account } } }`;
 
 /** Mints a token with the tenant's API key; fails the test unless one is made. */
-export async function mintToken(tenant: TestTenant, input: { scope: "READ_ONLY" | "READ_WRITE"; accountIds?: string[]; ttlSeconds?: number }): Promise<string> {
+export async function mintToken(
+  tenant: TestTenant,
+  input: { scope: "READ_ONLY" | "READ_WRITE"; accountIds?: string[]; ttlSeconds?: number },
+): Promise<string> {
   const data = await tenant.gql(createAccessTokenMutation, { input });
   if (data.createAccessToken.__typename !== "AccessTokenCreated") throw new Error(JSON.stringify(data.createAccessToken));
   return data.createAccessToken.token;

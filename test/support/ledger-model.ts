@@ -1,10 +1,11 @@
 // An in-memory reference model of the ledger's write path, for the model-based property test
-// (test/model.test.ts). Pure and synchronous, bigint money. It decides outcomes itself with the
+// (test/ledger/model.test.ts). Pure and synchronous, bigint money. It decides outcomes itself with the
 // rules the contract states (schema.graphql, prisma/migrations/*_holds_write_path): bounds
 // against the available balance, holds expiring at expiresAt, expired holds released lazily by
 // any write that locks one of their accounts (or by the job), reversals never exceeding.
 // Only the hold life-cycle rule (settleHold) and the balance arithmetic come from src/domain.
-import { pendingDown, pendingUp, postedBalance, type Side, type Totals } from "../../src/domain/balance.js";
+import { pendingDown, postedBalance, type Side, type Totals } from "../../src/domain/balance.js";
+import { pendingUp } from "./bounds.js";
 import { settleHold, viewHold, type HoldState, type HoldView } from "../../src/domain/hold.js";
 
 /** Every model account is CREDIT-normal, like the accounts the test creates. */
@@ -70,8 +71,18 @@ export class LedgerModel {
   readonly holds: ModelHold[] = [];
   readonly transfers: ModelTransfer[] = [];
 
-  constructor(specs: AccountSpec[], public now: number) {
-    this.accounts = specs.map((spec) => ({ ...spec, debitsPosted: 0n, creditsPosted: 0n, debitsPending: 0n, creditsPending: 0n, version: 0n }));
+  constructor(
+    specs: AccountSpec[],
+    public now: number,
+  ) {
+    this.accounts = specs.map((spec) => ({
+      ...spec,
+      debitsPosted: 0n,
+      creditsPosted: 0n,
+      debitsPending: 0n,
+      creditsPending: 0n,
+      version: 0n,
+    }));
   }
 
   // ---------------------------------------------------------------- reading
@@ -115,12 +126,25 @@ export class LedgerModel {
 
   transfer(from: number, to: number, amount: bigint): Outcome {
     this.lock([from, to]);
-    return this.post("transfer", [{ account: from, direction: "DEBIT", amount }, { account: to, direction: "CREDIT", amount }], false);
+    return this.post(
+      "transfer",
+      [
+        { account: from, direction: "DEBIT", amount },
+        { account: to, direction: "CREDIT", amount },
+      ],
+      false,
+    );
   }
 
   createHold(from: number, to: number, amount: bigint, expiresInSeconds: number): Outcome {
     this.lock([from, to]);
-    const rejection = this.rejectLegs([{ account: from, direction: "DEBIT", amount }, { account: to, direction: "CREDIT", amount }], false);
+    const rejection = this.rejectLegs(
+      [
+        { account: from, direction: "DEBIT", amount },
+        { account: to, direction: "CREDIT", amount },
+      ],
+      false,
+    );
     if (rejection) return rejection;
     this.entry(from, "DEBIT", 0n, amount);
     this.entry(to, "CREDIT", 0n, amount);
@@ -171,11 +195,13 @@ export class LedgerModel {
     const remaining = original.legs[0]!.amount - original.reversed;
     const requested = amount ?? remaining;
     if (remaining === 0n || requested > remaining) return { code: "ReversalExceedsRemaining" };
-    const legs = original.legs.map((leg): ModelLeg => ({
-      account: leg.account,
-      direction: leg.direction === "DEBIT" ? "CREDIT" : "DEBIT",
-      amount: requested,
-    }));
+    const legs = original.legs.map(
+      (leg): ModelLeg => ({
+        account: leg.account,
+        direction: leg.direction === "DEBIT" ? "CREDIT" : "DEBIT",
+        amount: requested,
+      }),
+    );
     const outcome = this.post("reversal", legs, force);
     if (outcome.code !== "TransferPosted") return outcome;
     original.reversed += requested;
@@ -211,7 +237,8 @@ export class LedgerModel {
       const posted = postedBalance(NORMAL, a);
       if (leg.direction !== NORMAL) {
         // Lowers the balance: the available balance after it must stay at or above the minimum.
-        if (a.minBalance !== null && posted - pendingDown(NORMAL, a) - leg.amount < a.minBalance) return { code: "InsufficientFunds", legIndex, account: leg.account };
+        if (a.minBalance !== null && posted - pendingDown(NORMAL, a) - leg.amount < a.minBalance)
+          return { code: "InsufficientFunds", legIndex, account: leg.account };
       } else if (a.maxBalance !== null && posted + pendingUp(NORMAL, a) + leg.amount > a.maxBalance) {
         return { code: "BalanceLimitExceeded", legIndex, account: leg.account };
       }

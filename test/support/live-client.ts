@@ -61,24 +61,27 @@ export function connectLive(httpUrl: string, key: string | null): LiveClient {
       const errors: unknown[] = [];
       let completed = false;
       let ended = false;
-      const unsubscribe = client.subscribe<T>({ query, variables }, {
-        next: (result) => {
-          if (result.errors) errors.push(...result.errors);
-          if (result.data) events.push(result.data as T);
+      const unsubscribe = client.subscribe<T>(
+        { query, variables },
+        {
+          next: (result) => {
+            if (result.errors) errors.push(...result.errors);
+            if (result.data) events.push(result.data as T);
+          },
+          error: (error) => {
+            // A close event or an Error (neither serialises well): keep what identifies it.
+            const closing = error as { code?: number; reason?: string };
+            if (error instanceof Error) errors.push({ message: error.message });
+            else if (typeof closing.code === "number") errors.push({ closeCode: closing.code, reason: closing.reason });
+            else errors.push(...(Array.isArray(error) ? error : [error]));
+            ended = true;
+          },
+          complete: () => {
+            completed = true;
+            ended = true;
+          },
         },
-        error: (error) => {
-          // A close event or an Error (neither serialises well): keep what identifies it.
-          const closing = error as { code?: number; reason?: string };
-          if (error instanceof Error) errors.push({ message: error.message });
-          else if (typeof closing.code === "number") errors.push({ closeCode: closing.code, reason: closing.reason });
-          else errors.push(...(Array.isArray(error) ? error : [error]));
-          ended = true;
-        },
-        complete: () => {
-          completed = true;
-          ended = true;
-        },
-      });
+      );
       return {
         events,
         errors,
@@ -86,9 +89,13 @@ export function connectLive(httpUrl: string, key: string | null): LiveClient {
           return completed;
         },
         async waitFor(count, timeoutMs = 10_000) {
-          await until(() => events.length >= count || (ended && events.length < count),
-            () => `${count} events (have ${events.length}; errors ${JSON.stringify(errors)})`, timeoutMs);
-          if (events.length < count) throw new Error(`subscription ended after ${events.length} of ${count} events: ${JSON.stringify(errors)}`);
+          await until(
+            () => events.length >= count || (ended && events.length < count),
+            () => `${count} events (have ${events.length}; errors ${JSON.stringify(errors)})`,
+            timeoutMs,
+          );
+          if (events.length < count)
+            throw new Error(`subscription ended after ${events.length} of ${count} events: ${JSON.stringify(errors)}`);
           return events;
         },
         async ended(timeoutMs = 10_000) {

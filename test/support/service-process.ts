@@ -39,7 +39,11 @@ export interface ServiceProcess {
  * no demo tenant, no web apps); resolves once it is ready (rejects if it exits first) unless
  * `ready: false`.
  */
-export async function startServiceProcess(port: number, env: Record<string, string | undefined>, options: { ready?: boolean } = {}): Promise<ServiceProcess> {
+export async function startServiceProcess(
+  port: number,
+  env: Record<string, string | undefined>,
+  options: { ready?: boolean } = {},
+): Promise<ServiceProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: projectRoot,
     // Its own process group, so a test can signal the group as a terminal does.
@@ -73,12 +77,16 @@ export async function startServiceProcess(port: number, env: Record<string, stri
     child.once("exit", (code, signal) => {
       resolve({ code, signal });
       for (const wake of waiters) wake();
-    }));
+    }),
+  );
   let exitedYet = false;
   void exited.then(() => (exitedYet = true));
   const waitForLine = (pattern: RegExp, timeoutMs = 60_000) =>
     new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => done(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms:\n${lines.join("\n")}`))), timeoutMs);
+      const timer = setTimeout(
+        () => done(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms:\n${lines.join("\n")}`))),
+        timeoutMs,
+      );
       const done = (finish: () => void) => {
         clearTimeout(timer);
         waiters.delete(check);
@@ -97,13 +105,14 @@ export async function startServiceProcess(port: number, env: Record<string, stri
     port,
     url: `http://127.0.0.1:${port}/graphql`,
     lines,
-    logs: () => lines.flatMap((line) => {
-      try {
-        return [JSON.parse(line) as Record<string, unknown>];
-      } catch {
-        return [];
-      }
-    }),
+    logs: () =>
+      lines.flatMap((line) => {
+        try {
+          return [JSON.parse(line) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      }),
     exited,
     signal(signal, group = false) {
       process.kill(group ? -child.pid! : child.pid!, signal);

@@ -1,10 +1,12 @@
 // Starts the real service (HTTP + Apollo + PostgreSQL) for a test file, and makes tenants.
-import { inject } from "vitest";
+import { afterAll, beforeAll, expect, inject } from "vitest";
 import { connectDatabase, type Database } from "../../src/db/client.js";
 import { accessOfApiKey, type Access } from "../../src/domain/access.js";
 import { limitsDefault, type Limits } from "../../src/domain/limits.js";
 import { startService, type LiveOptions, type Service, type ServiceOptions } from "../../src/http/server.js";
 import { createApiKey, createTenant } from "../../src/ledger/tenants.js";
+import { checkInvariants } from "./invariants.js";
+import { createFundingAccount } from "./ledger-client.js";
 
 export interface GraphQLResponse<T = any> {
   status: number;
@@ -98,4 +100,48 @@ export function tenantClient(id: string, key: string, request: TestTenant["reque
       return response.data;
     },
   };
+}
+
+/**
+ * A value a test file makes in a beforeAll but names at its top level: reads forward to the value
+ * once `set` has run (the file's tests run after its beforeAll hooks).
+ */
+function lateBound<T extends object>(what: string): { proxy: T; set(value: T): void; get(): T | undefined } {
+  let current: T | undefined;
+  const proxy = new Proxy({} as T, {
+    get(_, property) {
+      if (!current) throw new Error(`${what} is used before its beforeAll ran`);
+      return current[property as keyof T];
+    },
+  });
+  return { proxy, set: (value) => (current = value), get: () => current };
+}
+
+/**
+ * The test file's service: started before its first test; after its last, every ledger invariant
+ * is checked and the service stopped. A file reads `const service = useTestService()`.
+ */
+export function useTestService(...args: Parameters<typeof startTestService>): TestService {
+  const service = lateBound<TestService>("the test service");
+  beforeAll(async () => {
+    service.set(await startTestService(...args));
+  });
+  afterAll(async () => {
+    const running = service.get();
+    if (!running) return;
+    expect(await checkInvariants(running.db.pool)).toEqual([]);
+    await running.stop();
+  });
+  return service.proxy;
+}
+
+/** A new tenant of the file's service with a funding account (unbounded, USD) to pay from. */
+export function useFundedTenant(service: TestService, name: string): { tenant: TestTenant; funding: { id: string; code: string } } {
+  const tenant = lateBound<TestTenant>(`tenant "${name}"`);
+  const funding = lateBound<{ id: string; code: string }>(`the funding account of "${name}"`);
+  beforeAll(async () => {
+    tenant.set(await service.newTenant(name));
+    funding.set(await createFundingAccount(tenant.proxy));
+  });
+  return { tenant: tenant.proxy, funding: funding.proxy };
 }

@@ -48,10 +48,14 @@ export function AccountPage({ api, limits, accountId }: { api: Api; limits: Limi
       </a>
       <div className={live.flashing.has(account.id) ? "card account-head flash" : "card account-head"} data-testid="account-header">
         <div>
-          <h1><bdi>{account.name}</bdi></h1>
+          <h1>
+            <bdi>{account.name}</bdi>
+          </h1>
           <p className="muted">
-            <code><bdi>{account.code}</bdi></code> · {currency.code} · {account.normalSide.toLowerCase()}-normal · version{" "}
-            <span data-testid="version">{balance.version}</span>
+            <code>
+              <bdi>{account.code}</bdi>
+            </code>{" "}
+            · {currency.code} · {account.normalSide.toLowerCase()}-normal · version <span data-testid="version">{balance.version}</span>
           </p>
         </div>
         <BalanceList balance={balance} currency={currency} testIdOf={(kind) => `${kind}-${account.id}`} />
@@ -60,9 +64,21 @@ export function AccountPage({ api, limits, accountId }: { api: Api; limits: Limi
       <BalanceChart api={api} accountId={account.id} currency={currency} current={balance} pointsMax={limits.balanceHistoryPointsMax} />
       <div className="columns">
         <AsOfPanel api={api} accountId={account.id} currency={currency} />
-        <HoldsTable api={api} accountId={account.id} currency={currency} revision={holdsRevision} pageSize={Math.min(20, limits.pageSizeMax)} />
+        <HoldsTable
+          api={api}
+          accountId={account.id}
+          currency={currency}
+          revision={holdsRevision}
+          pageSize={Math.min(20, limits.pageSizeMax)}
+        />
       </div>
-      <EntriesTable api={api} accountId={account.id} currency={currency} revision={entriesRevision} pageSize={Math.min(20, limits.pageSizeMax)} />
+      <EntriesTable
+        api={api}
+        accountId={account.id}
+        currency={currency}
+        revision={entriesRevision}
+        pageSize={Math.min(20, limits.pageSizeMax)}
+      />
     </section>
   );
 }

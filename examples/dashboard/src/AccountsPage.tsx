@@ -51,8 +51,8 @@ export function AccountsPage({ api, limits }: { api: Api; limits: Limits }) {
       <ErrorBox error={live.error} what="Live updates stopped" />
       {unwatched > 0 ? (
         <p className="notice" data-testid="live-limit-note">
-          Live updates cover the first {watchedIds.length} accounts (the server's subscriptionAccountsMax); the other{" "}
-          {unwatched} show the balance as loaded.
+          Live updates cover the first {watchedIds.length} accounts (the server's subscriptionAccountsMax); the other {unwatched} show the
+          balance as loaded.
         </p>
       ) : null}
       <div className="table-wrap">
@@ -80,10 +80,14 @@ export function AccountsPage({ api, limits }: { api: Api; limits: Limits }) {
                 >
                   <td>
                     <a href={accountHref(account.id)} onClick={(e) => e.stopPropagation()}>
-                      <code><bdi>{account.code}</bdi></code>
+                      <code>
+                        <bdi>{account.code}</bdi>
+                      </code>
                     </a>
                   </td>
-                  <td><bdi>{account.name}</bdi></td>
+                  <td>
+                    <bdi>{account.name}</bdi>
+                  </td>
                   <td>{account.currency.code}</td>
                   <td className="num">
                     <Money amount={balance.posted} currency={account.currency} testId={`posted-${account.id}`} />

@@ -49,7 +49,9 @@ export function App() {
   useEffect(() => {
     if (!token) return;
     const created = createApi(token, (error) =>
-      signOut(`You were signed out: ${error.message}${error.code && error.code !== "UNAUTHENTICATED" ? ` (${error.code})` : ""}. Sign in again.`),
+      signOut(
+        `You were signed out: ${error.message}${error.code && error.code !== "UNAUTHENTICATED" ? ` (${error.code})` : ""}. Sign in again.`,
+      ),
     );
     setApi(created);
     return () => {

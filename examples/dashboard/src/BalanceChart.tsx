@@ -65,8 +65,16 @@ export function BalanceChart({ api, accountId, currency, current, pointsMax }: P
     const from = new Date(to.getTime() - range.spanMs);
     setError(null);
     api
-      .query<BalanceHistoryData>(balanceHistoryQuery, { id: accountId, from: from.toISOString(), to: to.toISOString(), granularity: range.granularity })
-      .then((data) => live && setPoints(data.account?.balanceHistory ?? []), (e: ApiError) => live && setError(e));
+      .query<BalanceHistoryData>(balanceHistoryQuery, {
+        id: accountId,
+        from: from.toISOString(),
+        to: to.toISOString(),
+        granularity: range.granularity,
+      })
+      .then(
+        (data) => live && setPoints(data.account?.balanceHistory ?? []),
+        (e: ApiError) => live && setError(e),
+      );
     return () => {
       live = false;
     };
@@ -95,7 +103,11 @@ export function BalanceChart({ api, accountId, currency, current, pointsMax }: P
       </div>
       <ErrorBox error={error} what="Cannot load the balance history" />
       <div ref={containerRef} className="chart-box">
-        {points ? <Chart points={points} current={current} currency={currency} width={width} granularity={range.granularity} /> : <p className="muted">Loading…</p>}
+        {points ? (
+          <Chart points={points} current={current} currency={currency} width={width} granularity={range.granularity} />
+        ) : (
+          <p className="muted">Loading…</p>
+        )}
       </div>
     </div>
   );
@@ -128,7 +140,19 @@ function stepPath(samples: Sample[], x: (t: number) => number, y: (v: bigint) =>
     .join("");
 }
 
-function Chart({ points, current, currency, width, granularity }: { points: BalancePoint[]; current: Balance; currency: CurrencyRef; width: number; granularity: Granularity }) {
+function Chart({
+  points,
+  current,
+  currency,
+  width,
+  granularity,
+}: {
+  points: BalancePoint[];
+  current: Balance;
+  currency: CurrencyRef;
+  width: number;
+  granularity: Granularity;
+}) {
   // Each point is the balance at its periodEnd; the period in progress is the live balance now.
   const samples: Sample[] = points.map((p) => ({
     timeMs: new Date(p.periodEnd).getTime(),
@@ -138,7 +162,10 @@ function Chart({ points, current, currency, width, granularity }: { points: Bala
   }));
   samples.push({ timeMs: Date.now(), posted: parseMinor(current.posted), available: parseMinor(current.available), label: "now" });
 
-  const scale: YScale = niceYScale(samples.flatMap((s) => [s.posted, s.available]), 10n ** BigInt(currency.scale));
+  const scale: YScale = niceYScale(
+    samples.flatMap((s) => [s.posted, s.available]),
+    10n ** BigInt(currency.scale),
+  );
   const tickLabels = scale.ticks.map((t) => formatMinor(t.toString(), currency.scale));
   const left = 12 + 7 * Math.max(...tickLabels.map((l) => l.length));
   const plotWidth = width - left - margin.right;
@@ -170,8 +197,14 @@ function Chart({ points, current, currency, width, granularity }: { points: Bala
           </g>
         ))}
         {timeTicks.map((t, i) => (
-          // biome-ignore lint/suspicious/noArrayIndexKey: ticks are positions on the axis, redrawn whole
-          <text key={i} x={x(t)} y={height - 8} textAnchor={i === 0 ? "start" : i === timeTickCount - 1 ? "end" : "middle"} className="axis-label">
+          <text
+            // biome-ignore lint/suspicious/noArrayIndexKey: ticks are positions on the axis, redrawn whole
+            key={i}
+            x={x(t)}
+            y={height - 8}
+            textAnchor={i === 0 ? "start" : i === timeTickCount - 1 ? "end" : "middle"}
+            className="axis-label"
+          >
             {axisTimeLabel(t, granularity, t1 - t0)}
           </text>
         ))}
@@ -186,7 +219,10 @@ function Chart({ points, current, currency, width, granularity }: { points: Bala
       </svg>
       <div className="legend">
         <span className="key posted" /> Posted <span className="key available" /> Available
-        <span className="muted small"> · {currency.code}, balance at the end of each {granularity.toLowerCase()}</span>
+        <span className="muted small">
+          {" "}
+          · {currency.code}, balance at the end of each {granularity.toLowerCase()}
+        </span>
       </div>
     </>
   );

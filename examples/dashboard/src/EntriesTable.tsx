@@ -32,12 +32,15 @@ export function EntriesTable({ api, accountId, currency, revision, pageSize }: P
     setLoading(true);
     api
       .query<EntriesData>(entriesQuery, { id: accountId, first: pageSize, after })
-      .then((data) => {
-        if (!current || !data.account) return;
-        setEntries(data.account.entries.nodes);
-        setPageInfo(data.account.entries.pageInfo);
-        setError(null);
-      }, (e: ApiError) => current && setError(e))
+      .then(
+        (data) => {
+          if (!current || !data.account) return;
+          setEntries(data.account.entries.nodes);
+          setPageInfo(data.account.entries.pageInfo);
+          setError(null);
+        },
+        (e: ApiError) => current && setError(e),
+      )
       .finally(() => current && setLoading(false));
     return () => {
       current = false;
@@ -51,7 +54,13 @@ export function EntriesTable({ api, accountId, currency, revision, pageSize }: P
         <h2>History</h2>
         <div className="pager">
           {loading ? <span className="muted small">Loading…</span> : null}
-          <button type="button" className="secondary" data-testid="entries-newer" disabled={onNewest} onClick={() => setCursors((c) => c.slice(0, -1))}>
+          <button
+            type="button"
+            className="secondary"
+            data-testid="entries-newer"
+            disabled={onNewest}
+            onClick={() => setCursors((c) => c.slice(0, -1))}
+          >
             ← Newer
           </button>
           <button
@@ -90,7 +99,9 @@ export function EntriesTable({ api, accountId, currency, revision, pageSize }: P
                 <td className="num">
                   <Money amount={entry.amount} currency={currency} />
                 </td>
-                <td className="description"><bdi>{entry.transfer?.description || entry.hold?.description || <span className="muted">—</span>}</bdi></td>
+                <td className="description">
+                  <bdi>{entry.transfer?.description || entry.hold?.description || <span className="muted">—</span>}</bdi>
+                </td>
                 <td className="num">
                   <Money amount={entry.balanceAfter.posted} currency={currency} />
                 </td>

@@ -71,7 +71,9 @@ export function HoldsTable({ api, accountId, currency, revision, pageSize }: Pro
                   {formatDateTime(hold.expiresAt)}
                   <div className="muted small">{formatRelative(hold.expiresAt)}</div>
                 </td>
-                <td className="description"><bdi>{hold.description || <span className="muted">—</span>}</bdi></td>
+                <td className="description">
+                  <bdi>{hold.description || <span className="muted">—</span>}</bdi>
+                </td>
               </tr>
             ))}
             <EmptyRow show={!loading && holds.length === 0} columns={3}>

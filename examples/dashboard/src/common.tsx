@@ -37,7 +37,11 @@ export function useLiveStatus(api: Api): LiveStatus {
 export function LiveIndicator({ api }: { api: Api }) {
   const status = useLiveStatus(api);
   return (
-    <span className={`live-status ${status}`} data-testid="live-status" title={status === "live" ? "Live updates connected" : "Live updates are reconnecting"}>
+    <span
+      className={`live-status ${status}`}
+      data-testid="live-status"
+      title={status === "live" ? "Live updates connected" : "Live updates are reconnecting"}
+    >
       {status}
     </span>
   );
@@ -69,7 +73,12 @@ const balanceKinds = [
 ] as const;
 
 /** Posted, pending and available as a definition list, each cell with its test id. */
-export function BalanceList({ balance, currency, testIdOf, compact = false }: {
+export function BalanceList({
+  balance,
+  currency,
+  testIdOf,
+  compact = false,
+}: {
   balance: { posted: string; pending: string; available: string };
   currency: CurrencyRef;
   testIdOf: (kind: "posted" | "pending" | "available") => string;

@@ -11,7 +11,12 @@ export function localInputToIso(value: string): string | null {
   if (!match) return null;
   const [year, month, day, hour, minute, second, fraction] = match.slice(1);
   const date = new Date(
-    Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute), Number(second ?? "0"),
+    Number(year),
+    Number(month) - 1,
+    Number(day),
+    Number(hour),
+    Number(minute),
+    Number(second ?? "0"),
     Number((fraction ?? "").padEnd(3, "0")),
   );
   // new Date(...) rolls over impossible values (Feb 30); refuse them rather than guess.
@@ -27,7 +32,12 @@ export function toLocalInput(date: Date): string {
 }
 
 const dateTimeFormat = new Intl.DateTimeFormat(undefined, {
-  year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit",
+  year: "numeric",
+  month: "short",
+  day: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
 });
 
 /** An ISO instant in the reader's local time, to the second. */

@@ -71,12 +71,9 @@ const mutations: Required<MutationResolvers> = {
     if (!batch.ok) return problemResult(batch.problem, false);
     return transferResult(batch.outcomes[0]!, ctx);
   },
-  createHold: async (_, { input }, ctx) =>
-    holdResult(await createHold(ctx.db, ctx.access, input, ctx.limits), "HoldCreated", ctx),
-  captureHold: async (_, { input }, ctx) =>
-    holdResult(await captureHold(ctx.db, ctx.access, input, ctx.limits), "HoldCaptured", ctx),
-  voidHold: async (_, { input }, ctx) =>
-    holdResult(await voidHold(ctx.db, ctx.access, input, ctx.limits), "HoldVoided", ctx),
+  createHold: async (_, { input }, ctx) => holdResult(await createHold(ctx.db, ctx.access, input, ctx.limits), "HoldCreated", ctx),
+  captureHold: async (_, { input }, ctx) => holdResult(await captureHold(ctx.db, ctx.access, input, ctx.limits), "HoldCaptured", ctx),
+  voidHold: async (_, { input }, ctx) => holdResult(await voidHold(ctx.db, ctx.access, input, ctx.limits), "HoldVoided", ctx),
   reverseTransfer: async (_, { input }, ctx) => {
     const outcome = await reverseTransfer(ctx.db, ctx.access, input, ctx.limits);
     const result = transferResult(outcome, ctx);
@@ -97,7 +94,13 @@ const mutations: Required<MutationResolvers> = {
     const outcome = await mintAccessToken(ctx.db, ctx.access, input, ctx.limits, ctx.tokenSecret);
     if (!outcome.ok) return problemResult(outcome.problem, false);
     const { token, scope, accountIds, expiresAt } = outcome.value;
-    return { __typename: "AccessTokenCreated", token, scope, expiresAt, accountIds: accountIds?.map((id) => toGlobalId("Account", id)) ?? null };
+    return {
+      __typename: "AccessTokenCreated",
+      token,
+      scope,
+      expiresAt,
+      accountIds: accountIds?.map((id) => toGlobalId("Account", id)) ?? null,
+    };
   },
 };
 

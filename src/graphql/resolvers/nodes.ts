@@ -45,7 +45,9 @@ async function loadAccount(ctx: Context, id: string): Promise<AccountRecord> {
 async function balancesOf(account: AccountRecord, instants: Date[], before: boolean, ctx: Context) {
   const outcome = await balancesAt(ctx.db, ctx.tenantId, account.id, instants, before);
   if (!outcome.ok && outcome.reason === "IN_FUTURE") {
-    throw new GraphQLError("asOf must be earlier than the server's current time", { extensions: { code: "BAD_USER_INPUT", reason: "AS_OF_IN_FUTURE", field: "asOf" } });
+    throw new GraphQLError("asOf must be earlier than the server's current time", {
+      extensions: { code: "BAD_USER_INPUT", reason: "AS_OF_IN_FUTURE", field: "asOf" },
+    });
   }
   assert(outcome.ok, "a loaded account has balances");
   return outcome.totals.map((totals) => balanceFromTotals(account.normalSide, totals));
@@ -69,7 +71,12 @@ const accountFields: AccountResolvers = {
   balanceHistory: async (a, { from, to, granularity }, ctx) => {
     const periods = periodsBetween(from, to, granularity, await ctx.now(), ctx.limits.balanceHistoryPointsMax);
     if (!periods.ok) throw badUserInput(periods.problem);
-    const balances = await balancesOf(a, periods.value.map((p) => p.end), true, ctx);
+    const balances = await balancesOf(
+      a,
+      periods.value.map((p) => p.end),
+      true,
+      ctx,
+    );
     return periods.value.map((p, i) => ({ periodStart: p.start, periodEnd: p.end, balance: balances[i]! }));
   },
   entries: async (a, { first, after, filter }, { db, tenantId, limits }) => {
@@ -77,17 +84,36 @@ const accountFields: AccountResolvers = {
     const checked = validateHistoryFilter({ ...filter, metadata: filter?.transferMetadata }, true, limits);
     if (!checked.ok) throw badUserInput(checked.problem);
     if (filter?.kinds && filter.kinds.length === 0) {
-      throw badUserInput({ code: "InvalidInput", reason: "EMPTY", field: "filter.kinds", message: "filter.kinds: give at least one kind, or leave it out" });
+      throw badUserInput({
+        code: "InvalidInput",
+        reason: "EMPTY",
+        field: "filter.kinds",
+        message: "filter.kinds: give at least one kind, or leave it out",
+      });
     }
-    const { rows, hasNextPage } = await listEntries(db, tenantId, a.id, pageSize(first, limits.pageSizeMax), cursor ? BigInt(cursor.v) : null, {
-      ...checked.value,
-      kinds: filter?.kinds ?? undefined,
-    });
+    const { rows, hasNextPage } = await listEntries(
+      db,
+      tenantId,
+      a.id,
+      pageSize(first, limits.pageSizeMax),
+      cursor ? BigInt(cursor.v) : null,
+      {
+        ...checked.value,
+        kinds: filter?.kinds ?? undefined,
+      },
+    );
     return connection(rows, hasNextPage, (e) => encodeCursor({ v: e.accountVersion.toString() }));
   },
   holds: async (a, { status, first, after }, { db, tenantId, limits, loaders }) => {
     const cursor = decodeCursor(after, isHoldCursor);
-    const { rows, hasNextPage } = await listAccountHolds(db, tenantId, a.id, status ?? null, pageSize(first, limits.pageSizeMax), cursor ? BigInt(cursor.h) : null);
+    const { rows, hasNextPage } = await listAccountHolds(
+      db,
+      tenantId,
+      a.id,
+      status ?? null,
+      pageSize(first, limits.pageSizeMax),
+      cursor ? BigInt(cursor.h) : null,
+    );
     for (const hold of rows) loaders.hold.prime(hold.id, hold);
     return connection(rows, hasNextPage, (h) => encodeCursor({ h: h.cursor.toString() }));
   },

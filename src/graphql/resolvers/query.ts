@@ -21,8 +21,11 @@ function lookupText(text: string, field: string): string {
 }
 
 const isAccountCursor = (v: unknown): v is { t: string; id: string } =>
-  typeof v === "object" && v !== null && typeof (v as { t?: unknown }).t === "string"
-  && parseInstant((v as { t: string }).t) !== null && fromGlobalId("Account", `acct_${(v as { id?: unknown }).id}`) !== null;
+  typeof v === "object" &&
+  v !== null &&
+  typeof (v as { t?: unknown }).t === "string" &&
+  parseInstant((v as { t: string }).t) !== null &&
+  fromGlobalId("Account", `acct_${(v as { id?: unknown }).id}`) !== null;
 
 const isSeqCursor = (v: unknown): v is { s: string } =>
   typeof v === "object" && v !== null && typeof (v as { s?: unknown }).s === "string" && /^\d{1,19}$/.test((v as { s: string }).s);
@@ -87,9 +90,15 @@ export const Query: QueryResolvers = {
       currencyId = currency.id;
     }
     const { rows, hasNextPage } = await listAccounts(
-      ctx.db, ctx.tenantId, pageSize(first, ctx.limits.pageSizeMax),
+      ctx.db,
+      ctx.tenantId,
+      pageSize(first, ctx.limits.pageSizeMax),
       cursor && { createdAt: parseInstant(cursor.t)!, id: cursor.id },
-      { currencyId, codePrefix: filter?.codePrefix ? lookupText(filter.codePrefix, "filter.codePrefix") : undefined, ids: ctx.access.accountIds ? [...ctx.access.accountIds] : undefined },
+      {
+        currencyId,
+        codePrefix: filter?.codePrefix ? lookupText(filter.codePrefix, "filter.codePrefix") : undefined,
+        ids: ctx.access.accountIds ? [...ctx.access.accountIds] : undefined,
+      },
     );
     for (const account of rows) ctx.loaders.account.prime(account.id, account);
     return connection(rows, hasNextPage, (a) => encodeCursor({ t: a.createdAt.toISOString(), id: a.id }));
@@ -107,10 +116,16 @@ export const Query: QueryResolvers = {
       if (!account) return connection([], false, () => "");
       accountId = account.id;
     }
-    const { rows, hasNextPage } = await listTransfers(ctx.db, ctx.tenantId, pageSize(first, ctx.limits.pageSizeMax), cursor ? BigInt(cursor.s) : null, {
-      ...checked.value,
-      accountId,
-    });
+    const { rows, hasNextPage } = await listTransfers(
+      ctx.db,
+      ctx.tenantId,
+      pageSize(first, ctx.limits.pageSizeMax),
+      cursor ? BigInt(cursor.s) : null,
+      {
+        ...checked.value,
+        accountId,
+      },
+    );
     return connection(rows, hasNextPage, (t) => encodeCursor({ s: t.seq.toString() }));
   },
   currencies: (_, __, ctx) => listCurrencies(ctx.db, ctx.tenantId),

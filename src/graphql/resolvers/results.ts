@@ -7,13 +7,22 @@ function resolveResult(value: unknown): string {
 }
 
 const unions = [
-  "CreateAccountResult", "UpdateAccountResult", "CreateCurrencyResult", "TransferResult", "PostTransfersResult",
-  "CreateHoldResult", "CaptureHoldResult", "VoidHoldResult", "ReverseTransferResult", "CreateAccessTokenResult",
+  "CreateAccountResult",
+  "UpdateAccountResult",
+  "CreateCurrencyResult",
+  "TransferResult",
+  "PostTransfersResult",
+  "CreateHoldResult",
+  "CaptureHoldResult",
+  "VoidHoldResult",
+  "ReverseTransferResult",
+  "CreateAccessTokenResult",
 ] as const;
 
-export const resultUnions = Object.fromEntries(
-  unions.map((name) => [name, { __resolveType: resolveResult }]),
-) as Pick<Resolvers, (typeof unions)[number]>;
+export const resultUnions = Object.fromEntries(unions.map((name) => [name, { __resolveType: resolveResult }])) as Pick<
+  Resolvers,
+  (typeof unions)[number]
+>;
 
 export const Node: Resolvers["Node"] = {
   __resolveType: (value) => (value as unknown as { __typename: "Account" | "Transfer" | "Entry" | "Hold" }).__typename,

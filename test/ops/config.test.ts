@@ -1,0 +1,78 @@
+// Settings from the environment: the browser apps' and introspection's switches, access-token
+// limits and secret. Bad values stop the start with a message naming the variable.
+import { availableParallelism } from "node:os";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.js";
+import { loadTokenSecret } from "../../src/ledger/access-tokens.js";
+import type { Database } from "../../src/db/client.js";
+
+describe("loadConfig", () => {
+  const cases: { name: string; env: Record<string, string>; expected: Record<string, unknown> }[] = [
+    {
+      name: "outside production GraphiQL, the dashboard and introspection are on",
+      env: {},
+      expected: { graphiql: true, dashboard: true, introspection: true },
+    },
+    {
+      name: "in production they are off",
+      env: { NODE_ENV: "production" },
+      expected: { graphiql: false, dashboard: false, introspection: false },
+    },
+    {
+      name: "each can be switched on in production",
+      env: { NODE_ENV: "production", LEDGER_GRAPHIQL: "true", LEDGER_INTROSPECTION: "1" },
+      expected: { graphiql: true, dashboard: false, introspection: true },
+    },
+    {
+      name: "each can be switched off in development",
+      env: { LEDGER_DASHBOARD: "false", LEDGER_INTROSPECTION: "0" },
+      expected: { graphiql: true, dashboard: false, introspection: false },
+    },
+    { name: "no secret set means one kept in the database", env: {}, expected: { accessTokenSecret: null } },
+    {
+      name: "with the embedded PostgreSQL, half the cores run service processes",
+      env: {},
+      expected: { workers: Math.max(1, Math.floor(availableParallelism() / 2)) },
+    },
+    {
+      name: "with DATABASE_URL, every core runs one",
+      env: { DATABASE_URL: "postgresql://x/y" },
+      expected: { workers: availableParallelism() },
+    },
+    { name: "LEDGER_WORKERS sets the count", env: { LEDGER_WORKERS: "3" }, expected: { workers: 3 } },
+  ];
+  for (const c of cases) {
+    it(`loadConfig: ${c.name}`, () => {
+      expect(loadConfig(c.env)).toMatchObject(c.expected);
+    });
+  }
+
+  it("loadConfig: access-token limits come from their variables", () => {
+    const { limits } = loadConfig({ LEDGER_ACCESS_TOKEN_TTL_MAX_SECONDS: "120", LEDGER_ACCESS_TOKEN_ACCOUNTS_MAX: "5" });
+    expect([limits.accessTokenTtlMaxSeconds, limits.accessTokenAccountsMax]).toEqual([120, 5]);
+  });
+
+  const refusals: [Record<string, string>, RegExp][] = [
+    [{ LEDGER_GRAPHIQL: "yes" }, /LEDGER_GRAPHIQL must be true or false/],
+    [{ LEDGER_ACCESS_TOKEN_TTL_MAX_SECONDS: "0" }, /LEDGER_ACCESS_TOKEN_TTL_MAX_SECONDS must be an integer >= 1/],
+    [{ LEDGER_ACCESS_TOKEN_ACCOUNTS_MAX: "many" }, /LEDGER_ACCESS_TOKEN_ACCOUNTS_MAX must be an integer/],
+  ];
+  for (const [env, message] of refusals) {
+    it(`loadConfig: ${Object.keys(env)[0]}=${Object.values(env)[0]} is refused`, () => {
+      expect(() => loadConfig(env)).toThrow(message);
+    });
+  }
+});
+
+describe("loadTokenSecret", () => {
+  const unused = {} as Database; // a configured secret never touches the database
+
+  it("loadTokenSecret: a configured secret shorter than 32 bytes is refused", async () => {
+    await expect(loadTokenSecret(unused, "short")).rejects.toThrow(/at least 32 bytes/);
+  });
+
+  it("loadTokenSecret: a configured secret is used as it is", async () => {
+    const secret = "s".repeat(40);
+    expect(await loadTokenSecret(unused, secret)).toEqual(Buffer.from(secret));
+  });
+});
