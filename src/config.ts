@@ -4,6 +4,7 @@ import path from "node:path";
 import { limitsDefault, type Limits } from "./domain/limits.js";
 import { writeSettingsDefault, type WriteSettings } from "./db/write-queue.js";
 import { liveOptionsDefault, type LiveOptions } from "./live/options.js";
+import { webhookSettingsOf, type WebhookSettings } from "./webhooks/settings.js";
 
 export interface Config {
   databaseUrl: string | null;
@@ -43,6 +44,8 @@ export interface Config {
   holdExpiryIntervalMs: number;
   /** Subscriptions: change-feed timing and WebSocket settings. */
   live: LiveOptions;
+  /** Webhook delivery: the materializer and dispatcher settings. */
+  webhooks: WebhookSettings;
   limits: Limits;
 }
 
@@ -82,6 +85,8 @@ const limitEnv: Record<keyof Limits, string> = {
   subscriptionEventsQueuedMax: "LEDGER_SUBSCRIPTION_EVENTS_QUEUED_MAX",
   accessTokenTtlMaxSeconds: "LEDGER_ACCESS_TOKEN_TTL_MAX_SECONDS",
   accessTokenAccountsMax: "LEDGER_ACCESS_TOKEN_ACCOUNTS_MAX",
+  webhookEndpointsPerTenantMax: "LEDGER_WEBHOOK_ENDPOINTS_PER_TENANT_MAX",
+  webhookReplayEventsMax: "LEDGER_WEBHOOK_REPLAY_EVENTS_MAX",
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -135,6 +140,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       authRecheckMs: intFrom(env, "LIVE_AUTH_RECHECK_MS", liveOptionsDefault.authRecheckMs, 100),
       slowConsumerMs: intFrom(env, "LIVE_SLOW_CONSUMER_MS", liveOptionsDefault.slowConsumerMs, 100),
     },
+    webhooks: webhookSettingsFrom(env),
     limits,
   };
+}
+
+function webhookSettingsFrom(env: NodeJS.ProcessEnv): WebhookSettings {
+  const base = webhookSettingsOf();
+  const totalTimeoutMs = intFrom(env, "LEDGER_WEBHOOK_TIMEOUT_MS", base.send.totalTimeoutMs, 100);
+  return webhookSettingsOf({
+    enabled: boolFrom(env, "LEDGER_WEBHOOKS", true),
+    allowPrivateUrls: boolFrom(env, "LEDGER_WEBHOOK_ALLOW_PRIVATE_URLS", false),
+    send: {
+      connectTimeoutMs: intFrom(env, "LEDGER_WEBHOOK_CONNECT_TIMEOUT_MS", base.send.connectTimeoutMs, 10),
+      totalTimeoutMs,
+      responseBytesMax: intFrom(env, "LEDGER_WEBHOOK_RESPONSE_BYTES_MAX", base.send.responseBytesMax, 0),
+    },
+    retry: {
+      baseMs: intFrom(env, "LEDGER_WEBHOOK_RETRY_BASE_MS", base.retry.baseMs, 1),
+      maxMs: intFrom(env, "LEDGER_WEBHOOK_RETRY_MAX_MS", base.retry.maxMs, 1),
+      horizonMs: intFrom(env, "LEDGER_WEBHOOK_RETRY_HORIZON_MS", base.retry.horizonMs, 0),
+    },
+    breakerFailuresMax: intFrom(env, "LEDGER_WEBHOOK_BREAKER_FAILURES", base.breakerFailuresMax, 1),
+    breakerCooldownMs: intFrom(env, "LEDGER_WEBHOOK_BREAKER_COOLDOWN_MS", base.breakerCooldownMs, 1),
+    concurrencyPerEndpointMax: intFrom(env, "LEDGER_WEBHOOK_CONCURRENCY_PER_ENDPOINT", base.concurrencyPerEndpointMax, 1),
+    inFlightMax: intFrom(env, "LEDGER_WEBHOOK_IN_FLIGHT_MAX", base.inFlightMax, 1),
+    leaseMs: intFrom(env, "LEDGER_WEBHOOK_LEASE_MS", totalTimeoutMs + 30_000, totalTimeoutMs + 1),
+    pollIntervalMs: intFrom(env, "LEDGER_WEBHOOK_POLL_INTERVAL_MS", base.pollIntervalMs, 10),
+    rotationGraceSecondsDefault: intFrom(env, "LEDGER_WEBHOOK_ROTATION_GRACE_SECONDS", base.rotationGraceSecondsDefault, 0),
+    encryptionKey: env.LEDGER_WEBHOOK_ENCRYPTION_KEY || null,
+  });
 }

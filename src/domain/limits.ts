@@ -26,6 +26,9 @@ export interface Limits {
   accessTokenTtlMaxSeconds: number;
   /** Most accounts one access token may be limited to. */
   accessTokenAccountsMax: number;
+  /** Webhook endpoints per tenant, and events one replayWebhookEvents call re-sends. */
+  webhookEndpointsPerTenantMax: number;
+  webhookReplayEventsMax: number;
 }
 
 export const limitsDefault: Limits = {
@@ -48,4 +51,6 @@ export const limitsDefault: Limits = {
   subscriptionEventsQueuedMax: 1000,
   accessTokenTtlMaxSeconds: 3600,
   accessTokenAccountsMax: 100,
+  webhookEndpointsPerTenantMax: 20,
+  webhookReplayEventsMax: 10_000,
 };

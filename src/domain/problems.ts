@@ -28,6 +28,8 @@ export const problemCodes = [
   "TransferNotFound",
   "NotReversible",
   "ReversalExceedsRemaining",
+  "WebhookEndpointNotFound",
+  "WebhookDeliveryNotFound",
 ] as const;
 
 export type ProblemCode = (typeof problemCodes)[number];
@@ -57,6 +59,7 @@ export type InvalidReason =
   | "DUPLICATE_ACCOUNT"
   | "DUPLICATE_IDEMPOTENCY_KEY"
   | "EMPTY"
+  | "EVENT_TYPE_DUPLICATE"
   | "EXACTLY_ONE_OF"
   | "EXPIRY_OUT_OF_RANGE"
   | "FORBIDDEN_CHARACTER"
@@ -64,11 +67,17 @@ export type InvalidReason =
   | "METADATA_NOT_OBJECT"
   | "MIXED_CURRENCIES"
   | "PARTIAL_MULTI_LEG"
+  | "RANGE_INVERTED"
   | "TOO_FEW_LEGS"
   | "TRANSFER_FORM"
   | "TTL_OUT_OF_RANGE"
   | "UNSAFE_NUMBER"
-  | "UNSUPPORTED_FILTER";
+  | "UNSUPPORTED_FILTER"
+  | "URL_CREDENTIALS"
+  | "URL_FORMAT"
+  | "URL_PRIVATE_ADDRESS"
+  | "URL_SCHEME"
+  | "GRACE_OUT_OF_RANGE";
 
 export const invalidInput = (field: string, reason: InvalidReason, message: string): Problem => ({
   code: "InvalidInput",
@@ -125,6 +134,8 @@ export const problemMessages: Record<ProblemCode, (p: Problem) => string> = {
       : `${String(p.id)} is itself a reversal and cannot be reversed`,
   ReversalExceedsRemaining: (p) =>
     `transfer ${String(p.transferId)} has ${String(p.remaining)} left to reverse, ${String(p.requested)} requested`,
+  WebhookEndpointNotFound: (p) => `no webhook endpoint ${String(p.endpointId)}`,
+  WebhookDeliveryNotFound: (p) => `no webhook delivery ${String(p.deliveryId)}`,
 };
 
 export const holdNotFound = (holdId: string): Problem => withMessage({ code: "HoldNotFound", holdId });

@@ -5,6 +5,7 @@ import type { Account as AccountRecord, Transfer as TransferRecord, Entry as Ent
 import type { BalancePointModel as BalancePointModelRecord, BalanceModel as BalanceModelRecord, AccountBalanceModel as AccountBalanceModelRecord, ConnectionModel as ConnectionModelRecord, EdgeModel as EdgeModelRecord, PageInfoModel as PageInfoModelRecord } from '../graphql/models.js';
 import type { BalanceChange as BalanceChangeRecord, HoldChange as HoldChangeRecord } from '../live/events.js';
 import type { Limits as LimitsRecord } from '../domain/limits.js';
+import type { WebhookEndpoint as WebhookEndpointRecord, WebhookDelivery as WebhookDeliveryRecord, WebhookAttempt as WebhookAttemptRecord } from '../webhooks/endpoints.js';
 import type { Problem as ProblemRecord } from '../domain/problems.js';
 import type { Context } from '../graphql/context.js';
 export type Maybe<T> = T | null;
@@ -348,6 +349,16 @@ export type CreateHoldInput = {
 
 export type CreateHoldResult = AccountNotFound | AmountOverflow | BalanceLimitExceeded | CurrencyMismatch | HoldCreated | IdempotencyConflict | InsufficientFunds | InvalidInput | LimitExceeded | UnbalancedTransfer;
 
+export type CreateWebhookEndpointInput = {
+  description?: InputMaybe<Scalars['String']['input']>;
+  eventTypes: Array<WebhookEventType>;
+  filter?: InputMaybe<WebhookFilterInput>;
+  /** http(s). Loopback, private, link-local and metadata addresses are refused unless the server allows them. */
+  url: Scalars['String']['input'];
+};
+
+export type CreateWebhookEndpointResult = AccountNotFound | InvalidInput | LimitExceeded | WebhookEndpointCreated;
+
 export type CredentialKind =
   | 'ACCESS_TOKEN'
   | 'API_KEY';
@@ -662,6 +673,9 @@ export type Limits = {
   /** Most operations running at once on one WebSocket connection. */
   subscriptionsPerConnectionMax: Scalars['Int']['output'];
   transferBatchSizeMax: Scalars['Int']['output'];
+  webhookEndpointsPerTenantMax: Scalars['Int']['output'];
+  /** Most events one replayWebhookEvents call re-sends. */
+  webhookReplayEventsMax: Scalars['Int']['output'];
 };
 
 export type Mutation = {
@@ -680,14 +694,39 @@ export type Mutation = {
    * the hold is captured, voided or expires. Bounds are checked against the available balance.
    */
   createHold: CreateHoldResult;
+  /**
+   * Registers a URL to receive signed webhooks for the events it names (API key only). The
+   * signing secret is in this answer only: keep it. Events made from changes committed after
+   * this call reach it.
+   */
+  createWebhookEndpoint: CreateWebhookEndpointResult;
+  /**
+   * Stops deliveries to the endpoint: pending ones wait and go out when it is enabled again;
+   * events made while it is disabled get none (replayWebhookEvents sends them later).
+   */
+  disableWebhookEndpoint: UpdateWebhookEndpointResult;
   /** Posts one balanced transfer (a batch of one). */
   postTransfer: TransferResult;
   /** Posts up to limits.transferBatchSizeMax transfers in one database transaction. */
   postTransfers: PostTransfersResult;
+  /**
+   * New deliveries to the endpoint of every event that occurred in [from, to) and that its event
+   * types and filter take now, oldest first (at most limits.webhookReplayEventsMax).
+   */
+  replayWebhookEvents: ReplayWebhookEventsResult;
+  /** Sends a delivery again now with a new retry horizon: a FAILED one becomes PENDING; a DELIVERED one gets a new delivery of the same event. */
+  retryWebhookDelivery: RetryWebhookDeliveryResult;
   /** Posts a transfer with the legs of another inverted (in part, for two-leg transfers), linked to it. */
   reverseTransfer: ReverseTransferResult;
+  /**
+   * A new signing secret (in this answer only). The previous one keeps signing too (a second v1
+   * in Ledger-Signature) for gracePeriodSeconds (default 24 h), so receivers can switch.
+   */
+  rotateWebhookSecret: RotateWebhookSecretResult;
   /** Changes name, metadata or bounds. An omitted field is unchanged; a null bound removes it. */
   updateAccount: UpdateAccountResult;
+  /** Changes URL, event types, filter or description; enabled: true turns a disabled endpoint back on (its breaker closed). */
+  updateWebhookEndpoint: UpdateWebhookEndpointResult;
   /** Releases what remains of an open hold. */
   voidHold: VoidHoldResult;
 };
@@ -718,6 +757,16 @@ export type MutationCreateHoldArgs = {
 };
 
 
+export type MutationCreateWebhookEndpointArgs = {
+  input: CreateWebhookEndpointInput;
+};
+
+
+export type MutationDisableWebhookEndpointArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type MutationPostTransferArgs = {
   input: TransferInput;
 };
@@ -728,13 +777,33 @@ export type MutationPostTransfersArgs = {
 };
 
 
+export type MutationReplayWebhookEventsArgs = {
+  input: ReplayWebhookEventsInput;
+};
+
+
+export type MutationRetryWebhookDeliveryArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type MutationReverseTransferArgs = {
   input: ReverseTransferInput;
 };
 
 
+export type MutationRotateWebhookSecretArgs = {
+  input: RotateWebhookSecretInput;
+};
+
+
 export type MutationUpdateAccountArgs = {
   input: UpdateAccountInput;
+};
+
+
+export type MutationUpdateWebhookEndpointArgs = {
+  input: UpdateWebhookEndpointInput;
 };
 
 
@@ -799,6 +868,10 @@ export type Query = {
   transfers: TransferConnection;
   /** Who is asking: an API key, or an access token with its scope, accounts and expiry. */
   viewer: Viewer;
+  /** One webhook endpoint with its deliveries (API key only); null when unknown to this tenant. */
+  webhookEndpoint?: Maybe<WebhookEndpoint>;
+  /** The tenant's webhook endpoints, newest first (API key only). */
+  webhookEndpoints: WebhookEndpointConnection;
 };
 
 
@@ -841,6 +914,27 @@ export type QueryTransfersArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
+
+export type QueryWebhookEndpointArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryWebhookEndpointsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type ReplayWebhookEventsInput = {
+  endpointId: Scalars['ID']['input'];
+  from: Scalars['DateTime']['input'];
+  to: Scalars['DateTime']['input'];
+};
+
+export type ReplayWebhookEventsResult = InvalidInput | LimitExceeded | WebhookEndpointNotFound | WebhookEventsReplayed;
+
+export type RetryWebhookDeliveryResult = WebhookDeliveryNotFound | WebhookDeliveryRetried;
+
 /** The reversals of a transfer never add up to more than the transfer. */
 export type ReversalExceedsRemaining = Problem & {
   __typename?: 'ReversalExceedsRemaining';
@@ -864,6 +958,14 @@ export type ReverseTransferInput = {
 };
 
 export type ReverseTransferResult = AmountOverflow | BalanceLimitExceeded | IdempotencyConflict | InsufficientFunds | InvalidInput | LimitExceeded | NotReversible | ReversalExceedsRemaining | TransferNotFound | TransferReversed;
+
+export type RotateWebhookSecretInput = {
+  /** How long the previous secret keeps signing (0 to 604800; default 86400). */
+  gracePeriodSeconds?: InputMaybe<Scalars['Int']['input']>;
+  id: Scalars['ID']['input'];
+};
+
+export type RotateWebhookSecretResult = InvalidInput | WebhookEndpointNotFound | WebhookSecretRotated;
 
 /** The side of an entry, and the side on which an account's balance grows. */
 export type Side =
@@ -1073,6 +1175,18 @@ export type UpdateAccountInput = {
 
 export type UpdateAccountResult = AccountNotFound | AccountUpdated | BoundsViolated | IdempotencyConflict | InvalidInput | LimitExceeded;
 
+export type UpdateWebhookEndpointInput = {
+  description?: InputMaybe<Scalars['String']['input']>;
+  enabled?: InputMaybe<Scalars['Boolean']['input']>;
+  eventTypes?: InputMaybe<Array<WebhookEventType>>;
+  /** Replaces the filter (null: no filter). */
+  filter?: InputMaybe<WebhookFilterInput>;
+  id: Scalars['ID']['input'];
+  url?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type UpdateWebhookEndpointResult = AccountNotFound | InvalidInput | LimitExceeded | WebhookEndpointNotFound | WebhookEndpointUpdated;
+
 export type Viewer = {
   __typename?: 'Viewer';
   /** The accounts an access token is limited to; null when it sees every account of the tenant. */
@@ -1089,6 +1203,188 @@ export type VoidHoldInput = {
 };
 
 export type VoidHoldResult = HoldExpired | HoldNotFound | HoldNotOpen | HoldVoided | IdempotencyConflict | InvalidInput | LimitExceeded;
+
+export type WebhookAttempt = {
+  __typename?: 'WebhookAttempt';
+  /** When it started. */
+  at: Scalars['DateTime']['output'];
+  durationMs: Scalars['Int']['output'];
+  error?: Maybe<Scalars['String']['output']>;
+  /** SUCCESS, HTTP_ERROR, GONE, TIMEOUT, CONNECT_ERROR or REFUSED_ADDRESS. */
+  outcome: Scalars['String']['output'];
+  statusCode?: Maybe<Scalars['Int']['output']>;
+};
+
+export type WebhookBreakerState =
+  /** Deliveries flow (at most the per-endpoint concurrency at once). */
+  | 'CLOSED'
+  /** The cool-down is over: one probe at a time; a success closes it, a failure opens it again. */
+  | 'HALF_OPEN'
+  /** Too many consecutive failures: nothing is sent until breakerOpenUntil. */
+  | 'OPEN';
+
+export type WebhookDelivery = {
+  __typename?: 'WebhookDelivery';
+  attemptCount: Scalars['Int']['output'];
+  /** Oldest first. */
+  attempts: Array<WebhookAttempt>;
+  createdAt: Scalars['DateTime']['output'];
+  deliveredAt?: Maybe<Scalars['DateTime']['output']>;
+  event: WebhookEvent;
+  failedAt?: Maybe<Scalars['DateTime']['output']>;
+  id: Scalars['ID']['output'];
+  nextAttemptAt?: Maybe<Scalars['DateTime']['output']>;
+  status: WebhookDeliveryStatus;
+};
+
+export type WebhookDeliveryConnection = {
+  __typename?: 'WebhookDeliveryConnection';
+  edges: Array<WebhookDeliveryEdge>;
+  nodes: Array<WebhookDelivery>;
+  pageInfo: PageInfo;
+};
+
+export type WebhookDeliveryEdge = {
+  __typename?: 'WebhookDeliveryEdge';
+  cursor: Scalars['String']['output'];
+  node: WebhookDelivery;
+};
+
+export type WebhookDeliveryNotFound = Problem & {
+  __typename?: 'WebhookDeliveryNotFound';
+  code: Scalars['String']['output'];
+  deliveryId: Scalars['String']['output'];
+  message: Scalars['String']['output'];
+};
+
+export type WebhookDeliveryRetried = {
+  __typename?: 'WebhookDeliveryRetried';
+  delivery: WebhookDelivery;
+};
+
+export type WebhookDeliveryStatus =
+  /** A 2xx answer was received. */
+  | 'DELIVERED'
+  /** Retries ran past the horizon (the dead letter): retryWebhookDelivery sends it again. */
+  | 'FAILED'
+  /** Waiting for its next attempt (or for a disabled endpoint to be enabled). */
+  | 'PENDING';
+
+export type WebhookEndpoint = {
+  __typename?: 'WebhookEndpoint';
+  breaker: WebhookBreakerState;
+  breakerOpenUntil?: Maybe<Scalars['DateTime']['output']>;
+  consecutiveFailures: Scalars['Int']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  /** Its deliveries, newest first. */
+  deliveries: WebhookDeliveryConnection;
+  description: Scalars['String']['output'];
+  /** DISABLED_BY_USER, or GONE when the receiver answered 410. */
+  disabledReason?: Maybe<Scalars['String']['output']>;
+  eventTypes: Array<WebhookEventType>;
+  filter?: Maybe<WebhookFilter>;
+  id: Scalars['ID']['output'];
+  /** Until when the secret before the last rotation still signs; null when none does. */
+  previousSecretExpiresAt?: Maybe<Scalars['DateTime']['output']>;
+  status: WebhookEndpointStatus;
+  updatedAt: Scalars['DateTime']['output'];
+  url: Scalars['String']['output'];
+};
+
+
+export type WebhookEndpointDeliveriesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  status?: InputMaybe<WebhookDeliveryStatus>;
+};
+
+export type WebhookEndpointConnection = {
+  __typename?: 'WebhookEndpointConnection';
+  edges: Array<WebhookEndpointEdge>;
+  nodes: Array<WebhookEndpoint>;
+  pageInfo: PageInfo;
+};
+
+export type WebhookEndpointCreated = {
+  __typename?: 'WebhookEndpointCreated';
+  endpoint: WebhookEndpoint;
+  /** whsec_...: shown once. Verify Ledger-Signature with it (README, Webhooks). */
+  secret: Scalars['String']['output'];
+};
+
+export type WebhookEndpointEdge = {
+  __typename?: 'WebhookEndpointEdge';
+  cursor: Scalars['String']['output'];
+  node: WebhookEndpoint;
+};
+
+export type WebhookEndpointNotFound = Problem & {
+  __typename?: 'WebhookEndpointNotFound';
+  code: Scalars['String']['output'];
+  endpointId: Scalars['String']['output'];
+  message: Scalars['String']['output'];
+};
+
+export type WebhookEndpointStatus =
+  | 'DISABLED'
+  | 'ENABLED';
+
+export type WebhookEndpointUpdated = {
+  __typename?: 'WebhookEndpointUpdated';
+  endpoint: WebhookEndpoint;
+};
+
+export type WebhookEvent = {
+  __typename?: 'WebhookEvent';
+  /** evt_...: the same in every delivery and retry of it (de-duplicate by it). */
+  id: Scalars['ID']['output'];
+  /** When its change was made. */
+  occurredAt: Scalars['DateTime']['output'];
+  /** The body a receiver gets: { id, type, createdAt, data }. */
+  payload: Scalars['JSONObject']['output'];
+  type: Scalars['String']['output'];
+};
+
+/**
+ * What a webhook is sent for. The body's `type` carries the wire name: transfer.posted,
+ * hold.created, hold.captured, hold.voided, hold.expired, account.created.
+ */
+export type WebhookEventType =
+  | 'ACCOUNT_CREATED'
+  /** Part or all of a hold was captured (also sent: transfer.posted for the capture's transfer). */
+  | 'HOLD_CAPTURED'
+  | 'HOLD_CREATED'
+  | 'HOLD_EXPIRED'
+  | 'HOLD_VOIDED'
+  /** A transfer was posted: plain, a reversal (reverses set) or a capture (hold set). */
+  | 'TRANSFER_POSTED';
+
+export type WebhookEventsReplayed = {
+  __typename?: 'WebhookEventsReplayed';
+  /** Deliveries made. */
+  deliveries: Scalars['Int']['output'];
+  endpoint: WebhookEndpoint;
+};
+
+export type WebhookFilter = {
+  __typename?: 'WebhookFilter';
+  /** Only events touching this account. */
+  accountId?: Maybe<Scalars['ID']['output']>;
+  /** Only events whose transfer, hold or account metadata contains this object. */
+  metadata?: Maybe<Scalars['JSONObject']['output']>;
+};
+
+export type WebhookFilterInput = {
+  accountId?: InputMaybe<Scalars['ID']['input']>;
+  metadata?: InputMaybe<Scalars['JSONObject']['input']>;
+};
+
+export type WebhookSecretRotated = {
+  __typename?: 'WebhookSecretRotated';
+  endpoint: WebhookEndpoint;
+  /** The new secret, shown once. */
+  secret: Scalars['String']['output'];
+};
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
@@ -1204,10 +1500,26 @@ export type ResolversUnionTypes<_RefType extends Record<string, unknown>> = Reso
     | ( ProblemRecord )
     | ( ProblemRecord )
   ;
+  CreateWebhookEndpointResult:
+    | ( ProblemRecord )
+    | ( ProblemRecord )
+    | ( ProblemRecord )
+    | ( Omit<WebhookEndpointCreated, 'endpoint'> & { endpoint: _RefType['WebhookEndpoint'] } )
+  ;
   PostTransfersResult:
     | ( ProblemRecord )
     | ( ProblemRecord )
     | ( Omit<TransfersPosted, 'results'> & { results: Array<_RefType['TransferResult']> } )
+  ;
+  ReplayWebhookEventsResult:
+    | ( ProblemRecord )
+    | ( ProblemRecord )
+    | ( ProblemRecord )
+    | ( Omit<WebhookEventsReplayed, 'endpoint'> & { endpoint: _RefType['WebhookEndpoint'] } )
+  ;
+  RetryWebhookDeliveryResult:
+    | ( ProblemRecord )
+    | ( Omit<WebhookDeliveryRetried, 'delivery'> & { delivery: _RefType['WebhookDelivery'] } )
   ;
   ReverseTransferResult:
     | ( ProblemRecord )
@@ -1220,6 +1532,11 @@ export type ResolversUnionTypes<_RefType extends Record<string, unknown>> = Reso
     | ( ProblemRecord )
     | ( ProblemRecord )
     | ( Omit<TransferReversed, 'balances' | 'transfer'> & { balances: Array<_RefType['AccountBalance']>, transfer: _RefType['Transfer'] } )
+  ;
+  RotateWebhookSecretResult:
+    | ( ProblemRecord )
+    | ( ProblemRecord )
+    | ( Omit<WebhookSecretRotated, 'endpoint'> & { endpoint: _RefType['WebhookEndpoint'] } )
   ;
   TransferResult:
     | ( ProblemRecord )
@@ -1242,6 +1559,13 @@ export type ResolversUnionTypes<_RefType extends Record<string, unknown>> = Reso
     | ( ProblemRecord )
     | ( ProblemRecord )
   ;
+  UpdateWebhookEndpointResult:
+    | ( ProblemRecord )
+    | ( ProblemRecord )
+    | ( ProblemRecord )
+    | ( ProblemRecord )
+    | ( Omit<WebhookEndpointUpdated, 'endpoint'> & { endpoint: _RefType['WebhookEndpoint'] } )
+  ;
   VoidHoldResult:
     | ( ProblemRecord )
     | ( ProblemRecord )
@@ -1262,6 +1586,8 @@ export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = 
     | ( TransferRecord )
   ;
   Problem:
+    | ( ProblemRecord )
+    | ( ProblemRecord )
     | ( ProblemRecord )
     | ( ProblemRecord )
     | ( ProblemRecord )
@@ -1321,6 +1647,8 @@ export type ResolversTypes = ResolversObject<{
   CreateCurrencyResult: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['CreateCurrencyResult']>;
   CreateHoldInput: CreateHoldInput;
   CreateHoldResult: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['CreateHoldResult']>;
+  CreateWebhookEndpointInput: CreateWebhookEndpointInput;
+  CreateWebhookEndpointResult: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['CreateWebhookEndpointResult']>;
   CredentialKind: CredentialKind;
   Currency: ResolverTypeWrapper<CurrencyRecord>;
   CurrencyCodeTaken: ResolverTypeWrapper<ProblemRecord>;
@@ -1365,9 +1693,14 @@ export type ResolversTypes = ResolversObject<{
   PostTransfersResult: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['PostTransfersResult']>;
   Problem: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['Problem']>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  ReplayWebhookEventsInput: ReplayWebhookEventsInput;
+  ReplayWebhookEventsResult: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['ReplayWebhookEventsResult']>;
+  RetryWebhookDeliveryResult: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['RetryWebhookDeliveryResult']>;
   ReversalExceedsRemaining: ResolverTypeWrapper<ProblemRecord>;
   ReverseTransferInput: ReverseTransferInput;
   ReverseTransferResult: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['ReverseTransferResult']>;
+  RotateWebhookSecretInput: RotateWebhookSecretInput;
+  RotateWebhookSecretResult: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['RotateWebhookSecretResult']>;
   Side: Side;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -1385,9 +1718,32 @@ export type ResolversTypes = ResolversObject<{
   UnbalancedTransfer: ResolverTypeWrapper<ProblemRecord>;
   UpdateAccountInput: UpdateAccountInput;
   UpdateAccountResult: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['UpdateAccountResult']>;
+  UpdateWebhookEndpointInput: UpdateWebhookEndpointInput;
+  UpdateWebhookEndpointResult: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['UpdateWebhookEndpointResult']>;
   Viewer: ResolverTypeWrapper<Viewer>;
   VoidHoldInput: VoidHoldInput;
   VoidHoldResult: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['VoidHoldResult']>;
+  WebhookAttempt: ResolverTypeWrapper<WebhookAttemptRecord>;
+  WebhookBreakerState: WebhookBreakerState;
+  WebhookDelivery: ResolverTypeWrapper<WebhookDeliveryRecord>;
+  WebhookDeliveryConnection: ResolverTypeWrapper<ConnectionModelRecord<WebhookDeliveryRecord>>;
+  WebhookDeliveryEdge: ResolverTypeWrapper<EdgeModelRecord<WebhookDeliveryRecord>>;
+  WebhookDeliveryNotFound: ResolverTypeWrapper<ProblemRecord>;
+  WebhookDeliveryRetried: ResolverTypeWrapper<Omit<WebhookDeliveryRetried, 'delivery'> & { delivery: ResolversTypes['WebhookDelivery'] }>;
+  WebhookDeliveryStatus: WebhookDeliveryStatus;
+  WebhookEndpoint: ResolverTypeWrapper<WebhookEndpointRecord>;
+  WebhookEndpointConnection: ResolverTypeWrapper<ConnectionModelRecord<WebhookEndpointRecord>>;
+  WebhookEndpointCreated: ResolverTypeWrapper<Omit<WebhookEndpointCreated, 'endpoint'> & { endpoint: ResolversTypes['WebhookEndpoint'] }>;
+  WebhookEndpointEdge: ResolverTypeWrapper<EdgeModelRecord<WebhookEndpointRecord>>;
+  WebhookEndpointNotFound: ResolverTypeWrapper<ProblemRecord>;
+  WebhookEndpointStatus: WebhookEndpointStatus;
+  WebhookEndpointUpdated: ResolverTypeWrapper<Omit<WebhookEndpointUpdated, 'endpoint'> & { endpoint: ResolversTypes['WebhookEndpoint'] }>;
+  WebhookEvent: ResolverTypeWrapper<WebhookEvent>;
+  WebhookEventType: WebhookEventType;
+  WebhookEventsReplayed: ResolverTypeWrapper<Omit<WebhookEventsReplayed, 'endpoint'> & { endpoint: ResolversTypes['WebhookEndpoint'] }>;
+  WebhookFilter: ResolverTypeWrapper<WebhookFilter>;
+  WebhookFilterInput: WebhookFilterInput;
+  WebhookSecretRotated: ResolverTypeWrapper<Omit<WebhookSecretRotated, 'endpoint'> & { endpoint: ResolversTypes['WebhookEndpoint'] }>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -1424,6 +1780,8 @@ export type ResolversParentTypes = ResolversObject<{
   CreateCurrencyResult: ResolversUnionTypes<ResolversParentTypes>['CreateCurrencyResult'];
   CreateHoldInput: CreateHoldInput;
   CreateHoldResult: ResolversUnionTypes<ResolversParentTypes>['CreateHoldResult'];
+  CreateWebhookEndpointInput: CreateWebhookEndpointInput;
+  CreateWebhookEndpointResult: ResolversUnionTypes<ResolversParentTypes>['CreateWebhookEndpointResult'];
   Currency: CurrencyRecord;
   CurrencyCodeTaken: ProblemRecord;
   CurrencyCreated: Omit<CurrencyCreated, 'currency'> & { currency: ResolversParentTypes['Currency'] };
@@ -1463,9 +1821,14 @@ export type ResolversParentTypes = ResolversObject<{
   PostTransfersResult: ResolversUnionTypes<ResolversParentTypes>['PostTransfersResult'];
   Problem: ResolversInterfaceTypes<ResolversParentTypes>['Problem'];
   Query: Record<PropertyKey, never>;
+  ReplayWebhookEventsInput: ReplayWebhookEventsInput;
+  ReplayWebhookEventsResult: ResolversUnionTypes<ResolversParentTypes>['ReplayWebhookEventsResult'];
+  RetryWebhookDeliveryResult: ResolversUnionTypes<ResolversParentTypes>['RetryWebhookDeliveryResult'];
   ReversalExceedsRemaining: ProblemRecord;
   ReverseTransferInput: ReverseTransferInput;
   ReverseTransferResult: ResolversUnionTypes<ResolversParentTypes>['ReverseTransferResult'];
+  RotateWebhookSecretInput: RotateWebhookSecretInput;
+  RotateWebhookSecretResult: ResolversUnionTypes<ResolversParentTypes>['RotateWebhookSecretResult'];
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
   Transfer: TransferRecord;
@@ -1482,9 +1845,28 @@ export type ResolversParentTypes = ResolversObject<{
   UnbalancedTransfer: ProblemRecord;
   UpdateAccountInput: UpdateAccountInput;
   UpdateAccountResult: ResolversUnionTypes<ResolversParentTypes>['UpdateAccountResult'];
+  UpdateWebhookEndpointInput: UpdateWebhookEndpointInput;
+  UpdateWebhookEndpointResult: ResolversUnionTypes<ResolversParentTypes>['UpdateWebhookEndpointResult'];
   Viewer: Viewer;
   VoidHoldInput: VoidHoldInput;
   VoidHoldResult: ResolversUnionTypes<ResolversParentTypes>['VoidHoldResult'];
+  WebhookAttempt: WebhookAttemptRecord;
+  WebhookDelivery: WebhookDeliveryRecord;
+  WebhookDeliveryConnection: ConnectionModelRecord<WebhookDeliveryRecord>;
+  WebhookDeliveryEdge: EdgeModelRecord<WebhookDeliveryRecord>;
+  WebhookDeliveryNotFound: ProblemRecord;
+  WebhookDeliveryRetried: Omit<WebhookDeliveryRetried, 'delivery'> & { delivery: ResolversParentTypes['WebhookDelivery'] };
+  WebhookEndpoint: WebhookEndpointRecord;
+  WebhookEndpointConnection: ConnectionModelRecord<WebhookEndpointRecord>;
+  WebhookEndpointCreated: Omit<WebhookEndpointCreated, 'endpoint'> & { endpoint: ResolversParentTypes['WebhookEndpoint'] };
+  WebhookEndpointEdge: EdgeModelRecord<WebhookEndpointRecord>;
+  WebhookEndpointNotFound: ProblemRecord;
+  WebhookEndpointUpdated: Omit<WebhookEndpointUpdated, 'endpoint'> & { endpoint: ResolversParentTypes['WebhookEndpoint'] };
+  WebhookEvent: WebhookEvent;
+  WebhookEventsReplayed: Omit<WebhookEventsReplayed, 'endpoint'> & { endpoint: ResolversParentTypes['WebhookEndpoint'] };
+  WebhookFilter: WebhookFilter;
+  WebhookFilterInput: WebhookFilterInput;
+  WebhookSecretRotated: Omit<WebhookSecretRotated, 'endpoint'> & { endpoint: ResolversParentTypes['WebhookEndpoint'] };
 }>;
 
 export type AccessTokenCreatedResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AccessTokenCreated'] = ResolversParentTypes['AccessTokenCreated']> = ResolversObject<{
@@ -1657,6 +2039,10 @@ export type CreateCurrencyResultResolvers<ContextType = Context, ParentType exte
 
 export type CreateHoldResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CreateHoldResult'] = ResolversParentTypes['CreateHoldResult']> = ResolversObject<{
   __resolveType: TypeResolveFn<'AccountNotFound' | 'AmountOverflow' | 'BalanceLimitExceeded' | 'CurrencyMismatch' | 'HoldCreated' | 'IdempotencyConflict' | 'InsufficientFunds' | 'InvalidInput' | 'LimitExceeded' | 'UnbalancedTransfer', ParentType, ContextType>;
+}>;
+
+export type CreateWebhookEndpointResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CreateWebhookEndpointResult'] = ResolversParentTypes['CreateWebhookEndpointResult']> = ResolversObject<{
+  __resolveType: TypeResolveFn<'AccountNotFound' | 'InvalidInput' | 'LimitExceeded' | 'WebhookEndpointCreated', ParentType, ContextType>;
 }>;
 
 export type CurrencyResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Currency'] = ResolversParentTypes['Currency']> = ResolversObject<{
@@ -1877,6 +2263,8 @@ export type LimitsResolvers<ContextType = Context, ParentType extends ResolversP
   subscriptionEventsQueuedMax?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   subscriptionsPerConnectionMax?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   transferBatchSizeMax?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  webhookEndpointsPerTenantMax?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  webhookReplayEventsMax?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
@@ -1885,10 +2273,16 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   createAccount?: Resolver<ResolversTypes['CreateAccountResult'], ParentType, ContextType, RequireFields<MutationCreateAccountArgs, 'input'>>;
   createCurrency?: Resolver<ResolversTypes['CreateCurrencyResult'], ParentType, ContextType, RequireFields<MutationCreateCurrencyArgs, 'input'>>;
   createHold?: Resolver<ResolversTypes['CreateHoldResult'], ParentType, ContextType, RequireFields<MutationCreateHoldArgs, 'input'>>;
+  createWebhookEndpoint?: Resolver<ResolversTypes['CreateWebhookEndpointResult'], ParentType, ContextType, RequireFields<MutationCreateWebhookEndpointArgs, 'input'>>;
+  disableWebhookEndpoint?: Resolver<ResolversTypes['UpdateWebhookEndpointResult'], ParentType, ContextType, RequireFields<MutationDisableWebhookEndpointArgs, 'id'>>;
   postTransfer?: Resolver<ResolversTypes['TransferResult'], ParentType, ContextType, RequireFields<MutationPostTransferArgs, 'input'>>;
   postTransfers?: Resolver<ResolversTypes['PostTransfersResult'], ParentType, ContextType, RequireFields<MutationPostTransfersArgs, 'input'>>;
+  replayWebhookEvents?: Resolver<ResolversTypes['ReplayWebhookEventsResult'], ParentType, ContextType, RequireFields<MutationReplayWebhookEventsArgs, 'input'>>;
+  retryWebhookDelivery?: Resolver<ResolversTypes['RetryWebhookDeliveryResult'], ParentType, ContextType, RequireFields<MutationRetryWebhookDeliveryArgs, 'id'>>;
   reverseTransfer?: Resolver<ResolversTypes['ReverseTransferResult'], ParentType, ContextType, RequireFields<MutationReverseTransferArgs, 'input'>>;
+  rotateWebhookSecret?: Resolver<ResolversTypes['RotateWebhookSecretResult'], ParentType, ContextType, RequireFields<MutationRotateWebhookSecretArgs, 'input'>>;
   updateAccount?: Resolver<ResolversTypes['UpdateAccountResult'], ParentType, ContextType, RequireFields<MutationUpdateAccountArgs, 'input'>>;
+  updateWebhookEndpoint?: Resolver<ResolversTypes['UpdateWebhookEndpointResult'], ParentType, ContextType, RequireFields<MutationUpdateWebhookEndpointArgs, 'input'>>;
   voidHold?: Resolver<ResolversTypes['VoidHoldResult'], ParentType, ContextType, RequireFields<MutationVoidHoldArgs, 'input'>>;
 }>;
 
@@ -1915,7 +2309,7 @@ export type PostTransfersResultResolvers<ContextType = Context, ParentType exten
 }>;
 
 export type ProblemResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Problem'] = ResolversParentTypes['Problem']> = ResolversObject<{
-  __resolveType: TypeResolveFn<'AccountCodeTaken' | 'AccountNotFound' | 'AmountOverflow' | 'BalanceLimitExceeded' | 'BatchAborted' | 'BoundsViolated' | 'CaptureExceedsRemaining' | 'CurrencyCodeTaken' | 'CurrencyMismatch' | 'CurrencyNotFound' | 'HoldExpired' | 'HoldNotFound' | 'HoldNotOpen' | 'IdempotencyConflict' | 'InsufficientFunds' | 'InvalidInput' | 'LimitExceeded' | 'NotReversible' | 'ReversalExceedsRemaining' | 'TransferNotFound' | 'UnbalancedTransfer', ParentType, ContextType>;
+  __resolveType: TypeResolveFn<'AccountCodeTaken' | 'AccountNotFound' | 'AmountOverflow' | 'BalanceLimitExceeded' | 'BatchAborted' | 'BoundsViolated' | 'CaptureExceedsRemaining' | 'CurrencyCodeTaken' | 'CurrencyMismatch' | 'CurrencyNotFound' | 'HoldExpired' | 'HoldNotFound' | 'HoldNotOpen' | 'IdempotencyConflict' | 'InsufficientFunds' | 'InvalidInput' | 'LimitExceeded' | 'NotReversible' | 'ReversalExceedsRemaining' | 'TransferNotFound' | 'UnbalancedTransfer' | 'WebhookDeliveryNotFound' | 'WebhookEndpointNotFound', ParentType, ContextType>;
 }>;
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
@@ -1929,6 +2323,16 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   transfer?: Resolver<Maybe<ResolversTypes['Transfer']>, ParentType, ContextType, RequireFields<QueryTransferArgs, 'id'>>;
   transfers?: Resolver<ResolversTypes['TransferConnection'], ParentType, ContextType, RequireFields<QueryTransfersArgs, 'first'>>;
   viewer?: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
+  webhookEndpoint?: Resolver<Maybe<ResolversTypes['WebhookEndpoint']>, ParentType, ContextType, RequireFields<QueryWebhookEndpointArgs, 'id'>>;
+  webhookEndpoints?: Resolver<ResolversTypes['WebhookEndpointConnection'], ParentType, ContextType, RequireFields<QueryWebhookEndpointsArgs, 'first'>>;
+}>;
+
+export type ReplayWebhookEventsResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ReplayWebhookEventsResult'] = ResolversParentTypes['ReplayWebhookEventsResult']> = ResolversObject<{
+  __resolveType: TypeResolveFn<'InvalidInput' | 'LimitExceeded' | 'WebhookEndpointNotFound' | 'WebhookEventsReplayed', ParentType, ContextType>;
+}>;
+
+export type RetryWebhookDeliveryResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RetryWebhookDeliveryResult'] = ResolversParentTypes['RetryWebhookDeliveryResult']> = ResolversObject<{
+  __resolveType: TypeResolveFn<'WebhookDeliveryNotFound' | 'WebhookDeliveryRetried', ParentType, ContextType>;
 }>;
 
 export type ReversalExceedsRemainingResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ReversalExceedsRemaining'] = ResolversParentTypes['ReversalExceedsRemaining']> = ResolversObject<{
@@ -1943,6 +2347,10 @@ export type ReversalExceedsRemainingResolvers<ContextType = Context, ParentType 
 
 export type ReverseTransferResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ReverseTransferResult'] = ResolversParentTypes['ReverseTransferResult']> = ResolversObject<{
   __resolveType: TypeResolveFn<'AmountOverflow' | 'BalanceLimitExceeded' | 'IdempotencyConflict' | 'InsufficientFunds' | 'InvalidInput' | 'LimitExceeded' | 'NotReversible' | 'ReversalExceedsRemaining' | 'TransferNotFound' | 'TransferReversed', ParentType, ContextType>;
+}>;
+
+export type RotateWebhookSecretResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RotateWebhookSecretResult'] = ResolversParentTypes['RotateWebhookSecretResult']> = ResolversObject<{
+  __resolveType: TypeResolveFn<'InvalidInput' | 'WebhookEndpointNotFound' | 'WebhookSecretRotated', ParentType, ContextType>;
 }>;
 
 export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
@@ -2022,6 +2430,10 @@ export type UpdateAccountResultResolvers<ContextType = Context, ParentType exten
   __resolveType: TypeResolveFn<'AccountNotFound' | 'AccountUpdated' | 'BoundsViolated' | 'IdempotencyConflict' | 'InvalidInput' | 'LimitExceeded', ParentType, ContextType>;
 }>;
 
+export type UpdateWebhookEndpointResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['UpdateWebhookEndpointResult'] = ResolversParentTypes['UpdateWebhookEndpointResult']> = ResolversObject<{
+  __resolveType: TypeResolveFn<'AccountNotFound' | 'InvalidInput' | 'LimitExceeded' | 'WebhookEndpointNotFound' | 'WebhookEndpointUpdated', ParentType, ContextType>;
+}>;
+
 export type ViewerResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Viewer'] = ResolversParentTypes['Viewer']> = ResolversObject<{
   accountIds?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
   credential?: Resolver<ResolversTypes['CredentialKind'], ParentType, ContextType>;
@@ -2031,6 +2443,119 @@ export type ViewerResolvers<ContextType = Context, ParentType extends ResolversP
 
 export type VoidHoldResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['VoidHoldResult'] = ResolversParentTypes['VoidHoldResult']> = ResolversObject<{
   __resolveType: TypeResolveFn<'HoldExpired' | 'HoldNotFound' | 'HoldNotOpen' | 'HoldVoided' | 'IdempotencyConflict' | 'InvalidInput' | 'LimitExceeded', ParentType, ContextType>;
+}>;
+
+export type WebhookAttemptResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WebhookAttempt'] = ResolversParentTypes['WebhookAttempt']> = ResolversObject<{
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  durationMs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  outcome?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  statusCode?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+}>;
+
+export type WebhookDeliveryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WebhookDelivery'] = ResolversParentTypes['WebhookDelivery']> = ResolversObject<{
+  attemptCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  attempts?: Resolver<Array<ResolversTypes['WebhookAttempt']>, ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  deliveredAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  event?: Resolver<ResolversTypes['WebhookEvent'], ParentType, ContextType>;
+  failedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  nextAttemptAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['WebhookDeliveryStatus'], ParentType, ContextType>;
+}>;
+
+export type WebhookDeliveryConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WebhookDeliveryConnection'] = ResolversParentTypes['WebhookDeliveryConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['WebhookDeliveryEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['WebhookDelivery']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type WebhookDeliveryEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WebhookDeliveryEdge'] = ResolversParentTypes['WebhookDeliveryEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['WebhookDelivery'], ParentType, ContextType>;
+}>;
+
+export type WebhookDeliveryNotFoundResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WebhookDeliveryNotFound'] = ResolversParentTypes['WebhookDeliveryNotFound']> = ResolversObject<{
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  deliveryId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type WebhookDeliveryRetriedResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WebhookDeliveryRetried'] = ResolversParentTypes['WebhookDeliveryRetried']> = ResolversObject<{
+  delivery?: Resolver<ResolversTypes['WebhookDelivery'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type WebhookEndpointResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WebhookEndpoint'] = ResolversParentTypes['WebhookEndpoint']> = ResolversObject<{
+  breaker?: Resolver<ResolversTypes['WebhookBreakerState'], ParentType, ContextType>;
+  breakerOpenUntil?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  consecutiveFailures?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  deliveries?: Resolver<ResolversTypes['WebhookDeliveryConnection'], ParentType, ContextType, RequireFields<WebhookEndpointDeliveriesArgs, 'first'>>;
+  description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  disabledReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  eventTypes?: Resolver<Array<ResolversTypes['WebhookEventType']>, ParentType, ContextType>;
+  filter?: Resolver<Maybe<ResolversTypes['WebhookFilter']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  previousSecretExpiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['WebhookEndpointStatus'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type WebhookEndpointConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WebhookEndpointConnection'] = ResolversParentTypes['WebhookEndpointConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['WebhookEndpointEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['WebhookEndpoint']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type WebhookEndpointCreatedResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WebhookEndpointCreated'] = ResolversParentTypes['WebhookEndpointCreated']> = ResolversObject<{
+  endpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType>;
+  secret?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type WebhookEndpointEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WebhookEndpointEdge'] = ResolversParentTypes['WebhookEndpointEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType>;
+}>;
+
+export type WebhookEndpointNotFoundResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WebhookEndpointNotFound'] = ResolversParentTypes['WebhookEndpointNotFound']> = ResolversObject<{
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  endpointId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type WebhookEndpointUpdatedResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WebhookEndpointUpdated'] = ResolversParentTypes['WebhookEndpointUpdated']> = ResolversObject<{
+  endpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type WebhookEventResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WebhookEvent'] = ResolversParentTypes['WebhookEvent']> = ResolversObject<{
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  occurredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  payload?: Resolver<ResolversTypes['JSONObject'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type WebhookEventsReplayedResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WebhookEventsReplayed'] = ResolversParentTypes['WebhookEventsReplayed']> = ResolversObject<{
+  deliveries?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  endpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type WebhookFilterResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WebhookFilter'] = ResolversParentTypes['WebhookFilter']> = ResolversObject<{
+  accountId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  metadata?: Resolver<Maybe<ResolversTypes['JSONObject']>, ParentType, ContextType>;
+}>;
+
+export type WebhookSecretRotatedResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WebhookSecretRotated'] = ResolversParentTypes['WebhookSecretRotated']> = ResolversObject<{
+  endpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType>;
+  secret?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
 export type Resolvers<ContextType = Context> = ResolversObject<{
@@ -2058,6 +2583,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   CreateAccountResult?: CreateAccountResultResolvers<ContextType>;
   CreateCurrencyResult?: CreateCurrencyResultResolvers<ContextType>;
   CreateHoldResult?: CreateHoldResultResolvers<ContextType>;
+  CreateWebhookEndpointResult?: CreateWebhookEndpointResultResolvers<ContextType>;
   Currency?: CurrencyResolvers<ContextType>;
   CurrencyCodeTaken?: CurrencyCodeTakenResolvers<ContextType>;
   CurrencyCreated?: CurrencyCreatedResolvers<ContextType>;
@@ -2091,8 +2617,11 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   PostTransfersResult?: PostTransfersResultResolvers<ContextType>;
   Problem?: ProblemResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  ReplayWebhookEventsResult?: ReplayWebhookEventsResultResolvers<ContextType>;
+  RetryWebhookDeliveryResult?: RetryWebhookDeliveryResultResolvers<ContextType>;
   ReversalExceedsRemaining?: ReversalExceedsRemainingResolvers<ContextType>;
   ReverseTransferResult?: ReverseTransferResultResolvers<ContextType>;
+  RotateWebhookSecretResult?: RotateWebhookSecretResultResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
   Transfer?: TransferResolvers<ContextType>;
   TransferConnection?: TransferConnectionResolvers<ContextType>;
@@ -2104,7 +2633,24 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   TransfersPosted?: TransfersPostedResolvers<ContextType>;
   UnbalancedTransfer?: UnbalancedTransferResolvers<ContextType>;
   UpdateAccountResult?: UpdateAccountResultResolvers<ContextType>;
+  UpdateWebhookEndpointResult?: UpdateWebhookEndpointResultResolvers<ContextType>;
   Viewer?: ViewerResolvers<ContextType>;
   VoidHoldResult?: VoidHoldResultResolvers<ContextType>;
+  WebhookAttempt?: WebhookAttemptResolvers<ContextType>;
+  WebhookDelivery?: WebhookDeliveryResolvers<ContextType>;
+  WebhookDeliveryConnection?: WebhookDeliveryConnectionResolvers<ContextType>;
+  WebhookDeliveryEdge?: WebhookDeliveryEdgeResolvers<ContextType>;
+  WebhookDeliveryNotFound?: WebhookDeliveryNotFoundResolvers<ContextType>;
+  WebhookDeliveryRetried?: WebhookDeliveryRetriedResolvers<ContextType>;
+  WebhookEndpoint?: WebhookEndpointResolvers<ContextType>;
+  WebhookEndpointConnection?: WebhookEndpointConnectionResolvers<ContextType>;
+  WebhookEndpointCreated?: WebhookEndpointCreatedResolvers<ContextType>;
+  WebhookEndpointEdge?: WebhookEndpointEdgeResolvers<ContextType>;
+  WebhookEndpointNotFound?: WebhookEndpointNotFoundResolvers<ContextType>;
+  WebhookEndpointUpdated?: WebhookEndpointUpdatedResolvers<ContextType>;
+  WebhookEvent?: WebhookEventResolvers<ContextType>;
+  WebhookEventsReplayed?: WebhookEventsReplayedResolvers<ContextType>;
+  WebhookFilter?: WebhookFilterResolvers<ContextType>;
+  WebhookSecretRotated?: WebhookSecretRotatedResolvers<ContextType>;
 }>;
 

@@ -4,6 +4,7 @@ import type { Limits } from "../domain/limits.js";
 import { tenantNow } from "../ledger/balances.js";
 import type { LiveHub } from "../live/hub.js";
 import type { LiveConnection } from "../live/live-connection.js";
+import type { WebhookContext } from "../webhooks/endpoints.js";
 import { createLoaders, type Loaders } from "./loaders.js";
 
 /** Per request (HTTP) or per operation (WebSocket): the tenant and DataLoaders that never cross tenants. */
@@ -22,12 +23,15 @@ export interface Context {
   connection: LiveConnection | null;
   /** Signs access tokens (createAccessToken); null where tokens are not minted. */
   tokenSecret: Buffer | null;
+  /** Webhook endpoint calls: settings, limits and the key that encrypts secrets; null where not served. */
+  webhooks: WebhookContext | null;
   /** Forgets what this context has read: each subscription event is resolved afresh. */
   refresh(): void;
 }
 
 export interface ContextOptions {
   tokenSecret?: Buffer | null;
+  webhooks?: WebhookContext | null;
   live?: LiveHub | null;
   connection?: LiveConnection | null;
 }
@@ -53,6 +57,7 @@ export function createContext(db: Database, access: Access, limits: Limits, opti
     live: options.live ?? null,
     connection: options.connection ?? null,
     tokenSecret: options.tokenSecret ?? null,
+    webhooks: options.webhooks ?? null,
     refresh() {
       loaders = null;
       now = null;

@@ -16,6 +16,7 @@ import { requestIdFrom } from "../http/request-info.js";
 import { errorText, log } from "../ops/log.js";
 import { clientMistakes, observe, rateLimited, slowConsumerCutoffs, websocketCloses } from "../ops/metrics.js";
 import type { RateLimiter } from "../ops/rate-limits.js";
+import type { WebhookContext } from "../webhooks/endpoints.js";
 import { createContext } from "./context.js";
 import { limitRefusal } from "./errors.js";
 import { graphqlCjs } from "./graphql-cjs.js";
@@ -67,6 +68,7 @@ export interface SocketOptions {
   authenticate: Authenticate;
   /** Signs access tokens minted over the socket. */
   tokenSecret: Buffer;
+  webhooks: WebhookContext;
   /** How long a connection may stay without connection_init. */
   connectionInitWaitTimeoutMs: number;
   /** How often open connections' keys are checked again (revocation). */
@@ -263,6 +265,7 @@ export function startSocketServer(options: SocketOptions): SocketServer {
           live: hub,
           connection: state.live,
           tokenSecret: options.tokenSecret,
+          webhooks: options.webhooks,
         });
         operations.set(contextValue, {
           requestId: `${state.connectionId}/${id}`,

@@ -21,6 +21,9 @@ import { startSocketServer, type SocketServer } from "../graphql/ws-transport.js
 import { createContext, type Context } from "../graphql/context.js";
 import { bearerOf, createAuthenticator, loadTokenSecret } from "../ledger/access-tokens.js";
 import { errorText, log } from "../ops/log.js";
+import { webhookKey, type WebhookContext } from "../webhooks/endpoints.js";
+import { webhookSettingsOf, type WebhookSettings } from "../webhooks/settings.js";
+import { startWebhookWorker, type WebhookWorker } from "../webhooks/worker.js";
 import {
   changeFeedEntries,
   changeFeedLag,
@@ -72,6 +75,8 @@ export interface ServiceOptions {
   /** Open WebSocket connections on this instance, and per tenant on it (0: no cap). */
   webSocketConnectionsMax?: number;
   webSocketConnectionsPerTenantMax?: number;
+  /** Webhooks: the settings of the endpoint calls, and whether this instance runs the worker (default: off). */
+  webhooks?: WebhookSettings;
 }
 
 export type { LiveOptions };
@@ -83,6 +88,8 @@ export interface Service {
   hub: LiveHub;
   sockets: SocketServer;
   readiness(): Promise<Readiness>;
+  /** This instance's webhook worker (null unless webhooks.enabled). */
+  webhooks(): WebhookWorker | null;
   /**
    * Graceful: /readyz turns 503, the listener closes, requests and socket operations in flight
    * finish (at most drainTimeoutMs), sockets close with 1001, then the change feed stops.
@@ -128,6 +135,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const drainTimeoutDefaultMs = options.drainTimeoutMs ?? 10_000;
   const tokenSecret = await loadTokenSecret(db, options.accessTokenSecret ?? null);
   const authenticate = createAuthenticator(db, tokenSecret, options.authCacheMs);
+  const webhookSettings = options.webhooks ?? webhookSettingsOf({ enabled: false });
+  const webhooks: WebhookContext = { settings: webhookSettings, limits, key: await webhookKey(db, webhookSettings.encryptionKey) };
   const httpServer = createServer();
   const live = { ...liveOptionsDefault, ...options.live };
   let feedError: Error | null = null;
@@ -181,7 +190,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       throw error;
     }
     if (!access) throw unauthenticated("unknown, revoked or expired API key or access token");
-    return createContext(db, access, limits, { tokenSecret });
+    return createContext(db, access, limits, { tokenSecret, webhooks });
   }
 
   const metricsText = options.metrics === false ? null : (options.metricsText ?? (() => registry.metrics()));
@@ -254,6 +263,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     introspection,
     authenticate,
     tokenSecret,
+    webhooks,
     connectionInitWaitTimeoutMs: live.connectionInitWaitTimeoutMs,
     authRecheckMs: live.authRecheckMs,
     slowConsumerMs: live.slowConsumerMs,
@@ -265,7 +275,12 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     connectionsPerTenantMax: options.webSocketConnectionsPerTenantMax ?? 0,
   });
 
+  // Started last: a failed start leaves nothing running.
+  let webhookWorker: WebhookWorker | null = null;
+
   async function stopWorkers(): Promise<void> {
+    // In-flight deliveries finish and are recorded (their lease would hand them on otherwise).
+    await webhookWorker?.stop();
     stopSignal();
     unobserveFeed();
     unobserveHub();
@@ -281,6 +296,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     throw error;
   }
   const { port } = httpServer.address() as AddressInfo;
+  if (webhookSettings.enabled) webhookWorker = startWebhookWorker(db, webhookSettings, webhooks.key);
   return {
     url: `http://localhost:${port}/graphql`,
     port,
@@ -288,6 +304,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     hub,
     sockets,
     readiness: () => readinessCheck.check(),
+    webhooks: () => webhookWorker,
     async stop(drainTimeoutMs = drainTimeoutDefaultMs) {
       draining = true;
       const deadline = Date.now() + drainTimeoutMs;

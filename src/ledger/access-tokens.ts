@@ -1,5 +1,4 @@
 // Bearer authentication (API keys and access tokens) and minting of access tokens.
-import { randomBytes } from "node:crypto";
 import type { Database } from "../db/client.js";
 import {
   accessOfApiKey,
@@ -17,6 +16,7 @@ import { fromGlobalId } from "../domain/ids.js";
 import { accountNotFound, fail, ok, type Result } from "../domain/problems.js";
 import { authorizeWrite } from "./authorization.js";
 import { readAccounts } from "./reads.js";
+import { serviceSecret } from "./service-secrets.js";
 import { apiKeyPrefix, hashApiKey } from "./tenants.js";
 
 const secretName = "access_token_signing";
@@ -33,10 +33,7 @@ export async function loadTokenSecret(db: Database, configured: string | null): 
     if (Buffer.byteLength(configured) < secretBytes) throw new Error(`LEDGER_ACCESS_TOKEN_SECRET must be at least ${secretBytes} bytes`);
     return Buffer.from(configured);
   }
-  // Two instances starting at once: one insert wins, both read the winner.
-  await db.prisma.serviceSecret.createMany({ data: [{ name: secretName, value: randomBytes(secretBytes) }], skipDuplicates: true });
-  const row = await db.prisma.serviceSecret.findUniqueOrThrow({ where: { name: secretName } });
-  return Buffer.from(row.value);
+  return serviceSecret(db, secretName, secretBytes);
 }
 
 /** The credential in "Bearer <API key or access token>" (an HTTP header or connection_init's field). */

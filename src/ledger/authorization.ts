@@ -83,6 +83,11 @@ export async function authorizeWrite(db: Database, access: Access, operation: Wr
   }
 }
 
+/** Webhook endpoints, their secrets and deliveries are the tenant's integration settings: API keys only, for reads too. */
+export function requireApiKey(access: Access, what: string): void {
+  if (access.via !== "API_KEY") throw new AccessDenied(`${what} needs an API key, not an access token`);
+}
+
 /** Raw account ids of the refs ("" for one that names no account of the tenant: refused like a foreign one). */
 async function accountIdsOf(db: Database, tenantId: string, refs: readonly AccountRefInput[]): Promise<string[]> {
   const codes = refs.flatMap((ref) => (ref.id == null && ref.code != null ? [ref.code] : []));

@@ -35,6 +35,7 @@ export async function startInstance(config: Config, databaseUrl: string, metrics
       connectionsPerSecondMax: config.connectionsPerSecondMax,
       webSocketConnectionsMax: config.webSocketConnectionsMax,
       webSocketConnectionsPerTenantMax: config.webSocketConnectionsPerTenantMax,
+      webhooks: config.webhooks,
     });
   } catch (error) {
     await db.close().catch(() => {});

@@ -179,3 +179,44 @@ const sumGauge = (name: string, help: string, of: Set<() => number>) =>
   });
 sumGauge("ledger_websocket_connections", "Open WebSocket connections", sources.websocketConnections);
 sumGauge("ledger_subscriptions", "Subscriptions running on this instance", sources.subscriptions);
+
+// ------------------------------------------------------------------ webhooks (src/webhooks)
+
+export const webhookEvents = new client.Counter({
+  name: "ledger_webhook_events_total",
+  help: "Webhook events made from committed changes (for tenants with an endpoint), and the deliveries they got",
+  labelNames: ["kind"] as const,
+});
+
+export const webhookAttempts = new client.Counter({
+  name: "ledger_webhook_attempts_total",
+  help: "Webhook delivery attempts by outcome (SUCCESS, HTTP_ERROR, GONE, TIMEOUT, CONNECT_ERROR, REFUSED_ADDRESS)",
+  labelNames: ["outcome"] as const,
+});
+
+export const webhookAttemptSeconds = new client.Histogram({
+  name: "ledger_webhook_attempt_duration_seconds",
+  help: "Duration of webhook delivery attempts",
+  buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+});
+
+export const webhookDeliveriesSettled = new client.Counter({
+  name: "ledger_webhook_deliveries_total",
+  help: "Webhook deliveries settled, by status (delivered, failed: retries ran past the horizon)",
+  labelNames: ["status"] as const,
+});
+
+export const webhookQueueAge = new client.Gauge({
+  name: "ledger_webhook_queue_age_seconds",
+  help: "How long the oldest due webhook delivery has been waiting (0: none due); read every few seconds",
+});
+
+export const webhookBreakersOpen = new client.Gauge({
+  name: "ledger_webhook_breakers_open",
+  help: "Webhook endpoints whose circuit breaker is open; read every few seconds",
+});
+
+export const webhookQueued = new client.Gauge({
+  name: "ledger_webhook_deliveries_pending",
+  help: "Webhook deliveries not yet delivered or failed; read every few seconds",
+});

@@ -7,6 +7,7 @@ import { BalanceChange, HoldChange, Subscription } from "./subscription.js";
 import { Account, Currency, Entry, Hold, HoldLeg, Transfer } from "./nodes.js";
 import { Query } from "./query.js";
 import { Node, Problem, resultUnions } from "./results.js";
+import { WebhookDelivery, WebhookEndpoint } from "./webhooks.js";
 
 export const resolvers: Resolvers = {
   Amount: AmountScalar,
@@ -26,6 +27,8 @@ export const resolvers: Resolvers = {
   HoldLeg,
   Balance,
   AccountBalance,
+  WebhookEndpoint,
+  WebhookDelivery,
   Node,
   Problem,
   ...resultUnions,

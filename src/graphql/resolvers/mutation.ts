@@ -13,6 +13,7 @@ import type { TransferRequest } from "../../domain/transfer.js";
 import type { Context } from "../context.js";
 import { primeTransfer } from "../loaders.js";
 import { countMutationResults } from "./mutation-metrics.js";
+import { webhookMutations } from "./webhooks.js";
 
 /** Problems carry `replay` so a client can tell a remembered rejection from a fresh one. */
 const problemResult = (problem: Problem, replay: boolean) => ({ ...problem, replay });
@@ -102,6 +103,7 @@ const mutations: Required<MutationResolvers> = {
       accountIds: accountIds?.map((id) => toGlobalId("Account", id)) ?? null,
     };
   },
+  ...webhookMutations,
 };
 
 // Authorization happens in each ledger function (src/ledger/authorization.ts).

@@ -12,6 +12,7 @@ import type { Context } from "../context.js";
 import { connection, decodeCursor, encodeCursor, pageSize } from "../cursors.js";
 import { badUserInput } from "./nodes.js";
 import { checkCharacters } from "../../domain/text.js";
+import { webhookQueries } from "./webhooks.js";
 
 /** A text the query looks up by: what could never be stored is a bad request, not a lookup. */
 function lookupText(text: string, field: string): string {
@@ -137,4 +138,5 @@ export const Query: QueryResolvers = {
     accountIds: access.accountIds && [...access.accountIds].map((id) => toGlobalId("Account", id)),
     expiresAt: access.expiresAt,
   }),
+  ...webhookQueries,
 };

@@ -17,6 +17,11 @@ const unions = [
   "VoidHoldResult",
   "ReverseTransferResult",
   "CreateAccessTokenResult",
+  "CreateWebhookEndpointResult",
+  "UpdateWebhookEndpointResult",
+  "RotateWebhookSecretResult",
+  "RetryWebhookDeliveryResult",
+  "ReplayWebhookEventsResult",
 ] as const;
 
 export const resultUnions = Object.fromEntries(unions.map((name) => [name, { __resolveType: resolveResult }])) as Pick<

@@ -1,0 +1,262 @@
+// The webhook dispatcher: claims due deliveries, sends them, records each attempt.
+//
+// A claim is one short transaction, serialized across instances by an advisory lock, that
+// leases due deliveries to this instance (lease_until, lease_token): each delivery is attempted
+// by one instance at a time, and a dead instance's leases run out so another takes its work over.
+// The claim also keeps each endpoint's limits, counted over every instance: at most
+// `concurrencyPerEndpointMax` attempts in flight, none while its circuit breaker is open, one
+// probe when it is half-open. The HTTP call happens outside any transaction: nothing waits on the
+// network while holding a lock. Its outcome is recorded in one statement (the attempt, the
+// delivery's next state, the endpoint's breaker), and only by the lease's holder.
+import type pg from "pg";
+import { errorText, log } from "../ops/log.js";
+import {
+  webhookAttempts,
+  webhookAttemptSeconds,
+  webhookBreakersOpen,
+  webhookDeliveriesSettled,
+  webhookQueueAge,
+  webhookQueued,
+} from "../ops/metrics.js";
+import { nextAttemptOrGiveUp } from "./backoff.js";
+import { deliveryGlobalId, endpointGlobalId, eventGlobalId } from "./ids.js";
+import { openSecret } from "./secret-box.js";
+import { sendWebhook, type AttemptResult } from "./sender.js";
+import { signatureHeaderName, signPayload } from "./signature.js";
+import type { WebhookSettings } from "./settings.js";
+
+const logger = log.child({ component: "webhooks" });
+
+/** pg_advisory_xact_lock key serializing claims ("ledgerwc"). */
+const claimLockKey = 0x6c65646765727763n;
+
+const statsIntervalMs = 5_000;
+
+interface Claimed {
+  id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  attempt_count: number;
+  horizon_from: Date;
+  lease_token: string;
+  url: string;
+  secret_sealed: string;
+  previous_secret_sealed: string | null;
+  previous_secret_expires_at: Date | null;
+  body: string;
+}
+
+/** Leases up to `count` due deliveries to this instance. */
+export async function claimDeliveries(pool: pg.Pool, settings: WebhookSettings, count: number): Promise<Claimed[]> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    await client.query("SELECT pg_advisory_xact_lock($1)", [claimLockKey.toString()]);
+    const { rows } = await client.query<Claimed>(
+      `WITH busy AS (
+         SELECT endpoint_id, count(*)::int AS n FROM webhook_deliveries
+          WHERE status = 'PENDING' AND lease_until > now() GROUP BY endpoint_id
+       ), ready AS (
+         SELECT d.id, d.next_attempt_at,
+                row_number() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.id) AS rank,
+                CASE WHEN ep.consecutive_failures >= $2 THEN 1 ELSE $3 END - coalesce(b.n, 0) AS room
+           FROM webhook_deliveries d
+           JOIN webhook_endpoints ep ON ep.id = d.endpoint_id
+           LEFT JOIN busy b ON b.endpoint_id = d.endpoint_id
+          WHERE d.status = 'PENDING' AND d.next_attempt_at <= now()
+            AND (d.lease_until IS NULL OR d.lease_until <= now())
+            AND ep.status = 'ENABLED' AND (ep.breaker_open_until IS NULL OR ep.breaker_open_until <= now())
+       ), pick AS (
+         SELECT id FROM ready WHERE rank <= room ORDER BY next_attempt_at, id LIMIT $4
+       )
+       UPDATE webhook_deliveries d
+          SET lease_until = now() + $1 * interval '1 millisecond', lease_token = gen_random_uuid(), attempt_count = d.attempt_count + 1
+         FROM pick, webhook_endpoints ep, webhook_events ev
+        WHERE d.id = pick.id AND ep.id = d.endpoint_id AND ev.id = d.event_id
+      RETURNING d.id, d.endpoint_id, d.event_id, ev.type AS event_type, d.attempt_count, d.horizon_from, d.lease_token,
+                ep.url, ep.secret_sealed, ep.previous_secret_sealed, ep.previous_secret_expires_at, ev.payload::text AS body`,
+      [settings.leaseMs, settings.breakerFailuresMax, settings.concurrencyPerEndpointMax, count],
+    );
+    await client.query("COMMIT");
+    return rows;
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** The signing secrets of a claimed delivery: the current one, and the previous one during its grace period. */
+function secretsOf(claimed: Claimed, key: Buffer, now: Date): string[] {
+  const secrets = [openSecret(key, claimed.secret_sealed)];
+  if (claimed.previous_secret_sealed && claimed.previous_secret_expires_at && claimed.previous_secret_expires_at > now) {
+    secrets.push(openSecret(key, claimed.previous_secret_sealed));
+  }
+  return secrets;
+}
+
+export async function attempt(claimed: Claimed, settings: WebhookSettings, key: Buffer): Promise<AttemptResult> {
+  const now = new Date();
+  const timestamp = Math.floor(now.getTime() / 1000);
+  return sendWebhook(
+    {
+      url: claimed.url,
+      body: claimed.body,
+      headers: {
+        [signatureHeaderName]: signPayload(secretsOf(claimed, key, now), claimed.body, timestamp),
+        "Ledger-Event-Id": eventGlobalId(claimed.event_id),
+        "Ledger-Event-Type": claimed.event_type,
+        "Ledger-Delivery-Id": deliveryGlobalId(claimed.id),
+        "Ledger-Delivery-Attempt": String(claimed.attempt_count),
+      },
+    },
+    settings.send,
+  );
+}
+
+/** Records an attempt; the delivery moves on only if this instance still holds its lease. */
+export async function recordAttempt(pool: pg.Pool, settings: WebhookSettings, claimed: Claimed, result: AttemptResult): Promise<void> {
+  const success = result.outcome === "SUCCESS";
+  const gone = result.outcome === "GONE";
+  const next = success ? null : nextAttemptOrGiveUp(new Date(), claimed.horizon_from, claimed.attempt_count, settings.retry);
+  const status = success ? "DELIVERED" : next === null && !gone ? "FAILED" : "PENDING";
+  const { rows } = await pool.query<{ moved: boolean; opened: boolean }>(
+    `WITH attempt AS (
+       INSERT INTO webhook_attempts (delivery_id, at, outcome, status_code, duration_ms, error)
+       VALUES ($1, now() - $6 * interval '1 millisecond', $3, $4, $6, $5)
+     ), delivery AS (
+       UPDATE webhook_deliveries
+          SET status = $7::"WebhookDeliveryStatus", next_attempt_at = coalesce($8::timestamptz, next_attempt_at),
+              lease_until = NULL, lease_token = NULL,
+              delivered_at = CASE WHEN $7 = 'DELIVERED' THEN now() END, failed_at = CASE WHEN $7 = 'FAILED' THEN now() END
+        WHERE id = $1 AND lease_token = $2
+       RETURNING 1
+     ), endpoint AS (
+       UPDATE webhook_endpoints ep
+          SET consecutive_failures = CASE WHEN $9 THEN 0 ELSE ep.consecutive_failures + 1 END,
+              breaker_open_until = CASE WHEN $9 THEN NULL
+                                        WHEN ep.consecutive_failures + 1 >= $11 THEN now() + $12 * interval '1 millisecond'
+                                        ELSE ep.breaker_open_until END,
+              status = CASE WHEN $10 THEN 'DISABLED'::"WebhookEndpointStatus" ELSE ep.status END,
+              disabled_reason = CASE WHEN $10 THEN 'GONE' ELSE ep.disabled_reason END,
+              updated_at = now()
+        WHERE ep.id = $13
+       RETURNING NOT $9 AND ep.consecutive_failures = $11 AS opened
+     )
+     SELECT EXISTS (SELECT 1 FROM delivery) AS moved, coalesce((SELECT opened FROM endpoint), false) AS opened`,
+    [
+      claimed.id,
+      claimed.lease_token,
+      result.outcome,
+      result.statusCode,
+      result.error,
+      Math.round(result.durationMs),
+      status,
+      next?.toISOString() ?? null,
+      success,
+      gone,
+      settings.breakerFailuresMax,
+      settings.breakerCooldownMs,
+      claimed.endpoint_id,
+    ],
+  );
+  webhookAttempts.inc({ outcome: result.outcome });
+  webhookAttemptSeconds.observe(result.durationMs / 1000);
+  const { moved, opened } = rows[0]!;
+  const context = {
+    endpointId: endpointGlobalId(claimed.endpoint_id),
+    deliveryId: deliveryGlobalId(claimed.id),
+    eventId: eventGlobalId(claimed.event_id),
+  };
+  if (!moved) logger.warn(context, "an attempt finished after its lease ran out; another instance may have sent it again");
+  if (!success)
+    logger.info({ ...context, outcome: result.outcome, statusCode: result.statusCode, error: result.error }, "webhook attempt failed");
+  if (moved && status !== "PENDING") webhookDeliveriesSettled.inc({ status: status.toLowerCase() });
+  if (moved && status === "FAILED") logger.warn(context, "webhook delivery failed: retries ran past the horizon");
+  if (opened) logger.warn({ endpointId: context.endpointId }, "webhook endpoint's circuit breaker opened");
+  if (gone) logger.warn({ endpointId: context.endpointId }, "webhook endpoint answered 410 Gone: disabled");
+}
+
+/** The queue's gauges: age of the oldest due delivery, pending deliveries, open breakers. */
+export async function readQueueStats(pool: pg.Pool): Promise<void> {
+  const { rows } = await pool.query<{ age: number | null; pending: number; open: number }>(
+    `SELECT (SELECT extract(epoch FROM now() - min(next_attempt_at))::float8 FROM webhook_deliveries
+              WHERE status = 'PENDING' AND next_attempt_at <= now()) AS age,
+            (SELECT count(*)::int FROM webhook_deliveries WHERE status = 'PENDING') AS pending,
+            (SELECT count(*)::int FROM webhook_endpoints WHERE status = 'ENABLED' AND breaker_open_until > now()) AS open`,
+  );
+  const { age, pending, open } = rows[0]!;
+  webhookQueueAge.set(age ?? 0);
+  webhookQueued.set(pending);
+  webhookBreakersOpen.set(open);
+}
+
+// ------------------------------------------------------------------ the loop
+
+export interface Dispatcher {
+  /** Claim now (new deliveries, or a test). */
+  wake(): void;
+  /** Attempts in flight on this instance. */
+  inFlight(): number;
+  /** Stops claiming; waits for the attempts in flight (their outcome is recorded). */
+  stop(): Promise<void>;
+}
+
+export function startDispatcher(pool: pg.Pool, settings: WebhookSettings, key: Buffer): Dispatcher {
+  const flying = new Set<Promise<void>>();
+  let stopped = false;
+  let claiming: Promise<void> | null = null;
+  let again = false;
+  const timer = setInterval(() => wake(), settings.pollIntervalMs);
+  timer.unref();
+  const statsTimer = setInterval(() => {
+    readQueueStats(pool).catch(() => {}); // gauges only: a failed read leaves the last values
+  }, statsIntervalMs);
+  statsTimer.unref();
+
+  async function claimRound(): Promise<void> {
+    const room = settings.inFlightMax - flying.size;
+    if (room <= 0) return;
+    const claimed = await claimDeliveries(pool, settings, room);
+    for (const delivery of claimed) {
+      const run: Promise<void> = attempt(delivery, settings, key)
+        .then((result) => recordAttempt(pool, settings, delivery, result))
+        .catch((error: unknown) => logger.error({ err: errorText(error), deliveryId: delivery.id }, "recording a webhook attempt failed"))
+        .finally(() => {
+          flying.delete(run);
+          wake();
+        });
+      flying.add(run);
+    }
+    if (claimed.length === room) again = true;
+  }
+
+  function wake(): void {
+    if (stopped) return;
+    if (claiming) {
+      again = true;
+      return;
+    }
+    again = false;
+    claiming = claimRound()
+      .catch((error: unknown) => logger.warn({ err: errorText(error) }, "claiming webhook deliveries failed"))
+      .finally(() => {
+        claiming = null;
+        if (again) wake();
+      });
+  }
+
+  return {
+    wake,
+    inFlight: () => flying.size,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      clearInterval(statsTimer);
+      await claiming;
+      await Promise.all(flying);
+    },
+  };
+}

@@ -1,0 +1,340 @@
+// The webhook materializer: turns committed changes into events and deliveries, exactly once,
+// without costing the write path anything (no outbox row, trigger or statement in a write).
+//
+// It reads the way the change feed does (src/live/feed.ts): entries and accounts carry the id of
+// the transaction that wrote them, and a REPEATABLE READ snapshot tells which transactions have
+// finished. Unlike the feed, its position (the previous snapshot's xmax and in-progress list) is
+// stored, in webhook_feed_position, and moved in the same transaction that inserts the events
+// and deliveries made from what it read: a crash of the service or of PostgreSQL at any moment
+// either keeps both or neither, so every committed change gets its events once, and a rolled-back
+// one never does. One instance materializes at a time (a session advisory lock on its own
+// connection; another instance takes over when that connection dies).
+//
+// Only tenants with an enabled endpoint get events; a pass for a database without endpoints is
+// one small transaction that moves the position.
+import pg from "pg";
+import { ledgerTypes } from "../db/pg-types.js";
+import type { Side } from "../domain/balance.js";
+import {
+  accountColumns,
+  accountFromRow,
+  entryColumns,
+  entryFromRow,
+  holdColumns,
+  holdFromRow,
+  transferColumns,
+  transferFromRow,
+  type AccountRow,
+  type EntryRow,
+  type HoldRow,
+  type TransferRow,
+} from "../ledger/rows.js";
+import { eventsOf, type ChangeSet, type WebhookEventDraft } from "./events.js";
+import { nextPosition, unreadCondition, type FeedPosition } from "./position.js";
+
+/** pg_try_advisory_lock key of the one materializer ("ledgerwh"). */
+const materializerLockKey = 0x6c65646765727768n;
+
+/** Shortest time between two passes. */
+const passGapMs = 20;
+
+export interface MaterializeOutcome {
+  events: number;
+  deliveries: number;
+  /** More was left to read than one pass takes. */
+  more: boolean;
+}
+
+/** Reads at most `entriesPerPassMax` entries (whole transactions; one larger transaction whole). */
+export async function materializeOnce(client: pg.ClientBase, entriesPerPassMax: number): Promise<MaterializeOutcome> {
+  await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ");
+  try {
+    const outcome = await readAndMake(client, entriesPerPassMax);
+    await client.query("COMMIT");
+    return outcome;
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  }
+}
+
+/** Entries with what their payloads need of their accounts. */
+const entriesSelect = `SELECT ${entryColumns("e")}, e.tx_id::text, a.code AS a_code, a.normal_side AS a_normal_side, c.code AS currency_code
+  FROM entries e JOIN accounts a ON a.id = e.account_id JOIN currencies c ON c.id = a.currency_id`;
+
+const none: MaterializeOutcome = { events: 0, deliveries: 0, more: false };
+
+async function readAndMake(client: pg.ClientBase, entriesPerPassMax: number): Promise<MaterializeOutcome> {
+  // The first statement takes the snapshot; the row lock keeps a second materializer out even if
+  // two ever held the advisory lock (it would fail to serialize and try again).
+  const [stored, snapshot] =
+    (await client.query(`SELECT unread_from::text AS xmax, in_progress::text[] AS xip FROM webhook_feed_position WHERE id = 1 FOR UPDATE;
+    SELECT pg_snapshot_xmax(s)::text AS xmax, ARRAY(SELECT x::text FROM pg_snapshot_xip(s) AS x) AS xip,
+           EXISTS (SELECT 1 FROM webhook_endpoints WHERE status = 'ENABLED') AS wanted
+      FROM pg_current_snapshot() AS s`)) as unknown as pg.QueryResult[];
+  const now = snapshot!.rows[0] as { xmax: string; xip: string[]; wanted: boolean };
+  const current: FeedPosition = { xmax: BigInt(now.xmax), xip: now.xip.map(BigInt) };
+  const row = stored!.rows[0] as { xmax: string; xip: string[] } | undefined;
+  if (!row) {
+    // First start: events begin with what commits from now on.
+    await savePosition(client, current, true);
+    return none;
+  }
+  const from: FeedPosition = { xmax: BigInt(row.xmax), xip: row.xip.map(BigInt) };
+  if (!now.wanted) {
+    await savePosition(client, nextPosition(from, current, null));
+    return none;
+  }
+  const unread = unreadCondition(from, "e.tx_id");
+  const wantedTenants = "SELECT tenant_id FROM webhook_endpoints WHERE status = 'ENABLED'";
+  const { rows: entryRows } = await client.query<EntryRow & { tx_id: string; a_code: string; a_normal_side: Side; currency_code: string }>(
+    `${entriesSelect} WHERE (${unread}) AND e.tenant_id IN (${wantedTenants})
+      ORDER BY e.tx_id, e.id LIMIT ${entriesPerPassMax + 1}`,
+  );
+  // Cut at a transaction boundary: the last transaction read may be incomplete.
+  let cut: bigint | null = null;
+  if (entryRows.length > entriesPerPassMax) {
+    const lastTx = BigInt(entryRows.at(-1)!.tx_id);
+    const firstTx = BigInt(entryRows[0]!.tx_id);
+    if (lastTx !== firstTx) {
+      cut = lastTx;
+      while (entryRows.length > 0 && BigInt(entryRows.at(-1)!.tx_id) === lastTx) entryRows.pop();
+    } else {
+      // One transaction larger than a pass: read it whole (bounded by the batch size limits).
+      const rest = await client.query<(typeof entryRows)[number]>(
+        `${entriesSelect} WHERE e.tx_id = ${lastTx} AND e.id > ${entryRows.at(-1)!.id} ORDER BY e.id`,
+      );
+      entryRows.push(...rest.rows);
+      cut = lastTx + 1n;
+    }
+  }
+  const accountUnread = unreadCondition(from, "a.tx_id", cut);
+  const { rows: accountRows } = await client.query<AccountRow & { tx_id: string; currency_code: string }>(
+    `SELECT ${accountColumns("a")}, a.tx_id::text, c.code AS currency_code
+       FROM accounts a JOIN currencies c ON c.id = a.currency_id
+      WHERE (${accountUnread}) AND a.tenant_id IN (${wantedTenants})`,
+  );
+  const changes = await readRelated(client, entryRows, accountRows);
+  const events = eventsOf(changes);
+  const deliveries = await insertEvents(client, events);
+  await savePosition(client, nextPosition(from, current, cut));
+  return { events: events.length, deliveries, more: cut !== null };
+}
+
+async function readRelated(
+  client: pg.ClientBase,
+  entryRows: (EntryRow & { tx_id: string; a_code: string; a_normal_side: Side; currency_code: string })[],
+  accountRows: (AccountRow & { tx_id: string; currency_code: string })[],
+): Promise<ChangeSet> {
+  const entries = entryRows.map((row) => ({
+    entry: entryFromRow(row),
+    txId: BigInt(row.tx_id),
+    accountCode: row.a_code,
+    normalSide: row.a_normal_side,
+    currencyCode: row.currency_code,
+  }));
+  const transferIds = [...new Set(entries.flatMap(({ entry }) => (entry.transferId ? [entry.transferId] : [])))];
+  const holdIdsOfEntries = entries.flatMap(({ entry }) => (entry.holdId ? [entry.holdId] : []));
+  const [transferResult] = await Promise.all([
+    transferIds.length > 0
+      ? client.query<TransferRow>(`SELECT ${transferColumns("t")} FROM transfers t WHERE t.id = ANY($1::uuid[])`, [transferIds])
+      : { rows: [] as TransferRow[] },
+  ]);
+  const transfers = new Map(transferResult.rows.map((row) => [row.id, transferFromRow(row)]));
+  const holdIds = [...new Set([...holdIdsOfEntries, ...[...transfers.values()].flatMap((t) => (t.holdId ? [t.holdId] : []))])];
+  const holdResult =
+    holdIds.length > 0
+      ? await client.query<HoldRow & { c_code: string }>(
+          `SELECT ${holdColumns("h")}, c.code AS c_code FROM holds h JOIN currencies c ON c.id = h.currency_id WHERE h.id = ANY($1::uuid[])`,
+          [holdIds],
+        )
+      : { rows: [] as (HoldRow & { c_code: string })[] };
+  const holds = new Map(holdResult.rows.map((row) => [row.id, { hold: holdFromRow(row), currencyCode: row.c_code }]));
+  const accounts = accountRows.map((row) => ({
+    account: accountFromRow(row),
+    txId: BigInt(row.tx_id),
+    currencyCode: row.currency_code,
+  }));
+  return { entries, accounts, transfers, holds };
+}
+
+/** One statement: the events, and a delivery for each endpoint that wants it (the rule: ledger_webhook_matches). */
+async function insertEvents(client: pg.ClientBase, events: readonly WebhookEventDraft[]): Promise<number> {
+  if (events.length === 0) return 0;
+  const rows = events.map((event, index) => ({
+    ord: index,
+    id: event.id,
+    tenant_id: event.tenantId,
+    type: event.type,
+    occurred_at: event.occurredAt.toISOString(),
+    account_ids: event.accountIds,
+    metadata: event.metadata,
+    payload: event.payload,
+  }));
+  const { rows: counted } = await client.query<{ deliveries: string }>(
+    `WITH given AS (
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS g(ord int, id uuid, tenant_id uuid, type text, occurred_at timestamptz,
+                                                          account_ids uuid[], metadata jsonb, payload jsonb)
+     ), events AS (
+       INSERT INTO webhook_events (id, tenant_id, type, occurred_at, account_ids, metadata, payload)
+       SELECT id, tenant_id, type, occurred_at, account_ids, metadata, payload FROM given ORDER BY ord
+       RETURNING id, tenant_id, type, account_ids, metadata
+     ), deliveries AS (
+       INSERT INTO webhook_deliveries (tenant_id, endpoint_id, event_id)
+       SELECT ev.tenant_id, ep.id, ev.id
+         FROM given g JOIN events ev ON ev.id = g.id
+         JOIN webhook_endpoints ep ON ep.tenant_id = ev.tenant_id AND ep.status = 'ENABLED'
+          AND ledger_webhook_matches(ep.event_types, ep.filter_account_id, ep.filter_metadata, ev.type, ev.account_ids, ev.metadata)
+        ORDER BY g.ord, ep.id
+       RETURNING 1
+     )
+     SELECT count(*)::text AS deliveries FROM deliveries`,
+    [JSON.stringify(rows)],
+  );
+  return Number(counted[0]!.deliveries);
+}
+
+async function savePosition(client: pg.ClientBase, position: FeedPosition, first = false): Promise<void> {
+  const values = [position.xmax.toString(), position.xip.map(String)];
+  await client.query(
+    first
+      ? "INSERT INTO webhook_feed_position (id, unread_from, in_progress) VALUES (1, $1, $2::bigint[]) ON CONFLICT (id) DO NOTHING"
+      : "UPDATE webhook_feed_position SET unread_from = $1, in_progress = $2::bigint[], updated_at = now() WHERE id = 1",
+    values,
+  );
+}
+
+// ------------------------------------------------------------------ the loop
+
+export interface Materializer {
+  /** Look soon (a write committed on this instance). */
+  wake(): void;
+  /** Runs passes until nothing is left (tests, and the loop itself). */
+  drain(): Promise<MaterializeOutcome>;
+  stop(): Promise<void>;
+}
+
+export interface MaterializerOptions {
+  connectionString: string;
+  pollIntervalMs: number;
+  entriesPerPassMax: number;
+  /** After a pass that made deliveries (the dispatcher looks at once). */
+  onDeliveries?: () => void;
+  onPass?: (outcome: MaterializeOutcome | Error) => void;
+}
+
+/**
+ * Every instance runs one; the one whose connection holds the advisory lock materializes, the
+ * others try for the lock at each poll and take over when its holder's connection goes.
+ */
+export function startMaterializer(options: MaterializerOptions): Materializer {
+  let client: pg.Client | null = null;
+  let holdsLock = false;
+  let stopped = false;
+  let running: Promise<MaterializeOutcome> | null = null;
+  let again = false;
+  const timer = setInterval(() => wake(), options.pollIntervalMs);
+  timer.unref();
+
+  async function connection(): Promise<pg.Client | null> {
+    if (client && holdsLock) return client;
+    if (!client) {
+      const fresh = new pg.Client({ connectionString: options.connectionString, application_name: "ledger-webhooks", types: ledgerTypes });
+      fresh.on("error", () => {
+        if (client === fresh) {
+          client = null;
+          holdsLock = false;
+        }
+      });
+      await fresh.connect();
+      client = fresh;
+    }
+    const { rows } = await client.query<{ got: boolean }>("SELECT pg_try_advisory_lock($1) AS got", [materializerLockKey.toString()]);
+    holdsLock = rows[0]!.got;
+    return holdsLock ? client : null;
+  }
+
+  async function drainPasses(): Promise<MaterializeOutcome> {
+    const total = { events: 0, deliveries: 0, more: false };
+    for (;;) {
+      const db = await connection();
+      if (!db) return total;
+      let outcome: MaterializeOutcome;
+      try {
+        outcome = await materializeOnce(db, options.entriesPerPassMax);
+      } catch (error) {
+        // A serialization failure or a lost connection: nothing moved; the next poll tries again.
+        if (client === db && !isSerializationFailure(error)) {
+          client = null;
+          holdsLock = false;
+          await db.end().catch(() => {});
+        }
+        throw error;
+      }
+      options.onPass?.(outcome);
+      total.events += outcome.events;
+      total.deliveries += outcome.deliveries;
+      if (outcome.deliveries > 0) options.onDeliveries?.();
+      if (!outcome.more || stopped) return total;
+    }
+  }
+
+  function drain(): Promise<MaterializeOutcome> {
+    if (running) {
+      again = true;
+      return running.then(() => drain());
+    }
+    running = drainPasses().finally(() => {
+      running = null;
+    });
+    return running;
+  }
+
+  let lastPassAt = 0;
+  let gapTimer: NodeJS.Timeout | null = null;
+
+  /** Commits arriving faster than passGapMs are read together. */
+  function wake(): void {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    if (gapTimer) return;
+    gapTimer = setTimeout(
+      () => {
+        gapTimer = null;
+        pass();
+      },
+      Math.max(0, lastPassAt + passGapMs - Date.now()),
+    );
+  }
+
+  function pass(): void {
+    if (stopped) return;
+    lastPassAt = Date.now();
+    drain()
+      .catch((error: Error) => options.onPass?.(error))
+      .finally(() => {
+        if (again && !stopped) {
+          again = false;
+          wake();
+        }
+      });
+  }
+
+  return {
+    wake,
+    drain,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      if (gapTimer) clearTimeout(gapTimer);
+      await running?.catch(() => {});
+      await client?.end().catch(() => {});
+      client = null;
+    },
+  };
+}
+
+const isSerializationFailure = (error: unknown) => (error as { code?: string }).code === "40001";

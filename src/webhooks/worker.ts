@@ -1,0 +1,52 @@
+// The webhook worker of one instance: the materializer (events and deliveries from committed
+// changes; one instance at a time does that work) and the dispatcher (attempts; every instance
+// shares them). A commit on this instance wakes the materializer, new deliveries the dispatcher.
+import type { Database } from "../db/client.js";
+import { onCommitted } from "../db/commit-signal.js";
+import { errorText, log } from "../ops/log.js";
+import { webhookEvents } from "../ops/metrics.js";
+import { startDispatcher, type Dispatcher } from "./dispatcher.js";
+import { startMaterializer, type Materializer } from "./materializer.js";
+import type { WebhookSettings } from "./settings.js";
+
+const logger = log.child({ component: "webhooks" });
+
+export interface WebhookWorker {
+  materializer: Materializer;
+  dispatcher: Dispatcher;
+  /** Stops making events and claiming; waits for the attempts in flight to be recorded. */
+  stop(): Promise<void>;
+}
+
+export function startWebhookWorker(db: Database, settings: WebhookSettings, key: Buffer): WebhookWorker {
+  const dispatcher = startDispatcher(db.pool, settings, key);
+  let failing = false;
+  const materializer = startMaterializer({
+    connectionString: db.connectionString,
+    pollIntervalMs: settings.pollIntervalMs,
+    entriesPerPassMax: settings.entriesPerPassMax,
+    onDeliveries: () => dispatcher.wake(),
+    onPass(outcome) {
+      if (outcome instanceof Error) {
+        // Nothing is lost: the position did not move; the next poll reads the same changes.
+        if (!failing) logger.warn({ err: errorText(outcome) }, "making webhook events failed; retrying");
+        failing = true;
+        return;
+      }
+      if (failing) logger.info("making webhook events works again");
+      failing = false;
+      if (outcome.events > 0) webhookEvents.inc({ kind: "event" }, outcome.events);
+      if (outcome.deliveries > 0) webhookEvents.inc({ kind: "delivery" }, outcome.deliveries);
+    },
+  });
+  const stopSignal = onCommitted(db.pool, () => materializer.wake());
+  return {
+    materializer,
+    dispatcher,
+    async stop() {
+      stopSignal();
+      await materializer.stop();
+      await dispatcher.stop();
+    },
+  };
+}
