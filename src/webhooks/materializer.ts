@@ -39,6 +39,8 @@ const materializerLockKey = 0x6c65646765727768n;
 const passGapMs = 20;
 
 export interface MaterializeOutcome {
+  /** Some tenant has an enabled endpoint (else commits need not wake the materializer). */
+  wanted: boolean;
   events: number;
   deliveries: number;
   /** More was left to read than one pass takes. */
@@ -62,7 +64,7 @@ export async function materializeOnce(client: pg.ClientBase, entriesPerPassMax: 
 const entriesSelect = `SELECT ${entryColumns("e")}, e.tx_id::text, a.code AS a_code, a.normal_side AS a_normal_side, c.code AS currency_code
   FROM entries e JOIN accounts a ON a.id = e.account_id JOIN currencies c ON c.id = a.currency_id`;
 
-const none: MaterializeOutcome = { events: 0, deliveries: 0, more: false };
+const none: MaterializeOutcome = { wanted: false, events: 0, deliveries: 0, more: false };
 
 async function readAndMake(client: pg.ClientBase, entriesPerPassMax: number): Promise<MaterializeOutcome> {
   // The first statement takes the snapshot; the row lock keeps a second materializer out even if
@@ -78,7 +80,7 @@ async function readAndMake(client: pg.ClientBase, entriesPerPassMax: number): Pr
   if (!row) {
     // First start: events begin with what commits from now on.
     await savePosition(client, current, true);
-    return none;
+    return { ...none, wanted: now.wanted };
   }
   const from: FeedPosition = { xmax: BigInt(row.xmax), xip: row.xip.map(BigInt) };
   if (!now.wanted) {
@@ -118,7 +120,7 @@ async function readAndMake(client: pg.ClientBase, entriesPerPassMax: number): Pr
   const events = eventsOf(changes);
   const deliveries = await insertEvents(client, events);
   await savePosition(client, nextPosition(from, current, cut));
-  return { events: events.length, deliveries, more: cut !== null };
+  return { wanted: true, events: events.length, deliveries, more: cut !== null };
 }
 
 async function readRelated(
@@ -207,8 +209,10 @@ async function savePosition(client: pg.ClientBase, position: FeedPosition, first
 // ------------------------------------------------------------------ the loop
 
 export interface Materializer {
-  /** Look soon (a write committed on this instance). */
+  /** Look soon. */
   wake(): void;
+  /** A write committed on this instance: look soon, unless no tenant has an endpoint (the poll covers that). */
+  written(): void;
   /** Runs passes until nothing is left (tests, and the loop itself). */
   drain(): Promise<MaterializeOutcome>;
   stop(): Promise<void>;
@@ -231,6 +235,8 @@ export function startMaterializer(options: MaterializerOptions): Materializer {
   let client: pg.Client | null = null;
   let holdsLock = false;
   let stopped = false;
+  /** Whether the last pass found an enabled endpoint. */
+  let wanted = true;
   let running: Promise<MaterializeOutcome> | null = null;
   let again = false;
   const timer = setInterval(() => wake(), options.pollIntervalMs);
@@ -255,10 +261,14 @@ export function startMaterializer(options: MaterializerOptions): Materializer {
   }
 
   async function drainPasses(): Promise<MaterializeOutcome> {
-    const total = { events: 0, deliveries: 0, more: false };
+    const total = { wanted, events: 0, deliveries: 0, more: false };
     for (;;) {
       const db = await connection();
-      if (!db) return total;
+      if (!db) {
+        // Another instance materializes: this one's commits need not wake it (the poll tries for the lock).
+        wanted = false;
+        return total;
+      }
       let outcome: MaterializeOutcome;
       try {
         outcome = await materializeOnce(db, options.entriesPerPassMax);
@@ -272,6 +282,7 @@ export function startMaterializer(options: MaterializerOptions): Materializer {
         throw error;
       }
       options.onPass?.(outcome);
+      wanted = total.wanted = outcome.wanted;
       total.events += outcome.events;
       total.deliveries += outcome.deliveries;
       if (outcome.deliveries > 0) options.onDeliveries?.();
@@ -325,6 +336,9 @@ export function startMaterializer(options: MaterializerOptions): Materializer {
 
   return {
     wake,
+    written: () => {
+      if (wanted) wake();
+    },
     drain,
     async stop() {
       stopped = true;

@@ -39,7 +39,7 @@ export function startWebhookWorker(db: Database, settings: WebhookSettings, key:
       if (outcome.deliveries > 0) webhookEvents.inc({ kind: "delivery" }, outcome.deliveries);
     },
   });
-  const stopSignal = onCommitted(db.pool, () => materializer.wake());
+  const stopSignal = onCommitted(db.pool, () => materializer.written());
   return {
     materializer,
     dispatcher,
