@@ -1,6 +1,7 @@
 // Receivers that fail: retries with backoff, timeouts, a receiver that is down, 410, the breaker.
 import { describe, expect, it } from "vitest";
-import { createFundingAccount, createAccount, transferBetween } from "../support/ledger-client.js";
+import { readQueueStats } from "../../src/webhooks/dispatcher.js";
+import { createAccount, createFundingAccount, transferBetween } from "../support/ledger-client.js";
 import {
   createEndpoint,
   distinctEvents,
@@ -143,5 +144,23 @@ describe("webhook retries", () => {
     expect(concurrencyAfterOpening.length).toBeGreaterThanOrEqual(1);
     expect(Math.max(...concurrencyAfterOpening)).toBe(1);
     await receiver.close();
+  });
+});
+
+describe("webhook metrics", () => {
+  it("counts attempts by outcome and settled deliveries, and reads the queue's gauges", async () => {
+    await readQueueStats(service.db.pool);
+    const text = await (await fetch(`http://127.0.0.1:${service.service.port}/metrics`)).text();
+    const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, "\\$&")} (\\S+)$`, "m").exec(text)?.[1] ?? "NaN");
+    // The tests above made each of these happen at least once.
+    for (const outcome of ["SUCCESS", "HTTP_ERROR", "TIMEOUT", "CONNECT_ERROR", "GONE"]) {
+      expect(value(`ledger_webhook_attempts_total{outcome="${outcome}"}`)).toBeGreaterThanOrEqual(1);
+    }
+    expect(value(`ledger_webhook_deliveries_total{status="delivered"}`)).toBeGreaterThanOrEqual(5);
+    expect(value(`ledger_webhook_events_total{kind="event"}`)).toBeGreaterThanOrEqual(5);
+    // Everything above was delivered in the end, and every breaker closed again.
+    expect(value("ledger_webhook_deliveries_pending")).toBe(0);
+    expect(value("ledger_webhook_queue_age_seconds")).toBe(0);
+    expect(value("ledger_webhook_breakers_open")).toBe(0);
   });
 });

@@ -1,0 +1,44 @@
+// A graceful stop lets the attempts in flight finish and records them: nothing is left leased.
+import { afterAll, describe, expect, it } from "vitest";
+import { connectDatabase } from "../../src/db/client.js";
+import { createAccount, createFundingAccount, transferBetween } from "../support/ledger-client.js";
+import { startTestService } from "../support/service.js";
+import { createEndpoint, startReceiver, testWebhookSettings, useOwnDatabase } from "../support/webhooks.js";
+
+const database = useOwnDatabase("wh_shutdown");
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("webhooks at shutdown", () => {
+  const receivers: { close(): Promise<void> }[] = [];
+  afterAll(async () => {
+    for (const receiver of receivers) await receiver.close();
+  });
+
+  it("waits for an attempt in flight, records its success, and leaves no lease behind", async () => {
+    let answered = 0;
+    const receiver = await startReceiver(async () => {
+      await sleep(800);
+      answered++;
+      return 200;
+    });
+    receivers.push(receiver);
+    const service = await startTestService({}, {}, { databaseUrl: database.url(), webhooks: testWebhookSettings() });
+    const tenant = await service.newTenant("shutdown");
+    await createEndpoint(tenant, { url: receiver.url, eventTypes: ["TRANSFER_POSTED"] });
+    const funding = await createFundingAccount(tenant);
+    await transferBetween(tenant, funding.id, (await createAccount(tenant)).id, "5");
+    await receiver.waitFor((r) => r.length === 1);
+    expect(answered).toBe(0); // the attempt is in flight now
+    await service.stop();
+    expect(answered).toBe(1);
+    const db = connectDatabase(database.url(), 2);
+    try {
+      const { rows } = await db.pool.query("SELECT status, lease_until, attempt_count FROM webhook_deliveries WHERE tenant_id = $1", [
+        tenant.id,
+      ]);
+      expect(rows).toEqual([{ status: "DELIVERED", lease_until: null, attempt_count: 1 }]);
+    } finally {
+      await db.close();
+    }
+  });
+});
