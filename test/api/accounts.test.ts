@@ -12,7 +12,7 @@ import {
   unknownAccountId,
   update,
 } from "../support/accounts-api.js";
-import { createAccount, key, postTransfer, transferBetween } from "../support/ledger-client.js";
+import { assertResult, createAccount, expectResult, key, postTransfer, transferBetween } from "../support/ledger-client.js";
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { useFundedTenant, useTestService } from "../support/service.js";
@@ -389,9 +389,9 @@ describe("queries", () => {
   it("resolves an account, a transfer and an entry through node(id)", async () => {
     const account = await createAccount(tenant);
     const posted = await transferBetween(tenant, funding.id, account.id, "125");
-    expect(posted.__typename).toBe("TransferPosted");
+    assertResult(posted, "TransferPosted");
     const transferId: string = posted.transfer.id;
-    const entryId: string = posted.transfer.entries[1].id;
+    const entryId: string = posted.transfer.entries[1]!.id;
     expect(entryId).toMatch(/^ent_\d+$/);
     expect(transferId).toMatch(/^tr_[0-9a-f-]{36}$/);
 
@@ -444,7 +444,7 @@ describe("queries", () => {
         { account: { id: a.id }, direction: "CREDIT", amount: "10", currency: "USD" },
       ],
     });
-    expect(posted.__typename).toBe("TransferPosted");
+    assertResult(posted, "TransferPosted");
     const query = `query($id: ID!) { transfer(id: $id) { id idempotencyKey description metadata createdAt entries { account { id } direction amount } } }`;
     const { transfer } = await tenant.gql(query, { id: posted.transfer.id });
     expect(transfer).toMatchObject({
@@ -469,7 +469,7 @@ describe("queries", () => {
     const other = await createAccount(tenant);
     const posts = [];
     for (const amount of ["1", "2", "3"]) {
-      posts.push(await transferBetween(tenant, funding.id, account.id, amount));
+      posts.push(expectResult(await transferBetween(tenant, funding.id, account.id, amount), "TransferPosted"));
       // Distinct milliseconds, so a millisecond DateTime separates the transfers.
       await sleep(5);
     }

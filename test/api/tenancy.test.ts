@@ -11,7 +11,7 @@ import {
   unknownAccountId,
   update,
 } from "../support/accounts-api.js";
-import { createAccount, createFundingAccount, key, postTransfer, transferBetween } from "../support/ledger-client.js";
+import { assertResult, createAccount, createFundingAccount, key, postTransfer, transferBetween } from "../support/ledger-client.js";
 import { hashApiKey, revokeApiKey } from "../../src/ledger/tenants.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type TestTenant, useFundedTenant, useTestService } from "../support/service.js";
@@ -33,7 +33,7 @@ describe("tenant isolation", () => {
     otherFunding = await createFundingAccount(other);
     foreign = await createAccount(tenant, { code: key("private") });
     const posted = await transferBetween(tenant, funding.id, foreign.id, "700");
-    expect(posted.__typename).toBe("TransferPosted");
+    assertResult(posted, "TransferPosted");
     foreignTransfer = posted.transfer;
   });
 
