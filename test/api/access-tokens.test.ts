@@ -9,6 +9,7 @@ import {
   createAccount,
   createFundingAccount,
   createHold,
+  expectResult,
   fullBalanceOf,
   key,
   mintToken,
@@ -18,6 +19,7 @@ import {
 } from "../support/ledger-client.js";
 import { connectLive, type LiveClient } from "../support/live-client.js";
 import { startTestService, type TestService, type TestTenant } from "../support/service.js";
+import type { CreateAccessTokenInput } from "../generated/operations.js";
 
 let service: TestService;
 let tenant: TestTenant;
@@ -35,7 +37,7 @@ const live = (bearer: string) => {
 };
 const codesOf = (response: { errors?: { extensions?: Record<string, unknown> }[] }) =>
   (response.errors ?? []).map((e) => e.extensions?.code);
-const mint = (input: Record<string, unknown>) => tenant.request(createAccessTokenMutation, { input });
+const mint = (input: CreateAccessTokenInput) => tenant.request(createAccessTokenMutation, { input });
 
 beforeAll(async () => {
   service = await startTestService({ accessTokenTtlMaxSeconds: 600, accessTokenAccountsMax: 3 }, { authRecheckMs: 100 });
@@ -59,7 +61,7 @@ describe("createAccessToken", () => {
   it("mints a token that expires within the requested TTL and reports its scope and accounts", async () => {
     const before = Date.now();
     const response = await mint({ scope: "READ_ONLY", accountIds: [merchant.id], ttlSeconds: 120 });
-    const created = response.data!.createAccessToken;
+    const created = expectResult(response.data!.createAccessToken, "AccessTokenCreated");
     expect(created).toMatchObject({ __typename: "AccessTokenCreated", scope: "READ_ONLY", accountIds: [merchant.id] });
     expect(created.token).toMatch(/^lat_[\w-]+\.[\w-]+$/);
     const expiresAt = Date.parse(created.expiresAt);
@@ -69,7 +71,7 @@ describe("createAccessToken", () => {
 
   it("keeps the exact expiry instant: a 1-second token expires no earlier than 1 s after it was asked for", async () => {
     const before = Date.now();
-    const created = (await mint({ scope: "READ_ONLY", ttlSeconds: 1 })).data!.createAccessToken;
+    const created = expectResult((await mint({ scope: "READ_ONLY", ttlSeconds: 1 })).data!.createAccessToken, "AccessTokenCreated");
     const after = Date.now();
     const expiresAt = Date.parse(created.expiresAt);
     expect(expiresAt).toBeGreaterThanOrEqual(before + 1000);
@@ -79,7 +81,7 @@ describe("createAccessToken", () => {
   });
 
   it("answers bad requests with typed problems", async () => {
-    const cases: [Record<string, unknown>, Record<string, unknown>][] = [
+    const cases: [CreateAccessTokenInput, Record<string, unknown>][] = [
       [
         { scope: "READ_ONLY", ttlSeconds: 0 },
         { code: "InvalidInput", field: "ttlSeconds", reason: "TTL_OUT_OF_RANGE" },
@@ -178,8 +180,8 @@ describe("an access token over HTTP", () => {
   });
 
   it("limited to accounts, sees transfers that touch them but not the counterparty's money", async () => {
-    const posted = await transferBetween(tenant, funding, merchant.id, "250");
-    const hidden = await transferBetween(tenant, funding, outsider.id, "1");
+    const posted = expectResult(await transferBetween(tenant, funding, merchant.id, "250"), "TransferPosted");
+    const hidden = expectResult(await transferBetween(tenant, funding, outsider.id, "1"), "TransferPosted");
     const reader = service.as(tenant, await mintToken(tenant, { scope: "READ_ONLY", accountIds: [merchant.id] }));
     const seen = await reader.gql(
       `query($id: ID!, $hidden: ID!, $acct: ID!) {
@@ -231,30 +233,36 @@ describe("an access token over HTTP", () => {
     expect(await fullBalanceOf(tenant, merchant.id)).toEqual(before);
 
     // Holds and reversals follow the legs they act on.
-    const hold = await createHold(tenant, {
-      from: { id: merchant.id },
-      to: { id: payout.id },
-      amount: "50",
-      currency: "USD",
-      expiresInSeconds: 600,
-    });
+    const hold = expectResult(
+      await createHold(tenant, {
+        from: { id: merchant.id },
+        to: { id: payout.id },
+        amount: "50",
+        currency: "USD",
+        expiresInSeconds: 600,
+      }),
+      "HoldCreated",
+    );
     const captured = await writer.gql(`mutation($input: CaptureHoldInput!) { captureHold(input: $input) { __typename } }`, {
       input: { idempotencyKey: key("cap"), holdId: hold.hold.id },
     });
     expect(captured.captureHold.__typename).toBe("HoldCaptured");
-    const foreignHold = await createHold(tenant, {
-      from: { id: outsider.id },
-      to: { id: merchant.id },
-      amount: "5",
-      currency: "USD",
-      expiresInSeconds: 600,
-    });
+    const foreignHold = expectResult(
+      await createHold(tenant, {
+        from: { id: outsider.id },
+        to: { id: merchant.id },
+        amount: "5",
+        currency: "USD",
+        expiresInSeconds: 600,
+      }),
+      "HoldCreated",
+    );
     const refused = await writer.request(`mutation($input: VoidHoldInput!) { voidHold(input: $input) { __typename } }`, {
       input: { idempotencyKey: key("void"), holdId: foreignHold.hold.id },
     });
     expect(codesOf(refused)).toEqual(["FORBIDDEN"]);
     expect((await captureHold(tenant, foreignHold.hold.id)).__typename).toBe("HoldCaptured"); // still open: the refusal changed nothing
-    const fundingLeg = await transferBetween(tenant, funding, merchant.id, "7");
+    const fundingLeg = expectResult(await transferBetween(tenant, funding, merchant.id, "7"), "TransferPosted");
     const reversal = await writer.request(`mutation($input: ReverseTransferInput!) { reverseTransfer(input: $input) { __typename } }`, {
       input: { idempotencyKey: key("rev"), transferId: fundingLeg.transfer.id },
     });
@@ -330,7 +338,7 @@ describe("an access token over WebSocket", () => {
 
     const filtered = client.subscribe(`subscription($id: ID!) { transferPosted(filter: { accountId: $id }) { id } }`, { id: merchant.id });
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const posted = await transferBetween(tenant, funding, merchant.id, "3");
+    const posted = expectResult(await transferBetween(tenant, funding, merchant.id, "3"), "TransferPosted");
     await transferBetween(tenant, funding, outsider.id, "3");
     const [event] = await filtered.waitFor(1);
     expect(event).toEqual({ transferPosted: { id: posted.transfer.id } });

@@ -12,6 +12,7 @@ import {
   createAccount,
   createFundingAccount,
   createHold,
+  expectResult,
   transferBetween,
   voidHold,
 } from "../support/ledger-client.js";
@@ -72,7 +73,7 @@ describe("instants to the microsecond", () => {
     const funding = await createFundingAccount(tenant);
     const account = (await createAccount(tenant)).id;
     await transferBetween(tenant, funding.id, account, "10");
-    const second = await transferBetween(tenant, funding.id, account, "20");
+    const second = expectResult(await transferBetween(tenant, funding.id, account, "20"), "TransferPosted");
     const createdAt: string = second.transfer.createdAt;
     expect(createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
     // The very instant PostgreSQL stored, not one cut to the millisecond.
@@ -119,7 +120,10 @@ async function withHistory() {
         await transferBetween(tenant, customer.id, merchant.id, String(10 + i));
         break;
       case 2:
-        holdId = (await createHold(tenant, { from: { id: customer.id }, to: { id: merchant.id }, amount: "50", currency: "USD" })).hold.id;
+        holdId = expectResult(
+          await createHold(tenant, { from: { id: customer.id }, to: { id: merchant.id }, amount: "50", currency: "USD" }),
+          "HoldCreated",
+        ).hold.id;
         break;
       case 3:
         await captureHold(tenant, holdId!, { amount: "20" });

@@ -2,7 +2,16 @@
 // to, and the argument checks of balanceHistory. Each filter must return exactly the expected items.
 import { beforeAll, describe, expect, it } from "vitest";
 import { advanceClock, freezeClock, tenantNow } from "../support/clock.js";
-import { captureHold, createAccount, createFundingAccount, createHold, postTransfer, voidHold } from "../support/ledger-client.js";
+import {
+  assertResult,
+  captureHold,
+  createAccount,
+  createFundingAccount,
+  createHold,
+  expectResult,
+  postTransfer,
+  voidHold,
+} from "../support/ledger-client.js";
 import { type TestTenant, useTestService } from "../support/service.js";
 import { iso } from "../support/instants.js";
 
@@ -44,23 +53,26 @@ beforeAll(async () => {
   const post = async (ms: number, from: string, to: string, amount: string, metadata?: Record<string, unknown>) => {
     await freezeClock(pool, tenant.id, at(T0, ms));
     const result = await postTransfer(tenant, { from: { id: from }, to: { id: to }, amount, currency: "USD", metadata });
-    expect(result.__typename).toBe("TransferPosted");
+    assertResult(result, "TransferPosted");
     return result.transfer.id as string;
   };
   const t1 = await post(1 * hour, funding.id, alice, "1000", { channel: "web", order: { id: "o1", region: "eu" } });
   const t2 = await post(2 * hour, alice, bob, "200", { channel: "pos" });
   const t3 = await post(3 * hour, alice, bob, "50", { channel: "web", order: { id: "o2", region: "us" } });
   await freezeClock(pool, tenant.id, at(T0, 4 * hour));
-  const { hold } = await createHold(tenant, {
-    from: { id: alice },
-    to: { id: bob },
-    amount: "300",
-    currency: "USD",
-    expiresInSeconds: 86400,
-  });
+  const { hold } = expectResult(
+    await createHold(tenant, {
+      from: { id: alice },
+      to: { id: bob },
+      amount: "300",
+      currency: "USD",
+      expiresInSeconds: 86400,
+    }),
+    "HoldCreated",
+  );
   await freezeClock(pool, tenant.id, at(T0, 5 * hour));
   const capture = await captureHold(tenant, hold.id, { amount: "100", metadata: { channel: "capture" } });
-  expect(capture.__typename).toBe("HoldCaptured");
+  assertResult(capture, "HoldCaptured");
   await freezeClock(pool, tenant.id, at(T0, 6 * hour));
   expect((await voidHold(tenant, hold.id)).__typename).toBe("HoldVoided");
   const t7 = await post(7 * hour, bob, alice, "20");
@@ -295,7 +307,10 @@ describe("Account.holds, hold(id) and node(id)", () => {
     const payee = (await createAccount(tenant)).id;
     await postTransfer(tenant, { from: { id: funding.id }, to: { id: payer }, amount: "1000", currency: "USD" });
     const hold = async (extra: Record<string, unknown> = {}) =>
-      (await createHold(tenant, { from: { id: payer }, to: { id: payee }, amount: "10", currency: "USD", ...extra })).hold.id as string;
+      expectResult(
+        await createHold(tenant, { from: { id: payer }, to: { id: payee }, amount: "10", currency: "USD", ...extra }),
+        "HoldCreated",
+      ).hold.id as string;
     const captured = await hold();
     await captureHold(tenant, captured);
     const voided = await hold();

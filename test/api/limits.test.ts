@@ -3,9 +3,11 @@ import { randomUUID } from "node:crypto";
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  assertResult,
   balanceOf,
   createAccount,
   createFundingAccount,
+  expectResult,
   key,
   postTransfer,
   postTransfersMutation,
@@ -20,6 +22,7 @@ import {
   useFundedTenant,
   useTestService,
 } from "../support/service.js";
+import type { LegInput } from "../generated/operations.js";
 
 const service = useTestService();
 const { tenant, funding } = useFundedTenant(service, "limits");
@@ -300,7 +303,7 @@ describe("batch and leg limits", () => {
       input: { atomic: true, transfers: batch(small.limits.transferBatchSizeMax) },
     });
     expect(atLimit.postTransfers).toMatchObject({ __typename: "TransfersPosted", allSucceeded: true });
-    expect(atLimit.postTransfers.results).toHaveLength(small.limits.transferBatchSizeMax);
+    expect(expectResult(atLimit.postTransfers, "TransfersPosted").results).toHaveLength(small.limits.transferBatchSizeMax);
     expect(await balanceOf(smallTenant, target.id)).toMatchObject({
       posted: String(5 * small.limits.transferBatchSizeMax),
       version: String(small.limits.transferBatchSizeMax),
@@ -310,7 +313,7 @@ describe("batch and leg limits", () => {
   it("answers a transfer with more legs than legsPerTransferMax with LimitExceeded and posts nothing", async () => {
     const transfersBefore = await transferCount(tenant.id);
     const legCount = service.limits.legsPerTransferMax + 2;
-    const legs = Array.from({ length: legCount }, (_, i) => ({
+    const legs: LegInput[] = Array.from({ length: legCount }, (_, i) => ({
       account: { code: `legs-${i}-${randomUUID()}` },
       direction: i % 2 === 0 ? "DEBIT" : "CREDIT",
       amount: "1",
@@ -454,7 +457,7 @@ describe("README-style operations", () => {
   beforeAll(async () => {
     merchant = await createAccount(tenant, { code: key("merchant:shirtypuff:available") });
     const posted = await transferBetween(tenant, funding.id, merchant.id, "1050");
-    expect(posted.__typename).toBe("TransferPosted");
+    assertResult(posted, "TransferPosted");
     transferId = posted.transfer.id;
   });
 

@@ -16,6 +16,7 @@ import {
   createAccount as createAccountThroughApi,
   createFundingAccount,
   createHold as createHoldThroughApi,
+  expectResult,
   key,
   transferBetween,
 } from "../support/ledger-client.js";
@@ -50,10 +51,11 @@ beforeAll(async () => {
   funding = (await createFundingAccount(tenant)).id;
   shop = (await createAccountThroughApi(tenant)).id;
   other = (await createAccountThroughApi(tenant)).id;
-  holdId = (
-    await createHoldThroughApi(tenant, { from: { id: funding }, to: { id: shop }, amount: "10", currency: "USD", expiresInSeconds: 600 })
+  holdId = expectResult(
+    await createHoldThroughApi(tenant, { from: { id: funding }, to: { id: shop }, amount: "10", currency: "USD", expiresInSeconds: 600 }),
+    "HoldCreated",
   ).hold.id;
-  transferId = (await transferBetween(tenant, funding, shop, "20")).transfer.id;
+  transferId = expectResult(await transferBetween(tenant, funding, shop, "20"), "TransferPosted").transfer.id;
 });
 
 afterAll(async () => {

@@ -3,7 +3,14 @@
 // transfer must exist exactly once, and the invariants must hold.
 import { beforeAll, expect, it } from "vitest";
 import { checkInvariants } from "../support/invariants.js";
-import { createAccount, createFundingAccount, key, postTransferMutation, postTransfersMutation } from "../support/ledger-client.js";
+import {
+  createAccount,
+  createFundingAccount,
+  expectResult,
+  key,
+  postTransferMutation,
+  postTransfersMutation,
+} from "../support/ledger-client.js";
 import { type TestTenant, useTestService } from "../support/service.js";
 
 const service = useTestService();
@@ -60,7 +67,10 @@ it("32 concurrent clients posting among 5 accounts, with rings, never see an int
         errors.push(response.errors ?? response);
         continue;
       }
-      const results = response.data.postTransfer ? [response.data.postTransfer] : response.data.postTransfers.results;
+      const results =
+        "postTransfer" in response.data
+          ? [response.data.postTransfer]
+          : expectResult(response.data.postTransfers, "TransfersPosted").results;
       for (const result of results) {
         if (result.__typename === "TransferPosted") acknowledged.push(result.transfer.id);
         else rejected[result.__typename] = (rejected[result.__typename] ?? 0) + 1;

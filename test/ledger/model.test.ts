@@ -37,6 +37,7 @@ import { LedgerModel, type AccountSpec, type ExpectedBalance, type Outcome } fro
 import { checkInvariants } from "../support/invariants.js";
 import { apiKeyAccess, type TestTenant, useTestService } from "../support/service.js";
 import { iso } from "../support/instants.js";
+import type { GraphQLDocument } from "../support/graphql-document.js";
 
 const service = useTestService();
 /** The group-commit path with one lane: batches run one at a time, in the order they were sent. */
@@ -140,7 +141,8 @@ const transferMutation = `mutation($input: TransferInput!) { postTransfer(input:
   ... on BalanceLimitExceeded { accountId legIndex replay } } }`;
 
 type Operation = "transfer" | "hold" | "capture" | "void" | "reverse";
-const mutations: Record<Operation, [string, string]> = {
+/** Each operation's document and the field of its answer (read untyped, as the model compares it by hand). */
+const mutations: Record<Operation, [GraphQLDocument<any, any>, string]> = {
   transfer: [transferMutation, "postTransfer"],
   hold: [createHoldMutation, "createHold"],
   capture: [captureHoldMutation, "captureHold"],

@@ -6,6 +6,7 @@ import { checkInvariants } from "../support/invariants.js";
 import {
   createAccount,
   createFundingAccount,
+  expectResult,
   fullBalanceOf,
   key,
   postTransfersMutation,
@@ -118,7 +119,7 @@ describe("change feed paging", () => {
           currency: "USD",
         }));
         const data = await owner.gql(postTransfersMutation, { input: { atomic: true, transfers: batch } });
-        posted.push(...data.postTransfers.results.map((r: any) => r.transfer.id));
+        posted.push(...expectResult(data.postTransfers, "TransfersPosted").results.map((r: any) => r.transfer.id));
       }
       const received = (await transfers.waitFor(120)).map((e) => e.transferPosted.id);
       expect(new Set(received).size).toBe(120);

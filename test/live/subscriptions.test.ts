@@ -8,10 +8,12 @@ import { transferCommand } from "../../src/ledger/transfers.js";
 import { advanceClock, runExpiryJob } from "../support/clock.js";
 import { checkInvariants } from "../support/invariants.js";
 import {
+  assertResult,
   captureHold,
   createAccount,
   createFundingAccount,
   createHold,
+  expectResult,
   fullBalanceOf,
   key,
   postTransfer,
@@ -22,6 +24,7 @@ import {
 } from "../support/ledger-client.js";
 import { connectLive, until, type LiveClient } from "../support/live-client.js";
 import { startTestService, type TestService, type TestTenant } from "../support/service.js";
+import { print } from "graphql";
 
 let a: TestService;
 let b: TestService;
@@ -81,7 +84,7 @@ describe("balanceChanged", () => {
     const subscription = live(b).subscribe<{ balanceChanged: Change }>(balanceChanged, { ids: [account] });
     await settled(b);
     await transferBetween(tenant, funding, account, "1250");
-    const posted = await transferBetween(tenant, funding, account, "750");
+    const posted = expectResult(await transferBetween(tenant, funding, account, "750"), "TransferPosted");
     const events = changesOf(await subscription.waitFor(2));
     const last = events.find((e) => e.transfer?.id === posted.transfer.id)!;
     expect(last).toMatchObject({
@@ -135,7 +138,7 @@ describe("balanceChanged", () => {
     for (let i = 0; i < 250; i += 50) {
       await b.post(
         {
-          query: postTransfersMutation,
+          query: print(postTransfersMutation),
           variables: {
             input: {
               atomic: true,
@@ -170,12 +173,12 @@ describe("balanceChanged", () => {
     await transferBetween(tenant, funding, payer, "1000");
     const subscription = live(a).subscribe<{ balanceChanged: Change }>(balanceChanged, { ids: [payer, shop], after: ["1", "0"] });
     const hold = await createHold(tenant, { from: { id: payer }, to: { id: shop }, amount: "300", currency: "USD" });
-    expect(hold.__typename).toBe("HoldCreated");
+    assertResult(hold, "HoldCreated");
     await captureHold(tenant, hold.hold.id, { amount: "100" });
     await voidHold(tenant, hold.hold.id);
     const refused = await transferBetween(tenant, payer, shop, "5000");
     expect(refused.__typename).toBe("InsufficientFunds");
-    const posted = await transferBetween(tenant, payer, shop, "50");
+    const posted = expectResult(await transferBetween(tenant, payer, shop, "50"), "TransferPosted");
     await reverseTransfer(tenant, posted.transfer.id);
     const events = changesOf(await subscription.waitFor(10));
     const ofPayer = events.filter((e) => e.account.id === payer);
@@ -254,21 +257,30 @@ describe("transferPosted and holdChanged", () => {
     const byCurrency = live(a).subscribe<any>(query, { filter: { currency: "EUR" } });
     const byMetadata = live(a).subscribe<any>(query, { filter: { metadata: { order: { id: 7 } } } });
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const t1 = await postTransfer(tenant, {
-      from: { id: funding },
-      to: { id: shop },
-      amount: "10",
-      currency: "USD",
-      metadata: { order: { id: 7, lines: 2 } },
-    });
-    const t2 = await postTransfer(tenant, {
-      from: { id: eurFunding },
-      to: { id: eurShop },
-      amount: "20",
-      currency: "EUR",
-      metadata: { order: { id: 8 } },
-    });
-    const t3 = await postTransfer(tenant, { from: { id: funding }, to: { id: shop }, amount: "30", currency: "USD" });
+    const t1 = expectResult(
+      await postTransfer(tenant, {
+        from: { id: funding },
+        to: { id: shop },
+        amount: "10",
+        currency: "USD",
+        metadata: { order: { id: 7, lines: 2 } },
+      }),
+      "TransferPosted",
+    );
+    const t2 = expectResult(
+      await postTransfer(tenant, {
+        from: { id: eurFunding },
+        to: { id: eurShop },
+        amount: "20",
+        currency: "EUR",
+        metadata: { order: { id: 8 } },
+      }),
+      "TransferPosted",
+    );
+    const t3 = expectResult(
+      await postTransfer(tenant, { from: { id: funding }, to: { id: shop }, amount: "30", currency: "USD" }),
+      "TransferPosted",
+    );
     const ids = (s: { events: any[] }) => s.events.map((e) => e.transferPosted.id);
     await all.waitFor(3);
     await byAccount.waitFor(2);
@@ -303,7 +315,7 @@ describe("transferPosted and holdChanged", () => {
       ]);
       const heldId = rows[0].answers[0].ok ? `tr_${rows[0].answers[0].transferId}` : "";
       expect(heldId).not.toBe("");
-      const later = await transferBetween(tenant, funding, other, "4");
+      const later = expectResult(await transferBetween(tenant, funding, other, "4"), "TransferPosted");
       await subscription.waitFor(1);
       await new Promise((resolve) => setTimeout(resolve, 300)); // several looks pass the held one by
       await held.query("COMMIT");
@@ -349,14 +361,17 @@ describe("transferPosted and holdChanged", () => {
         await a.db.pool.query("NOTIFY ledger_changes"); // `late` looks, and waits for the lock
         await new Promise((resolve) => setTimeout(resolve, 100));
         await blocker.query("COMMIT");
-        const after = await transferBetween(tenant, funding, shop, "6");
-        const hold = await createHold(tenant, {
-          from: { id: funding },
-          to: { id: shop },
-          amount: "7",
-          currency: "USD",
-          expiresInSeconds: 60,
-        });
+        const after = expectResult(await transferBetween(tenant, funding, shop, "6"), "TransferPosted");
+        const hold = expectResult(
+          await createHold(tenant, {
+            from: { id: funding },
+            to: { id: shop },
+            amount: "7",
+            currency: "USD",
+            expiresInSeconds: 60,
+          }),
+          "HoldCreated",
+        );
         expect((await transfers.waitFor(1)).map((e) => e.transferPosted.id)).toEqual([after.transfer.id]);
         expect((await holds.waitFor(1)).map((e) => [e.holdChanged.change, e.holdChanged.hold.id])).toEqual([["CREATED", hold.hold.id]]);
         await new Promise((resolve) => setTimeout(resolve, 100));
@@ -399,10 +414,13 @@ describe("transferPosted and holdChanged", () => {
       { f: { accountId: shop } },
     );
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const hold = (h: string) =>
-      createHold(clockTenant, { from: { id: payer }, to: { id: shop }, amount: h, currency: "USD", expiresInSeconds: 60 });
+    const hold = async (h: string) =>
+      expectResult(
+        await createHold(clockTenant, { from: { id: payer }, to: { id: shop }, amount: h, currency: "USD", expiresInSeconds: 60 }),
+        "HoldCreated",
+      );
     const h1 = (await hold("100")).hold.id;
-    const capture = await captureHold(clockTenant, h1, { amount: "40" });
+    const capture = expectResult(await captureHold(clockTenant, h1, { amount: "40" }), "HoldCaptured");
     await captureHold(clockTenant, h1);
     const h2 = (await hold("70")).hold.id;
     await voidHold(clockTenant, h2);

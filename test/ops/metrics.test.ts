@@ -1,7 +1,7 @@
 // /metrics after real traffic: business counters read back from the mutations' results, and
 // every error a client can get carrying a stable extensions.code.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAccount, createFundingAccount, createHold, key, postTransfer, voidHold } from "../support/ledger-client.js";
+import { createAccount, createFundingAccount, createHold, expectResult, key, postTransfer, voidHold } from "../support/ledger-client.js";
 import { startTestService, type TestService, type TestTenant } from "../support/service.js";
 
 let service: TestService;
@@ -52,13 +52,16 @@ describe("/metrics", () => {
     });
     const refused = await postTransfer(tenant, { from: { id: merchant.id }, to: { id: funding.id }, amount: "1000000", currency: "USD" });
     expect(refused.__typename).toBe("InsufficientFunds");
-    const hold = await createHold(tenant, {
-      from: { id: funding.id },
-      to: { id: merchant.id },
-      amount: "5",
-      currency: "USD",
-      expiresInSeconds: 600,
-    });
+    const hold = expectResult(
+      await createHold(tenant, {
+        from: { id: funding.id },
+        to: { id: merchant.id },
+        amount: "5",
+        currency: "USD",
+        expiresInSeconds: 600,
+      }),
+      "HoldCreated",
+    );
     await voidHold(tenant, hold.hold.id);
     const after = await scrape();
     const delta = (series: string) => value(after, series) - value(before, series);

@@ -9,6 +9,7 @@ import { freePort, startEmbeddedPostgres, type EmbeddedPostgresHandle } from "..
 import { applyMigrations } from "../../src/db/migrate.js";
 import { createAccount, createFundingAccount, key, postTransferMutation } from "../support/ledger-client.js";
 import { startTestService, type TestService, type TestTenant } from "../support/service.js";
+import { print } from "graphql";
 
 let dir: string;
 let pgPort: number;
@@ -72,7 +73,7 @@ describe("health endpoints and a database outage", () => {
     const response = await fetch(service.service.url, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${tenant.key}` },
-      body: JSON.stringify({ query: postTransferMutation, variables: { input } }),
+      body: JSON.stringify({ query: print(postTransferMutation), variables: { input } }),
     });
     expect(response.status).toBe(503);
     expect(response.headers.get("retry-after")).toBe("1");

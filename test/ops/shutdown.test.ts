@@ -10,7 +10,7 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 import { freePort, startEmbeddedPostgres } from "../../src/db/embedded.js";
 import { connectDatabase } from "../../src/db/client.js";
 import { createApiKey, createTenant } from "../../src/ledger/tenants.js";
-import { createAccount, createFundingAccount, key, postTransferMutation } from "../support/ledger-client.js";
+import { createAccount, createFundingAccount, expectResult, key, postTransferMutation } from "../support/ledger-client.js";
 import { fromGlobalId } from "../../src/domain/ids.js";
 import { errorLogs, startServiceProcess, tenantAt, type ServiceProcess } from "../support/service-process.js";
 
@@ -67,7 +67,7 @@ async function transferThroughStop(service: ServiceProcess, databaseUrl: string,
     expect(response.data?.postTransfer?.__typename).toBe("TransferPosted");
     await locker.end();
     expect(await service.exited).toEqual({ code: 0, signal: null });
-    return fromGlobalId("Transfer", response.data!.postTransfer.transfer.id)!;
+    return fromGlobalId("Transfer", expectResult(response.data!.postTransfer, "TransferPosted").transfer.id)!;
   } finally {
     await locker.end().catch(() => {});
   }

@@ -1,50 +1,32 @@
 // Account and currency operations through the API, shared by the account, currency and tenancy tests.
 import { randomBytes, randomUUID } from "node:crypto";
-import { key } from "./ledger-client.js";
+import {
+  AccountByIdDocument,
+  AccountFieldsFragmentDoc,
+  CreateAccountInFullDocument,
+  type CreateAccountInput,
+  CreateCurrencyDocument,
+  type CreateCurrencyInput,
+  UpdateAccountDocument,
+  type UpdateAccountInput,
+} from "../generated/operations.js";
+import { fieldsOf } from "./graphql-document.js";
+import { key, type Keyed } from "./ledger-client.js";
 import { ledgerState } from "./ledger-state.js";
 import type { TestService, TestTenant } from "./service.js";
 
-export const accountFields = `id code name currency { code scale } normalSide minBalance maxBalance metadata createdAt
-  balance { posted pending available debitsPosted creditsPosted version }`;
+// The documents are in test/support/documents/accounts.graphql, typed by `npm run codegen`.
 
-export const createAccountMutation = `mutation Create($input: CreateAccountInput!) {
-  createAccount(input: $input) {
-    __typename
-    ... on AccountCreated { replay account { ${accountFields} } }
-    ... on Problem { code message }
-    ... on InvalidInput { field reason }
-    ... on LimitExceeded { limit max }
-    ... on AccountCodeTaken { accountCode replay }
-    ... on CurrencyNotFound { currency replay }
-    ... on IdempotencyConflict { idempotencyKey replay }
-  }
-}`;
+/** The fields of an account the account tests read, for inline query strings. */
+export const accountFields = fieldsOf(AccountFieldsFragmentDoc);
 
-export const updateAccountMutation = `mutation Update($input: UpdateAccountInput!) {
-  updateAccount(input: $input) {
-    __typename
-    ... on AccountUpdated { replay updated: account { ${accountFields} } }
-    ... on Problem { code message }
-    ... on InvalidInput { field reason }
-    ... on LimitExceeded { limit max }
-    ... on AccountNotFound { account legIndex replay }
-    ... on BoundsViolated { accountId balance replay }
-    ... on IdempotencyConflict { idempotencyKey replay }
-  }
-}`;
+export const createAccountMutation = CreateAccountInFullDocument;
 
-export const createCurrencyMutation = `mutation Currency($input: CreateCurrencyInput!) {
-  createCurrency(input: $input) {
-    __typename
-    ... on CurrencyCreated { replay created: currency { code scale } }
-    ... on Problem { code message }
-    ... on InvalidInput { field reason }
-    ... on CurrencyCodeTaken { currency replay }
-    ... on IdempotencyConflict { idempotencyKey replay }
-  }
-}`;
+export const updateAccountMutation = UpdateAccountDocument;
 
-export const accountInput = (over: Record<string, unknown> = {}) => ({
+export const createCurrencyMutation = CreateCurrencyDocument;
+
+export const accountInput = (over: Partial<CreateAccountInput> = {}): CreateAccountInput => ({
   idempotencyKey: key("create"),
   code: key("acct"),
   name: "Shirtypuff available",
@@ -53,25 +35,28 @@ export const accountInput = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 
-export async function create(t: TestTenant, input: Record<string, unknown>) {
+export async function create(t: TestTenant, input: CreateAccountInput) {
   return (await t.gql(createAccountMutation, { input })).createAccount;
 }
 
 /** The result, with AccountUpdated's aliased account (it would clash with AccountNotFound.account) under `account`. */
-export async function update(t: TestTenant, input: Record<string, unknown>) {
-  const { updated, ...result } = (await t.gql(updateAccountMutation, { input: { idempotencyKey: key("update"), ...input } })).updateAccount;
-  return updated === undefined ? result : { ...result, account: updated };
+export async function update(t: TestTenant, input: Keyed<UpdateAccountInput>) {
+  const result = (await t.gql(updateAccountMutation, { input: { idempotencyKey: key("update"), ...input } })).updateAccount;
+  if (result.__typename !== "AccountUpdated") return result;
+  const { updated, ...rest } = result;
+  return { ...rest, account: updated };
 }
 
 /** The result, with CurrencyCreated's aliased currency (it would clash with CurrencyCodeTaken.currency) under `currency`. */
-export async function createCurrency(t: TestTenant, input: Record<string, unknown>) {
-  const { created, ...result } = (await t.gql(createCurrencyMutation, { input: { idempotencyKey: key("currency"), ...input } }))
-    .createCurrency;
-  return created === undefined ? result : { ...result, currency: created };
+export async function createCurrency(t: TestTenant, input: Keyed<CreateCurrencyInput>) {
+  const result = (await t.gql(createCurrencyMutation, { input: { idempotencyKey: key("currency"), ...input } })).createCurrency;
+  if (result.__typename !== "CurrencyCreated") return result;
+  const { created, ...rest } = result;
+  return { ...rest, currency: created };
 }
 
 export async function accountById(t: TestTenant, id: string) {
-  return (await t.gql(`query($id: ID!) { account(id: $id) { ${accountFields} } }`, { id })).account;
+  return (await t.gql(AccountByIdDocument, { id })).account;
 }
 
 /** Straight-from-PostgreSQL reads for checking what a call wrote (or did not). */

@@ -1,54 +1,90 @@
-// Small helpers over the GraphQL API, so tests read as the behaviour they check.
+// Small helpers over the GraphQL API, so tests read as the behaviour they check. The documents are
+// in test/support/documents/*.graphql; `npm run codegen` types them (test/generated/operations.ts),
+// so what the helpers answer is typed by what each document selects.
 import { randomUUID } from "node:crypto";
+import { print, stripIgnoredCharacters } from "graphql";
+import {
+  BalanceDocument,
+  BalanceFieldsFragmentDoc,
+  CaptureHoldDocument,
+  type CaptureHoldInput,
+  CreateAccessTokenDocument,
+  type CreateAccessTokenInput,
+  CreateAccountDocument,
+  type CreateAccountInput,
+  CreateHoldDocument,
+  type CreateHoldInput,
+  FullBalanceDocument,
+  HoldFieldsFragmentDoc,
+  LeanBalanceAsOfDocument,
+  LeanBalanceChangedDocument,
+  LeanCaptureHoldDocument,
+  LeanCreateHoldDocument,
+  LeanPostTransferDocument,
+  LeanPostTransfersDocument,
+  LeanReverseTransferDocument,
+  LeanVoidHoldDocument,
+  PostDocument,
+  PostManyDocument,
+  ReverseTransferDocument,
+  type ReverseTransferInput,
+  type Side,
+  type TransferInput,
+  TransferResultFieldsFragmentDoc,
+  VoidHoldDocument,
+} from "../generated/operations.js";
+import { fieldsOf } from "./graphql-document.js";
 import type { TestTenant } from "./service.js";
 
 export const key = (prefix = "k") => `${prefix}-${randomUUID()}`;
 
-const problemFields = `... on Problem { code message }`;
+/** An input whose idempotency key the helper makes up unless it is given. */
+export type Keyed<Input extends { idempotencyKey: string }> = Omit<Input, "idempotencyKey"> & { idempotencyKey?: string };
 
-export const transferResultFields = `
-  __typename
-  ... on TransferPosted { replay transfer { id idempotencyKey description metadata createdAt entries { id direction amount account { id code } balanceAfter { posted version } } }
-    balances { account { id code } balance { posted pending available debitsPosted creditsPosted version } } }
-  ${problemFields}
-  ... on InvalidInput { field reason }
-  ... on LimitExceeded { limit max }
-  ... on InsufficientFunds { accountId available requested minBalance legIndex replay }
-  ... on BalanceLimitExceeded { accountId balanceAfter maxBalance replay }
-  ... on UnbalancedTransfer { currency debits credits }
-  ... on CurrencyMismatch { accountId accountCurrency legCurrency replay }
-  ... on AccountNotFound { account legIndex replay }
-  ... on AmountOverflow { accountId legIndex }
-  ... on IdempotencyConflict { idempotencyKey }
-  ... on BatchAborted { failedIndex }
-`;
+/** Fails the test unless the result is of this member of its union; the checker then knows it is. */
+export function assertResult<Result extends { __typename: string }, Typename extends Result["__typename"]>(
+  result: Result,
+  typename: Typename,
+): asserts result is Extract<Result, { __typename: Typename }> {
+  if (result.__typename !== typename) throw new Error(`expected ${typename}, got ${JSON.stringify(result)}`);
+}
 
-export const postTransferMutation = `mutation Post($input: TransferInput!) { postTransfer(input: $input) { ${transferResultFields} } }`;
+/** The result, typed as the member of its union the test expects; fails the test if it is another. */
+export function expectResult<Result extends { __typename: string }, Typename extends Result["__typename"]>(
+  result: Result,
+  typename: Typename,
+): Extract<Result, { __typename: Typename }> {
+  assertResult(result, typename);
+  return result;
+}
 
-export const postTransfersMutation = `mutation PostMany($input: PostTransfersInput!) {
-  postTransfers(input: $input) {
-    __typename
-    ... on TransfersPosted { atomic allSucceeded results { ${transferResultFields} } }
-    ${problemFields}
-    ... on LimitExceeded { limit max }
-    ... on InvalidInput { field reason }
-  }
-}`;
+/** The value, or an error naming what was missing (a query's account that is not there). */
+function found<T>(value: T | null, what: string): T {
+  if (value === null) throw new Error(`${what} not found`);
+  return value;
+}
+
+/** The fields of a postTransfer result (and of each postTransfers item), for inline query strings. */
+export const transferResultFields = fieldsOf(TransferResultFieldsFragmentDoc);
+
+export const postTransferMutation = PostDocument;
+
+export const postTransfersMutation = PostManyDocument;
 
 export interface AccountSpec {
   code?: string;
   name?: string;
   currency?: string;
-  normalSide?: "DEBIT" | "CREDIT";
+  normalSide?: Side;
   minBalance?: string | null;
   maxBalance?: string | null;
   metadata?: Record<string, unknown>;
 }
 
-export const createAccountMutation = `mutation($input: CreateAccountInput!) { createAccount(input: $input) { __typename ... on AccountCreated { account { id code } } ... on Problem { code message } } }`;
+export const createAccountMutation = CreateAccountDocument;
 
 export async function createAccount(tenant: TestTenant, spec: AccountSpec = {}): Promise<{ id: string; code: string }> {
-  const input: Record<string, unknown> = {
+  const input: CreateAccountInput = {
     idempotencyKey: key("acct"),
     code: spec.code ?? key("acct"),
     name: spec.name ?? "Test account",
@@ -59,15 +95,14 @@ export async function createAccount(tenant: TestTenant, spec: AccountSpec = {}):
     ...(spec.metadata ? { metadata: spec.metadata } : {}),
   };
   const data = await tenant.gql(createAccountMutation, { input });
-  if (data.createAccount.__typename !== "AccountCreated") throw new Error(JSON.stringify(data.createAccount));
-  return data.createAccount.account;
+  return expectResult(data.createAccount, "AccountCreated").account;
 }
 
 /** An account that may go negative without bound: the source of money in tests. */
 export const createFundingAccount = (tenant: TestTenant, currency = "USD") =>
   createAccount(tenant, { minBalance: null, currency, code: key("funding") });
 
-export async function postTransfer(tenant: TestTenant, input: Record<string, unknown>) {
+export async function postTransfer(tenant: TestTenant, input: Keyed<TransferInput>) {
   const data = await tenant.gql(postTransferMutation, { input: { idempotencyKey: key("tr"), ...input } });
   return data.postTransfer;
 }
@@ -76,162 +111,78 @@ export async function transferBetween(tenant: TestTenant, fromId: string, toId: 
   return postTransfer(tenant, { from: { id: fromId }, to: { id: toId }, amount, currency });
 }
 
+/** The account's balances without the pending debits and credits. */
 export async function balanceOf(tenant: TestTenant, accountId: string) {
-  const data = await tenant.gql(
-    `query($id: ID!) { account(id: $id) { balance { posted pending available debitsPosted creditsPosted version } } }`,
-    { id: accountId },
-  );
-  return data.account.balance as {
-    posted: string;
-    pending: string;
-    available: string;
-    debitsPosted: string;
-    creditsPosted: string;
-    version: string;
-  };
+  const data = await tenant.gql(BalanceDocument, { id: accountId });
+  return found(data.account, `account ${accountId}`).balance;
 }
 
 // ------------------------------------------------------------------ holds and reversals
 
-export const balanceFields = `posted pending available debitsPosted creditsPosted debitsPending creditsPending version`;
+/** Every total of a balance, for inline query strings. */
+export const balanceFields = fieldsOf(BalanceFieldsFragmentDoc);
 
-export const holdFields = `id idempotencyKey status amount capturedAmount voidedAmount expiredAmount remainingAmount expiresAt createdAt closedAt
-  currency { code } legs { account { id } direction amount } captures { id } entries { kind account { id } amount }`;
+/** The fields of a hold the hold mutations select, for inline query strings. */
+export const holdFields = fieldsOf(HoldFieldsFragmentDoc);
 
-const balancesFields = `balances { account { id } balance { ${balanceFields} } }`;
+export const createHoldMutation = CreateHoldDocument;
+export const captureHoldMutation = CaptureHoldDocument;
+export const voidHoldMutation = VoidHoldDocument;
+export const reverseTransferMutation = ReverseTransferDocument;
 
-const problemFragments: Record<string, string> = {
-  InvalidInput: "field reason",
-  LimitExceeded: "limit max",
-  InsufficientFunds: "accountId available requested minBalance legIndex replay",
-  BalanceLimitExceeded: "accountId balanceAfter maxBalance replay",
-  UnbalancedTransfer: "currency debits credits",
-  AccountNotFound: "account legIndex replay",
-  CurrencyMismatch: "accountId replay",
-  IdempotencyConflict: "idempotencyKey",
-  HoldNotFound: "holdId replay",
-  HoldExpired: "holdId expiresAt replay",
-  HoldNotOpen: "holdId status replay",
-  CaptureExceedsRemaining: "holdId remaining requested replay",
-  TransferNotFound: "transferId replay",
-  NotReversible: "reason id replay",
-  ReversalExceedsRemaining: "transferId remaining requested replay",
-  AmountOverflow: "accountId legIndex replay",
-};
-
-/** The problem fields of a result union's members. */
-const problemsOf = (...types: string[]) =>
-  `${problemFields} ${types.map((type) => `... on ${type} { ${problemFragments[type]} }`).join(" ")}`;
-
-const common = ["InvalidInput", "LimitExceeded", "IdempotencyConflict"];
-const holdProblemFields = problemsOf(
-  ...common,
-  "InsufficientFunds",
-  "BalanceLimitExceeded",
-  "UnbalancedTransfer",
-  "CurrencyMismatch",
-  "AccountNotFound",
-  "AmountOverflow",
-);
-const settleProblemFields = problemsOf(...common, "HoldNotFound", "HoldExpired", "HoldNotOpen", "CaptureExceedsRemaining");
-const reverseProblemFields = problemsOf(
-  ...common,
-  "TransferNotFound",
-  "NotReversible",
-  "ReversalExceedsRemaining",
-  "InsufficientFunds",
-  "BalanceLimitExceeded",
-  "AmountOverflow",
-);
-
-export const createHoldMutation = `mutation($input: CreateHoldInput!) { createHold(input: $input) {
-  __typename ... on HoldCreated { replay hold { ${holdFields} } ${balancesFields} } ${holdProblemFields} } }`;
-export const captureHoldMutation = `mutation($input: CaptureHoldInput!) { captureHold(input: $input) {
-  __typename ... on HoldCaptured { replay hold { ${holdFields} } transfer { id hold { id } entries { kind amount direction account { id } } } ${balancesFields} } ${settleProblemFields} } }`;
-export const voidHoldMutation = `mutation($input: VoidHoldInput!) { voidHold(input: $input) {
-  __typename ... on HoldVoided { replay hold { ${holdFields} } ${balancesFields} } ${settleProblemFields.replace(/\.\.\. on CaptureExceedsRemaining \{[^}]*\}/, "")} } }`;
-export const reverseTransferMutation = `mutation($input: ReverseTransferInput!) { reverseTransfer(input: $input) {
-  __typename ... on TransferReversed { replay transfer { id forced reverses { id reversedBy { id } } entries { direction amount account { id } } } ${balancesFields} } ${reverseProblemFields} } }`;
-
-export async function createHold(tenant: TestTenant, input: Record<string, unknown>) {
+export async function createHold(tenant: TestTenant, input: Keyed<CreateHoldInput>) {
   const data = await tenant.gql(createHoldMutation, { input: { idempotencyKey: key("hold"), expiresInSeconds: 3600, ...input } });
   return data.createHold;
 }
 
-export async function captureHold(tenant: TestTenant, holdId: string, input: Record<string, unknown> = {}) {
+export async function captureHold(tenant: TestTenant, holdId: string, input: Omit<Keyed<CaptureHoldInput>, "holdId"> = {}) {
   const data = await tenant.gql(captureHoldMutation, { input: { idempotencyKey: key("capture"), holdId, ...input } });
   return data.captureHold;
 }
 
-export async function voidHold(tenant: TestTenant, holdId: string, input: Record<string, unknown> = {}) {
+export async function voidHold(tenant: TestTenant, holdId: string, input: { idempotencyKey?: string } = {}) {
   const data = await tenant.gql(voidHoldMutation, { input: { idempotencyKey: key("void"), holdId, ...input } });
   return data.voidHold;
 }
 
-export async function reverseTransfer(tenant: TestTenant, transferId: string, input: Record<string, unknown> = {}) {
+export async function reverseTransfer(tenant: TestTenant, transferId: string, input: Omit<Keyed<ReverseTransferInput>, "transferId"> = {}) {
   const data = await tenant.gql(reverseTransferMutation, { input: { idempotencyKey: key("reverse"), transferId, ...input } });
   return data.reverseTransfer;
 }
 
+/** Every total of the account's balance, now or as of an instant. */
 export async function fullBalanceOf(tenant: TestTenant, accountId: string, asOf?: string) {
-  const data = await tenant.gql(`query($id: ID!, $asOf: DateTime) { account(id: $id) { balance(asOf: $asOf) { ${balanceFields} } } }`, {
-    id: accountId,
-    asOf,
-  });
-  return data.account.balance as Record<
-    "posted" | "pending" | "available" | "debitsPosted" | "creditsPosted" | "debitsPending" | "creditsPending" | "version",
-    string
-  >;
+  const data = await tenant.gql(FullBalanceDocument, { id: accountId, asOf });
+  return found(data.account, `account ${accountId}`).balance;
 }
 
 // ------------------------------------------------------------------ access tokens
 
-export const createAccessTokenMutation = `mutation($input: CreateAccessTokenInput!) { createAccessToken(input: $input) {
-  __typename ... on AccessTokenCreated { token scope accountIds expiresAt }
-  ... on Problem { code message } ... on InvalidInput { field reason } ... on LimitExceeded { limit max } ... on AccountNotFound { account } } }`;
+export const createAccessTokenMutation = CreateAccessTokenDocument;
 
 /** Mints a token with the tenant's API key; fails the test unless one is made. */
-export async function mintToken(
-  tenant: TestTenant,
-  input: { scope: "READ_ONLY" | "READ_WRITE"; accountIds?: string[]; ttlSeconds?: number },
-): Promise<string> {
+export async function mintToken(tenant: TestTenant, input: CreateAccessTokenInput): Promise<string> {
   const data = await tenant.gql(createAccessTokenMutation, { input });
-  if (data.createAccessToken.__typename !== "AccessTokenCreated") throw new Error(JSON.stringify(data.createAccessToken));
-  return data.createAccessToken.token;
+  return expectResult(data.createAccessToken, "AccessTokenCreated").token;
 }
 
 // ------------------------------------------------------------------ lean documents (bench/)
 
+/** A document as the benchmark sends it: printed once, without ignored characters. */
+const lean = (document: Parameters<typeof print>[0]) => stripIgnoredCharacters(print(document));
+
 /**
- * What the benchmark sends (bench/): each selects only the result's type, the new object's id and
- * a problem's code, so a measured request costs the write and not a large answer. Keyed by field.
+ * What the benchmark sends (bench/, documents/lean.graphql): each selects only the result's type,
+ * the new object's id and a problem's code, so a measured request costs the write and not a large
+ * answer. Keyed by field; query strings, since the benchmark writes its request bodies itself.
  */
 export const leanDocuments = {
-  postTransfer: `mutation PostTransfer($input: TransferInput!) {
-  postTransfer(input: $input) {
-    __typename
-    ... on TransferPosted { transfer { id } }
-    ... on Problem { code }
-  }
-}`,
-  postTransfers: `mutation PostTransfers($input: PostTransfersInput!) {
-  postTransfers(input: $input) {
-    __typename
-    ... on TransfersPosted {
-      allSucceeded
-      results {
-        __typename
-        ... on TransferPosted { transfer { id } }
-        ... on Problem { code }
-      }
-    }
-    ... on Problem { code message }
-  }
-}`,
-  createHold: `mutation H($input: CreateHoldInput!) { createHold(input: $input) { __typename ... on HoldCreated { hold { id } } ... on Problem { code } } }`,
-  captureHold: `mutation C($input: CaptureHoldInput!) { captureHold(input: $input) { __typename ... on HoldCaptured { transfer { id } } ... on Problem { code } } }`,
-  voidHold: `mutation V($input: VoidHoldInput!) { voidHold(input: $input) { __typename ... on HoldVoided { hold { id } } ... on Problem { code } } }`,
-  reverseTransfer: `mutation R($input: ReverseTransferInput!) { reverseTransfer(input: $input) { __typename ... on TransferReversed { transfer { id } } ... on Problem { code } } }`,
-  balanceAsOf: `query AsOf($id: ID!, $asOf: DateTime!) { account(id: $id) { balance(asOf: $asOf) { posted pending available version } } }`,
-  balanceChanged: `subscription Live($ids: [ID!]!) { balanceChanged(accountIds: $ids) { version account { id } transfer { id } } }`,
+  postTransfer: lean(LeanPostTransferDocument),
+  postTransfers: lean(LeanPostTransfersDocument),
+  createHold: lean(LeanCreateHoldDocument),
+  captureHold: lean(LeanCaptureHoldDocument),
+  voidHold: lean(LeanVoidHoldDocument),
+  reverseTransfer: lean(LeanReverseTransferDocument),
+  balanceAsOf: lean(LeanBalanceAsOfDocument),
+  balanceChanged: lean(LeanBalanceChangedDocument),
 };

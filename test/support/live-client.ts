@@ -1,6 +1,7 @@
 // A graphql-ws client for tests: subscribes and collects events, and waits for conditions.
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
+import { queryText, type GraphQLDocument } from "./graphql-document.js";
 
 export interface Subscription<T> {
   /** Data of every event received so far, in order. */
@@ -20,7 +21,11 @@ export interface LiveClient {
   /** The close event's code once the socket closed. */
   closeCode(): number | null;
   closed(timeoutMs?: number): Promise<number>;
-  subscribe<T = any>(query: string, variables?: Record<string, unknown>): Subscription<T>;
+  /** A query string (events are `any`, or the type given) or a generated document (events typed by it). */
+  subscribe<T = any, V extends Record<string, unknown> = Record<string, unknown>>(
+    query: GraphQLDocument<T, V>,
+    variables?: NoInfer<V>,
+  ): Subscription<T>;
   dispose(): Promise<void>;
 }
 
@@ -56,13 +61,13 @@ export function connectLive(httpUrl: string, key: string | null): LiveClient {
       await until(() => closeCode !== null, "the socket to close", timeoutMs);
       return closeCode!;
     },
-    subscribe<T>(query: string, variables?: Record<string, unknown>): Subscription<T> {
+    subscribe<T, V extends Record<string, unknown>>(query: GraphQLDocument<T, V>, variables?: V): Subscription<T> {
       const events: T[] = [];
       const errors: unknown[] = [];
       let completed = false;
       let ended = false;
       const unsubscribe = client.subscribe<T>(
-        { query, variables },
+        { query: queryText(query), variables },
         {
           next: (result) => {
             if (result.errors) errors.push(...result.errors);

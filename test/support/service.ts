@@ -5,6 +5,7 @@ import { accessOfApiKey, type Access } from "../../src/domain/access.js";
 import { limitsDefault, type Limits } from "../../src/domain/limits.js";
 import { startService, type LiveOptions, type Service, type ServiceOptions } from "../../src/http/server.js";
 import { createApiKey, createTenant } from "../../src/ledger/tenants.js";
+import { queryText, type GraphQLDocument } from "./graphql-document.js";
 import { checkInvariants } from "./invariants.js";
 import { createFundingAccount } from "./ledger-client.js";
 
@@ -14,14 +15,21 @@ export interface GraphQLResponse<T = any> {
   errors?: { message: string; extensions?: Record<string, unknown> }[];
 }
 
+/**
+ * A tenant's client. Both calls take a query string (the answer is `any`, or the type given) or a
+ * generated document (test/support/graphql-document.ts), whose variables and answer are typed.
+ */
 export interface TestTenant {
   id: string;
   key: string;
   /** Runs an operation as this tenant; returns the whole response. */
-  request<T = any>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  request<T = any, V = Record<string, unknown>>(query: GraphQLDocument<T, V>, variables?: NoInfer<V>): Promise<GraphQLResponse<T>>;
   /** Runs an operation and fails the test on any GraphQL error. */
-  gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<T>;
+  gql<T = any, V = Record<string, unknown>>(query: GraphQLDocument<T, V>, variables?: NoInfer<V>): Promise<T>;
 }
+
+/** Sends an operation's text and variables; answers with the whole response. */
+export type Transport = (query: string, variables?: unknown) => Promise<GraphQLResponse>;
 
 export interface TestService {
   db: Database;
@@ -30,7 +38,8 @@ export interface TestService {
   newTenant(name?: string): Promise<TestTenant>;
   /** The tenant's client with another bearer (an access token, say). */
   as(tenant: TestTenant, bearer: string): TestTenant;
-  post(body: unknown, headers?: Record<string, string>): Promise<GraphQLResponse>;
+  /** Posts a body as it is: JSON text, or an object with the query text (print a generated document). */
+  post(body: string | { query: string; [field: string]: unknown }, headers?: Record<string, string>): Promise<GraphQLResponse>;
   stop(): Promise<void>;
 }
 
@@ -49,7 +58,7 @@ export async function startTestService(
   const limits = { ...limitsDefault, ...limitOverrides };
   const service = await startService({ db, limits, production: false, port: 0, host: "127.0.0.1", authCacheMs: 0, live, ...options });
 
-  async function post(body: unknown, headers: Record<string, string> = {}): Promise<GraphQLResponse> {
+  async function post(body: Parameters<TestService["post"]>[0], headers: Record<string, string> = {}): Promise<GraphQLResponse> {
     const response = await fetch(service.url, {
       method: "POST",
       headers: { "content-type": "application/json", ...headers },
@@ -86,8 +95,9 @@ export async function startTestService(
   };
 }
 
-/** A tenant's client over `request` (gql fails the test on any GraphQL error). */
-export function tenantClient(id: string, key: string, request: TestTenant["request"]): TestTenant {
+/** A tenant's client over `send` (gql fails the test on any GraphQL error). */
+export function tenantClient(id: string, key: string, send: Transport): TestTenant {
+  const request: TestTenant["request"] = (query, variables) => send(queryText(query), variables);
   return {
     id,
     key,
