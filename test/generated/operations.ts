@@ -301,6 +301,10 @@ type SettleProblemFields_TransferNotFound_Fragment = { code: string, message: st
 
 type SettleProblemFields_UnbalancedTransfer_Fragment = { code: string, message: string };
 
+type SettleProblemFields_WebhookDeliveryNotFound_Fragment = { code: string, message: string };
+
+type SettleProblemFields_WebhookEndpointNotFound_Fragment = { code: string, message: string };
+
 export type SettleProblemFieldsFragment =
   | SettleProblemFields_AccountCodeTaken_Fragment
   | SettleProblemFields_AccountNotFound_Fragment
@@ -323,6 +327,8 @@ export type SettleProblemFieldsFragment =
   | SettleProblemFields_ReversalExceedsRemaining_Fragment
   | SettleProblemFields_TransferNotFound_Fragment
   | SettleProblemFields_UnbalancedTransfer_Fragment
+  | SettleProblemFields_WebhookDeliveryNotFound_Fragment
+  | SettleProblemFields_WebhookEndpointNotFound_Fragment
 ;
 
 export type CreateHoldMutationVariables = Exact<{
@@ -540,6 +546,10 @@ type ProblemFields_TransferNotFound_Fragment = { code: string, message: string }
 
 type ProblemFields_UnbalancedTransfer_Fragment = { code: string, message: string };
 
+type ProblemFields_WebhookDeliveryNotFound_Fragment = { code: string, message: string };
+
+type ProblemFields_WebhookEndpointNotFound_Fragment = { code: string, message: string };
+
 export type ProblemFieldsFragment =
   | ProblemFields_AccountCodeTaken_Fragment
   | ProblemFields_AccountNotFound_Fragment
@@ -562,6 +572,8 @@ export type ProblemFieldsFragment =
   | ProblemFields_ReversalExceedsRemaining_Fragment
   | ProblemFields_TransferNotFound_Fragment
   | ProblemFields_UnbalancedTransfer_Fragment
+  | ProblemFields_WebhookDeliveryNotFound_Fragment
+  | ProblemFields_WebhookEndpointNotFound_Fragment
 ;
 
 export type InvalidInputFieldsFragment = { field: string, reason: string };
@@ -622,6 +634,10 @@ type CommonProblemFields_TransferNotFound_Fragment = { code: string, message: st
 
 type CommonProblemFields_UnbalancedTransfer_Fragment = { code: string, message: string };
 
+type CommonProblemFields_WebhookDeliveryNotFound_Fragment = { code: string, message: string };
+
+type CommonProblemFields_WebhookEndpointNotFound_Fragment = { code: string, message: string };
+
 export type CommonProblemFieldsFragment =
   | CommonProblemFields_AccountCodeTaken_Fragment
   | CommonProblemFields_AccountNotFound_Fragment
@@ -644,6 +660,8 @@ export type CommonProblemFieldsFragment =
   | CommonProblemFields_ReversalExceedsRemaining_Fragment
   | CommonProblemFields_TransferNotFound_Fragment
   | CommonProblemFields_UnbalancedTransfer_Fragment
+  | CommonProblemFields_WebhookDeliveryNotFound_Fragment
+  | CommonProblemFields_WebhookEndpointNotFound_Fragment
 ;
 
 type TransferResultFields_AccountNotFound_Fragment = { __typename: 'AccountNotFound', account: string, legIndex: number | null, replay: boolean, code: string, message: string };

@@ -6,6 +6,7 @@ import {
   createAccount,
   createFundingAccount,
   createHold,
+  expectResult,
   postTransfer,
   postTransfersMutation,
   reverseTransfer,
@@ -35,8 +36,7 @@ describe("webhook delivery", () => {
 
     const funding = await createFundingAccount(tenant);
     const shop = await createAccount(tenant, { code: key("shop"), metadata: { team: "payments" } });
-    const posted = await transferBetween(tenant, funding.id, shop.id, "1000");
-    expect(posted.__typename).toBe("TransferPosted");
+    const posted = expectResult(await transferBetween(tenant, funding.id, shop.id, "1000"), "TransferPosted");
     // Rejected (no funds) and an atomic batch that aborts: nothing committed, no event.
     const rejected = await transferBetween(tenant, shop.id, funding.id, "999999");
     expect(rejected.__typename).toBe("InsufficientFunds");
@@ -49,23 +49,27 @@ describe("webhook delivery", () => {
         ],
       },
     });
-    expect(aborted.postTransfers.allSucceeded).toBe(false);
+    expect(expectResult(aborted.postTransfers, "TransfersPosted").allSucceeded).toBe(false);
 
-    const hold = await createHold(tenant, { from: { id: shop.id }, to: { id: funding.id }, amount: "300", currency: "USD" });
-    expect(hold.__typename).toBe("HoldCreated");
+    const hold = expectResult(
+      await createHold(tenant, { from: { id: shop.id }, to: { id: funding.id }, amount: "300", currency: "USD" }),
+      "HoldCreated",
+    );
     expect((await captureHold(tenant, hold.hold.id, { amount: "100" })).__typename).toBe("HoldCaptured");
     expect((await voidHold(tenant, hold.hold.id)).__typename).toBe("HoldVoided");
-    const lapsing = await createHold(tenant, {
-      from: { id: shop.id },
-      to: { id: funding.id },
-      amount: "50",
-      currency: "USD",
-      expiresInSeconds: 60,
-    });
+    const lapsing = expectResult(
+      await createHold(tenant, {
+        from: { id: shop.id },
+        to: { id: funding.id },
+        amount: "50",
+        currency: "USD",
+        expiresInSeconds: 60,
+      }),
+      "HoldCreated",
+    );
     await advanceClock(service.db.pool, tenant.id, 61_000);
     expect(await runExpiryJob(service.db.pool)).toBeGreaterThanOrEqual(1);
-    const reversal = await reverseTransfer(tenant, posted.transfer.id, { amount: "10" });
-    expect(reversal.__typename).toBe("TransferReversed");
+    expectResult(await reverseTransfer(tenant, posted.transfer.id, { amount: "10" }), "TransferReversed");
 
     const expected = [
       "account.created", // funding
