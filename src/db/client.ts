@@ -6,7 +6,8 @@
 //   pool    reads, as raw SQL through src/ledger/reads.ts and queries.ts (one query per kind), and
 //           the few one-statement calls of SQL functions (as-of balances, the clock, expiry).
 //   prisma  tenants, API keys and service secrets: low rate, off the ledger's tables.
-// There is no transaction helper on purpose: no ledger path needs more than one statement.
+// The ledger's writes need no transaction helper: each is one statement of the write engine. The
+// paths beside it that need several statements (webhooks, reconciliation) use transaction.ts.
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.js";

@@ -9,6 +9,7 @@
 // network while holding a lock. Its outcome is recorded in one statement (the attempt, the
 // delivery's next state, the endpoint's breaker), and only by the lease's holder.
 import type pg from "pg";
+import { inTransaction } from "../db/transaction.js";
 import { errorText, log } from "../ops/log.js";
 import {
   webhookAttempts,
@@ -49,9 +50,7 @@ interface Claimed {
 
 /** Leases up to `count` due deliveries to this instance. */
 export async function claimDeliveries(pool: pg.Pool, settings: WebhookSettings, count: number): Promise<Claimed[]> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
+  return inTransaction(pool, async (client) => {
     await client.query("SELECT pg_advisory_xact_lock($1)", [claimLockKey.toString()]);
     const { rows } = await client.query<Claimed>(
       `WITH busy AS (
@@ -78,14 +77,8 @@ export async function claimDeliveries(pool: pg.Pool, settings: WebhookSettings, 
                 ep.url, ep.secret_sealed, ep.previous_secret_sealed, ep.previous_secret_expires_at, ev.payload::text AS body`,
       [settings.leaseMs, settings.breakerFailuresMax, settings.concurrencyPerEndpointMax, count],
     );
-    await client.query("COMMIT");
     return rows;
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** The signing secrets of a claimed delivery: the current one, and the previous one during its grace period. */

@@ -2,6 +2,7 @@
 // API keys only (requireApiKey, for reads too). Every refusal is a typed problem and writes
 // nothing. Secrets leave only in the answer of the call that made them.
 import type { Database } from "../db/client.js";
+import { inTransaction } from "../db/transaction.js";
 import { checkMetadata, checkText } from "../domain/fields.js";
 import { fromGlobalId } from "../domain/ids.js";
 import type { Limits } from "../domain/limits.js";
@@ -218,12 +219,9 @@ export async function createWebhookEndpoint(
   const max = ctx.limits.webhookEndpointsPerTenantMax;
   // Under the tenant's lock, the insert's count sees every create that came first: two at once
   // cannot both take the limit's last place.
-  const client = await db.pool.connect();
-  let rows: EndpointRow[];
-  try {
-    await client.query("BEGIN");
+  const rows = await inTransaction(db.pool, async (client) => {
     await client.query("SELECT pg_advisory_xact_lock(hashtext('webhook_endpoints:' || $1::text))", [access.tenantId]);
-    ({ rows } = await client.query<EndpointRow>(
+    const { rows } = await client.query<EndpointRow>(
       `INSERT INTO webhook_endpoints (tenant_id, url, description, event_types, filter_account_id, filter_metadata, secret_sealed)
        SELECT $1, $2, $3, $4::text[], $5, $6::jsonb, $7 WHERE (SELECT count(*) FROM webhook_endpoints WHERE tenant_id = $1) < $8
        RETURNING ${endpointColumns}`,
@@ -237,14 +235,9 @@ export async function createWebhookEndpoint(
         sealSecret(ctx.key, secret),
         max,
       ],
-    ));
-    await client.query("COMMIT");
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+    );
+    return rows;
+  });
   if (rows.length === 0) return fail(limitExceeded("webhookEndpointsPerTenantMax", max, "webhook endpoints of the tenant"));
   return ok({ endpoint: endpointFromRow(rows[0]!), secret });
 }
