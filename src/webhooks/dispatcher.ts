@@ -193,6 +193,8 @@ export interface Dispatcher {
   wake(): void;
   /** Attempts in flight on this instance. */
   inFlight(): number;
+  /** Attempts this instance has sent since it started (one per delivery it claimed). */
+  attemptsSent(): number;
   /** Stops claiming; waits for the attempts in flight (their outcome is recorded). */
   stop(): Promise<void>;
 }
@@ -202,6 +204,7 @@ export function startDispatcher(pool: pg.Pool, settings: WebhookSettings, key: B
   let stopped = false;
   let claiming: Promise<void> | null = null;
   let again = false;
+  let sent = 0;
   const timer = setInterval(() => wake(), settings.pollIntervalMs);
   timer.unref();
   const statsTimer = setInterval(() => {
@@ -214,6 +217,7 @@ export function startDispatcher(pool: pg.Pool, settings: WebhookSettings, key: B
     if (room <= 0) return;
     const claimed = await claimDeliveries(pool, settings, room);
     for (const delivery of claimed) {
+      sent++;
       const run: Promise<void> = attempt(delivery, settings, key)
         .then((result) => recordAttempt(pool, settings, delivery, result))
         .catch((error: unknown) => logger.error({ err: errorText(error), deliveryId: delivery.id }, "recording a webhook attempt failed"))
@@ -244,6 +248,7 @@ export function startDispatcher(pool: pg.Pool, settings: WebhookSettings, key: B
   return {
     wake,
     inFlight: () => flying.size,
+    attemptsSent: () => sent,
     async stop() {
       stopped = true;
       clearInterval(timer);

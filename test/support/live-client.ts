@@ -33,12 +33,17 @@ export function wsUrlOf(httpUrl: string): string {
   return httpUrl.replace(/^http/, "ws");
 }
 
-/** Polls `check` until it holds; fails the test after `timeoutMs`, naming what it waited for. */
-export async function until(check: () => boolean, what: string | (() => string), timeoutMs = 5000): Promise<void> {
+/** Polls `check` (which may ask the database) every `pollMs` until it holds; fails the test after `timeoutMs`, naming what it waited for. */
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  what: string | (() => string),
+  timeoutMs = 5000,
+  pollMs = 5,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === "string" ? what : what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
 }
 
