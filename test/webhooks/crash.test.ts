@@ -8,7 +8,7 @@ import { freePort } from "../../src/db/embedded.js";
 import { fromGlobalId } from "../../src/domain/ids.js";
 import { createApiKey, createTenant } from "../../src/ledger/tenants.js";
 import { checkInvariants } from "../support/invariants.js";
-import { createAccount, createFundingAccount, key, postTransfer } from "../support/ledger-client.js";
+import { createAccount, createFundingAccount, expectResult, key, postTransfer } from "../support/ledger-client.js";
 import { until } from "../support/live-client.js";
 import { errorLogs, startServiceProcess, tenantAt } from "../support/service-process.js";
 import type { TestTenant } from "../support/service.js";
@@ -65,16 +65,18 @@ describe("webhooks across a crash of the service", () => {
       const acknowledgedIds = new Set<string>();
       const post = async (pair: number, idempotencyKey = key("crash")) => {
         const { from, to } = pairs[pair]!;
-        const result = await postTransfer(tenant, {
-          idempotencyKey,
-          from: { id: from.id },
-          to: { id: to.id },
-          amount: "1",
-          currency: "USD",
-        });
-        expect(result.__typename).toBe("TransferPosted");
+        const result = expectResult(
+          await postTransfer(tenant, {
+            idempotencyKey,
+            from: { id: from.id },
+            to: { id: to.id },
+            amount: "1",
+            currency: "USD",
+          }),
+          "TransferPosted",
+        );
         acknowledgedIds.add(result.transfer.id);
-        return result as { replay: boolean; transfer: { id: string } };
+        return result;
       };
       const loops = pairs.map(async (_, pair) => {
         while (!killed) {
