@@ -74,6 +74,7 @@ const limitEnv: Record<keyof Limits, string> = {
   idempotencyKeyLengthMax: "LEDGER_IDEMPOTENCY_KEY_LENGTH_MAX",
   nameLengthMax: "LEDGER_NAME_LENGTH_MAX",
   accountCodeLengthMax: "LEDGER_ACCOUNT_CODE_LENGTH_MAX",
+  externalRefLengthMax: "LEDGER_EXTERNAL_REF_LENGTH_MAX",
   queryDepthMax: "LEDGER_QUERY_DEPTH_MAX",
   queryAliasesMax: "LEDGER_QUERY_ALIASES_MAX",
   queryTokensMax: "LEDGER_QUERY_TOKENS_MAX",
@@ -92,8 +93,9 @@ const limitEnv: Record<keyof Limits, string> = {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const limits = { ...limitsDefault };
   for (const key of Object.keys(limitEnv) as (keyof Limits)[]) limits[key] = intFrom(env, limitEnv[key], limitsDefault[key], 1);
-  // The database enforces 255 on keys, codes and names; a larger setting could not be honoured.
-  for (const key of ["idempotencyKeyLengthMax", "accountCodeLengthMax", "nameLengthMax"] as const) {
+  // The database enforces 255 on keys, codes, names and external references; a larger setting
+  // could not be honoured.
+  for (const key of ["idempotencyKeyLengthMax", "accountCodeLengthMax", "nameLengthMax", "externalRefLengthMax"] as const) {
     if (limits[key] > 255) throw new Error(`${limitEnv[key]} may be at most 255`);
   }
   const production = env.NODE_ENV === "production";

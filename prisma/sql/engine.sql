@@ -19,11 +19,11 @@
 -- A command (p_commands is a JSON array of them; the service has validated shapes, amounts,
 -- per-currency balance and texts: src/ledger/engine/commands.ts):
 --   { op, tenant, key, hash (hex sha256 of the request), group (atomic group number or null), ... }
---   postTransfer    description, metadata, legs: [{ accountId | accountCode, direction, amount, currency }]
---   createHold      description, metadata, legs, expiresAt | expiresInMs, durationMaxMs
---   captureHold     holdId, amount (null: all that remains), description, metadata
+--   postTransfer    description, metadata, externalRef, legs: [{ accountId | accountCode, direction, amount, currency }]
+--   createHold      description, metadata, externalRef, legs, expiresAt | expiresInMs, durationMaxMs
+--   captureHold     holdId, amount (null: all that remains), description, metadata, externalRef (absent: the hold's)
 --   voidHold        holdId
---   reverseTransfer transferId | holdId, amount (null: all that is left), force, description, metadata
+--   reverseTransfer transferId | holdId, amount (null: all that is left), force, description, metadata, externalRef
 --   expireHold      holdId (the expiry job; no key)
 --   createAccount   code, name, currency, normalSide, minBalance, maxBalance, metadata
 --   updateAccount   accountId, name, metadata, minBalance, maxBalance, and which of them are set:
@@ -54,6 +54,7 @@ DECLARE
   k int;
   -- commands
   c_op text[]; c_tenant uuid[]; c_key text[]; c_hash bytea[]; c_group int[]; c_description text[]; c_metadata jsonb[];
+  c_external_ref text[];
   c_hold uuid[]; c_transfer uuid[]; c_account uuid[]; c_amount bigint[]; c_force boolean[];
   c_expires_at timestamptz[]; c_expires_in_ms bigint[]; c_duration_max_ms bigint[];
   c_code text[]; c_name text[]; c_currency text[]; c_normal "Side"[]; c_min bigint[]; c_max bigint[]; c_scale int[];
@@ -81,6 +82,7 @@ DECLARE
   hd_metadata jsonb[] := '{}'; hd_currency_id uuid[] := '{}'; hd_amount bigint[] := '{}'; hd_captured bigint[] := '{}';
   hd_released bigint[] := '{}'; hd_status "HoldStatus"[] := '{}'; hd_expires timestamptz[] := '{}'; hd_created timestamptz[] := '{}';
   hd_closed timestamptz[] := '{}'; hd_new boolean[] := '{}'; hd_touched boolean[] := '{}'; hd_leg_first int[] := '{}'; hd_leg_count int[] := '{}';
+  hd_external_ref text[] := '{}';
   hl_hold uuid[] := '{}'; hl_account uuid[] := '{}'; hl_direction "Side"[] := '{}'; hl_amount bigint[] := '{}'; hl_idx int[] := '{}';
   v_hold_ids uuid[] := '{}'; v_expired uuid[];
   v_job_holds uuid[] := '{}';  -- holds the expiry job releases (with answers that count them)
@@ -96,6 +98,7 @@ DECLARE
   -- what the batch writes
   t_id uuid[] := '{}'; t_seq bigint[] := '{}'; t_tenant uuid[] := '{}'; t_key text[] := '{}'; t_description text[] := '{}';
   t_metadata jsonb[] := '{}'; t_at timestamptz[] := '{}'; t_reverses uuid[] := '{}'; t_forced boolean[] := '{}'; t_hold uuid[] := '{}';
+  t_external_ref text[] := '{}';
   e_cmd int[] := '{}';  -- the command that wrote the entry
   e_id bigint[] := '{}'; e_tenant uuid[] := '{}'; e_kind "EntryKind"[] := '{}'; e_transfer uuid[] := '{}'; e_hold uuid[] := '{}';
   e_account uuid[] := '{}'; e_leg int[] := '{}'; e_direction "Side"[] := '{}'; e_amount bigint[] := '{}'; e_version bigint[] := '{}';
@@ -125,6 +128,7 @@ BEGIN
          array_agg(decode(x.hash, 'hex') ORDER BY x.ord), array_agg(x."group" ORDER BY x.ord),
          array_agg(coalesce(x.description, '') ORDER BY x.ord),
          array_agg(CASE WHEN jsonb_typeof(x.metadata) = 'object' THEN x.metadata ELSE '{}'::jsonb END ORDER BY x.ord),
+         array_agg(x."externalRef" ORDER BY x.ord),
          array_agg(x."holdId" ORDER BY x.ord), array_agg(x."transferId" ORDER BY x.ord), array_agg(x."accountId" ORDER BY x.ord),
          array_agg(x.amount::bigint ORDER BY x.ord), array_agg(coalesce(x.force, false) ORDER BY x.ord),
          array_agg(x."expiresAt" ORDER BY x.ord), array_agg(x."expiresInMs" ORDER BY x.ord), array_agg(x."durationMaxMs" ORDER BY x.ord),
@@ -137,7 +141,7 @@ BEGIN
          bool_or(x.earlier IS NOT NULL),
          -- The outcome stored under each key before this batch, and for which request.
          array_agg(k.result ORDER BY x.ord), array_agg(k.operation ORDER BY x.ord), array_agg(k.request_hash ORDER BY x.ord)
-    INTO n, c_op, c_tenant, c_key, c_hash, c_group, c_description, c_metadata, c_hold, c_transfer, c_account, c_amount,
+    INTO n, c_op, c_tenant, c_key, c_hash, c_group, c_description, c_metadata, c_external_ref, c_hold, c_transfer, c_account, c_amount,
          c_force, c_expires_at, c_expires_in_ms, c_duration_max_ms, c_code, c_name, c_currency, c_normal, c_min, c_max,
          c_scale, c_set_name, c_set_metadata, c_set_min, c_set_max, c_leg_first, c_leg_count, c_earlier, v_repeats,
          c_stored, c_stored_op, c_stored_hash
@@ -145,11 +149,11 @@ BEGIN
                (sum(coalesce(jsonb_array_length(y.legs), 0)) OVER (ORDER BY y.ord) - coalesce(jsonb_array_length(y.legs), 0) + 1)::int AS leg_first,
                (CASE WHEN y.key IS NOT NULL THEN lag(y.ord) OVER (PARTITION BY y.tenant, y.key ORDER BY y.ord) END)::int AS earlier
         FROM ROWS FROM (jsonb_to_recordset(p_commands) AS (op text, tenant uuid, key text, hash text, "group" int,
-               description text, metadata jsonb, legs jsonb, "holdId" uuid, "transferId" uuid, "accountId" uuid,
+               description text, metadata jsonb, "externalRef" text, legs jsonb, "holdId" uuid, "transferId" uuid, "accountId" uuid,
                amount text, force boolean, "expiresAt" timestamptz, "expiresInMs" bigint, "durationMaxMs" bigint,
                code text, name text, currency text, "normalSide" text, "minBalance" text, "maxBalance" text, scale int,
                "setName" boolean, "setMetadata" boolean, "setMinBalance" boolean, "setMaxBalance" boolean))
-             WITH ORDINALITY AS y(op, tenant, key, hash, "group", description, metadata, legs, "holdId", "transferId",
+             WITH ORDINALITY AS y(op, tenant, key, hash, "group", description, metadata, "externalRef", legs, "holdId", "transferId",
                "accountId", amount, force, "expiresAt", "expiresInMs", "durationMaxMs", code, name, currency, "normalSide",
                "minBalance", "maxBalance", scale, "setName", "setMetadata", "setMinBalance", "setMaxBalance", ord)) AS x
   LEFT JOIN idempotency_keys k ON k.tenant_id = x.tenant AND k.key = x.key;
@@ -297,9 +301,10 @@ BEGIN
            coalesce(array_agg(h.currency_id ORDER BY h.id), '{}'), coalesce(array_agg(h.amount ORDER BY h.id), '{}'),
            coalesce(array_agg(h.captured_amount ORDER BY h.id), '{}'), coalesce(array_agg(h.released_amount ORDER BY h.id), '{}'),
            coalesce(array_agg(h.status ORDER BY h.id), '{}'), coalesce(array_agg(h.expires_at ORDER BY h.id), '{}'),
-           coalesce(array_agg(h.created_at ORDER BY h.id), '{}'), coalesce(array_agg(h.closed_at ORDER BY h.id), '{}')
+           coalesce(array_agg(h.created_at ORDER BY h.id), '{}'), coalesce(array_agg(h.closed_at ORDER BY h.id), '{}'),
+           coalesce(array_agg(h.external_ref ORDER BY h.id), '{}')
       INTO hd_id, hd_seq, hd_tenant, hd_key, hd_description, hd_metadata, hd_currency_id, hd_amount, hd_captured,
-           hd_released, hd_status, hd_expires, hd_created, hd_closed
+           hd_released, hd_status, hd_expires, hd_created, hd_closed, hd_external_ref
     FROM (SELECT h.* FROM holds h WHERE h.id = ANY(v_hold_ids) ORDER BY h.id FOR UPDATE) AS h;
     SELECT coalesce(array_agg(e.hold_id ORDER BY e.hold_id, e.leg_index), '{}'),
            coalesce(array_agg(e.account_id ORDER BY e.hold_id, e.leg_index), '{}'),
@@ -682,6 +687,9 @@ BEGIN
         t_key := t_key || c_key[i]; t_description := t_description || c_description[i]; t_metadata := t_metadata || c_metadata[i];
         t_at := t_at || v_ts; t_reverses := t_reverses || tt_id[v_t]; t_forced := t_forced || p_force;
         t_hold := t_hold || CASE WHEN p_kind = 'CAPTURE' THEN hd_id[v_h] END;
+        -- A capture that gives no reference takes its hold's; a reversal's is its own (or none).
+        t_external_ref := t_external_ref || CASE WHEN p_kind = 'CAPTURE' THEN coalesce(c_external_ref[i], hd_external_ref[v_h])
+                                                 ELSE c_external_ref[i] END;
         r_transfer[i] := v_transfer;
         r_seq[i] := t_seq[cardinality(t_seq)];
       END IF;
@@ -689,6 +697,7 @@ BEGIN
         v_h := cardinality(hd_id) + 1;
         hd_id[v_h] := ledger_uuidv7(); hd_seq[v_h] := nextval('holds_seq_seq'); hd_tenant[v_h] := c_tenant[i];
         hd_key[v_h] := c_key[i]; hd_description[v_h] := c_description[i]; hd_metadata[v_h] := c_metadata[i];
+        hd_external_ref[v_h] := c_external_ref[i];
         hd_currency_id[v_h] := a_currency_id[p_acc[1]]; hd_captured[v_h] := 0; hd_released[v_h] := 0; hd_status[v_h] := 'OPEN';
         hd_expires[v_h] := v_expires; hd_created[v_h] := v_ts; hd_closed[v_h] := NULL; hd_new[v_h] := true; hd_touched[v_h] := true;
         hd_amount[v_h] := 0;
@@ -746,7 +755,7 @@ BEGIN
           'idempotency_key', hd_key[v_h], 'description', hd_description[v_h], 'metadata', hd_metadata[v_h],
           'currency_id', hd_currency_id[v_h], 'amount', hd_amount[v_h]::text, 'captured_amount', hd_captured[v_h]::text,
           'released_amount', hd_released[v_h]::text, 'status', hd_status[v_h], 'expires_at', hd_expires[v_h],
-          'created_at', hd_created[v_h], 'closed_at', hd_closed[v_h]);
+          'created_at', hd_created[v_h], 'closed_at', hd_closed[v_h], 'external_ref', hd_external_ref[v_h]);
       END IF;
     END IF;
     r_ok[i] := v_rejection IS NULL;
@@ -764,6 +773,7 @@ BEGIN
       t_id := t_id[:g_marks[1]]; t_seq := t_seq[:g_marks[1]]; t_tenant := t_tenant[:g_marks[1]]; t_key := t_key[:g_marks[1]];
       t_description := t_description[:g_marks[1]]; t_metadata := t_metadata[:g_marks[1]]; t_at := t_at[:g_marks[1]];
       t_reverses := t_reverses[:g_marks[1]]; t_forced := t_forced[:g_marks[1]]; t_hold := t_hold[:g_marks[1]];
+      t_external_ref := t_external_ref[:g_marks[1]];
       e_cmd := e_cmd[:g_marks[2]]; e_id := e_id[:g_marks[2]]; e_tenant := e_tenant[:g_marks[2]]; e_kind := e_kind[:g_marks[2]];
       e_transfer := e_transfer[:g_marks[2]]; e_hold := e_hold[:g_marks[2]]; e_account := e_account[:g_marks[2]];
       e_leg := e_leg[:g_marks[2]]; e_direction := e_direction[:g_marks[2]]; e_amount := e_amount[:g_marks[2]];
@@ -791,17 +801,19 @@ BEGIN
   ------------------------------------------------------------------ 3. commit
   -- One statement per table written, and only for what the batch has.
   IF cardinality(t_id) > 0 THEN
-    INSERT INTO transfers (id, seq, tenant_id, idempotency_key, description, metadata, created_at, reverses_id, forced, hold_id)
-    SELECT * FROM unnest(t_id, t_seq, t_tenant, t_key, t_description, t_metadata, t_at, t_reverses, t_forced, t_hold);
+    INSERT INTO transfers (id, seq, tenant_id, idempotency_key, description, metadata, created_at, reverses_id, forced, hold_id,
+                           external_ref)
+    SELECT * FROM unnest(t_id, t_seq, t_tenant, t_key, t_description, t_metadata, t_at, t_reverses, t_forced, t_hold, t_external_ref);
   END IF;
   IF true = ANY(hd_new) THEN
     INSERT INTO holds (id, seq, tenant_id, idempotency_key, description, metadata, currency_id, amount, captured_amount,
-                       released_amount, status, expires_at, created_at, closed_at)
+                       released_amount, status, expires_at, created_at, closed_at, external_ref)
     SELECT x.id, x.seq, x.tenant, x.key, x.description, x.metadata, x.currency, x.amount, x.captured, x.released, x.status,
-           x.expires, x.created, x.closed
+           x.expires, x.created, x.closed, x.external_ref
     FROM unnest(hd_id, hd_seq, hd_tenant, hd_key, hd_description, hd_metadata, hd_currency_id, hd_amount, hd_captured,
-                hd_released, hd_status, hd_expires, hd_created, hd_closed, hd_new)
-      AS x(id, seq, tenant, key, description, metadata, currency, amount, captured, released, status, expires, created, closed, new)
+                hd_released, hd_status, hd_expires, hd_created, hd_closed, hd_new, hd_external_ref)
+      AS x(id, seq, tenant, key, description, metadata, currency, amount, captured, released, status, expires, created, closed, new,
+           external_ref)
     WHERE x.new;
   END IF;
   IF v_settled THEN

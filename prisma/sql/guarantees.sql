@@ -17,9 +17,9 @@ BEGIN
   END IF;
   IF OLD.status <> 'OPEN'
      OR (NEW.id, NEW.seq, NEW.tenant_id, NEW.idempotency_key, NEW.description, NEW.metadata, NEW.currency_id,
-         NEW.amount, NEW.expires_at, NEW.created_at)
+         NEW.amount, NEW.expires_at, NEW.created_at, NEW.external_ref)
         IS DISTINCT FROM (OLD.id, OLD.seq, OLD.tenant_id, OLD.idempotency_key, OLD.description, OLD.metadata,
-                          OLD.currency_id, OLD.amount, OLD.expires_at, OLD.created_at)
+                          OLD.currency_id, OLD.amount, OLD.expires_at, OLD.created_at, OLD.external_ref)
      OR NEW.captured_amount < OLD.captured_amount THEN
     RAISE EXCEPTION 'ledger: hold % may only be settled while open', OLD.id USING ERRCODE = 'restrict_violation';
   END IF;

@@ -13,6 +13,21 @@ export function checkIdempotencyKey(key: string, limits: Limits, field = "idempo
   return checkCharacters(key, field, "identifier");
 }
 
+/**
+ * A payment provider's reference (a charge, payout or refund id) on a transfer or hold: absent
+ * (undefined), or 1..externalRefLengthMax identifier characters. Not unique: a charge and its
+ * refunds may share one. An empty string is refused rather than taken for "none", so a client
+ * that forgot to fill it in hears about it.
+ */
+export function checkExternalRef(ref: string | null | undefined, limits: Limits, field = "externalRef"): Result<string | undefined> {
+  if (ref === null || ref === undefined) return ok(undefined);
+  if (ref.length === 0) return fail(invalidInput(field, "EMPTY", "must not be empty: leave it out for none"));
+  if (ref.length > limits.externalRefLengthMax) {
+    return fail(limitExceeded("externalRefLengthMax", limits.externalRefLengthMax, `${field} length`));
+  }
+  return checkCharacters(ref, field, "identifier");
+}
+
 const currencyCodePattern = /^[A-Z][A-Z0-9_]{2,15}$/;
 
 /**

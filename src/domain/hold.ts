@@ -3,7 +3,7 @@
 // is decided by the write engine (prisma/sql/engine.sql), which follows the
 // same rules; the model test (test/ledger/model.test.ts) checks the two agree.
 import { assert } from "./assert.js";
-import { checkIdempotencyKey, checkMetadata, checkText, type Metadata } from "./fields.js";
+import { checkExternalRef, checkIdempotencyKey, checkMetadata, checkText, type Metadata } from "./fields.js";
 import { fromGlobalId } from "./ids.js";
 import { compareInstants } from "./instant.js";
 import type { Limits } from "./limits.js";
@@ -25,6 +25,8 @@ export interface NewHold {
   idempotencyKey: string;
   description: string;
   metadata: Metadata;
+  /** Absent when the request has none; a capture that gives none takes this one. */
+  externalRef?: string;
   legs: Leg[];
   expiry: Expiry;
 }
@@ -52,11 +54,16 @@ interface AmountAndNotes {
   amountMinor: bigint | null;
   description: string;
   metadata: Metadata;
+  /**
+   * Absent when the request has none (then a capture's transfer takes its hold's, a reversal has
+   * none), so the request's fingerprint is what it was before externalRef existed.
+   */
+  externalRef?: string;
 }
 
-/** The optional amount, description and metadata of a capture or a reversal. */
+/** The optional amount, description, metadata and externalRef of a capture or a reversal. */
 function checkAmountAndNotes(
-  request: { amount?: AmountInput | null; description?: string | null; metadata?: unknown },
+  request: { amount?: AmountInput | null; description?: string | null; metadata?: unknown; externalRef?: string | null },
   limits: Limits,
 ): Result<AmountAndNotes> {
   let amountMinor: bigint | null = null;
@@ -69,7 +76,14 @@ function checkAmountAndNotes(
   if (!description.ok) return description;
   const metadata = checkMetadata(request.metadata, "metadata", limits);
   if (!metadata.ok) return metadata;
-  return ok({ amountMinor, description: description.value, metadata: metadata.value });
+  const externalRef = checkExternalRef(request.externalRef, limits);
+  if (!externalRef.ok) return externalRef;
+  return ok({
+    amountMinor,
+    description: description.value,
+    metadata: metadata.value,
+    ...(externalRef.value === undefined ? {} : { externalRef: externalRef.value }),
+  });
 }
 
 export interface SettleHoldRequest {
@@ -78,6 +92,7 @@ export interface SettleHoldRequest {
   amount?: AmountInput | null;
   description?: string | null;
   metadata?: unknown;
+  externalRef?: string | null;
 }
 
 export interface HoldSettlement extends AmountAndNotes {
@@ -103,6 +118,7 @@ export interface ReverseRequest {
   force?: boolean | null;
   description?: string | null;
   metadata?: unknown;
+  externalRef?: string | null;
 }
 
 export interface Reversal extends AmountAndNotes {

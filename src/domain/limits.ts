@@ -8,6 +8,8 @@ export interface Limits {
   idempotencyKeyLengthMax: number;
   nameLengthMax: number;
   accountCodeLengthMax: number;
+  /** Longest externalRef of a transfer or hold (a payment provider's id). */
+  externalRefLengthMax: number;
   queryDepthMax: number;
   queryAliasesMax: number;
   queryTokensMax: number;
@@ -40,6 +42,7 @@ export const limitsDefault: Limits = {
   idempotencyKeyLengthMax: 255,
   nameLengthMax: 255,
   accountCodeLengthMax: 255,
+  externalRefLengthMax: 255,
   queryDepthMax: 12,
   queryAliasesMax: 30,
   queryTokensMax: 5000,

@@ -4,7 +4,8 @@
 //   prose       descriptions and names, which people read: storable, and no control character
 //               but tab, line feed and carriage return. Bidirectional controls are allowed (RTL
 //               text needs them); screens must show such text isolated (<bdi>, dir="auto").
-//   identifier  account codes and idempotency keys, which people compare and copy: prose, and
+//   identifier  account codes, idempotency keys and external references, which people compare
+//               and copy: prose, and
 //               no tab or line break either, no bidirectional control (U+061C, U+200E, U+200F,
 //               U+202A..U+202E, U+2066..U+2069) and no line or paragraph separator: two codes
 //               that look alike on a screen are alike in bytes.

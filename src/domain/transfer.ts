@@ -3,7 +3,7 @@
 // posting function under locks (prisma/migrations/*_write_path).
 import { assert } from "./assert.js";
 import type { Side } from "./balance.js";
-import { checkCurrencyCode, checkIdempotencyKey, checkMetadata, checkText, type Metadata } from "./fields.js";
+import { checkCurrencyCode, checkExternalRef, checkIdempotencyKey, checkMetadata, checkText, type Metadata } from "./fields.js";
 import { fromGlobalId } from "./ids.js";
 import type { Limits } from "./limits.js";
 import { parsePositiveAmount, type AmountInput } from "./money.js";
@@ -26,6 +26,7 @@ export interface TransferRequest {
   idempotencyKey: string;
   description?: string | null;
   metadata?: unknown;
+  externalRef?: string | null;
   from?: AccountRefRequest | null;
   to?: AccountRefRequest | null;
   amount?: AmountInput | null;
@@ -47,6 +48,8 @@ export interface Transfer {
   idempotencyKey: string;
   description: string;
   metadata: Metadata;
+  /** Absent when the request has none, so the request's fingerprint is what it was before externalRef existed. */
+  externalRef?: string;
   legs: Leg[];
 }
 
@@ -93,6 +96,8 @@ export function validateTransfer(request: TransferRequest, limits: Limits): Resu
   if (!description.ok) return description;
   const metadata = checkMetadata(request.metadata, "metadata", limits);
   if (!metadata.ok) return metadata;
+  const externalRef = checkExternalRef(request.externalRef, limits);
+  if (!externalRef.ok) return externalRef;
   const legRequests = legsOf(request);
   if (!legRequests.ok) return legRequests;
   if (legRequests.value.length < 2) return fail(invalidInput("legs", "TOO_FEW_LEGS", "a transfer needs at least two legs"));
@@ -119,7 +124,13 @@ export function validateTransfer(request: TransferRequest, limits: Limits): Resu
 
   const unbalanced = findUnbalancedCurrency(legs);
   if (unbalanced) return fail(unbalanced);
-  return ok({ idempotencyKey: key.value, description: description.value, metadata: metadata.value, legs });
+  return ok({
+    idempotencyKey: key.value,
+    description: description.value,
+    metadata: metadata.value,
+    ...(externalRef.value === undefined ? {} : { externalRef: externalRef.value }),
+    legs,
+  });
 }
 
 function withLegIndex(problem: Problem, legIndex: number): Result<never> {

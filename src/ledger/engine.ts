@@ -59,10 +59,15 @@ export function command(
 export const legsOf = (legs: Leg[]) =>
   legs.map((leg) => ({ ...leg.account, direction: leg.direction, amount: leg.amountMinor.toString(), currency: leg.currency }));
 
-/** The description and metadata the engine stores with a transfer or hold. */
-export const notesOf = (notes: { description: string; metadata: Metadata }) => ({
+/**
+ * The description, metadata and external reference the engine stores with a transfer or hold (an
+ * absent reference is left out of the command: the engine reads it as none, or for a capture as
+ * its hold's).
+ */
+export const notesOf = (notes: { description: string; metadata: Metadata; externalRef?: string }) => ({
   description: notes.description,
   metadata: notes.metadata,
+  externalRef: notes.externalRef,
 });
 
 /** What one command did, as records; absent where it made or changed no such thing. */
@@ -112,6 +117,8 @@ async function outcomeOf(db: Database, command: Command, answer: Written): Promi
           holdId: answer.holdId,
           createdAt: createdAt!,
         });
+  const object = answer.object;
+  const hold = answer.holdId !== null && object ? holdFromRow(object as unknown as HoldRow) : null;
   const transfer =
     answer.transferId === null
       ? null
@@ -126,15 +133,16 @@ async function outcomeOf(db: Database, command: Command, answer: Written): Promi
           reversesId: (command.transferId as string | undefined) ?? null,
           forced: (command.force as boolean | undefined) ?? false,
           holdId: command.op === "captureHold" ? answer.holdId : null,
+          // As the engine stored it: a capture that gave none has its hold's.
+          externalRef: (command.externalRef as string | undefined) ?? (command.op === "captureHold" ? (hold?.externalRef ?? null) : null),
           entries,
         };
-  const object = answer.object;
   return {
     ok: true,
     done: {
       replay: false,
       transfer,
-      hold: answer.holdId !== null && object ? holdFromRow(object as unknown as HoldRow) : null,
+      hold,
       entries,
       account: answer.accountId !== null && object ? accountFromRow(object as unknown as AccountRow) : null,
       currency: answer.currencyId !== null && object ? currencyFromRow(object as unknown as CurrencyRow) : null,

@@ -47,6 +47,8 @@ export interface Transfer {
   reversesId: string | null;
   forced: boolean;
   holdId: string | null;
+  /** The payment provider's charge, payout or refund id; not unique. */
+  externalRef: string | null;
 }
 
 /** One change of an account's balances, with all its totals after it. */
@@ -83,6 +85,8 @@ export interface Hold {
   expiresAt: Date;
   createdAt: Date;
   closedAt: Date | null;
+  /** The payment provider's id; its captures take it unless they give their own. */
+  externalRef: string | null;
 }
 
 /** A transfer with its entries, in leg order. */

@@ -130,6 +130,7 @@ export const transferColumns = columnsOf([
   "reverses_id",
   "forced",
   "hold_id",
+  "external_ref",
 ]);
 
 export interface TransferRow {
@@ -143,6 +144,7 @@ export interface TransferRow {
   reverses_id: string | null;
   forced: boolean;
   hold_id: string | null;
+  external_ref: string | null;
 }
 
 export const transferFromRow = (row: TransferRow): Transfer => ({
@@ -156,6 +158,7 @@ export const transferFromRow = (row: TransferRow): Transfer => ({
   reversesId: row.reverses_id,
   forced: row.forced,
   holdId: row.hold_id,
+  externalRef: row.external_ref,
 });
 
 // ------------------------------------------------------------------ entries
@@ -231,6 +234,7 @@ export const holdColumns = columnsOf([
   "expires_at",
   "created_at",
   "closed_at",
+  "external_ref",
 ]);
 
 export interface HoldRow {
@@ -248,6 +252,7 @@ export interface HoldRow {
   expires_at: Instant;
   created_at: Instant;
   closed_at: Instant | null;
+  external_ref: string | null;
 }
 
 export const holdFromRow = (row: HoldRow): Hold => ({
@@ -265,6 +270,7 @@ export const holdFromRow = (row: HoldRow): Hold => ({
   expiresAt: dateOf(row.expires_at),
   createdAt: dateOf(row.created_at),
   closedAt: dateOrNull(row.closed_at),
+  externalRef: row.external_ref,
 });
 
 // ------------------------------------------------------------------ entries the write engine answers

@@ -81,6 +81,7 @@ function transferPayload(transfer: Transfer, entries: readonly ChangedEntry[]): 
     reverses: transfer.reversesId ? { id: toGlobalId("Transfer", transfer.reversesId) } : null,
     forced: transfer.forced,
     hold: transfer.holdId ? { id: toGlobalId("Hold", transfer.holdId) } : null,
+    externalRef: transfer.externalRef,
   };
 }
 
@@ -92,6 +93,7 @@ function holdPayload(hold: Hold, currencyCode: string, legs: readonly ChangedEnt
     currency: { code: currencyCode },
     description: hold.description,
     metadata: hold.metadata,
+    externalRef: hold.externalRef,
     amount: hold.amount.toString(),
     expiresAt: iso(hold.expiresAt),
     createdAt: iso(hold.createdAt),

@@ -52,10 +52,17 @@ describe("loadConfig", () => {
     expect([limits.accessTokenTtlMaxSeconds, limits.accessTokenAccountsMax]).toEqual([120, 5]);
   });
 
+  it("loadConfig: externalRefLengthMax is 255 unless LEDGER_EXTERNAL_REF_LENGTH_MAX says otherwise", () => {
+    expect(loadConfig({}).limits.externalRefLengthMax).toBe(255);
+    expect(loadConfig({ LEDGER_EXTERNAL_REF_LENGTH_MAX: "64" }).limits.externalRefLengthMax).toBe(64);
+  });
+
   const refusals: [Record<string, string>, RegExp][] = [
     [{ LEDGER_GRAPHIQL: "yes" }, /LEDGER_GRAPHIQL must be true or false/],
     [{ LEDGER_ACCESS_TOKEN_TTL_MAX_SECONDS: "0" }, /LEDGER_ACCESS_TOKEN_TTL_MAX_SECONDS must be an integer >= 1/],
     [{ LEDGER_ACCESS_TOKEN_ACCOUNTS_MAX: "many" }, /LEDGER_ACCESS_TOKEN_ACCOUNTS_MAX must be an integer/],
+    [{ LEDGER_EXTERNAL_REF_LENGTH_MAX: "0" }, /LEDGER_EXTERNAL_REF_LENGTH_MAX must be an integer >= 1/],
+    [{ LEDGER_EXTERNAL_REF_LENGTH_MAX: "256" }, /LEDGER_EXTERNAL_REF_LENGTH_MAX may be at most 255/],
   ];
   for (const [env, message] of refusals) {
     it(`loadConfig: ${Object.keys(env)[0]}=${Object.values(env)[0]} is refused`, () => {
