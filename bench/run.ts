@@ -20,7 +20,9 @@
 //                          postTransfer/postTransfers runs), "mixed" (holds, captures, voids,
 //                          reversals), "asof" (as-of balance lookups on long histories), "live"
 //                          (postTransfer load with 0 and thousands of balanceChanged subscribers),
-//                          "costs" (what each structure of the hot tables costs per row). Without
+//                          "costs" (what each structure of the hot tables costs per row), "webhooks"
+//                          (postTransfer load with no webhook endpoint, one subscribed to every
+//                          event type, and an outbox row written per transfer instead). Without
 //                          "transfers", docs/benchmarks.md keeps its other figures and only the
 //                          sections of the groups run are replaced.
 //   BENCH_ASOF_ENTRIES     history sizes of the as-of accounts (default "10000,1000000")
@@ -28,7 +30,9 @@
 //   BENCH_MIXED_CLIENTS    clients of the mixed workload (default 16)
 //   BENCH_LIVE_SUBSCRIBERS subscriber counts of the live group (default "1000,5000,10000"; a count the
 //                          file-descriptor limit or the ephemeral ports cannot hold is skipped, noted)
-//   BENCH_LIVE_WRITERS     postTransfer clients of the live group (default 16)
+//   BENCH_LIVE_WRITERS     postTransfer clients of the live group (default 16), and of the webhooks group
+//   BENCH_WEBHOOK_ROUNDS   rounds of the webhooks group, each a window with the endpoint and one with the
+//                          outbox, every one between two windows without either (default 3)
 //   BENCH_COMPARE_WORKERS  service processes of a second pass over the transfer scenarios with
 //                          more than one client (default 2; 1 = no second pass); the first pass
 //                          runs LEDGER_WORKERS processes (default 1)
@@ -55,6 +59,7 @@ import * as costsGroup from "./scenarios/costs.js";
 import * as liveGroup from "./scenarios/live.js";
 import * as mixedGroup from "./scenarios/mixed.js";
 import * as transfersGroup from "./scenarios/transfers.js";
+import * as webhooksGroup from "./scenarios/webhooks.js";
 
 // ------------------------------------------------------------------ settings
 
@@ -91,12 +96,13 @@ const settings: Settings = {
   mixedClients: numberFromEnv("BENCH_MIXED_CLIENTS", 16, 1),
   liveSubscribers: integersFromEnv("BENCH_LIVE_SUBSCRIBERS", "1000,5000,10000", 1),
   liveWriters: numberFromEnv("BENCH_LIVE_WRITERS", 16, 1),
+  webhookRounds: numberFromEnv("BENCH_WEBHOOK_ROUNDS", 3, 1),
   comparedWorkers: numberFromEnv("BENCH_COMPARE_WORKERS", 2, 1),
   checkAllInvariants: (process.env.BENCH_INVARIANTS ?? "1") !== "0",
 };
 const { seconds, warmupSeconds, docsPath } = settings;
 
-const scenarioGroups = ["transfers", "mixed", "asof", "live", "costs"] as const;
+const scenarioGroups = ["transfers", "mixed", "asof", "live", "costs", "webhooks"] as const;
 const only = (process.env.BENCH_ONLY || scenarioGroups.join(","))
   .split(",")
   .map((g) => g.trim())
@@ -114,6 +120,7 @@ const expectedSeconds =
   (runs("mixed") ? mixedGroup.expectedSeconds(settings) : 0) +
   (runs("asof") ? asofGroup.expectedSeconds(settings) : 0) +
   (runs("live") ? liveGroup.expectedSeconds(settings) : 0) +
+  (runs("webhooks") ? webhooksGroup.expectedSeconds(settings) : 0) +
   (settings.checkAllInvariants ? 30 + (2 * asofTotalEntries) / 50_000 : 0) +
   30;
 const watchdogSeconds = Math.ceil(2 * expectedSeconds + 120);
@@ -142,6 +149,7 @@ function commandLine(): string {
       "BENCH_MIXED_CLIENTS",
       "BENCH_LIVE_SUBSCRIBERS",
       "BENCH_LIVE_WRITERS",
+      "BENCH_WEBHOOK_ROUNDS",
       "BENCH_INVARIANTS",
     ].map((name) => (process.env[name] ? `${name}=${process.env[name]}` : "")),
   ].filter(Boolean);
@@ -180,7 +188,7 @@ async function main(): Promise<number> {
 
   const created = performance.now();
   const accounts =
-    runs("transfers") || runs("mixed") || runs("live")
+    runs("transfers") || runs("mixed") || runs("live") || runs("webhooks")
       ? await withTimeout(createAccounts(endpoint, runTag), 300_000, "creating accounts")
       : [];
   log(`created ${accounts.length} USD accounts through createAccount in ${fmt((performance.now() - created) / 1000, 1)} s`);
@@ -213,6 +221,8 @@ async function main(): Promise<number> {
   const mixed = runs("mixed") ? await mixedGroup.run(bench) : null;
   const asof = runs("asof") ? await asofGroup.run(bench) : null;
   const writeCosts = runs("costs") ? await costsGroup.run(bench) : null;
+  // Before live: its change feed would weigh on the windows with and without an endpoint alike.
+  const webhooks = runs("webhooks") ? await webhooksGroup.run(bench) : null;
   // Last: the change feed the first subscriber starts keeps reading every committed entry, which
   // would weigh on the runs above (the as-of seeding above all).
   const live = runs("live") ? await liveGroup.run(bench) : null;
@@ -244,12 +254,14 @@ async function main(): Promise<number> {
   if (mixed) mixedGroup.print(mixed);
   if (asof) asofGroup.print(asof);
   if (live) liveGroup.print(live, settings);
+  if (webhooks) webhooksGroup.print(webhooks, settings);
 
   const totalErrors =
     (live ? liveGroup.errors(live) : 0) +
     (transfers ? transfersGroup.errors(transfers) : 0) +
     (mixed ? mixedGroup.errors(mixed) : 0) +
     (asof ? asofGroup.errors(asof) : 0) +
+    (webhooks ? webhooksGroup.errors(webhooks) : 0) +
     (invariantViolations?.length ?? 0);
   if (totalErrors > 0) console.log(`\n${totalErrors} errors in total; see the "error x" lines above.`);
   const internalErrors = serviceStderr.filter((l) => l.includes("internal error") || l.includes("http:"));
@@ -279,6 +291,7 @@ async function main(): Promise<number> {
       ["asof", asof ? asofGroup.section(asof, stamp) : previous && sectionOf(previous, "asof")],
       ["live", live ? liveGroup.section(live, stamp, settings) : previous && sectionOf(previous, "live")],
       ["costs", writeCosts ? costsGroup.section(writeCosts, stamp) : previous && sectionOf(previous, "costs")],
+      ["webhooks", webhooks ? webhooksGroup.section(webhooks, stamp, settings) : previous && sectionOf(previous, "webhooks")],
     ];
     let doc = transfers
       ? transfersGroup.report(transfers, settings, {

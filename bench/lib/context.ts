@@ -23,6 +23,8 @@ export interface Settings {
   mixedClients: number;
   liveSubscribers: number[];
   liveWriters: number;
+  /** BENCH_WEBHOOK_ROUNDS: rounds of the webhooks group (each a window with the endpoint and one with the outbox). */
+  webhookRounds: number;
   /** LEDGER_WORKERS of the second pass over the transfer scenarios (1: no second pass). */
   comparedWorkers: number;
   checkAllInvariants: boolean;

@@ -4,7 +4,7 @@
 // the waits over one measurement window.
 import type pg from "pg";
 import { fmt } from "./format.js";
-import { sleep } from "./lifecycle.js";
+import { log, sleep } from "./lifecycle.js";
 import { cpuSnapshot, cpuUsage, type Classify, type CpuSnapshot, type CpuUsage } from "./proc.js";
 
 /** Per-table access counters of one database (pg_stat_user_tables; flushed by backends about once a second). */
@@ -92,6 +92,25 @@ export async function walPosition(client: pg.Client): Promise<string> {
 
 export async function walBytesSince(client: pg.Client, since: string): Promise<number> {
   return Number((await client.query<{ d: string }>("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn) AS d", [since])).rows[0]!.d);
+}
+
+/** Transactions committed or rolled back in `database` so far (pg_stat_database; each backend flushes it about once a second). */
+export async function databaseTransactions(client: pg.Client, database: string): Promise<number> {
+  const { rows } = await client.query<{ n: string }>("SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = $1", [
+    database,
+  ]);
+  return Number(rows[0]!.n);
+}
+
+/**
+ * Before a measured window: VACUUM ANALYZE of `tables` and a CHECKPOINT, so each window starts
+ * from the same table state and WAL position in the checkpoint cycle and the order of windows
+ * does not bias them.
+ */
+export async function settleTables(client: pg.Client, tables: readonly string[]): Promise<void> {
+  await client.query(`VACUUM (ANALYZE) ${tables.join(", ")}`);
+  // CHECKPOINT needs superuser or pg_checkpoint (the embedded server's user has it).
+  await client.query("CHECKPOINT").catch((error: Error) => log(`  CHECKPOINT between windows refused: ${error.message}`));
 }
 
 /**

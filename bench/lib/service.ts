@@ -51,6 +51,8 @@ async function startServiceOnce(url: string, port: number, workers: string, cpuP
       LEDGER_WORKERS: workers,
       NODE_ENV: "production",
       LEDGER_DEMO_TENANT: "true",
+      // The webhooks group's receiver listens on 127.0.0.1 (this only allows such endpoint URLs).
+      LEDGER_WEBHOOK_ALLOW_PRIVATE_URLS: "true",
       DATABASE_URL: url,
       PORT: String(port),
       HOST: "127.0.0.1",

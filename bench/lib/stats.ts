@@ -12,3 +12,14 @@ export const ascending = (values: ArrayLike<number>) => Float64Array.from(values
 
 /** The mean of `values`; 0 when there are none. */
 export const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+
+/**
+ * The baseline windows just before and after `item` in a run of alternating windows (the nearest
+ * on each side for which `isBaseline` holds): what a window's cost is weighed against.
+ */
+export function baselinesAround<T>(items: readonly T[], item: T, isBaseline: (candidate: T) => boolean): T[] {
+  const at = items.indexOf(item);
+  const before = items.slice(0, at).reverse().find(isBaseline);
+  const after = items.slice(at + 1).find(isBaseline);
+  return [before, after].filter((w): w is T => w !== undefined);
+}

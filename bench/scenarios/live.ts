@@ -42,8 +42,9 @@ import {
   type CpuUsage,
   type ThreadSchedstat,
 } from "../lib/proc.js";
+import { databaseTransactions, settleTables } from "../lib/sampling.js";
 import { projectRoot } from "../lib/service.js";
-import { mean, percentile } from "../lib/stats.js";
+import { baselinesAround, mean, percentile } from "../lib/stats.js";
 import { judgeSingle } from "../lib/workload.js";
 import type { ChildMessage, Closed, Collected, Opened, ParentMessage, Status } from "./live-subscribers.js";
 
@@ -555,15 +556,8 @@ function windowPlan(subscriberLevels: number[], repeats: number): { label: strin
 }
 
 /** The 0-subscriber windows just before and after `level` that ran. */
-function neighbourBaselines(levels: LiveLevel[], level: LiveLevel): LiveLevel[] {
-  const at = levels.indexOf(level);
-  const before = levels
-    .slice(0, at)
-    .reverse()
-    .find((l) => l.subscribers === 0 && l.write);
-  const after = levels.slice(at + 1).find((l) => l.subscribers === 0 && l.write);
-  return [before, after].filter((l): l is LiveLevel => l !== undefined);
-}
+const neighbourBaselines = (levels: LiveLevel[], level: LiveLevel) =>
+  baselinesAround(levels, level, (l) => l.subscribers === 0 && l.write !== null);
 
 function lossAgainstNeighbours(levels: LiveLevel[], level: LiveLevel): number | null {
   if (level.subscribers === 0 || !level.write) return null;
@@ -623,19 +617,8 @@ export async function run(bench: Bench): Promise<LiveFigures> {
     classify: bench.processes.classify,
     openBatch: 200,
     shouldAbort: service.exited,
-    dbTransactions: async () =>
-      Number(
-        (
-          await statsClient.query<{ n: string }>(
-            "SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = 'ledger_bench'",
-          )
-        ).rows[0]!.n,
-      ),
-    betweenWindows: async () => {
-      await statsClient.query("VACUUM (ANALYZE) accounts, transfers, entries, idempotency_keys");
-      // CHECKPOINT needs superuser or pg_checkpoint (the embedded server's user has it).
-      await statsClient.query("CHECKPOINT").catch((error: Error) => log(`  CHECKPOINT between windows refused: ${error.message}`));
-    },
+    dbTransactions: () => databaseTransactions(statsClient, "ledger_bench"),
+    betweenWindows: () => settleTables(statsClient, ["accounts", "transfers", "entries", "idempotency_keys"]),
   });
   figures.serviceStderrLines = service.stderrLines.slice(stderrBefore);
   return figures;
