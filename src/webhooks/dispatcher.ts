@@ -51,26 +51,35 @@ interface Claimed {
 /** Leases up to `count` due deliveries to this instance. */
 export async function claimDeliveries(pool: pg.Pool, settings: WebhookSettings, count: number): Promise<Claimed[]> {
   return inTransaction(pool, async (client) => {
+    // Not waited for on disk: a claim lost in a crash only lets the delivery be sent again (at least once).
+    await client.query("SET LOCAL synchronous_commit = off");
     await client.query("SELECT pg_advisory_xact_lock($1)", [claimLockKey.toString()]);
+    // A claimed delivery's next attempt moves to its lease's end: while leased it is not due,
+    // and when its instance dies it is due again. Candidates are the oldest due ones (a bounded
+    // range of the pending index); busy counts the leased ones per endpoint (a small index).
     const { rows } = await client.query<Claimed>(
-      `WITH busy AS (
-         SELECT endpoint_id, count(*)::int AS n FROM webhook_deliveries
-          WHERE status = 'PENDING' AND lease_until > now() GROUP BY endpoint_id
-       ), ready AS (
-         SELECT d.id, d.next_attempt_at,
-                row_number() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.id) AS rank,
-                CASE WHEN ep.consecutive_failures >= $2 THEN 1 ELSE $3 END - coalesce(b.n, 0) AS room
-           FROM webhook_deliveries d
-           JOIN webhook_endpoints ep ON ep.id = d.endpoint_id
-           LEFT JOIN busy b ON b.endpoint_id = d.endpoint_id
+      `WITH candidates AS (
+         SELECT d.id, d.endpoint_id, d.next_attempt_at FROM webhook_deliveries d
           WHERE d.status = 'PENDING' AND d.next_attempt_at <= now()
-            AND (d.lease_until IS NULL OR d.lease_until <= now())
-            AND ep.status = 'ENABLED' AND (ep.breaker_open_until IS NULL OR ep.breaker_open_until <= now())
+          ORDER BY d.next_attempt_at, d.id LIMIT $4 * 8
+       ), busy AS (
+         SELECT endpoint_id, count(*)::int AS n FROM webhook_deliveries
+          WHERE lease_until IS NOT NULL AND lease_until > now() AND endpoint_id IN (SELECT endpoint_id FROM candidates)
+          GROUP BY endpoint_id
+       ), ready AS (
+         SELECT c.id, c.next_attempt_at,
+                row_number() OVER (PARTITION BY c.endpoint_id ORDER BY c.next_attempt_at, c.id) AS rank,
+                CASE WHEN ep.consecutive_failures >= $2 THEN 1 ELSE $3 END - coalesce(b.n, 0) AS room
+           FROM candidates c
+           JOIN webhook_endpoints ep ON ep.id = c.endpoint_id
+           LEFT JOIN busy b ON b.endpoint_id = c.endpoint_id
+          WHERE ep.status = 'ENABLED' AND (ep.breaker_open_until IS NULL OR ep.breaker_open_until <= now())
        ), pick AS (
          SELECT id FROM ready WHERE rank <= room ORDER BY next_attempt_at, id LIMIT $4
        )
        UPDATE webhook_deliveries d
-          SET lease_until = now() + $1 * interval '1 millisecond', lease_token = gen_random_uuid(), attempt_count = d.attempt_count + 1
+          SET lease_until = now() + $1 * interval '1 millisecond', next_attempt_at = now() + $1 * interval '1 millisecond',
+              lease_token = gen_random_uuid(), attempt_count = d.attempt_count + 1
          FROM pick, webhook_endpoints ep, webhook_events ev
         WHERE d.id = pick.id AND ep.id = d.endpoint_id AND ev.id = d.event_id
       RETURNING d.id, d.endpoint_id, d.event_id, ev.type AS event_type, d.attempt_count, d.horizon_from, d.lease_token,
@@ -115,13 +124,18 @@ export async function recordAttempt(pool: pg.Pool, settings: WebhookSettings, cl
   const gone = result.outcome === "GONE";
   const next = success ? null : nextAttemptOrGiveUp(new Date(), claimed.horizon_from, claimed.attempt_count, settings.retry);
   const status = success ? "DELIVERED" : next === null && !gone ? "FAILED" : "PENDING";
-  const { rows } = await pool.query<{ moved: boolean; opened: boolean }>(
-    `WITH attempt AS (
+  const rows = await inTransaction(pool, async (client) => {
+    // Not waited for on disk: a record lost in a crash leaves the lease to run out, and the
+    // delivery is sent again with the same event id (at least once).
+    await client.query("SET LOCAL synchronous_commit = off");
+    return (
+      await client.query<{ moved: boolean; opened: boolean }>(
+        `WITH attempt AS (
        INSERT INTO webhook_attempts (delivery_id, at, outcome, status_code, duration_ms, error)
        VALUES ($1, now() - $6 * interval '1 millisecond', $3, $4, $6, $5)
      ), delivery AS (
        UPDATE webhook_deliveries
-          SET status = $7::"WebhookDeliveryStatus", next_attempt_at = coalesce($8::timestamptz, next_attempt_at),
+          SET status = $7::"WebhookDeliveryStatus", next_attempt_at = coalesce($8::timestamptz, now()),
               lease_until = NULL, lease_token = NULL,
               delivered_at = CASE WHEN $7 = 'DELIVERED' THEN now() END, failed_at = CASE WHEN $7 = 'FAILED' THEN now() END
         WHERE id = $1 AND lease_token = $2
@@ -135,26 +149,30 @@ export async function recordAttempt(pool: pg.Pool, settings: WebhookSettings, cl
               status = CASE WHEN $10 THEN 'DISABLED'::"WebhookEndpointStatus" ELSE ep.status END,
               disabled_reason = CASE WHEN $10 THEN 'GONE' ELSE ep.disabled_reason END,
               updated_at = now()
-        WHERE ep.id = $13
+        -- A success on a closed breaker changes nothing: the endpoint's row is left alone (no lock
+        -- queue behind it for the attempts in flight).
+        WHERE ep.id = $13 AND NOT ($9 AND ep.consecutive_failures = 0 AND ep.breaker_open_until IS NULL)
        RETURNING NOT $9 AND ep.consecutive_failures = $11 AS opened
      )
      SELECT EXISTS (SELECT 1 FROM delivery) AS moved, coalesce((SELECT opened FROM endpoint), false) AS opened`,
-    [
-      claimed.id,
-      claimed.lease_token,
-      result.outcome,
-      result.statusCode,
-      result.error,
-      Math.round(result.durationMs),
-      status,
-      next?.toISOString() ?? null,
-      success,
-      gone,
-      settings.breakerFailuresMax,
-      settings.breakerCooldownMs,
-      claimed.endpoint_id,
-    ],
-  );
+        [
+          claimed.id,
+          claimed.lease_token,
+          result.outcome,
+          result.statusCode,
+          result.error,
+          Math.round(result.durationMs),
+          status,
+          next?.toISOString() ?? null,
+          success,
+          gone,
+          settings.breakerFailuresMax,
+          settings.breakerCooldownMs,
+          claimed.endpoint_id,
+        ],
+      )
+    ).rows;
+  });
   webhookAttempts.inc({ outcome: result.outcome });
   webhookAttemptSeconds.observe(result.durationMs / 1000);
   const { moved, opened } = rows[0]!;
