@@ -8,8 +8,8 @@
 // probe when it is half-open. The HTTP call happens outside any transaction: nothing waits on the
 // network while holding a lock. Its outcome is recorded in one statement (the attempt, the
 // delivery's next state, the endpoint's breaker), and only by the lease's holder.
-import type pg from "pg";
-import { inTransaction } from "../db/transaction.js";
+import pg from "pg";
+import { ledgerTypes } from "../db/pg-types.js";
 import { errorText, log } from "../ops/log.js";
 import {
   webhookAttempts,
@@ -28,9 +28,6 @@ import type { WebhookSettings } from "./settings.js";
 
 const logger = log.child({ component: "webhooks" });
 
-/** pg_advisory_xact_lock key serializing claims ("ledgerwc"). */
-const claimLockKey = 0x6c65646765727763n;
-
 const statsIntervalMs = 5_000;
 
 interface Claimed {
@@ -48,46 +45,15 @@ interface Claimed {
   body: string;
 }
 
-/** Leases up to `count` due deliveries to this instance. */
-export async function claimDeliveries(pool: pg.Pool, settings: WebhookSettings, count: number): Promise<Claimed[]> {
-  return inTransaction(pool, async (client) => {
-    // Not waited for on disk: a claim lost in a crash only lets the delivery be sent again (at least once).
-    await client.query("SET LOCAL synchronous_commit = off");
-    await client.query("SELECT pg_advisory_xact_lock($1)", [claimLockKey.toString()]);
-    // A claimed delivery's next attempt moves to its lease's end: while leased it is not due,
-    // and when its instance dies it is due again. Candidates are the oldest due ones (a bounded
-    // range of the pending index); busy counts the leased ones per endpoint (a small index).
-    const { rows } = await client.query<Claimed>(
-      `WITH candidates AS (
-         SELECT d.id, d.endpoint_id, d.next_attempt_at FROM webhook_deliveries d
-          WHERE d.status = 'PENDING' AND d.next_attempt_at <= now()
-          ORDER BY d.next_attempt_at, d.id LIMIT $4 * 8
-       ), busy AS (
-         SELECT endpoint_id, count(*)::int AS n FROM webhook_deliveries
-          WHERE lease_until IS NOT NULL AND lease_until > now() AND endpoint_id IN (SELECT endpoint_id FROM candidates)
-          GROUP BY endpoint_id
-       ), ready AS (
-         SELECT c.id, c.next_attempt_at,
-                row_number() OVER (PARTITION BY c.endpoint_id ORDER BY c.next_attempt_at, c.id) AS rank,
-                CASE WHEN ep.consecutive_failures >= $2 THEN 1 ELSE $3 END - coalesce(b.n, 0) AS room
-           FROM candidates c
-           JOIN webhook_endpoints ep ON ep.id = c.endpoint_id
-           LEFT JOIN busy b ON b.endpoint_id = c.endpoint_id
-          WHERE ep.status = 'ENABLED' AND (ep.breaker_open_until IS NULL OR ep.breaker_open_until <= now())
-       ), pick AS (
-         SELECT id FROM ready WHERE rank <= room ORDER BY next_attempt_at, id LIMIT $4
-       )
-       UPDATE webhook_deliveries d
-          SET lease_until = now() + $1 * interval '1 millisecond', next_attempt_at = now() + $1 * interval '1 millisecond',
-              lease_token = gen_random_uuid(), attempt_count = d.attempt_count + 1
-         FROM pick, webhook_endpoints ep, webhook_events ev
-        WHERE d.id = pick.id AND ep.id = d.endpoint_id AND ev.id = d.event_id
-      RETURNING d.id, d.endpoint_id, d.event_id, ev.type AS event_type, d.attempt_count, d.horizon_from, d.lease_token,
-                ep.url, ep.secret_sealed, ep.previous_secret_sealed, ep.previous_secret_expires_at, ev.payload::text AS body`,
-      [settings.leaseMs, settings.breakerFailuresMax, settings.concurrencyPerEndpointMax, count],
-    );
-    return rows;
-  });
+/** Leases up to `count` due deliveries to this instance (ledger_webhook_claim, prisma/sql/webhooks.sql): one round trip. */
+export async function claimDeliveries(db: DispatchConnections, settings: WebhookSettings, count: number): Promise<Claimed[]> {
+  const { rows } = await db.query<Claimed>("SELECT * FROM ledger_webhook_claim($1, $2, $3, $4)", [
+    settings.leaseMs,
+    settings.breakerFailuresMax,
+    settings.concurrencyPerEndpointMax,
+    count,
+  ]);
+  return rows;
 }
 
 /** The signing secrets of a claimed delivery: the current one, and the previous one during its grace period. */
@@ -119,18 +85,18 @@ export async function attempt(claimed: Claimed, settings: WebhookSettings, key: 
 }
 
 /** Records an attempt; the delivery moves on only if this instance still holds its lease. */
-export async function recordAttempt(pool: pg.Pool, settings: WebhookSettings, claimed: Claimed, result: AttemptResult): Promise<void> {
+export async function recordAttempt(
+  db: DispatchConnections,
+  settings: WebhookSettings,
+  claimed: Claimed,
+  result: AttemptResult,
+): Promise<void> {
   const success = result.outcome === "SUCCESS";
   const gone = result.outcome === "GONE";
   const next = success ? null : nextAttemptOrGiveUp(new Date(), claimed.horizon_from, claimed.attempt_count, settings.retry);
   const status = success ? "DELIVERED" : next === null && !gone ? "FAILED" : "PENDING";
-  const rows = await inTransaction(pool, async (client) => {
-    // Not waited for on disk: a record lost in a crash leaves the lease to run out, and the
-    // delivery is sent again with the same event id (at least once).
-    await client.query("SET LOCAL synchronous_commit = off");
-    return (
-      await client.query<{ moved: boolean; opened: boolean }>(
-        `WITH attempt AS (
+  const { rows } = await db.query<{ moved: boolean; opened: boolean }>(
+    `WITH attempt AS (
        INSERT INTO webhook_attempts (delivery_id, at, outcome, status_code, duration_ms, error)
        VALUES ($1, now() - $6 * interval '1 millisecond', $3, $4, $6, $5)
      ), delivery AS (
@@ -155,24 +121,22 @@ export async function recordAttempt(pool: pg.Pool, settings: WebhookSettings, cl
        RETURNING NOT $9 AND ep.consecutive_failures = $11 AS opened
      )
      SELECT EXISTS (SELECT 1 FROM delivery) AS moved, coalesce((SELECT opened FROM endpoint), false) AS opened`,
-        [
-          claimed.id,
-          claimed.lease_token,
-          result.outcome,
-          result.statusCode,
-          result.error,
-          Math.round(result.durationMs),
-          status,
-          next?.toISOString() ?? null,
-          success,
-          gone,
-          settings.breakerFailuresMax,
-          settings.breakerCooldownMs,
-          claimed.endpoint_id,
-        ],
-      )
-    ).rows;
-  });
+    [
+      claimed.id,
+      claimed.lease_token,
+      result.outcome,
+      result.statusCode,
+      result.error,
+      Math.round(result.durationMs),
+      status,
+      next?.toISOString() ?? null,
+      success,
+      gone,
+      settings.breakerFailuresMax,
+      settings.breakerCooldownMs,
+      claimed.endpoint_id,
+    ],
+  );
   webhookAttempts.inc({ outcome: result.outcome });
   webhookAttemptSeconds.observe(result.durationMs / 1000);
   const { moved, opened } = rows[0]!;
@@ -206,6 +170,24 @@ export async function readQueueStats(pool: pg.Pool): Promise<void> {
 
 // ------------------------------------------------------------------ the loop
 
+/**
+ * The dispatcher's own connections: claims and records do not wait for the disk
+ * (synchronous_commit off for these sessions only). A claim or a record lost in a crash only
+ * lets a lease run out, and the delivery is sent again with the same event id: at least once.
+ * The ledger's writes, on the service's pool, keep waiting for theirs.
+ */
+export type DispatchConnections = Pick<pg.Pool, "query">;
+
+export function dispatchConnections(connectionString: string): pg.Pool {
+  return new pg.Pool({
+    connectionString,
+    max: 2,
+    application_name: "ledger-webhook-dispatcher",
+    options: "-c synchronous_commit=off",
+    types: ledgerTypes,
+  });
+}
+
 export interface Dispatcher {
   /** Claim now (new deliveries, or a test). */
   wake(): void;
@@ -217,7 +199,10 @@ export interface Dispatcher {
   stop(): Promise<void>;
 }
 
-export function startDispatcher(pool: pg.Pool, settings: WebhookSettings, key: Buffer): Dispatcher {
+/** `connectionString`: where the dispatcher opens its own connections (dispatchConnections). */
+export function startDispatcher(connectionString: string, settings: WebhookSettings, key: Buffer): Dispatcher {
+  const pool = dispatchConnections(connectionString);
+  pool.on("error", (error) => logger.warn({ err: errorText(error) }, "webhook dispatcher connection error"));
   const flying = new Set<Promise<void>>();
   let stopped = false;
   let claiming: Promise<void> | null = null;
@@ -273,6 +258,7 @@ export function startDispatcher(pool: pg.Pool, settings: WebhookSettings, key: B
       clearInterval(statsTimer);
       await claiming;
       await Promise.all(flying);
+      await pool.end();
     },
   };
 }

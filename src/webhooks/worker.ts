@@ -19,7 +19,7 @@ export interface WebhookWorker {
 }
 
 export function startWebhookWorker(db: Database, settings: WebhookSettings, key: Buffer): WebhookWorker {
-  const dispatcher = startDispatcher(db.pool, settings, key);
+  const dispatcher = startDispatcher(db.connectionString, settings, key);
   let failing = false;
   const materializer = startMaterializer({
     connectionString: db.connectionString,
