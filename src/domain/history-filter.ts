@@ -6,6 +6,7 @@ import { compareInstants } from "./instant.js";
 import type { Limits } from "./limits.js";
 import { parsePositiveAmount, type AmountInput } from "./money.js";
 import { fail, invalidInput, ok, type Result } from "./problems.js";
+import { checkCharacters } from "./text.js";
 
 export interface HistoryFilterRequest {
   createdFrom?: Date | null;
@@ -14,6 +15,7 @@ export interface HistoryFilterRequest {
   amountMax?: AmountInput | null;
   direction?: Side | null;
   metadata?: unknown;
+  externalRef?: string | null;
 }
 
 export interface HistoryFilter {
@@ -23,6 +25,8 @@ export interface HistoryFilter {
   amountMax?: bigint;
   direction?: Side;
   metadata?: Metadata;
+  /** Transfers with exactly this reference (for entries: whose transfer has it). */
+  externalRef?: string;
 }
 
 const given = <T>(value: T | null | undefined): value is T => value !== null && value !== undefined;
@@ -56,6 +60,14 @@ export function validateHistoryFilter(request: HistoryFilterRequest, entryScoped
     const metadata = checkMetadata(request.metadata, "filter.metadata", limits);
     if (!metadata.ok) return metadata;
     filter.metadata = metadata.value;
+  }
+  if (given(request.externalRef)) {
+    // A lookup: only what no transfer could have is refused (a reference stored under a higher
+    // externalRefLengthMax can still be found). "" could never match: refused, not an empty page.
+    if (request.externalRef.length === 0) return fail(invalidInput("filter.externalRef", "EMPTY", "must not be empty: leave it out"));
+    const externalRef = checkCharacters(request.externalRef, "filter.externalRef", "storable");
+    if (!externalRef.ok) return externalRef;
+    filter.externalRef = externalRef.value;
   }
   return ok(filter);
 }

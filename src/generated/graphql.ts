@@ -277,6 +277,8 @@ export type CaptureHoldInput = {
   amount?: InputMaybe<Scalars['Amount']['input']>;
   /** Of the capture transfer. */
   description?: InputMaybe<Scalars['String']['input']>;
+  /** Of the capture transfer (as on TransferInput); when omitted, the hold's. */
+  externalRef?: InputMaybe<Scalars['String']['input']>;
   holdId: Scalars['ID']['input'];
   idempotencyKey: Scalars['String']['input'];
   metadata?: InputMaybe<Scalars['JSONObject']['input']>;
@@ -340,6 +342,8 @@ export type CreateHoldInput = {
   description?: InputMaybe<Scalars['String']['input']>;
   expiresAt?: InputMaybe<Scalars['DateTime']['input']>;
   expiresInSeconds?: InputMaybe<Scalars['Int']['input']>;
+  /** The payment provider's id for the authorization (as on TransferInput); its captures take it unless they give their own. */
+  externalRef?: InputMaybe<Scalars['String']['input']>;
   from?: InputMaybe<AccountRef>;
   idempotencyKey: Scalars['String']['input'];
   legs?: InputMaybe<Array<LegInput>>;
@@ -441,6 +445,8 @@ export type EntryFilter = {
   createdFrom?: InputMaybe<Scalars['DateTime']['input']>;
   createdTo?: InputMaybe<Scalars['DateTime']['input']>;
   direction?: InputMaybe<Side>;
+  /** Entries whose transfer has exactly this externalRef (POSTED and CAPTURE entries only). */
+  externalRef?: InputMaybe<Scalars['String']['input']>;
   kinds?: InputMaybe<Array<EntryKind>>;
   /** Entries whose transfer's metadata contains this object (POSTED and CAPTURE entries only). */
   transferMetadata?: InputMaybe<Scalars['JSONObject']['input']>;
@@ -483,6 +489,8 @@ export type Hold = Node & {
   entries: Array<Entry>;
   expiredAmount: Scalars['Amount']['output'];
   expiresAt: Scalars['DateTime']['output'];
+  /** The payment provider's id for this authorization, as given; its captures take it unless they give their own. */
+  externalRef?: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
   idempotencyKey: Scalars['String']['output'];
   legs: Array<HoldLeg>;
@@ -653,6 +661,8 @@ export type Limits = {
   /** Most points one balanceHistory returns. */
   balanceHistoryPointsMax: Scalars['Int']['output'];
   descriptionLengthMax: Scalars['Int']['output'];
+  /** Longest externalRef of a transfer or hold. */
+  externalRefLengthMax: Scalars['Int']['output'];
   /** Longest time a hold may stay open. */
   holdDurationMaxSeconds: Scalars['Int']['output'];
   idempotencyKeyLengthMax: Scalars['Int']['output'];
@@ -950,6 +960,8 @@ export type ReverseTransferInput = {
   /** What to reverse; defaults to all that is left. Only two-leg transfers may be reversed in parts (give no amount for others). */
   amount?: InputMaybe<Scalars['Amount']['input']>;
   description?: InputMaybe<Scalars['String']['input']>;
+  /** Of the reversal, e.g. the refund's id (as on TransferInput); when omitted, none (not the reversed transfer's). */
+  externalRef?: InputMaybe<Scalars['String']['input']>;
   /** Post even if the reversal breaks a balance bound (recorded as forced on the transfer). */
   force?: InputMaybe<Scalars['Boolean']['input']>;
   idempotencyKey: Scalars['String']['input'];
@@ -1047,6 +1059,12 @@ export type Transfer = Node & {
   description: Scalars['String']['output'];
   /** One entry per leg, in the order the legs were given. */
   entries: Array<Entry>;
+  /**
+   * The payment provider's charge, payout or refund id, as given (a capture that gave none has its
+   * hold's). Not unique: a charge and its refunds may share one. Find them with
+   * transfers(filter: {externalRef}).
+   */
+  externalRef?: Maybe<Scalars['String']['output']>;
   /** True for a reversal that was allowed to break balance bounds. */
   forced: Scalars['Boolean']['output'];
   /** The hold this transfer captured. */
@@ -1090,6 +1108,8 @@ export type TransferFilter = {
   createdTo?: InputMaybe<Scalars['DateTime']['input']>;
   /** With accountId: the entry on that account is on this side. */
   direction?: InputMaybe<Side>;
+  /** Transfers with exactly this externalRef (a charge and its refunds, say); with accountId, those with an entry on it. */
+  externalRef?: InputMaybe<Scalars['String']['input']>;
   /** Transfers whose metadata contains this object (JSON containment, like PostgreSQL's @>). */
   metadata?: InputMaybe<Scalars['JSONObject']['input']>;
 };
@@ -1102,6 +1122,12 @@ export type TransferInput = {
   amount?: InputMaybe<Scalars['Amount']['input']>;
   currency?: InputMaybe<Scalars['String']['input']>;
   description?: InputMaybe<Scalars['String']['input']>;
+  /**
+   * The payment provider's charge, payout or refund id: 1..limits.externalRefLengthMax characters,
+   * no control or bidirectional-control characters. Not unique. Part of the request: the same
+   * idempotencyKey with another externalRef is IdempotencyConflict.
+   */
+  externalRef?: InputMaybe<Scalars['String']['input']>;
   from?: InputMaybe<AccountRef>;
   idempotencyKey: Scalars['String']['input'];
   legs?: InputMaybe<Array<LegInput>>;
@@ -2123,6 +2149,7 @@ export type HoldResolvers<ContextType = Context, ParentType extends ResolversPar
   entries?: Resolver<Array<ResolversTypes['Entry']>, ParentType, ContextType>;
   expiredAmount?: Resolver<ResolversTypes['Amount'], ParentType, ContextType>;
   expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  externalRef?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   idempotencyKey?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   legs?: Resolver<Array<ResolversTypes['HoldLeg']>, ParentType, ContextType>;
@@ -2250,6 +2277,7 @@ export type LimitsResolvers<ContextType = Context, ParentType extends ResolversP
   accessTokenTtlMaxSeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   balanceHistoryPointsMax?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   descriptionLengthMax?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  externalRefLengthMax?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   holdDurationMaxSeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   idempotencyKeyLengthMax?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   legsPerTransferMax?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -2363,6 +2391,7 @@ export type TransferResolvers<ContextType = Context, ParentType extends Resolver
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   entries?: Resolver<Array<ResolversTypes['Entry']>, ParentType, ContextType>;
+  externalRef?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   forced?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   hold?: Resolver<Maybe<ResolversTypes['Hold']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;

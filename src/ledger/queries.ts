@@ -116,6 +116,8 @@ export async function listTransfers(
   if (filter.createdFrom) where.add("t.created_at >= ?", filter.createdFrom);
   if (filter.createdTo) where.add("t.created_at < ?", filter.createdTo);
   if (filter.metadata) containsMetadata(where, "t", filter.metadata);
+  // A range of the partial index (tenant_id, external_ref): the equality implies IS NOT NULL.
+  if (filter.externalRef !== undefined) where.add("t.external_ref = ?", filter.externalRef);
   if (filter.accountId) {
     const onEntry = entryConditions({ amountMin: filter.amountMin, amountMax: filter.amountMax, direction: filter.direction });
     where.add(
@@ -150,6 +152,15 @@ export async function listEntries(
     );
   } else if (filter.metadata) {
     where.add("e.transfer_id IS NOT NULL");
+  }
+  if (filter.externalRef !== undefined) {
+    // With the tenant, so the planner may start from the transfers with that reference (a range
+    // of their partial index) rather than walk the account's whole history.
+    where.add(
+      "EXISTS (SELECT 1 FROM transfers t WHERE t.id = e.transfer_id AND t.tenant_id = ? AND t.external_ref = ?)",
+      tenantId,
+      filter.externalRef,
+    );
   }
   const { rows } = await db.pool.query<EntryRow>(
     `SELECT ${entryColumns("e")} FROM entries e WHERE ${where.sql} ORDER BY e.account_version DESC LIMIT ${first + 1}`,

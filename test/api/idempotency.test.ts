@@ -2,13 +2,17 @@ import { describe, expect, it } from "vitest";
 import {
   assertResult,
   balanceOf,
+  captureHold,
   createAccount,
   createFundingAccount,
+  createHold,
   expectResult,
   key,
   postTransferMutation,
   postTransfersMutation,
+  reverseTransfer,
 } from "../support/ledger-client.js";
+import { ledgerState } from "../support/ledger-state.js";
 import { useFundedTenant, useTestService } from "../support/service.js";
 import type { TransferInput } from "../generated/operations.js";
 
@@ -108,6 +112,55 @@ describe("idempotency keys", () => {
     const conflict = (await tenant.gql(mutation, { input: { ...input, name: "other" } })).createAccount;
     expect(conflict).toEqual({ __typename: "IdempotencyConflict", code: "IdempotencyConflict" });
   });
+});
+
+describe("externalRef is part of the request", () => {
+  const refOf = (externalRef: string | undefined) => (externalRef === undefined ? {} : { externalRef });
+
+  it.each<[string, string | undefined, string | undefined]>([
+    ["changed", "ch_1", "ch_2"],
+    ["added", undefined, "ch_1"],
+    ["left out", "ch_1", undefined],
+  ])(
+    "the same key with the externalRef %s is IdempotencyConflict for every write that takes one, and writes nothing",
+    async (_, first, second) => {
+      const a = await createAccount(tenant);
+      const legs = { from: { id: funding.id }, to: { id: a.id }, amount: "100", currency: "USD" };
+      const hold = expectResult(await createHold(tenant, legs), "HoldCreated");
+      const charge = expectResult(await post({ idempotencyKey: key(), ...legs }), "TransferPosted");
+      const writes: [string, (idempotencyKey: string, externalRef: string | undefined) => Promise<any>][] = [
+        ["postTransfer", (idempotencyKey, ref) => post({ idempotencyKey, ...legs, ...refOf(ref) })],
+        [
+          "postTransfers",
+          async (idempotencyKey, ref) =>
+            expectResult(
+              (
+                await tenant.gql(postTransfersMutation, {
+                  input: { atomic: true, transfers: [{ idempotencyKey, ...legs, ...refOf(ref) }] },
+                })
+              ).postTransfers,
+              "TransfersPosted",
+            ).results[0],
+        ],
+        ["createHold", (idempotencyKey, ref) => createHold(tenant, { idempotencyKey, ...legs, ...refOf(ref) })],
+        ["captureHold", (idempotencyKey, ref) => captureHold(tenant, hold.hold.id, { idempotencyKey, amount: "10", ...refOf(ref) })],
+        [
+          "reverseTransfer",
+          (idempotencyKey, ref) => reverseTransfer(tenant, charge.transfer.id, { idempotencyKey, amount: "10", ...refOf(ref) }),
+        ],
+      ];
+      for (const [operation, write] of writes) {
+        const idempotencyKey = key(operation);
+        const original = await write(idempotencyKey, first);
+        expect(original.replay, operation).toBe(false);
+        const before = await ledgerState(service.db.pool, tenant.id);
+        expect(await write(idempotencyKey, second), operation).toMatchObject({ __typename: "IdempotencyConflict", idempotencyKey });
+        expect(await ledgerState(service.db.pool, tenant.id), operation).toEqual(before);
+        // The original request is still answered from the key.
+        expect(await write(idempotencyKey, first), operation).toMatchObject({ __typename: original.__typename, replay: true });
+      }
+    },
+  );
 });
 
 describe("idempotency storm", () => {

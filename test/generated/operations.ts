@@ -21,6 +21,8 @@ export type CaptureHoldInput = {
   amount?: string | null | undefined;
   /** Of the capture transfer. */
   description?: string | null | undefined;
+  /** Of the capture transfer (as on TransferInput); when omitted, the hold's. */
+  externalRef?: string | null | undefined;
   holdId: string;
   idempotencyKey: string;
   metadata?: Record<string, unknown> | null | undefined;
@@ -76,6 +78,8 @@ export type CreateHoldInput = {
   description?: string | null | undefined;
   expiresAt?: string | null | undefined;
   expiresInSeconds?: number | null | undefined;
+  /** The payment provider's id for the authorization (as on TransferInput); its captures take it unless they give their own. */
+  externalRef?: string | null | undefined;
   from?: AccountRef | null | undefined;
   idempotencyKey: string;
   legs?: Array<LegInput> | null | undefined;
@@ -120,6 +124,8 @@ export type ReverseTransferInput = {
   /** What to reverse; defaults to all that is left. Only two-leg transfers may be reversed in parts (give no amount for others). */
   amount?: string | null | undefined;
   description?: string | null | undefined;
+  /** Of the reversal, e.g. the refund's id (as on TransferInput); when omitted, none (not the reversed transfer's). */
+  externalRef?: string | null | undefined;
   /** Post even if the reversal breaks a balance bound (recorded as forced on the transfer). */
   force?: boolean | null | undefined;
   idempotencyKey: string;
@@ -140,6 +146,12 @@ export type TransferInput = {
   amount?: string | null | undefined;
   currency?: string | null | undefined;
   description?: string | null | undefined;
+  /**
+   * The payment provider's charge, payout or refund id: 1..limits.externalRefLengthMax characters,
+   * no control or bidirectional-control characters. Not unique. Part of the request: the same
+   * idempotencyKey with another externalRef is IdempotencyConflict.
+   */
+  externalRef?: string | null | undefined;
   from?: AccountRef | null | undefined;
   idempotencyKey: string;
   legs?: Array<LegInput> | null | undefined;

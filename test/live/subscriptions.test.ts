@@ -251,7 +251,7 @@ describe("transferPosted and holdChanged", () => {
     const shop = (await createAccount(tenant)).id;
     const eurFunding = (await createFundingAccount(tenant, "EUR")).id;
     const eurShop = (await createAccount(tenant, { currency: "EUR" })).id;
-    const query = `subscription($filter: TransferPostedFilter) { transferPosted(filter: $filter) { id metadata entries { amount account { id } } } }`;
+    const query = `subscription($filter: TransferPostedFilter) { transferPosted(filter: $filter) { id metadata externalRef entries { amount account { id } } } }`;
     const all = live(b).subscribe<any>(query, {});
     const byAccount = live(b).subscribe<any>(query, { filter: { accountId: shop } });
     const byCurrency = live(a).subscribe<any>(query, { filter: { currency: "EUR" } });
@@ -264,6 +264,7 @@ describe("transferPosted and holdChanged", () => {
         amount: "10",
         currency: "USD",
         metadata: { order: { id: 7, lines: 2 } },
+        externalRef: "ch_live_7",
       }),
       "TransferPosted",
     );
@@ -292,6 +293,7 @@ describe("transferPosted and holdChanged", () => {
     expect(ids(byCurrency)).toEqual([t2.transfer.id]);
     expect(ids(byMetadata)).toEqual([t1.transfer.id]);
     expect(all.events[0].transferPosted.entries).toHaveLength(2);
+    expect(all.events.map((e) => e.transferPosted.externalRef)).toEqual(["ch_live_7", null, null]);
   });
 
   it("delivers a transaction that commits after later ones (no gap behind a slow writer)", async () => {
@@ -410,7 +412,7 @@ describe("transferPosted and holdChanged", () => {
     const shop = (await createAccount(clockTenant)).id;
     const subscription = live(b, clockTenant.key).subscribe<any>(
       `subscription($f: HoldChangedFilter) {
-      holdChanged(filter: $f) { change amount hold { id status } transfer { id } } }`,
+      holdChanged(filter: $f) { change amount hold { id status externalRef } transfer { id externalRef } } }`,
       { f: { accountId: shop } },
     );
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -419,7 +421,17 @@ describe("transferPosted and holdChanged", () => {
         await createHold(clockTenant, { from: { id: payer }, to: { id: shop }, amount: h, currency: "USD", expiresInSeconds: 60 }),
         "HoldCreated",
       );
-    const h1 = (await hold("100")).hold.id;
+    const h1 = expectResult(
+      await createHold(clockTenant, {
+        from: { id: payer },
+        to: { id: shop },
+        amount: "100",
+        currency: "USD",
+        expiresInSeconds: 60,
+        externalRef: "auth_live_1",
+      }),
+      "HoldCreated",
+    ).hold.id;
     const capture = expectResult(await captureHold(clockTenant, h1, { amount: "40" }), "HoldCaptured");
     await captureHold(clockTenant, h1);
     const h2 = (await hold("70")).hold.id;
@@ -438,6 +450,13 @@ describe("transferPosted and holdChanged", () => {
       [h3, "EXPIRED", "30"],
     ]);
     expect(events[1].transfer.id).toBe(capture.transfer.id);
+    // The captures gave no externalRef: their transfers have the hold's.
+    expect(events.slice(0, 3).map((e) => [e.hold.externalRef, e.transfer?.externalRef ?? null])).toEqual([
+      ["auth_live_1", null],
+      ["auth_live_1", "auth_live_1"],
+      ["auth_live_1", "auth_live_1"],
+    ]);
+    expect(events[3].hold.externalRef).toBeNull();
   });
 });
 

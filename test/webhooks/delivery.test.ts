@@ -36,7 +36,16 @@ describe("webhook delivery", () => {
 
     const funding = await createFundingAccount(tenant);
     const shop = await createAccount(tenant, { code: key("shop"), metadata: { team: "payments" } });
-    const posted = expectResult(await transferBetween(tenant, funding.id, shop.id, "1000"), "TransferPosted");
+    const posted = expectResult(
+      await postTransfer(tenant, {
+        from: { id: funding.id },
+        to: { id: shop.id },
+        amount: "1000",
+        currency: "USD",
+        externalRef: "ch_wh_1",
+      }),
+      "TransferPosted",
+    );
     // Rejected (no funds) and an atomic batch that aborts: nothing committed, no event.
     const rejected = await transferBetween(tenant, shop.id, funding.id, "999999");
     expect(rejected.__typename).toBe("InsufficientFunds");
@@ -52,7 +61,7 @@ describe("webhook delivery", () => {
     expect(expectResult(aborted.postTransfers, "TransfersPosted").allSucceeded).toBe(false);
 
     const hold = expectResult(
-      await createHold(tenant, { from: { id: shop.id }, to: { id: funding.id }, amount: "300", currency: "USD" }),
+      await createHold(tenant, { from: { id: shop.id }, to: { id: funding.id }, amount: "300", currency: "USD", externalRef: "auth_wh_1" }),
       "HoldCreated",
     );
     expect((await captureHold(tenant, hold.hold.id, { amount: "100" })).__typename).toBe("HoldCaptured");
@@ -69,7 +78,7 @@ describe("webhook delivery", () => {
     );
     await advanceClock(service.db.pool, tenant.id, 61_000);
     expect(await runExpiryJob(service.db.pool)).toBeGreaterThanOrEqual(1);
-    expectResult(await reverseTransfer(tenant, posted.transfer.id, { amount: "10" }), "TransferReversed");
+    expectResult(await reverseTransfer(tenant, posted.transfer.id, { amount: "10", externalRef: "re_wh_1" }), "TransferReversed");
 
     const expected = [
       "account.created", // funding
@@ -103,13 +112,22 @@ describe("webhook delivery", () => {
       currency: { code: "USD" },
       reverses: null,
       hold: null,
+      externalRef: "ch_wh_1",
       entries: [
         { direction: "DEBIT", amount: "1000", account: { id: funding.id, code: funding.code } },
         { direction: "CREDIT", amount: "1000", account: { id: shop.id, code: shop.code }, balanceAfter: { posted: "1000" } },
       ],
     });
     const captured = events.find((e) => e.json.type === "hold.captured")!;
-    expect(captured.json.data).toMatchObject({ hold: { id: hold.hold.id, amount: "300" }, amount: "100" });
+    // The capture gave no externalRef: its transfer has the hold's.
+    expect(captured.json.data).toMatchObject({
+      hold: { id: hold.hold.id, amount: "300", externalRef: "auth_wh_1" },
+      transfer: { externalRef: "auth_wh_1" },
+      amount: "100",
+    });
+    expect(events.find((e) => e.json.type === "hold.created" && e.json.data.hold.id === hold.hold.id)!.json.data.hold.externalRef).toBe(
+      "auth_wh_1",
+    );
     expect(events.find((e) => e.json.type === "hold.voided")!.json.data.hold).toMatchObject({
       id: hold.hold.id,
       status: "VOIDED",
@@ -119,9 +137,10 @@ describe("webhook delivery", () => {
       id: lapsing.hold.id,
       status: "EXPIRED",
       expiredAmount: "50",
+      externalRef: null,
     });
     const reversed = events.find((e) => e.json.type === "transfer.posted" && e.json.data.transfer.reverses !== null)!;
-    expect(reversed.json.data.transfer.reverses).toEqual({ id: posted.transfer.id });
+    expect(reversed.json.data.transfer).toMatchObject({ reverses: { id: posted.transfer.id }, externalRef: "re_wh_1" });
     await receiver.close();
   });
 
