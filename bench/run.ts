@@ -22,7 +22,8 @@
 //                          (postTransfer load with 0 and thousands of balanceChanged subscribers),
 //                          "costs" (what each structure of the hot tables costs per row), "webhooks"
 //                          (postTransfer load with no webhook endpoint, one subscribed to every
-//                          event type, and an outbox row written per transfer instead). Without
+//                          event type, and an outbox row written per transfer instead),
+//                          "reconciliation" (a statement of BENCH_RECON_LINES lines reconciled). Without
 //                          "transfers", docs/benchmarks.md keeps its other figures and only the
 //                          sections of the groups run are replaced.
 //   BENCH_ASOF_ENTRIES     history sizes of the as-of accounts (default "10000,1000000")
@@ -33,6 +34,7 @@
 //   BENCH_LIVE_WRITERS     postTransfer clients of the live group (default 16), and of the webhooks group
 //   BENCH_WEBHOOK_ROUNDS   rounds of the webhooks group, each a window with the endpoint and one with the
 //                          outbox, every one between two windows without either (default 3)
+//   BENCH_RECON_LINES      transfers and statement lines of the reconciliation group (default 100000)
 //   BENCH_COMPARE_WORKERS  service processes of a second pass over the transfer scenarios with
 //                          more than one client (default 2; 1 = no second pass); the first pass
 //                          runs LEDGER_WORKERS processes (default 1)
@@ -59,6 +61,7 @@ import * as costsGroup from "./scenarios/costs.js";
 import * as liveGroup from "./scenarios/live.js";
 import * as mixedGroup from "./scenarios/mixed.js";
 import * as transfersGroup from "./scenarios/transfers.js";
+import * as reconciliationGroup from "./scenarios/reconciliation.js";
 import * as webhooksGroup from "./scenarios/webhooks.js";
 
 // ------------------------------------------------------------------ settings
@@ -102,7 +105,8 @@ const settings: Settings = {
 };
 const { seconds, warmupSeconds, docsPath } = settings;
 
-const scenarioGroups = ["transfers", "mixed", "asof", "live", "costs", "webhooks"] as const;
+const scenarioGroups = ["transfers", "mixed", "asof", "live", "costs", "webhooks", "reconciliation"] as const;
+const reconciliationLines = numberFromEnv("BENCH_RECON_LINES", 100_000, 100);
 const only = (process.env.BENCH_ONLY || scenarioGroups.join(","))
   .split(",")
   .map((g) => g.trim())
@@ -121,6 +125,7 @@ const expectedSeconds =
   (runs("asof") ? asofGroup.expectedSeconds(settings) : 0) +
   (runs("live") ? liveGroup.expectedSeconds(settings) : 0) +
   (runs("webhooks") ? webhooksGroup.expectedSeconds(settings) : 0) +
+  (runs("reconciliation") ? reconciliationGroup.expectedSeconds(reconciliationLines) : 0) +
   (settings.checkAllInvariants ? 30 + (2 * asofTotalEntries) / 50_000 : 0) +
   30;
 const watchdogSeconds = Math.ceil(2 * expectedSeconds + 120);
@@ -223,6 +228,7 @@ async function main(): Promise<number> {
   const writeCosts = runs("costs") ? await costsGroup.run(bench) : null;
   // Before live: its change feed would weigh on the windows with and without an endpoint alike.
   const webhooks = runs("webhooks") ? await webhooksGroup.run(bench) : null;
+  const reconciliation = runs("reconciliation") ? await reconciliationGroup.run(bench, reconciliationLines) : null;
   // Last: the change feed the first subscriber starts keeps reading every committed entry, which
   // would weigh on the runs above (the as-of seeding above all).
   const live = runs("live") ? await liveGroup.run(bench) : null;
@@ -255,6 +261,7 @@ async function main(): Promise<number> {
   if (asof) asofGroup.print(asof);
   if (live) liveGroup.print(live, settings);
   if (webhooks) webhooksGroup.print(webhooks, settings);
+  if (reconciliation) reconciliationGroup.print(reconciliation);
 
   const totalErrors =
     (live ? liveGroup.errors(live) : 0) +
@@ -262,6 +269,7 @@ async function main(): Promise<number> {
     (mixed ? mixedGroup.errors(mixed) : 0) +
     (asof ? asofGroup.errors(asof) : 0) +
     (webhooks ? webhooksGroup.errors(webhooks) : 0) +
+    (reconciliation ? reconciliationGroup.errors(reconciliation) : 0) +
     (invariantViolations?.length ?? 0);
   if (totalErrors > 0) console.log(`\n${totalErrors} errors in total; see the "error x" lines above.`);
   const internalErrors = serviceStderr.filter((l) => l.includes("internal error") || l.includes("http:"));
@@ -292,6 +300,10 @@ async function main(): Promise<number> {
       ["live", live ? liveGroup.section(live, stamp, settings) : previous && sectionOf(previous, "live")],
       ["costs", writeCosts ? costsGroup.section(writeCosts, stamp) : previous && sectionOf(previous, "costs")],
       ["webhooks", webhooks ? webhooksGroup.section(webhooks, stamp, settings) : previous && sectionOf(previous, "webhooks")],
+      [
+        "reconciliation",
+        reconciliation ? reconciliationGroup.section(reconciliation, stamp) : previous && sectionOf(previous, "reconciliation"),
+      ],
     ];
     let doc = transfers
       ? transfersGroup.report(transfers, settings, {

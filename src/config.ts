@@ -88,6 +88,8 @@ const limitEnv: Record<keyof Limits, string> = {
   accessTokenAccountsMax: "LEDGER_ACCESS_TOKEN_ACCOUNTS_MAX",
   webhookEndpointsPerTenantMax: "LEDGER_WEBHOOK_ENDPOINTS_PER_TENANT_MAX",
   webhookReplayEventsMax: "LEDGER_WEBHOOK_REPLAY_EVENTS_MAX",
+  statementLinesPerCallMax: "LEDGER_STATEMENT_LINES_PER_CALL_MAX",
+  statementLinesMax: "LEDGER_STATEMENT_LINES_MAX",
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

@@ -31,6 +31,9 @@ export interface Limits {
   /** Webhook endpoints per tenant, and events one replayWebhookEvents call re-sends. */
   webhookEndpointsPerTenantMax: number;
   webhookReplayEventsMax: number;
+  /** Statement lines one importStatement or appendStatementLines call may carry, and one statement in all. */
+  statementLinesPerCallMax: number;
+  statementLinesMax: number;
 }
 
 export const limitsDefault: Limits = {
@@ -56,4 +59,6 @@ export const limitsDefault: Limits = {
   accessTokenAccountsMax: 100,
   webhookEndpointsPerTenantMax: 20,
   webhookReplayEventsMax: 10_000,
+  statementLinesPerCallMax: 5_000,
+  statementLinesMax: 1_000_000,
 };

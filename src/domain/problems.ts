@@ -30,6 +30,9 @@ export const problemCodes = [
   "ReversalExceedsRemaining",
   "WebhookEndpointNotFound",
   "WebhookDeliveryNotFound",
+  "StatementNotFound",
+  "ReconciliationExceptionNotFound",
+  "ExceptionAlreadyResolved",
 ] as const;
 
 export type ProblemCode = (typeof problemCodes)[number];
@@ -55,6 +58,7 @@ export type InvalidReason =
   | "AMOUNT_OUT_OF_RANGE"
   | "BOUNDS_INVERTED"
   | "CURRENCY_CODE_FORMAT"
+  | "CURRENCY_MISMATCH"
   | "CURRENCY_SCALE_RANGE"
   | "DUPLICATE_ACCOUNT"
   | "DUPLICATE_IDEMPOTENCY_KEY"
@@ -66,11 +70,15 @@ export type InvalidReason =
   | "FORMAT"
   | "METADATA_NOT_OBJECT"
   | "MIXED_CURRENCIES"
+  | "OUT_OF_PERIOD"
   | "PARTIAL_MULTI_LEG"
+  | "PERIOD_NOT_ENDED"
   | "RANGE_INVERTED"
   | "TOO_FEW_LEGS"
   | "TRANSFER_FORM"
+  | "TOLERANCE_OUT_OF_RANGE"
   | "TTL_OUT_OF_RANGE"
+  | "RESOLUTION_NOT_APPLICABLE"
   | "UNSAFE_NUMBER"
   | "UNSUPPORTED_FILTER"
   | "URL_CREDENTIALS"
@@ -136,6 +144,9 @@ export const problemMessages: Record<ProblemCode, (p: Problem) => string> = {
     `transfer ${String(p.transferId)} has ${String(p.remaining)} left to reverse, ${String(p.requested)} requested`,
   WebhookEndpointNotFound: (p) => `no webhook endpoint ${String(p.endpointId)}`,
   WebhookDeliveryNotFound: (p) => `no webhook delivery ${String(p.deliveryId)}`,
+  StatementNotFound: (p) => `no statement ${String(p.statementId)}`,
+  ReconciliationExceptionNotFound: (p) => `no reconciliation exception ${String(p.exceptionId)}`,
+  ExceptionAlreadyResolved: (p) => `reconciliation exception ${String(p.exceptionId)} is resolved already`,
 };
 
 export const holdNotFound = (holdId: string): Problem => withMessage({ code: "HoldNotFound", holdId });

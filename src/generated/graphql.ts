@@ -6,6 +6,9 @@ import type { BalancePointModel as BalancePointModelRecord, BalanceModel as Bala
 import type { BalanceChange as BalanceChangeRecord, HoldChange as HoldChangeRecord } from '../live/events.js';
 import type { Limits as LimitsRecord } from '../domain/limits.js';
 import type { WebhookEndpoint as WebhookEndpointRecord, WebhookDelivery as WebhookDeliveryRecord, WebhookAttempt as WebhookAttemptRecord } from '../webhooks/endpoints.js';
+import type { Statement as StatementRecord, StatementLine as StatementLineRecord } from '../reconciliation/statements.js';
+import type { ReconciliationRun as ReconciliationRunRecord } from '../reconciliation/runs.js';
+import type { ReconciliationException as ReconciliationExceptionRecord, Resolution as ResolutionRecord } from '../reconciliation/exceptions.js';
 import type { Problem as ProblemRecord } from '../domain/problems.js';
 import type { Context } from '../graphql/context.js';
 export type Maybe<T> = T | null;
@@ -31,6 +34,10 @@ export type Scalars = {
   DateTime: { input: Date; output: Date; }
   /** A JSON object (not an array or a scalar), size-limited. */
   JSONObject: { input: Record<string, unknown>; output: unknown; }
+};
+
+export type AcceptDifferenceInput = {
+  note: Scalars['String']['input'];
 };
 
 export type AccessScope =
@@ -178,6 +185,14 @@ export type AmountOverflow = Problem & {
   replay: Scalars['Boolean']['output'];
 };
 
+export type AppendStatementLinesInput = {
+  idempotencyKey: Scalars['String']['input'];
+  lines: Array<StatementLineInput>;
+  statementId: Scalars['ID']['input'];
+};
+
+export type AppendStatementLinesResult = IdempotencyConflict | InvalidInput | LimitExceeded | StatementLinesAppended | StatementNotFound;
+
 /**
  * Balances of an account, signed on its normal side: for a CREDIT-normal account,
  * posted = creditsPosted - debitsPosted and pending = creditsPending - debitsPending.
@@ -222,6 +237,14 @@ export type BalanceChange = {
   transfer?: Maybe<Transfer>;
   /** The change's version: the account's previous version plus one. */
   version: Scalars['BigInt']['output'];
+};
+
+export type BalanceComparison = {
+  __typename?: 'BalanceComparison';
+  /** statement - ledger. */
+  difference: Scalars['Amount']['output'];
+  ledger: Scalars['Amount']['output'];
+  statement: Scalars['Amount']['output'];
 };
 
 export type BalanceLimitExceeded = Problem & {
@@ -285,6 +308,12 @@ export type CaptureHoldInput = {
 };
 
 export type CaptureHoldResult = CaptureExceedsRemaining | HoldCaptured | HoldExpired | HoldNotFound | HoldNotOpen | IdempotencyConflict | InvalidInput | LimitExceeded;
+
+export type CorrectingTransferInput = {
+  /** The other leg's account (the statement's account takes the correcting leg). */
+  counterparty: AccountRef;
+  description?: InputMaybe<Scalars['String']['input']>;
+};
 
 export type CreateAccessTokenInput = {
   /**
@@ -463,6 +492,13 @@ export type EntryKind =
   /** A void or the expiry gave a hold's remaining amount back: lowered the pending totals. */
   | 'RELEASE';
 
+export type ExceptionAlreadyResolved = Problem & {
+  __typename?: 'ExceptionAlreadyResolved';
+  code: Scalars['String']['output'];
+  exceptionId: Scalars['String']['output'];
+  message: Scalars['String']['output'];
+};
+
 /** Periods of balanceHistory, in UTC. */
 export type Granularity =
   | 'DAY'
@@ -612,6 +648,19 @@ export type IdempotencyConflict = Problem & {
   replay: Scalars['Boolean']['output'];
 };
 
+export type ImportStatementInput = {
+  accountId: Scalars['ID']['input'];
+  closingBalance: Scalars['Amount']['input'];
+  idempotencyKey: Scalars['String']['input'];
+  lines?: InputMaybe<Array<StatementLineInput>>;
+  openingBalance: Scalars['Amount']['input'];
+  periodEnd: Scalars['DateTime']['input'];
+  periodStart: Scalars['DateTime']['input'];
+  source: Scalars['String']['input'];
+};
+
+export type ImportStatementResult = AccountNotFound | IdempotencyConflict | InvalidInput | LimitExceeded | StatementImported;
+
 export type InsufficientFunds = Problem & {
   __typename?: 'InsufficientFunds';
   accountId: Scalars['ID']['output'];
@@ -673,6 +722,9 @@ export type Limits = {
   queryCostMax: Scalars['Int']['output'];
   queryDepthMax: Scalars['Int']['output'];
   queryTokensMax: Scalars['Int']['output'];
+  statementLinesMax: Scalars['Int']['output'];
+  /** Most lines one importStatement or appendStatementLines call carries, and one statement in all. */
+  statementLinesPerCallMax: Scalars['Int']['output'];
   /** Most accounts one balanceChanged subscription watches. */
   subscriptionAccountsMax: Scalars['Int']['output'];
   /**
@@ -690,6 +742,8 @@ export type Limits = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Adds lines to a statement, after those it has (idempotent by the call's key). */
+  appendStatementLines: AppendStatementLinesResult;
   /** Posts part (two-leg holds) or all of what remains of an open hold, as a transfer. */
   captureHold: CaptureHoldResult;
   /**
@@ -715,15 +769,33 @@ export type Mutation = {
    * events made while it is disabled get none (replayWebhookEvents sends them later).
    */
   disableWebhookEndpoint: UpdateWebhookEndpointResult;
+  /**
+   * Imports a bank or payment-provider statement of the ledger account that mirrors it (at most
+   * limits.statementLinesPerCallMax lines; more with appendStatementLines). The same
+   * idempotencyKey and request again answer the same statement (replay: true).
+   */
+  importStatement: ImportStatementResult;
   /** Posts one balanced transfer (a batch of one). */
   postTransfer: TransferResult;
   /** Posts up to limits.transferBatchSizeMax transfers in one database transaction. */
   postTransfers: PostTransfersResult;
   /**
+   * Matches the statement's lines with the account's entries (by externalRef, then by amount and
+   * direction within the time tolerance) and compares its balances with the ledger's as of the
+   * period's start and end. Each call is a new run; resolutions made since are taken into account.
+   */
+  reconcileStatement: ReconcileStatementResult;
+  /**
    * New deliveries to the endpoint of every event that occurred in [from, to) and that its event
    * types and filter take now, oldest first (at most limits.webhookReplayEventsMax).
    */
   replayWebhookEvents: ReplayWebhookEventsResult;
+  /**
+   * Settles an exception once: by a correcting transfer (posted through the ordinary write path
+   * under the call's idempotencyKey, with the exception's externalRef) or by accepting the
+   * difference with a note. Recorded with the credential that made it.
+   */
+  resolveReconciliationException: ResolveReconciliationExceptionResult;
   /** Sends a delivery again now with a new retry horizon: a FAILED one becomes PENDING; a DELIVERED one gets a new delivery of the same event. */
   retryWebhookDelivery: RetryWebhookDeliveryResult;
   /** Posts a transfer with the legs of another inverted (in part, for two-leg transfers), linked to it. */
@@ -739,6 +811,11 @@ export type Mutation = {
   updateWebhookEndpoint: UpdateWebhookEndpointResult;
   /** Releases what remains of an open hold. */
   voidHold: VoidHoldResult;
+};
+
+
+export type MutationAppendStatementLinesArgs = {
+  input: AppendStatementLinesInput;
 };
 
 
@@ -777,6 +854,11 @@ export type MutationDisableWebhookEndpointArgs = {
 };
 
 
+export type MutationImportStatementArgs = {
+  input: ImportStatementInput;
+};
+
+
 export type MutationPostTransferArgs = {
   input: TransferInput;
 };
@@ -787,8 +869,18 @@ export type MutationPostTransfersArgs = {
 };
 
 
+export type MutationReconcileStatementArgs = {
+  input: ReconcileStatementInput;
+};
+
+
 export type MutationReplayWebhookEventsArgs = {
   input: ReplayWebhookEventsInput;
+};
+
+
+export type MutationResolveReconciliationExceptionArgs = {
+  input: ResolveReconciliationExceptionInput;
 };
 
 
@@ -873,6 +965,14 @@ export type Query = {
   limits: Limits;
   /** Any object by its global id (acct_..., tr_..., ent_..., hold_...); null when unknown to this tenant. */
   node?: Maybe<Node>;
+  /**
+   * The exceptions of a statement's latest reconciliation run (results other than MATCHED), in
+   * line order, then unmatched entries by time. open: true lists those without a resolution.
+   */
+  reconciliationExceptions: ReconciliationExceptionConnection;
+  statement?: Maybe<Statement>;
+  /** Imported statements, newest first (of one account, or of every account the bearer sees). */
+  statements: StatementConnection;
   transfer?: Maybe<Transfer>;
   /** Transfers, newest first. */
   transfers: TransferConnection;
@@ -913,6 +1013,25 @@ export type QueryNodeArgs = {
 };
 
 
+export type QueryReconciliationExceptionsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter: ReconciliationExceptionFilter;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryStatementArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryStatementsArgs = {
+  accountId?: InputMaybe<Scalars['ID']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
 export type QueryTransferArgs = {
   id: Scalars['ID']['input'];
 };
@@ -935,6 +1054,127 @@ export type QueryWebhookEndpointsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
+export type ReconcileRulesInput = {
+  /** How far apart in time a line and an entry may be to match by amount (default 259200: 3 days). */
+  timeToleranceSeconds?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type ReconcileStatementInput = {
+  rules?: InputMaybe<ReconcileRulesInput>;
+  statementId: Scalars['ID']['input'];
+};
+
+export type ReconcileStatementResult = InvalidInput | StatementNotFound | StatementReconciled;
+
+export type ReconciliationChange = {
+  __typename?: 'ReconciliationChange';
+  kind: ReconciliationChangeKind;
+  statement: Statement;
+};
+
+export type ReconciliationChangeKind =
+  | 'EXCEPTION_RESOLVED'
+  | 'RUN_FINISHED';
+
+export type ReconciliationException = {
+  __typename?: 'ReconciliationException';
+  /** What the ledger lacks in the line's direction: lineAmount - ledgerAmount (an unmatched entry: -ledgerAmount). */
+  difference: Scalars['Amount']['output'];
+  direction: Side;
+  /** The ledger entries concerned: matched with the line, or the unmatched entry. */
+  entries: Array<Entry>;
+  externalRef?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  ledgerAmount?: Maybe<Scalars['Amount']['output']>;
+  /** The statement line (null for an entry no line matched). */
+  line?: Maybe<StatementLine>;
+  lineAmount?: Maybe<Scalars['Amount']['output']>;
+  occurredAt: Scalars['DateTime']['output'];
+  resolution?: Maybe<ReconciliationResolution>;
+  status: ReconciliationStatus;
+};
+
+export type ReconciliationExceptionConnection = {
+  __typename?: 'ReconciliationExceptionConnection';
+  nodes: Array<ReconciliationException>;
+  pageInfo: PageInfo;
+};
+
+export type ReconciliationExceptionFilter = {
+  /** true: only those without a resolution; false: only resolved ones. */
+  open?: InputMaybe<Scalars['Boolean']['input']>;
+  statementId: Scalars['ID']['input'];
+  statuses?: InputMaybe<Array<ReconciliationStatus>>;
+};
+
+export type ReconciliationExceptionNotFound = Problem & {
+  __typename?: 'ReconciliationExceptionNotFound';
+  code: Scalars['String']['output'];
+  exceptionId: Scalars['String']['output'];
+  message: Scalars['String']['output'];
+};
+
+export type ReconciliationExceptionResolved = {
+  __typename?: 'ReconciliationExceptionResolved';
+  exception: ReconciliationException;
+  replay: Scalars['Boolean']['output'];
+  resolution: ReconciliationResolution;
+};
+
+export type ReconciliationResolution = {
+  __typename?: 'ReconciliationResolution';
+  /** The credential that resolved it: its kind and the API key (or the key that minted the token). */
+  credential: CredentialKind;
+  id: Scalars['ID']['output'];
+  keyId: Scalars['ID']['output'];
+  kind: ResolutionKind;
+  note: Scalars['String']['output'];
+  resolvedAt: Scalars['DateTime']['output'];
+  /** The correcting transfer. */
+  transfer?: Maybe<Transfer>;
+};
+
+export type ReconciliationRun = {
+  __typename?: 'ReconciliationRun';
+  /** The statement's closing balance against the ledger's as of periodEnd (corrections posted later are not in it). */
+  closing: BalanceComparison;
+  createdAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  /** The statement's opening balance against the ledger's as of periodStart. */
+  opening: BalanceComparison;
+  /** No open exception, opening balances agree, and the statement adds up. */
+  reconciled: Scalars['Boolean']['output'];
+  statement: Statement;
+  /** The statement's opening balance plus its lines equals its closing balance. */
+  statementConsistent: Scalars['Boolean']['output'];
+  summary: ReconciliationSummary;
+  timeToleranceSeconds: Scalars['Int']['output'];
+};
+
+export type ReconciliationStatus =
+  /** Lines and entries with the same externalRef and direction whose amounts differ. */
+  | 'AMOUNT_MISMATCH'
+  /** A line whose externalId an earlier line has. */
+  | 'DUPLICATE_IN_STATEMENT'
+  | 'MATCHED'
+  /** A line no entry matches. */
+  | 'MISSING_IN_LEDGER'
+  /** An entry of the period no line matches. */
+  | 'MISSING_IN_STATEMENT';
+
+export type ReconciliationSummary = {
+  __typename?: 'ReconciliationSummary';
+  amountMismatch: Scalars['Int']['output'];
+  duplicateInStatement: Scalars['Int']['output'];
+  lines: Scalars['Int']['output'];
+  matched: Scalars['Int']['output'];
+  missingInLedger: Scalars['Int']['output'];
+  missingInStatement: Scalars['Int']['output'];
+  /** Exceptions without a resolution. */
+  open: Scalars['Int']['output'];
+  resolved: Scalars['Int']['output'];
+};
+
 export type ReplayWebhookEventsInput = {
   endpointId: Scalars['ID']['input'];
   from: Scalars['DateTime']['input'];
@@ -942,6 +1182,20 @@ export type ReplayWebhookEventsInput = {
 };
 
 export type ReplayWebhookEventsResult = InvalidInput | LimitExceeded | WebhookEndpointNotFound | WebhookEventsReplayed;
+
+export type ResolutionKind =
+  | 'ACCEPTED_DIFFERENCE'
+  | 'CORRECTING_TRANSFER';
+
+export type ResolveReconciliationExceptionInput = {
+  acceptDifference?: InputMaybe<AcceptDifferenceInput>;
+  /** Give exactly one of the two. */
+  correctingTransfer?: InputMaybe<CorrectingTransferInput>;
+  exceptionId: Scalars['ID']['input'];
+  idempotencyKey: Scalars['String']['input'];
+};
+
+export type ResolveReconciliationExceptionResult = AccountNotFound | AmountOverflow | BalanceLimitExceeded | CurrencyMismatch | ExceptionAlreadyResolved | IdempotencyConflict | InsufficientFunds | InvalidInput | LimitExceeded | ReconciliationExceptionNotFound | ReconciliationExceptionResolved;
 
 export type RetryWebhookDeliveryResult = WebhookDeliveryNotFound | WebhookDeliveryRetried;
 
@@ -984,6 +1238,101 @@ export type Side =
   | 'CREDIT'
   | 'DEBIT';
 
+export type Statement = {
+  __typename?: 'Statement';
+  /** The ledger account that mirrors the bank or provider account. */
+  account: Account;
+  closingBalance: Scalars['Amount']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  /** The newest reconciliation run; null before the first. */
+  latestRun?: Maybe<ReconciliationRun>;
+  lineCount: Scalars['Int']['output'];
+  /** Its lines in statement order. */
+  lines: StatementLineConnection;
+  /** The account's posted balance (normal side positive) at the period's start and end, as the statement says. */
+  openingBalance: Scalars['Amount']['output'];
+  periodEnd: Scalars['DateTime']['output'];
+  /** The period is [periodStart, periodEnd). */
+  periodStart: Scalars['DateTime']['output'];
+  /** Runs, newest first. */
+  runs: Array<ReconciliationRun>;
+  source: Scalars['String']['output'];
+};
+
+
+export type StatementLinesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type StatementRunsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type StatementConnection = {
+  __typename?: 'StatementConnection';
+  nodes: Array<Statement>;
+  pageInfo: PageInfo;
+};
+
+export type StatementImported = {
+  __typename?: 'StatementImported';
+  replay: Scalars['Boolean']['output'];
+  statement: Statement;
+};
+
+export type StatementLine = {
+  __typename?: 'StatementLine';
+  amount: Scalars['Amount']['output'];
+  description: Scalars['String']['output'];
+  /** Its direction on the ledger account. */
+  direction: Side;
+  /** The provider's id of the line; a repeated one is a duplicate. */
+  externalId: Scalars['String']['output'];
+  /** The provider's charge, payout or refund id, as transfers carry it. */
+  externalRef?: Maybe<Scalars['String']['output']>;
+  lineNo: Scalars['Int']['output'];
+  occurredAt: Scalars['DateTime']['output'];
+};
+
+export type StatementLineConnection = {
+  __typename?: 'StatementLineConnection';
+  nodes: Array<StatementLine>;
+  pageInfo: PageInfo;
+};
+
+export type StatementLineInput = {
+  amount: Scalars['Amount']['input'];
+  currency: Scalars['String']['input'];
+  description?: InputMaybe<Scalars['String']['input']>;
+  direction: Side;
+  externalId: Scalars['String']['input'];
+  externalRef?: InputMaybe<Scalars['String']['input']>;
+  occurredAt: Scalars['DateTime']['input'];
+};
+
+export type StatementLinesAppended = {
+  __typename?: 'StatementLinesAppended';
+  /** The line number of the first line added. */
+  firstLineNo: Scalars['Int']['output'];
+  replay: Scalars['Boolean']['output'];
+  statement: Statement;
+};
+
+export type StatementNotFound = Problem & {
+  __typename?: 'StatementNotFound';
+  code: Scalars['String']['output'];
+  message: Scalars['String']['output'];
+  statementId: Scalars['String']['output'];
+};
+
+export type StatementReconciled = {
+  __typename?: 'StatementReconciled';
+  run: ReconciliationRun;
+};
+
 /**
  * Live events over graphql-ws (WebSocket, same URL as HTTP: /graphql). Send the API key in
  * connection_init's payload as { "authorization": "Bearer <key>" }. Events leave only after the
@@ -1007,6 +1356,12 @@ export type Subscription = {
    * transferPosted: changes that commit after the subscription starts.
    */
   holdChanged: HoldChange;
+  /**
+   * Tells a finance screen when a run of this statement finishes or one of its exceptions is
+   * resolved (then read statement.latestRun or reconciliationExceptions). A change made while
+   * the instance's database connection was down is not sent: read the state again on reconnect.
+   */
+  reconciliationChanged: ReconciliationChange;
   /**
    * Transfers of this tenant (including reversals and captures' transfers) as they commit, in
    * commit order for any one account. Starts when the subscription starts: every transfer that
@@ -1039,6 +1394,18 @@ export type SubscriptionBalanceChangedArgs = {
  */
 export type SubscriptionHoldChangedArgs = {
   filter?: InputMaybe<HoldChangedFilter>;
+};
+
+
+/**
+ * Live events over graphql-ws (WebSocket, same URL as HTTP: /graphql). Send the API key in
+ * connection_init's payload as { "authorization": "Bearer <key>" }. Events leave only after the
+ * transaction that caused them has committed, whichever server instance it committed through.
+ * Close codes: 4401 unknown or revoked key, 4408 no connection_init in time, 4029 slow consumer
+ * (resume with afterVersion), 1001 server shutting down.
+ */
+export type SubscriptionReconciliationChangedArgs = {
+  statementId: Scalars['ID']['input'];
 };
 
 
@@ -1484,6 +1851,13 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping of union types */
 export type ResolversUnionTypes<_RefType extends Record<string, unknown>> = ResolversObject<{
+  AppendStatementLinesResult:
+    | ( ProblemRecord )
+    | ( ProblemRecord )
+    | ( ProblemRecord )
+    | ( Omit<StatementLinesAppended, 'statement'> & { statement: _RefType['Statement'] } )
+    | ( ProblemRecord )
+  ;
   CaptureHoldResult:
     | ( ProblemRecord )
     | ( Omit<HoldCaptured, 'balances' | 'hold' | 'transfer'> & { balances: Array<_RefType['AccountBalance']>, hold: _RefType['Hold'], transfer: _RefType['Transfer'] } )
@@ -1532,16 +1906,41 @@ export type ResolversUnionTypes<_RefType extends Record<string, unknown>> = Reso
     | ( ProblemRecord )
     | ( Omit<WebhookEndpointCreated, 'endpoint'> & { endpoint: _RefType['WebhookEndpoint'] } )
   ;
+  ImportStatementResult:
+    | ( ProblemRecord )
+    | ( ProblemRecord )
+    | ( ProblemRecord )
+    | ( ProblemRecord )
+    | ( Omit<StatementImported, 'statement'> & { statement: _RefType['Statement'] } )
+  ;
   PostTransfersResult:
     | ( ProblemRecord )
     | ( ProblemRecord )
     | ( Omit<TransfersPosted, 'results'> & { results: Array<_RefType['TransferResult']> } )
+  ;
+  ReconcileStatementResult:
+    | ( ProblemRecord )
+    | ( ProblemRecord )
+    | ( Omit<StatementReconciled, 'run'> & { run: _RefType['ReconciliationRun'] } )
   ;
   ReplayWebhookEventsResult:
     | ( ProblemRecord )
     | ( ProblemRecord )
     | ( ProblemRecord )
     | ( Omit<WebhookEventsReplayed, 'endpoint'> & { endpoint: _RefType['WebhookEndpoint'] } )
+  ;
+  ResolveReconciliationExceptionResult:
+    | ( ProblemRecord )
+    | ( ProblemRecord )
+    | ( ProblemRecord )
+    | ( ProblemRecord )
+    | ( ProblemRecord )
+    | ( ProblemRecord )
+    | ( ProblemRecord )
+    | ( ProblemRecord )
+    | ( ProblemRecord )
+    | ( ProblemRecord )
+    | ( Omit<ReconciliationExceptionResolved, 'exception' | 'resolution'> & { exception: _RefType['ReconciliationException'], resolution: _RefType['ReconciliationResolution'] } )
   ;
   RetryWebhookDeliveryResult:
     | ( ProblemRecord )
@@ -1635,11 +2034,15 @@ export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = 
     | ( ProblemRecord )
     | ( ProblemRecord )
     | ( ProblemRecord )
+    | ( ProblemRecord )
+    | ( ProblemRecord )
+    | ( ProblemRecord )
   ;
 }>;
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
+  AcceptDifferenceInput: AcceptDifferenceInput;
   AccessScope: AccessScope;
   AccessTokenCreated: ResolverTypeWrapper<AccessTokenCreated>;
   Account: ResolverTypeWrapper<AccountRecord>;
@@ -1654,8 +2057,11 @@ export type ResolversTypes = ResolversObject<{
   AccountUpdated: ResolverTypeWrapper<Omit<AccountUpdated, 'account'> & { account: ResolversTypes['Account'] }>;
   Amount: ResolverTypeWrapper<Scalars['Amount']['output']>;
   AmountOverflow: ResolverTypeWrapper<ProblemRecord>;
+  AppendStatementLinesInput: AppendStatementLinesInput;
+  AppendStatementLinesResult: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['AppendStatementLinesResult']>;
   Balance: ResolverTypeWrapper<BalanceModelRecord>;
   BalanceChange: ResolverTypeWrapper<BalanceChangeRecord>;
+  BalanceComparison: ResolverTypeWrapper<BalanceComparison>;
   BalanceLimitExceeded: ResolverTypeWrapper<ProblemRecord>;
   BalancePoint: ResolverTypeWrapper<BalancePointModelRecord>;
   BatchAborted: ResolverTypeWrapper<ProblemRecord>;
@@ -1665,6 +2071,7 @@ export type ResolversTypes = ResolversObject<{
   CaptureExceedsRemaining: ResolverTypeWrapper<ProblemRecord>;
   CaptureHoldInput: CaptureHoldInput;
   CaptureHoldResult: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['CaptureHoldResult']>;
+  CorrectingTransferInput: CorrectingTransferInput;
   CreateAccessTokenInput: CreateAccessTokenInput;
   CreateAccessTokenResult: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['CreateAccessTokenResult']>;
   CreateAccountInput: CreateAccountInput;
@@ -1687,6 +2094,7 @@ export type ResolversTypes = ResolversObject<{
   EntryEdge: ResolverTypeWrapper<EdgeModelRecord<EntryRecord>>;
   EntryFilter: EntryFilter;
   EntryKind: EntryKind;
+  ExceptionAlreadyResolved: ResolverTypeWrapper<ProblemRecord>;
   Granularity: Granularity;
   Hold: ResolverTypeWrapper<HoldRecord>;
   HoldCaptured: ResolverTypeWrapper<Omit<HoldCaptured, 'balances' | 'hold' | 'transfer'> & { balances: Array<ResolversTypes['AccountBalance']>, hold: ResolversTypes['Hold'], transfer: ResolversTypes['Transfer'] }>;
@@ -1704,6 +2112,8 @@ export type ResolversTypes = ResolversObject<{
   HoldVoided: ResolverTypeWrapper<Omit<HoldVoided, 'balances' | 'hold'> & { balances: Array<ResolversTypes['AccountBalance']>, hold: ResolversTypes['Hold'] }>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   IdempotencyConflict: ResolverTypeWrapper<ProblemRecord>;
+  ImportStatementInput: ImportStatementInput;
+  ImportStatementResult: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['ImportStatementResult']>;
   InsufficientFunds: ResolverTypeWrapper<ProblemRecord>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   InvalidInput: ResolverTypeWrapper<ProblemRecord>;
@@ -1719,8 +2129,25 @@ export type ResolversTypes = ResolversObject<{
   PostTransfersResult: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['PostTransfersResult']>;
   Problem: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['Problem']>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  ReconcileRulesInput: ReconcileRulesInput;
+  ReconcileStatementInput: ReconcileStatementInput;
+  ReconcileStatementResult: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['ReconcileStatementResult']>;
+  ReconciliationChange: ResolverTypeWrapper<Omit<ReconciliationChange, 'statement'> & { statement: ResolversTypes['Statement'] }>;
+  ReconciliationChangeKind: ReconciliationChangeKind;
+  ReconciliationException: ResolverTypeWrapper<ReconciliationExceptionRecord>;
+  ReconciliationExceptionConnection: ResolverTypeWrapper<ConnectionModelRecord<ReconciliationExceptionRecord>>;
+  ReconciliationExceptionFilter: ReconciliationExceptionFilter;
+  ReconciliationExceptionNotFound: ResolverTypeWrapper<ProblemRecord>;
+  ReconciliationExceptionResolved: ResolverTypeWrapper<Omit<ReconciliationExceptionResolved, 'exception' | 'resolution'> & { exception: ResolversTypes['ReconciliationException'], resolution: ResolversTypes['ReconciliationResolution'] }>;
+  ReconciliationResolution: ResolverTypeWrapper<ResolutionRecord>;
+  ReconciliationRun: ResolverTypeWrapper<ReconciliationRunRecord>;
+  ReconciliationStatus: ReconciliationStatus;
+  ReconciliationSummary: ResolverTypeWrapper<ReconciliationSummary>;
   ReplayWebhookEventsInput: ReplayWebhookEventsInput;
   ReplayWebhookEventsResult: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['ReplayWebhookEventsResult']>;
+  ResolutionKind: ResolutionKind;
+  ResolveReconciliationExceptionInput: ResolveReconciliationExceptionInput;
+  ResolveReconciliationExceptionResult: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['ResolveReconciliationExceptionResult']>;
   RetryWebhookDeliveryResult: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['RetryWebhookDeliveryResult']>;
   ReversalExceedsRemaining: ResolverTypeWrapper<ProblemRecord>;
   ReverseTransferInput: ReverseTransferInput;
@@ -1728,6 +2155,15 @@ export type ResolversTypes = ResolversObject<{
   RotateWebhookSecretInput: RotateWebhookSecretInput;
   RotateWebhookSecretResult: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['RotateWebhookSecretResult']>;
   Side: Side;
+  Statement: ResolverTypeWrapper<StatementRecord>;
+  StatementConnection: ResolverTypeWrapper<ConnectionModelRecord<StatementRecord>>;
+  StatementImported: ResolverTypeWrapper<Omit<StatementImported, 'statement'> & { statement: ResolversTypes['Statement'] }>;
+  StatementLine: ResolverTypeWrapper<StatementLineRecord>;
+  StatementLineConnection: ResolverTypeWrapper<ConnectionModelRecord<StatementLineRecord>>;
+  StatementLineInput: StatementLineInput;
+  StatementLinesAppended: ResolverTypeWrapper<Omit<StatementLinesAppended, 'statement'> & { statement: ResolversTypes['Statement'] }>;
+  StatementNotFound: ResolverTypeWrapper<ProblemRecord>;
+  StatementReconciled: ResolverTypeWrapper<Omit<StatementReconciled, 'run'> & { run: ResolversTypes['ReconciliationRun'] }>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Transfer: ResolverTypeWrapper<TransferRecord>;
@@ -1774,6 +2210,7 @@ export type ResolversTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
+  AcceptDifferenceInput: AcceptDifferenceInput;
   AccessTokenCreated: AccessTokenCreated;
   Account: AccountRecord;
   AccountBalance: AccountBalanceModelRecord;
@@ -1787,8 +2224,11 @@ export type ResolversParentTypes = ResolversObject<{
   AccountUpdated: Omit<AccountUpdated, 'account'> & { account: ResolversParentTypes['Account'] };
   Amount: Scalars['Amount']['output'];
   AmountOverflow: ProblemRecord;
+  AppendStatementLinesInput: AppendStatementLinesInput;
+  AppendStatementLinesResult: ResolversUnionTypes<ResolversParentTypes>['AppendStatementLinesResult'];
   Balance: BalanceModelRecord;
   BalanceChange: BalanceChangeRecord;
+  BalanceComparison: BalanceComparison;
   BalanceLimitExceeded: ProblemRecord;
   BalancePoint: BalancePointModelRecord;
   BatchAborted: ProblemRecord;
@@ -1798,6 +2238,7 @@ export type ResolversParentTypes = ResolversObject<{
   CaptureExceedsRemaining: ProblemRecord;
   CaptureHoldInput: CaptureHoldInput;
   CaptureHoldResult: ResolversUnionTypes<ResolversParentTypes>['CaptureHoldResult'];
+  CorrectingTransferInput: CorrectingTransferInput;
   CreateAccessTokenInput: CreateAccessTokenInput;
   CreateAccessTokenResult: ResolversUnionTypes<ResolversParentTypes>['CreateAccessTokenResult'];
   CreateAccountInput: CreateAccountInput;
@@ -1818,6 +2259,7 @@ export type ResolversParentTypes = ResolversObject<{
   EntryConnection: ConnectionModelRecord<EntryRecord>;
   EntryEdge: EdgeModelRecord<EntryRecord>;
   EntryFilter: EntryFilter;
+  ExceptionAlreadyResolved: ProblemRecord;
   Hold: HoldRecord;
   HoldCaptured: Omit<HoldCaptured, 'balances' | 'hold' | 'transfer'> & { balances: Array<ResolversParentTypes['AccountBalance']>, hold: ResolversParentTypes['Hold'], transfer: ResolversParentTypes['Transfer'] };
   HoldChange: HoldChangeRecord;
@@ -1832,6 +2274,8 @@ export type ResolversParentTypes = ResolversObject<{
   HoldVoided: Omit<HoldVoided, 'balances' | 'hold'> & { balances: Array<ResolversParentTypes['AccountBalance']>, hold: ResolversParentTypes['Hold'] };
   ID: Scalars['ID']['output'];
   IdempotencyConflict: ProblemRecord;
+  ImportStatementInput: ImportStatementInput;
+  ImportStatementResult: ResolversUnionTypes<ResolversParentTypes>['ImportStatementResult'];
   InsufficientFunds: ProblemRecord;
   Int: Scalars['Int']['output'];
   InvalidInput: ProblemRecord;
@@ -1847,14 +2291,37 @@ export type ResolversParentTypes = ResolversObject<{
   PostTransfersResult: ResolversUnionTypes<ResolversParentTypes>['PostTransfersResult'];
   Problem: ResolversInterfaceTypes<ResolversParentTypes>['Problem'];
   Query: Record<PropertyKey, never>;
+  ReconcileRulesInput: ReconcileRulesInput;
+  ReconcileStatementInput: ReconcileStatementInput;
+  ReconcileStatementResult: ResolversUnionTypes<ResolversParentTypes>['ReconcileStatementResult'];
+  ReconciliationChange: Omit<ReconciliationChange, 'statement'> & { statement: ResolversParentTypes['Statement'] };
+  ReconciliationException: ReconciliationExceptionRecord;
+  ReconciliationExceptionConnection: ConnectionModelRecord<ReconciliationExceptionRecord>;
+  ReconciliationExceptionFilter: ReconciliationExceptionFilter;
+  ReconciliationExceptionNotFound: ProblemRecord;
+  ReconciliationExceptionResolved: Omit<ReconciliationExceptionResolved, 'exception' | 'resolution'> & { exception: ResolversParentTypes['ReconciliationException'], resolution: ResolversParentTypes['ReconciliationResolution'] };
+  ReconciliationResolution: ResolutionRecord;
+  ReconciliationRun: ReconciliationRunRecord;
+  ReconciliationSummary: ReconciliationSummary;
   ReplayWebhookEventsInput: ReplayWebhookEventsInput;
   ReplayWebhookEventsResult: ResolversUnionTypes<ResolversParentTypes>['ReplayWebhookEventsResult'];
+  ResolveReconciliationExceptionInput: ResolveReconciliationExceptionInput;
+  ResolveReconciliationExceptionResult: ResolversUnionTypes<ResolversParentTypes>['ResolveReconciliationExceptionResult'];
   RetryWebhookDeliveryResult: ResolversUnionTypes<ResolversParentTypes>['RetryWebhookDeliveryResult'];
   ReversalExceedsRemaining: ProblemRecord;
   ReverseTransferInput: ReverseTransferInput;
   ReverseTransferResult: ResolversUnionTypes<ResolversParentTypes>['ReverseTransferResult'];
   RotateWebhookSecretInput: RotateWebhookSecretInput;
   RotateWebhookSecretResult: ResolversUnionTypes<ResolversParentTypes>['RotateWebhookSecretResult'];
+  Statement: StatementRecord;
+  StatementConnection: ConnectionModelRecord<StatementRecord>;
+  StatementImported: Omit<StatementImported, 'statement'> & { statement: ResolversParentTypes['Statement'] };
+  StatementLine: StatementLineRecord;
+  StatementLineConnection: ConnectionModelRecord<StatementLineRecord>;
+  StatementLineInput: StatementLineInput;
+  StatementLinesAppended: Omit<StatementLinesAppended, 'statement'> & { statement: ResolversParentTypes['Statement'] };
+  StatementNotFound: ProblemRecord;
+  StatementReconciled: Omit<StatementReconciled, 'run'> & { run: ResolversParentTypes['ReconciliationRun'] };
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
   Transfer: TransferRecord;
@@ -1978,6 +2445,10 @@ export type AmountOverflowResolvers<ContextType = Context, ParentType extends Re
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
+export type AppendStatementLinesResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AppendStatementLinesResult'] = ResolversParentTypes['AppendStatementLinesResult']> = ResolversObject<{
+  __resolveType: TypeResolveFn<'IdempotencyConflict' | 'InvalidInput' | 'LimitExceeded' | 'StatementLinesAppended' | 'StatementNotFound', ParentType, ContextType>;
+}>;
+
 export type BalanceResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Balance'] = ResolversParentTypes['Balance']> = ResolversObject<{
   available?: Resolver<ResolversTypes['Amount'], ParentType, ContextType>;
   creditsPending?: Resolver<ResolversTypes['Amount'], ParentType, ContextType>;
@@ -1998,6 +2469,12 @@ export type BalanceChangeResolvers<ContextType = Context, ParentType extends Res
   replayed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   transfer?: Resolver<Maybe<ResolversTypes['Transfer']>, ParentType, ContextType>;
   version?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+}>;
+
+export type BalanceComparisonResolvers<ContextType = Context, ParentType extends ResolversParentTypes['BalanceComparison'] = ResolversParentTypes['BalanceComparison']> = ResolversObject<{
+  difference?: Resolver<ResolversTypes['Amount'], ParentType, ContextType>;
+  ledger?: Resolver<ResolversTypes['Amount'], ParentType, ContextType>;
+  statement?: Resolver<ResolversTypes['Amount'], ParentType, ContextType>;
 }>;
 
 export type BalanceLimitExceededResolvers<ContextType = Context, ParentType extends ResolversParentTypes['BalanceLimitExceeded'] = ResolversParentTypes['BalanceLimitExceeded']> = ResolversObject<{
@@ -2138,6 +2615,13 @@ export type EntryEdgeResolvers<ContextType = Context, ParentType extends Resolve
   node?: Resolver<ResolversTypes['Entry'], ParentType, ContextType>;
 }>;
 
+export type ExceptionAlreadyResolvedResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ExceptionAlreadyResolved'] = ResolversParentTypes['ExceptionAlreadyResolved']> = ResolversObject<{
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  exceptionId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
 export type HoldResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Hold'] = ResolversParentTypes['Hold']> = ResolversObject<{
   amount?: Resolver<ResolversTypes['Amount'], ParentType, ContextType>;
   capturedAmount?: Resolver<ResolversTypes['Amount'], ParentType, ContextType>;
@@ -2240,6 +2724,10 @@ export type IdempotencyConflictResolvers<ContextType = Context, ParentType exten
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
+export type ImportStatementResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ImportStatementResult'] = ResolversParentTypes['ImportStatementResult']> = ResolversObject<{
+  __resolveType: TypeResolveFn<'AccountNotFound' | 'IdempotencyConflict' | 'InvalidInput' | 'LimitExceeded' | 'StatementImported', ParentType, ContextType>;
+}>;
+
 export type InsufficientFundsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['InsufficientFunds'] = ResolversParentTypes['InsufficientFunds']> = ResolversObject<{
   accountId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   available?: Resolver<ResolversTypes['Amount'], ParentType, ContextType>;
@@ -2287,6 +2775,8 @@ export type LimitsResolvers<ContextType = Context, ParentType extends ResolversP
   queryCostMax?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   queryDepthMax?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   queryTokensMax?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  statementLinesMax?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  statementLinesPerCallMax?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   subscriptionAccountsMax?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   subscriptionEventsQueuedMax?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   subscriptionsPerConnectionMax?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -2296,6 +2786,7 @@ export type LimitsResolvers<ContextType = Context, ParentType extends ResolversP
 }>;
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  appendStatementLines?: Resolver<ResolversTypes['AppendStatementLinesResult'], ParentType, ContextType, RequireFields<MutationAppendStatementLinesArgs, 'input'>>;
   captureHold?: Resolver<ResolversTypes['CaptureHoldResult'], ParentType, ContextType, RequireFields<MutationCaptureHoldArgs, 'input'>>;
   createAccessToken?: Resolver<ResolversTypes['CreateAccessTokenResult'], ParentType, ContextType, RequireFields<MutationCreateAccessTokenArgs, 'input'>>;
   createAccount?: Resolver<ResolversTypes['CreateAccountResult'], ParentType, ContextType, RequireFields<MutationCreateAccountArgs, 'input'>>;
@@ -2303,9 +2794,12 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   createHold?: Resolver<ResolversTypes['CreateHoldResult'], ParentType, ContextType, RequireFields<MutationCreateHoldArgs, 'input'>>;
   createWebhookEndpoint?: Resolver<ResolversTypes['CreateWebhookEndpointResult'], ParentType, ContextType, RequireFields<MutationCreateWebhookEndpointArgs, 'input'>>;
   disableWebhookEndpoint?: Resolver<ResolversTypes['UpdateWebhookEndpointResult'], ParentType, ContextType, RequireFields<MutationDisableWebhookEndpointArgs, 'id'>>;
+  importStatement?: Resolver<ResolversTypes['ImportStatementResult'], ParentType, ContextType, RequireFields<MutationImportStatementArgs, 'input'>>;
   postTransfer?: Resolver<ResolversTypes['TransferResult'], ParentType, ContextType, RequireFields<MutationPostTransferArgs, 'input'>>;
   postTransfers?: Resolver<ResolversTypes['PostTransfersResult'], ParentType, ContextType, RequireFields<MutationPostTransfersArgs, 'input'>>;
+  reconcileStatement?: Resolver<ResolversTypes['ReconcileStatementResult'], ParentType, ContextType, RequireFields<MutationReconcileStatementArgs, 'input'>>;
   replayWebhookEvents?: Resolver<ResolversTypes['ReplayWebhookEventsResult'], ParentType, ContextType, RequireFields<MutationReplayWebhookEventsArgs, 'input'>>;
+  resolveReconciliationException?: Resolver<ResolversTypes['ResolveReconciliationExceptionResult'], ParentType, ContextType, RequireFields<MutationResolveReconciliationExceptionArgs, 'input'>>;
   retryWebhookDelivery?: Resolver<ResolversTypes['RetryWebhookDeliveryResult'], ParentType, ContextType, RequireFields<MutationRetryWebhookDeliveryArgs, 'id'>>;
   reverseTransfer?: Resolver<ResolversTypes['ReverseTransferResult'], ParentType, ContextType, RequireFields<MutationReverseTransferArgs, 'input'>>;
   rotateWebhookSecret?: Resolver<ResolversTypes['RotateWebhookSecretResult'], ParentType, ContextType, RequireFields<MutationRotateWebhookSecretArgs, 'input'>>;
@@ -2337,7 +2831,7 @@ export type PostTransfersResultResolvers<ContextType = Context, ParentType exten
 }>;
 
 export type ProblemResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Problem'] = ResolversParentTypes['Problem']> = ResolversObject<{
-  __resolveType: TypeResolveFn<'AccountCodeTaken' | 'AccountNotFound' | 'AmountOverflow' | 'BalanceLimitExceeded' | 'BatchAborted' | 'BoundsViolated' | 'CaptureExceedsRemaining' | 'CurrencyCodeTaken' | 'CurrencyMismatch' | 'CurrencyNotFound' | 'HoldExpired' | 'HoldNotFound' | 'HoldNotOpen' | 'IdempotencyConflict' | 'InsufficientFunds' | 'InvalidInput' | 'LimitExceeded' | 'NotReversible' | 'ReversalExceedsRemaining' | 'TransferNotFound' | 'UnbalancedTransfer' | 'WebhookDeliveryNotFound' | 'WebhookEndpointNotFound', ParentType, ContextType>;
+  __resolveType: TypeResolveFn<'AccountCodeTaken' | 'AccountNotFound' | 'AmountOverflow' | 'BalanceLimitExceeded' | 'BatchAborted' | 'BoundsViolated' | 'CaptureExceedsRemaining' | 'CurrencyCodeTaken' | 'CurrencyMismatch' | 'CurrencyNotFound' | 'ExceptionAlreadyResolved' | 'HoldExpired' | 'HoldNotFound' | 'HoldNotOpen' | 'IdempotencyConflict' | 'InsufficientFunds' | 'InvalidInput' | 'LimitExceeded' | 'NotReversible' | 'ReconciliationExceptionNotFound' | 'ReversalExceedsRemaining' | 'StatementNotFound' | 'TransferNotFound' | 'UnbalancedTransfer' | 'WebhookDeliveryNotFound' | 'WebhookEndpointNotFound', ParentType, ContextType>;
 }>;
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
@@ -2348,6 +2842,9 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   hold?: Resolver<Maybe<ResolversTypes['Hold']>, ParentType, ContextType, RequireFields<QueryHoldArgs, 'id'>>;
   limits?: Resolver<ResolversTypes['Limits'], ParentType, ContextType>;
   node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, ContextType, RequireFields<QueryNodeArgs, 'id'>>;
+  reconciliationExceptions?: Resolver<ResolversTypes['ReconciliationExceptionConnection'], ParentType, ContextType, RequireFields<QueryReconciliationExceptionsArgs, 'filter' | 'first'>>;
+  statement?: Resolver<Maybe<ResolversTypes['Statement']>, ParentType, ContextType, RequireFields<QueryStatementArgs, 'id'>>;
+  statements?: Resolver<ResolversTypes['StatementConnection'], ParentType, ContextType, RequireFields<QueryStatementsArgs, 'first'>>;
   transfer?: Resolver<Maybe<ResolversTypes['Transfer']>, ParentType, ContextType, RequireFields<QueryTransferArgs, 'id'>>;
   transfers?: Resolver<ResolversTypes['TransferConnection'], ParentType, ContextType, RequireFields<QueryTransfersArgs, 'first'>>;
   viewer?: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
@@ -2355,8 +2852,87 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   webhookEndpoints?: Resolver<ResolversTypes['WebhookEndpointConnection'], ParentType, ContextType, RequireFields<QueryWebhookEndpointsArgs, 'first'>>;
 }>;
 
+export type ReconcileStatementResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ReconcileStatementResult'] = ResolversParentTypes['ReconcileStatementResult']> = ResolversObject<{
+  __resolveType: TypeResolveFn<'InvalidInput' | 'StatementNotFound' | 'StatementReconciled', ParentType, ContextType>;
+}>;
+
+export type ReconciliationChangeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ReconciliationChange'] = ResolversParentTypes['ReconciliationChange']> = ResolversObject<{
+  kind?: Resolver<ResolversTypes['ReconciliationChangeKind'], ParentType, ContextType>;
+  statement?: Resolver<ResolversTypes['Statement'], ParentType, ContextType>;
+}>;
+
+export type ReconciliationExceptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ReconciliationException'] = ResolversParentTypes['ReconciliationException']> = ResolversObject<{
+  difference?: Resolver<ResolversTypes['Amount'], ParentType, ContextType>;
+  direction?: Resolver<ResolversTypes['Side'], ParentType, ContextType>;
+  entries?: Resolver<Array<ResolversTypes['Entry']>, ParentType, ContextType>;
+  externalRef?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  ledgerAmount?: Resolver<Maybe<ResolversTypes['Amount']>, ParentType, ContextType>;
+  line?: Resolver<Maybe<ResolversTypes['StatementLine']>, ParentType, ContextType>;
+  lineAmount?: Resolver<Maybe<ResolversTypes['Amount']>, ParentType, ContextType>;
+  occurredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  resolution?: Resolver<Maybe<ResolversTypes['ReconciliationResolution']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['ReconciliationStatus'], ParentType, ContextType>;
+}>;
+
+export type ReconciliationExceptionConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ReconciliationExceptionConnection'] = ResolversParentTypes['ReconciliationExceptionConnection']> = ResolversObject<{
+  nodes?: Resolver<Array<ResolversTypes['ReconciliationException']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type ReconciliationExceptionNotFoundResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ReconciliationExceptionNotFound'] = ResolversParentTypes['ReconciliationExceptionNotFound']> = ResolversObject<{
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  exceptionId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type ReconciliationExceptionResolvedResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ReconciliationExceptionResolved'] = ResolversParentTypes['ReconciliationExceptionResolved']> = ResolversObject<{
+  exception?: Resolver<ResolversTypes['ReconciliationException'], ParentType, ContextType>;
+  replay?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  resolution?: Resolver<ResolversTypes['ReconciliationResolution'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type ReconciliationResolutionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ReconciliationResolution'] = ResolversParentTypes['ReconciliationResolution']> = ResolversObject<{
+  credential?: Resolver<ResolversTypes['CredentialKind'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  keyId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['ResolutionKind'], ParentType, ContextType>;
+  note?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  resolvedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  transfer?: Resolver<Maybe<ResolversTypes['Transfer']>, ParentType, ContextType>;
+}>;
+
+export type ReconciliationRunResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ReconciliationRun'] = ResolversParentTypes['ReconciliationRun']> = ResolversObject<{
+  closing?: Resolver<ResolversTypes['BalanceComparison'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  opening?: Resolver<ResolversTypes['BalanceComparison'], ParentType, ContextType>;
+  reconciled?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  statement?: Resolver<ResolversTypes['Statement'], ParentType, ContextType>;
+  statementConsistent?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  summary?: Resolver<ResolversTypes['ReconciliationSummary'], ParentType, ContextType>;
+  timeToleranceSeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type ReconciliationSummaryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ReconciliationSummary'] = ResolversParentTypes['ReconciliationSummary']> = ResolversObject<{
+  amountMismatch?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  duplicateInStatement?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  lines?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  matched?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  missingInLedger?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  missingInStatement?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  open?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  resolved?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export type ReplayWebhookEventsResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ReplayWebhookEventsResult'] = ResolversParentTypes['ReplayWebhookEventsResult']> = ResolversObject<{
   __resolveType: TypeResolveFn<'InvalidInput' | 'LimitExceeded' | 'WebhookEndpointNotFound' | 'WebhookEventsReplayed', ParentType, ContextType>;
+}>;
+
+export type ResolveReconciliationExceptionResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ResolveReconciliationExceptionResult'] = ResolversParentTypes['ResolveReconciliationExceptionResult']> = ResolversObject<{
+  __resolveType: TypeResolveFn<'AccountNotFound' | 'AmountOverflow' | 'BalanceLimitExceeded' | 'CurrencyMismatch' | 'ExceptionAlreadyResolved' | 'IdempotencyConflict' | 'InsufficientFunds' | 'InvalidInput' | 'LimitExceeded' | 'ReconciliationExceptionNotFound' | 'ReconciliationExceptionResolved', ParentType, ContextType>;
 }>;
 
 export type RetryWebhookDeliveryResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RetryWebhookDeliveryResult'] = ResolversParentTypes['RetryWebhookDeliveryResult']> = ResolversObject<{
@@ -2381,9 +2957,70 @@ export type RotateWebhookSecretResultResolvers<ContextType = Context, ParentType
   __resolveType: TypeResolveFn<'InvalidInput' | 'WebhookEndpointNotFound' | 'WebhookSecretRotated', ParentType, ContextType>;
 }>;
 
+export type StatementResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Statement'] = ResolversParentTypes['Statement']> = ResolversObject<{
+  account?: Resolver<ResolversTypes['Account'], ParentType, ContextType>;
+  closingBalance?: Resolver<ResolversTypes['Amount'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  latestRun?: Resolver<Maybe<ResolversTypes['ReconciliationRun']>, ParentType, ContextType>;
+  lineCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  lines?: Resolver<ResolversTypes['StatementLineConnection'], ParentType, ContextType, RequireFields<StatementLinesArgs, 'first'>>;
+  openingBalance?: Resolver<ResolversTypes['Amount'], ParentType, ContextType>;
+  periodEnd?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  periodStart?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  runs?: Resolver<Array<ResolversTypes['ReconciliationRun']>, ParentType, ContextType, RequireFields<StatementRunsArgs, 'first'>>;
+  source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type StatementConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['StatementConnection'] = ResolversParentTypes['StatementConnection']> = ResolversObject<{
+  nodes?: Resolver<Array<ResolversTypes['Statement']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type StatementImportedResolvers<ContextType = Context, ParentType extends ResolversParentTypes['StatementImported'] = ResolversParentTypes['StatementImported']> = ResolversObject<{
+  replay?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  statement?: Resolver<ResolversTypes['Statement'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type StatementLineResolvers<ContextType = Context, ParentType extends ResolversParentTypes['StatementLine'] = ResolversParentTypes['StatementLine']> = ResolversObject<{
+  amount?: Resolver<ResolversTypes['Amount'], ParentType, ContextType>;
+  description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  direction?: Resolver<ResolversTypes['Side'], ParentType, ContextType>;
+  externalId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  externalRef?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  lineNo?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  occurredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+}>;
+
+export type StatementLineConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['StatementLineConnection'] = ResolversParentTypes['StatementLineConnection']> = ResolversObject<{
+  nodes?: Resolver<Array<ResolversTypes['StatementLine']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type StatementLinesAppendedResolvers<ContextType = Context, ParentType extends ResolversParentTypes['StatementLinesAppended'] = ResolversParentTypes['StatementLinesAppended']> = ResolversObject<{
+  firstLineNo?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  replay?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  statement?: Resolver<ResolversTypes['Statement'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type StatementNotFoundResolvers<ContextType = Context, ParentType extends ResolversParentTypes['StatementNotFound'] = ResolversParentTypes['StatementNotFound']> = ResolversObject<{
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  statementId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type StatementReconciledResolvers<ContextType = Context, ParentType extends ResolversParentTypes['StatementReconciled'] = ResolversParentTypes['StatementReconciled']> = ResolversObject<{
+  run?: Resolver<ResolversTypes['ReconciliationRun'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
 export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
   balanceChanged?: SubscriptionResolver<ResolversTypes['BalanceChange'], "balanceChanged", ParentType, ContextType, RequireFields<SubscriptionBalanceChangedArgs, 'accountIds'>>;
   holdChanged?: SubscriptionResolver<ResolversTypes['HoldChange'], "holdChanged", ParentType, ContextType, Partial<SubscriptionHoldChangedArgs>>;
+  reconciliationChanged?: SubscriptionResolver<ResolversTypes['ReconciliationChange'], "reconciliationChanged", ParentType, ContextType, RequireFields<SubscriptionReconciliationChangedArgs, 'statementId'>>;
   transferPosted?: SubscriptionResolver<ResolversTypes['Transfer'], "transferPosted", ParentType, ContextType, Partial<SubscriptionTransferPostedArgs>>;
 }>;
 
@@ -2599,8 +3236,10 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   AccountUpdated?: AccountUpdatedResolvers<ContextType>;
   Amount?: GraphQLScalarType;
   AmountOverflow?: AmountOverflowResolvers<ContextType>;
+  AppendStatementLinesResult?: AppendStatementLinesResultResolvers<ContextType>;
   Balance?: BalanceResolvers<ContextType>;
   BalanceChange?: BalanceChangeResolvers<ContextType>;
+  BalanceComparison?: BalanceComparisonResolvers<ContextType>;
   BalanceLimitExceeded?: BalanceLimitExceededResolvers<ContextType>;
   BalancePoint?: BalancePointResolvers<ContextType>;
   BatchAborted?: BatchAbortedResolvers<ContextType>;
@@ -2622,6 +3261,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   Entry?: EntryResolvers<ContextType>;
   EntryConnection?: EntryConnectionResolvers<ContextType>;
   EntryEdge?: EntryEdgeResolvers<ContextType>;
+  ExceptionAlreadyResolved?: ExceptionAlreadyResolvedResolvers<ContextType>;
   Hold?: HoldResolvers<ContextType>;
   HoldCaptured?: HoldCapturedResolvers<ContextType>;
   HoldChange?: HoldChangeResolvers<ContextType>;
@@ -2634,6 +3274,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   HoldNotOpen?: HoldNotOpenResolvers<ContextType>;
   HoldVoided?: HoldVoidedResolvers<ContextType>;
   IdempotencyConflict?: IdempotencyConflictResolvers<ContextType>;
+  ImportStatementResult?: ImportStatementResultResolvers<ContextType>;
   InsufficientFunds?: InsufficientFundsResolvers<ContextType>;
   InvalidInput?: InvalidInputResolvers<ContextType>;
   JSONObject?: GraphQLScalarType;
@@ -2646,11 +3287,29 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   PostTransfersResult?: PostTransfersResultResolvers<ContextType>;
   Problem?: ProblemResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  ReconcileStatementResult?: ReconcileStatementResultResolvers<ContextType>;
+  ReconciliationChange?: ReconciliationChangeResolvers<ContextType>;
+  ReconciliationException?: ReconciliationExceptionResolvers<ContextType>;
+  ReconciliationExceptionConnection?: ReconciliationExceptionConnectionResolvers<ContextType>;
+  ReconciliationExceptionNotFound?: ReconciliationExceptionNotFoundResolvers<ContextType>;
+  ReconciliationExceptionResolved?: ReconciliationExceptionResolvedResolvers<ContextType>;
+  ReconciliationResolution?: ReconciliationResolutionResolvers<ContextType>;
+  ReconciliationRun?: ReconciliationRunResolvers<ContextType>;
+  ReconciliationSummary?: ReconciliationSummaryResolvers<ContextType>;
   ReplayWebhookEventsResult?: ReplayWebhookEventsResultResolvers<ContextType>;
+  ResolveReconciliationExceptionResult?: ResolveReconciliationExceptionResultResolvers<ContextType>;
   RetryWebhookDeliveryResult?: RetryWebhookDeliveryResultResolvers<ContextType>;
   ReversalExceedsRemaining?: ReversalExceedsRemainingResolvers<ContextType>;
   ReverseTransferResult?: ReverseTransferResultResolvers<ContextType>;
   RotateWebhookSecretResult?: RotateWebhookSecretResultResolvers<ContextType>;
+  Statement?: StatementResolvers<ContextType>;
+  StatementConnection?: StatementConnectionResolvers<ContextType>;
+  StatementImported?: StatementImportedResolvers<ContextType>;
+  StatementLine?: StatementLineResolvers<ContextType>;
+  StatementLineConnection?: StatementLineConnectionResolvers<ContextType>;
+  StatementLinesAppended?: StatementLinesAppendedResolvers<ContextType>;
+  StatementNotFound?: StatementNotFoundResolvers<ContextType>;
+  StatementReconciled?: StatementReconciledResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
   Transfer?: TransferResolvers<ContextType>;
   TransferConnection?: TransferConnectionResolvers<ContextType>;

@@ -35,7 +35,11 @@ export type WriteOperation =
   | "createHold"
   | "captureHold"
   | "voidHold"
-  | "reverseTransfer";
+  | "reverseTransfer"
+  | "importStatement"
+  | "appendStatementLines"
+  | "reconcileStatement"
+  | "resolveReconciliationException";
 
 /** Operations an access token may never do, whatever its scope. */
 const apiKeyOnly: ReadonlySet<WriteOperation> = new Set(["createAccessToken"]);

@@ -50,6 +50,12 @@ export interface ChangeFeed {
   listen(listener: FeedListener, wanted?: () => boolean): () => void;
   /** Resolves once every transaction that commits from now on is sure to reach the listeners. */
   ready(): Promise<void>;
+  /**
+   * Hands `listener` the payload of each NOTIFY on `channel` (other notices than commits, e.g.
+   * a reconciliation run finished), on the feed's connection. A notice sent while the connection
+   * is down is missed: listeners re-read state when it matters.
+   */
+  notices(channel: string, listener: (payload: string) => void): () => void;
   stop(): Promise<void>;
 }
 
@@ -63,6 +69,7 @@ interface Unseen {
 
 export function startChangeFeed(options: FeedOptions): ChangeFeed {
   const listeners = new Set<{ listener: FeedListener; wanted: () => boolean }>();
+  const noticeListeners = new Map<string, Set<(payload: string) => void>>();
   let client: pg.Client | null = null;
   let connecting: Promise<pg.Client> | null = null;
   let stopped = false;
@@ -104,13 +111,18 @@ export function startChangeFeed(options: FeedOptions): ChangeFeed {
         if (client === fresh) client = null;
       });
       fresh.on("notification", (message) => {
+        if (message.channel !== changesChannel) {
+          for (const listener of noticeListeners.get(message.channel) ?? []) listener(message.payload ?? "");
+          return;
+        }
         // Our own NOTIFYs come back too; this instance has already looked for those commits.
         if (message.processId !== (fresh as unknown as { processID: number }).processID) requestLook();
       });
       try {
         await fresh.connect();
         // NOTIFYs are sent in their own tiny transactions: no need to wait for their fsync.
-        await fresh.query(`SET synchronous_commit = off; LISTEN ${changesChannel}`);
+        const others = [...noticeListeners.keys()].map((channel) => `; LISTEN ${channel}`).join("");
+        await fresh.query(`SET synchronous_commit = off; LISTEN ${changesChannel}${others}`);
       } catch (error) {
         await fresh.end().catch(() => {});
         throw error;
@@ -229,6 +241,18 @@ export function startChangeFeed(options: FeedOptions): ChangeFeed {
       const entry = { listener, wanted };
       listeners.add(entry);
       return () => listeners.delete(entry);
+    },
+    notices(channel, listener) {
+      if (!/^[a-z_]+$/.test(channel)) throw new Error(`not a channel name: ${channel}`);
+      let set = noticeListeners.get(channel);
+      if (!set) {
+        set = new Set();
+        noticeListeners.set(channel, set);
+        // A connection made from now on listens to it; one open already is told now.
+        if (client) exclusive(async () => (await connection()).query(`LISTEN ${channel}`)).catch(() => {});
+      }
+      set.add(listener);
+      return () => set.delete(listener);
     },
     ready() {
       if (stopped) return Promise.reject(new Error("the change feed is stopped"));

@@ -71,6 +71,8 @@ export interface LiveHub {
   watchHolds(tenantId: string, watch: HoldWatch, subscriber: Subscriber): Promise<EventChannel<HoldChange>>;
   /** A transfer of this tenant, from a cache all subscriptions share (transfers never change). */
   transfer(tenantId: string, id: string): Promise<Transfer | null>;
+  /** The payloads of the NOTIFYs on `channel` that `matches` takes (reconciliationChanged). */
+  watchNotices(channel: string, matches: (payload: string) => boolean, subscriber: Subscriber): Promise<EventChannel<string>>;
   /** Subscriptions open on this instance. */
   subscriptionCount(): number;
 }
@@ -266,6 +268,23 @@ export function createLiveHub(db: Database, feed: ChangeFeed): LiveHub {
       const transfer = await transfers.load(id);
       if (!transfer) transfers.clear(id); // not cached: it may commit later
       return transfer?.tenantId === tenantId ? transfer : null;
+    },
+    async watchNotices(channel, matches, { connection, beforeEach }) {
+      await feed.ready(); // the feed's connection (re)connects while it is active
+      let unlisten = () => {};
+      const events = new EventChannel<string>(
+        connection,
+        () => {
+          subscriptions--;
+          unlisten();
+        },
+        beforeEach,
+      );
+      subscriptions++;
+      unlisten = feed.notices(channel, (payload) => {
+        if (matches(payload)) events.push(payload);
+      });
+      return events;
     },
     subscriptionCount: () => subscriptions,
   };

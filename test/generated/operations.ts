@@ -291,6 +291,8 @@ type SettleProblemFields_CurrencyMismatch_Fragment = { code: string, message: st
 
 type SettleProblemFields_CurrencyNotFound_Fragment = { code: string, message: string };
 
+type SettleProblemFields_ExceptionAlreadyResolved_Fragment = { code: string, message: string };
+
 type SettleProblemFields_HoldExpired_Fragment = { holdId: string, expiresAt: string, replay: boolean, code: string, message: string };
 
 type SettleProblemFields_HoldNotFound_Fragment = { holdId: string, replay: boolean, code: string, message: string };
@@ -307,7 +309,11 @@ type SettleProblemFields_LimitExceeded_Fragment = { code: string, message: strin
 
 type SettleProblemFields_NotReversible_Fragment = { code: string, message: string };
 
+type SettleProblemFields_ReconciliationExceptionNotFound_Fragment = { code: string, message: string };
+
 type SettleProblemFields_ReversalExceedsRemaining_Fragment = { code: string, message: string };
+
+type SettleProblemFields_StatementNotFound_Fragment = { code: string, message: string };
 
 type SettleProblemFields_TransferNotFound_Fragment = { code: string, message: string };
 
@@ -328,6 +334,7 @@ export type SettleProblemFieldsFragment =
   | SettleProblemFields_CurrencyCodeTaken_Fragment
   | SettleProblemFields_CurrencyMismatch_Fragment
   | SettleProblemFields_CurrencyNotFound_Fragment
+  | SettleProblemFields_ExceptionAlreadyResolved_Fragment
   | SettleProblemFields_HoldExpired_Fragment
   | SettleProblemFields_HoldNotFound_Fragment
   | SettleProblemFields_HoldNotOpen_Fragment
@@ -336,7 +343,9 @@ export type SettleProblemFieldsFragment =
   | SettleProblemFields_InvalidInput_Fragment
   | SettleProblemFields_LimitExceeded_Fragment
   | SettleProblemFields_NotReversible_Fragment
+  | SettleProblemFields_ReconciliationExceptionNotFound_Fragment
   | SettleProblemFields_ReversalExceedsRemaining_Fragment
+  | SettleProblemFields_StatementNotFound_Fragment
   | SettleProblemFields_TransferNotFound_Fragment
   | SettleProblemFields_UnbalancedTransfer_Fragment
   | SettleProblemFields_WebhookDeliveryNotFound_Fragment
@@ -536,6 +545,8 @@ type ProblemFields_CurrencyMismatch_Fragment = { code: string, message: string }
 
 type ProblemFields_CurrencyNotFound_Fragment = { code: string, message: string };
 
+type ProblemFields_ExceptionAlreadyResolved_Fragment = { code: string, message: string };
+
 type ProblemFields_HoldExpired_Fragment = { code: string, message: string };
 
 type ProblemFields_HoldNotFound_Fragment = { code: string, message: string };
@@ -552,7 +563,11 @@ type ProblemFields_LimitExceeded_Fragment = { code: string, message: string };
 
 type ProblemFields_NotReversible_Fragment = { code: string, message: string };
 
+type ProblemFields_ReconciliationExceptionNotFound_Fragment = { code: string, message: string };
+
 type ProblemFields_ReversalExceedsRemaining_Fragment = { code: string, message: string };
+
+type ProblemFields_StatementNotFound_Fragment = { code: string, message: string };
 
 type ProblemFields_TransferNotFound_Fragment = { code: string, message: string };
 
@@ -573,6 +588,7 @@ export type ProblemFieldsFragment =
   | ProblemFields_CurrencyCodeTaken_Fragment
   | ProblemFields_CurrencyMismatch_Fragment
   | ProblemFields_CurrencyNotFound_Fragment
+  | ProblemFields_ExceptionAlreadyResolved_Fragment
   | ProblemFields_HoldExpired_Fragment
   | ProblemFields_HoldNotFound_Fragment
   | ProblemFields_HoldNotOpen_Fragment
@@ -581,7 +597,9 @@ export type ProblemFieldsFragment =
   | ProblemFields_InvalidInput_Fragment
   | ProblemFields_LimitExceeded_Fragment
   | ProblemFields_NotReversible_Fragment
+  | ProblemFields_ReconciliationExceptionNotFound_Fragment
   | ProblemFields_ReversalExceedsRemaining_Fragment
+  | ProblemFields_StatementNotFound_Fragment
   | ProblemFields_TransferNotFound_Fragment
   | ProblemFields_UnbalancedTransfer_Fragment
   | ProblemFields_WebhookDeliveryNotFound_Fragment
@@ -624,6 +642,8 @@ type CommonProblemFields_CurrencyMismatch_Fragment = { code: string, message: st
 
 type CommonProblemFields_CurrencyNotFound_Fragment = { code: string, message: string };
 
+type CommonProblemFields_ExceptionAlreadyResolved_Fragment = { code: string, message: string };
+
 type CommonProblemFields_HoldExpired_Fragment = { code: string, message: string };
 
 type CommonProblemFields_HoldNotFound_Fragment = { code: string, message: string };
@@ -640,7 +660,11 @@ type CommonProblemFields_LimitExceeded_Fragment = { code: string, message: strin
 
 type CommonProblemFields_NotReversible_Fragment = { code: string, message: string };
 
+type CommonProblemFields_ReconciliationExceptionNotFound_Fragment = { code: string, message: string };
+
 type CommonProblemFields_ReversalExceedsRemaining_Fragment = { code: string, message: string };
+
+type CommonProblemFields_StatementNotFound_Fragment = { code: string, message: string };
 
 type CommonProblemFields_TransferNotFound_Fragment = { code: string, message: string };
 
@@ -661,6 +685,7 @@ export type CommonProblemFieldsFragment =
   | CommonProblemFields_CurrencyCodeTaken_Fragment
   | CommonProblemFields_CurrencyMismatch_Fragment
   | CommonProblemFields_CurrencyNotFound_Fragment
+  | CommonProblemFields_ExceptionAlreadyResolved_Fragment
   | CommonProblemFields_HoldExpired_Fragment
   | CommonProblemFields_HoldNotFound_Fragment
   | CommonProblemFields_HoldNotOpen_Fragment
@@ -669,7 +694,9 @@ export type CommonProblemFieldsFragment =
   | CommonProblemFields_InvalidInput_Fragment
   | CommonProblemFields_LimitExceeded_Fragment
   | CommonProblemFields_NotReversible_Fragment
+  | CommonProblemFields_ReconciliationExceptionNotFound_Fragment
   | CommonProblemFields_ReversalExceedsRemaining_Fragment
+  | CommonProblemFields_StatementNotFound_Fragment
   | CommonProblemFields_TransferNotFound_Fragment
   | CommonProblemFields_UnbalancedTransfer_Fragment
   | CommonProblemFields_WebhookDeliveryNotFound_Fragment

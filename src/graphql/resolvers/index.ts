@@ -8,6 +8,7 @@ import { Account, Currency, Entry, Hold, HoldLeg, Transfer } from "./nodes.js";
 import { Query } from "./query.js";
 import { Node, Problem, resultUnions } from "./results.js";
 import { WebhookDelivery, WebhookEndpoint } from "./webhooks.js";
+import { ReconciliationException, ReconciliationResolution, ReconciliationRun, Statement } from "./reconciliation.js";
 
 export const resolvers: Resolvers = {
   Amount: AmountScalar,
@@ -29,6 +30,10 @@ export const resolvers: Resolvers = {
   AccountBalance,
   WebhookEndpoint,
   WebhookDelivery,
+  Statement,
+  ReconciliationRun,
+  ReconciliationException,
+  ReconciliationResolution,
   Node,
   Problem,
   ...resultUnions,

@@ -13,6 +13,7 @@ import type { TransferRequest } from "../../domain/transfer.js";
 import type { Context } from "../context.js";
 import { primeTransfer } from "../loaders.js";
 import { countMutationResults } from "./mutation-metrics.js";
+import { reconciliationMutations } from "./reconciliation.js";
 import { webhookMutations } from "./webhooks.js";
 
 /** Problems carry `replay` so a client can tell a remembered rejection from a fresh one. */
@@ -104,6 +105,7 @@ const mutations: Required<MutationResolvers> = {
     };
   },
   ...webhookMutations,
+  ...reconciliationMutations,
 };
 
 // Authorization happens in each ledger function (src/ledger/authorization.ts).

@@ -12,6 +12,7 @@ import type { Context } from "../context.js";
 import { connection, decodeCursor, encodeCursor, pageSize } from "../cursors.js";
 import { badUserInput } from "./nodes.js";
 import { checkCharacters } from "../../domain/text.js";
+import { reconciliationQueries } from "./reconciliation.js";
 import { webhookQueries } from "./webhooks.js";
 
 /** A text the query looks up by: what could never be stored is a bad request, not a lookup. */
@@ -139,4 +140,5 @@ export const Query: QueryResolvers = {
     expiresAt: access.expiresAt,
   }),
   ...webhookQueries,
+  ...reconciliationQueries,
 };

@@ -22,6 +22,10 @@ const unions = [
   "RotateWebhookSecretResult",
   "RetryWebhookDeliveryResult",
   "ReplayWebhookEventsResult",
+  "ImportStatementResult",
+  "AppendStatementLinesResult",
+  "ReconcileStatementResult",
+  "ResolveReconciliationExceptionResult",
 ] as const;
 
 export const resultUnions = Object.fromEntries(unions.map((name) => [name, { __resolveType: resolveResult }])) as Pick<

@@ -9,6 +9,7 @@ import { subscribeBalanceChanges, subscribeHoldChanges, subscribeTransfers } fro
 import type { Context } from "../context.js";
 import { balanceAfterEntry } from "./balance.js";
 import { badUserInput } from "./nodes.js";
+import { reconciliationChange, subscribeReconciliation } from "./reconciliation-live.js";
 
 function subscriberOf(ctx: Context): Subscriber & { live: NonNullable<Context["live"]> } {
   if (!ctx.live || !ctx.connection) {
@@ -41,6 +42,13 @@ export const Subscription: SubscriptionResolvers = {
       return streamOf(await subscribeTransfers(live, ctx.db, ctx.access, subscriber, filter));
     },
     resolve: asIs,
+  },
+  reconciliationChanged: {
+    subscribe: async (_, { statementId }, ctx) => {
+      const { live, ...subscriber } = subscriberOf(ctx);
+      return streamOf(await subscribeReconciliation(live, ctx.db, ctx.access, subscriber, statementId));
+    },
+    resolve: (payload: unknown, _: unknown, ctx: Context) => reconciliationChange(payload as string, ctx) as never,
   },
   holdChanged: {
     subscribe: async (_, { filter }, ctx) => {
