@@ -48,7 +48,14 @@ export async function run(bench: Bench, lineCount: number): Promise<Reconciliati
   const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
   try {
     const account = (code: string, normalSide: "DEBIT" | "CREDIT") =>
-      createAccount(agent, endpoint, code, { idempotencyKey: `${bench.runTag}-${code}`, code, name: code, currency: "USD", normalSide, minBalance: null });
+      createAccount(agent, endpoint, code, {
+        idempotencyKey: `${bench.runTag}-${code}`,
+        code,
+        name: code,
+        currency: "USD",
+        normalSide,
+        minBalance: null,
+      });
     const clearing = await account(`${bench.runTag}-psp-clearing`, "DEBIT");
     const revenue = await account(`${bench.runTag}-revenue`, "CREDIT");
     const periodStart = new Date(Date.now() - 1000);
@@ -75,7 +82,8 @@ export async function run(bench: Bench, lineCount: number): Promise<Reconciliati
         { input: { atomic: true, transfers } },
       );
       if (!data.postTransfers.allSucceeded) throw new Error("reconciliation: a batch of transfers failed");
-      for (const [k, result] of data.postTransfers.results.entries()) posted.push({ amount: amountOf(at + k), createdAt: result.transfer.createdAt });
+      for (const [k, result] of data.postTransfers.results.entries())
+        posted.push({ amount: amountOf(at + k), createdAt: result.transfer.createdAt });
     }
     const postSeconds = seconds(postStart);
     const periodEnd = new Date(Date.now() + 1000);
@@ -92,7 +100,14 @@ export async function run(bench: Bench, lineCount: number): Promise<Reconciliati
     }));
     lines.splice(7, 1);
     lines[11] = { ...lines[11]!, amount: String(Number(lines[11]!.amount) + 1) };
-    lines.push({ externalId: "txn_unknown", externalRef: "ch_unknown", amount: "777", direction: "DEBIT", currency: "USD", occurredAt: posted[0]!.createdAt });
+    lines.push({
+      externalId: "txn_unknown",
+      externalRef: "ch_unknown",
+      amount: "777",
+      direction: "DEBIT",
+      currency: "USD",
+      occurredAt: posted[0]!.createdAt,
+    });
     lines.push({ ...lines[13]! });
     const closing = lines.reduce((sum, line) => sum + BigInt(line.amount), 0n);
 
@@ -124,7 +139,8 @@ export async function run(bench: Bench, lineCount: number): Promise<Reconciliati
         `mutation($input: AppendStatementLinesInput!) { appendStatementLines(input: $input) { __typename ... on Problem { code message } } }`,
         { input: { statementId, idempotencyKey: `${bench.runTag}-part-${part}`, lines: lines.slice(at, at + linesPerCall) } },
       );
-      if (appended.appendStatementLines.__typename !== "StatementLinesAppended") throw new Error(`append: ${JSON.stringify(appended.appendStatementLines)}`);
+      if (appended.appendStatementLines.__typename !== "StatementLinesAppended")
+        throw new Error(`append: ${JSON.stringify(appended.appendStatementLines)}`);
     }
     const importSeconds = seconds(importStart);
 
@@ -155,10 +171,9 @@ export async function run(bench: Bench, lineCount: number): Promise<Reconciliati
             WHERE e.account_id = $1 AND e.created_at >= $2 AND e.created_at < $3 ORDER BY t.external_ref, e.amount) x`,
         [clearing.replace(/^acct_/, ""), periodStart.toISOString(), periodEnd.toISOString()],
       );
-      await client.query(
-        "SELECT count(*) FROM (SELECT id FROM statement_lines WHERE statement_id = $1 ORDER BY external_ref, amount) x",
-        [statementId.replace(/^stmt_/, "")],
-      );
+      await client.query("SELECT count(*) FROM (SELECT id FROM statement_lines WHERE statement_id = $1 ORDER BY external_ref, amount) x", [
+        statementId.replace(/^stmt_/, ""),
+      ]);
       const referenceSeconds = seconds(started);
       const expected = {
         lines: lines.length,
