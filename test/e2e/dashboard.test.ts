@@ -2,8 +2,8 @@
 // token, watch a balance change live after a transfer is posted through the API, read the past
 // balance with the as-of picker. Screenshots go to docs/screenshots/.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Browser, Page } from "playwright-core";
-import { chromiumMissing, launchChromium, openPage, screenshot, type WatchedPage } from "../support/browser.js";
+import type { Browser } from "playwright-core";
+import { byTestId, chromiumMissing, launchChromium, openPage, screenshot, textOf, waitText, type WatchedPage } from "../support/browser.js";
 import { createAccount, createFundingAccount, createHold, key, mintToken, transferBetween } from "../support/ledger-client.js";
 import { startTestService, type TestService, type TestTenant } from "../support/service.js";
 
@@ -19,15 +19,6 @@ let funding: string;
 /** An instant between the first and the second transfer to the merchant. */
 let between: Date;
 
-const byTestId = (page: Page, id: string) => page.locator(`[data-testid="${id}"]`);
-const textOf = (page: Page, id: string) => byTestId(page, id).textContent({ timeout: 10_000 });
-async function waitText(page: Page, id: string, expected: string, timeout = 10_000): Promise<void> {
-  await page.waitForFunction(
-    ([testId, text]) => document.querySelector(`[data-testid="${testId}"]`)?.textContent === text,
-    [id, expected] as const,
-    { timeout },
-  );
-}
 /** datetime-local's value for an instant; the browser runs in UTC. */
 const localValue = (date: Date) => date.toISOString().slice(0, 19);
 

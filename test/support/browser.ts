@@ -68,3 +68,18 @@ export async function screenshot(page: Page, name: string, fullPage = false): Pr
   await mkdir(screenshotDir, { recursive: true });
   await page.screenshot({ path: path.join(screenshotDir, name), fullPage });
 }
+
+/** The element with this data-testid. */
+export const byTestId = (page: Page, id: string) => page.locator(`[data-testid="${id}"]`);
+
+/** The text of the element with this data-testid, once it is there. */
+export const textOf = (page: Page, id: string) => byTestId(page, id).textContent({ timeout: 10_000 });
+
+/** Waits until the element with this data-testid has exactly this text. */
+export async function waitText(page: Page, id: string, expected: string, timeout = 10_000): Promise<void> {
+  await page.waitForFunction(
+    ([testId, text]) => document.querySelector(`[data-testid="${testId}"]`)?.textContent === text,
+    [id, expected] as const,
+    { timeout },
+  );
+}

@@ -1,38 +1,16 @@
 // The token's accounts with live balances.
-import { useCallback, useEffect, useMemo, useState } from "react";
-import type { Api, ApiError } from "./api";
-import { accountHref, ErrorBox, Money, EmptyRow } from "./common";
-import { accountsQuery, type AccountsData, type AccountSummary, type Limits, type PageInfo } from "./operations";
+import { useMemo } from "react";
+import type { Api } from "./api";
+import { accountHref, ErrorBox, Money, EmptyRow, MorePager, statementsHref } from "./common";
+import { accountsQuery, type AccountsData, type Limits } from "./operations";
+import { usePagedList } from "./usePagedList";
 import { useLiveBalances } from "./useLiveBalances";
 
 const pageSize = 25;
 
 export function AccountsPage({ api, limits }: { api: Api; limits: Limits }) {
-  const [accounts, setAccounts] = useState<AccountSummary[]>([]);
-  const [pageInfo, setPageInfo] = useState<PageInfo | null>(null);
-  const [loading, setLoading] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
-
-  const load = useCallback(
-    async (after: string | null) => {
-      setLoading(true);
-      setError(null);
-      try {
-        const data = await api.query<AccountsData>(accountsQuery, { first: Math.min(pageSize, limits.pageSizeMax), after });
-        setAccounts((current) => (after ? [...current, ...data.accounts.nodes] : data.accounts.nodes));
-        setPageInfo(data.accounts.pageInfo);
-      } catch (e) {
-        setError(e as ApiError);
-      } finally {
-        setLoading(false);
-      }
-    },
-    [api, limits.pageSizeMax],
-  );
-
-  useEffect(() => {
-    void load(null);
-  }, [load]);
+  const list = usePagedList(api, accountsQuery, Math.min(pageSize, limits.pageSizeMax), (data: AccountsData) => data.accounts);
+  const { nodes: accounts, loading, error } = list;
 
   const watchedIds = useMemo(
     () => accounts.slice(0, limits.subscriptionAccountsMax).map((a) => a.id),
@@ -46,6 +24,9 @@ export function AccountsPage({ api, limits }: { api: Api; limits: Limits }) {
       <div className="page-head">
         <h1>Accounts</h1>
         <span className="muted">{accounts.length} shown</span>
+        <a href={statementsHref} className="page-link" data-testid="statements-link">
+          Statements and reconciliation →
+        </a>
       </div>
       <ErrorBox error={error} what="Cannot load accounts" />
       <ErrorBox error={live.error} what="Live updates stopped" />
@@ -107,14 +88,7 @@ export function AccountsPage({ api, limits }: { api: Api; limits: Limits }) {
           </tbody>
         </table>
       </div>
-      <div className="pager">
-        {loading ? <span className="muted">Loading…</span> : null}
-        {pageInfo?.hasNextPage && !loading ? (
-          <button type="button" className="secondary" data-testid="accounts-more" onClick={() => void load(pageInfo.endCursor)}>
-            More
-          </button>
-        ) : null}
-      </div>
+      <MorePager list={list} testId="accounts-more" />
     </section>
   );
 }

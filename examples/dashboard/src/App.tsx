@@ -1,11 +1,14 @@
-// Sign-in state, the API client for the token, and the two pages (hash routes).
+// Sign-in state, the API client for the token, and the pages (hash routes): accounts, an
+// account, statements, a statement.
 import { useCallback, useEffect, useState } from "react";
 import { createApi, type Api, type ApiError } from "./api";
 import { AccountPage } from "./AccountPage";
 import { AccountsPage } from "./AccountsPage";
-import { ErrorBox, LiveIndicator, useHashRoute } from "./common";
+import { ErrorBox, LiveIndicator, statementsHref, useHashRoute, type Route } from "./common";
 import { sessionQuery, type Session, type SessionData, type Viewer } from "./operations";
 import { SignIn } from "./SignIn";
+import { StatementPage } from "./StatementPage";
+import { StatementsPage } from "./StatementsPage";
 import { formatDateTime } from "./time";
 
 const tokenKey = "ledger.accessToken";
@@ -19,6 +22,19 @@ function ViewerBadge({ viewer }: { viewer: Viewer }) {
       {viewer.expiresAt ? ` · until ${formatDateTime(viewer.expiresAt)}` : ""}
     </span>
   );
+}
+
+function Page({ route, api, session }: { route: Route; api: Api; session: Session }) {
+  switch (route.page) {
+    case "account":
+      return <AccountPage key={route.id} api={api} limits={session.limits} accountId={route.id} />;
+    case "statements":
+      return <StatementsPage api={api} limits={session.limits} />;
+    case "statement":
+      return <StatementPage key={route.id} api={api} limits={session.limits} statementId={route.id} />;
+    default:
+      return <AccountsPage api={api} limits={session.limits} />;
+  }
 }
 
 export function App() {
@@ -79,6 +95,14 @@ export function App() {
         <a className="brand" href="#/">
           Ledger dashboard
         </a>
+        <nav className="nav">
+          <a href="#/" data-testid="nav-accounts">
+            Accounts
+          </a>
+          <a href={statementsHref} data-testid="nav-statements">
+            Statements
+          </a>
+        </nav>
         <div className="topbar-right">
           {session ? <ViewerBadge viewer={session.viewer} /> : null}
           {api ? <LiveIndicator api={api} /> : null}
@@ -89,15 +113,7 @@ export function App() {
       </header>
       <main>
         <ErrorBox error={sessionError} what="Cannot load the session" />
-        {api && session ? (
-          route.page === "account" ? (
-            <AccountPage key={route.id} api={api} limits={session.limits} accountId={route.id} />
-          ) : (
-            <AccountsPage api={api} limits={session.limits} />
-          )
-        ) : sessionError ? null : (
-          <p className="muted">Loading…</p>
-        )}
+        {api && session ? <Page route={route} api={api} session={session} /> : sessionError ? null : <p className="muted">Loading…</p>}
       </main>
     </div>
   );

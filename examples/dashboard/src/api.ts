@@ -39,6 +39,11 @@ export interface SubscriptionSink<TData> {
 export interface Api {
   query<TData>(document: string, variables?: Record<string, unknown>): Promise<TData>;
   /**
+   * Like query, for mutations: a FORBIDDEN error (the token may read but not do this) is the
+   * caller's to show, not a reason to sign out; UNAUTHENTICATED still signs out.
+   */
+  mutate<TData>(document: string, variables?: Record<string, unknown>): Promise<TData>;
+  /**
    * `variables` is called each time the operation is (re)sent, so a resubscription after a
    * reconnect carries what the page shows at that moment (e.g. afterVersion).
    */
@@ -49,7 +54,8 @@ export interface Api {
   dispose(): void;
 }
 
-const authErrorCodes = new Set(["UNAUTHENTICATED", "FORBIDDEN"]);
+const authErrorCodes: ReadonlySet<string> = new Set(["UNAUTHENTICATED", "FORBIDDEN"]);
+const mutationAuthErrorCodes: ReadonlySet<string> = new Set(["UNAUTHENTICATED"]);
 // 4401: unknown or revoked key; 4403: forbidden. Retrying cannot help with either.
 const authCloseCodes = new Set([4401, 4403]);
 const retryWaitMaxMs = 10_000;
@@ -67,8 +73,8 @@ function isCloseEvent(value: unknown): value is { code: number; reason: string }
   return typeof value === "object" && value !== null && "code" in value && typeof (value as { code: unknown }).code === "number";
 }
 
-function errorFromGraphQL(errors: readonly GraphQLErrorShape[]): ApiError {
-  const auth = errors.find((e) => authErrorCodes.has(e.extensions?.code ?? ""));
+function errorFromGraphQL(errors: readonly GraphQLErrorShape[], authCodes: ReadonlySet<string> = authErrorCodes): ApiError {
+  const auth = errors.find((e) => authCodes.has(e.extensions?.code ?? ""));
   const chosen = auth ?? errors[0];
   const message = chosen?.message ?? "unknown error";
   return new ApiError(message, auth ? "auth" : "request", chosen?.extensions?.code, chosen?.extensions?.reason);
@@ -115,32 +121,39 @@ export function createApi(token: string, onAuthLost: (error: ApiError) => void):
     },
   });
 
+  async function send<TData>(
+    document: string,
+    variables: Record<string, unknown> | undefined,
+    authCodes: ReadonlySet<string>,
+  ): Promise<TData> {
+    let response: Response;
+    try {
+      response = await fetch(httpUrl(), {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: document, variables }),
+      });
+    } catch {
+      throw new ApiError("the service cannot be reached", "network");
+    }
+    let body: GraphQLResponse<TData> | undefined;
+    try {
+      body = (await response.json()) as GraphQLResponse<TData>;
+    } catch {
+      body = undefined;
+    }
+    if (response.status === 401) {
+      const message = body?.errors?.[0]?.message ?? "not authenticated";
+      throw fail(new ApiError(message, "auth", "UNAUTHENTICATED"));
+    }
+    if (body?.errors?.length) throw fail(errorFromGraphQL(body.errors, authCodes));
+    if (!body?.data) throw new ApiError(`unexpected answer (HTTP ${response.status})`, "network");
+    return body.data;
+  }
+
   return {
-    async query<TData>(document: string, variables?: Record<string, unknown>): Promise<TData> {
-      let response: Response;
-      try {
-        response = await fetch(httpUrl(), {
-          method: "POST",
-          headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-          body: JSON.stringify({ query: document, variables }),
-        });
-      } catch {
-        throw new ApiError("the service cannot be reached", "network");
-      }
-      let body: GraphQLResponse<TData> | undefined;
-      try {
-        body = (await response.json()) as GraphQLResponse<TData>;
-      } catch {
-        body = undefined;
-      }
-      if (response.status === 401) {
-        const message = body?.errors?.[0]?.message ?? "not authenticated";
-        throw fail(new ApiError(message, "auth", "UNAUTHENTICATED"));
-      }
-      if (body?.errors?.length) throw fail(errorFromGraphQL(body.errors));
-      if (!body?.data) throw new ApiError(`unexpected answer (HTTP ${response.status})`, "network");
-      return body.data;
-    },
+    query: <TData>(document: string, variables?: Record<string, unknown>) => send<TData>(document, variables, authErrorCodes),
+    mutate: <TData>(document: string, variables?: Record<string, unknown>) => send<TData>(document, variables, mutationAuthErrorCodes),
 
     subscribe<TData>(document: string, variables: () => Record<string, unknown>, sink: SubscriptionSink<TData>) {
       // graphql-ws serializes the payload on every (re)send, so the getter is read each time.

@@ -2,6 +2,7 @@
 import { useEffect, useState, type ReactNode } from "react";
 import type { Api, ApiError, LiveStatus } from "./api";
 import { formatMoney, type CurrencyRef } from "./money";
+import type { PagedList } from "./usePagedList";
 
 export function Money({ amount, currency, testId }: { amount: string; currency: CurrencyRef; testId?: string }) {
   const negative = amount.startsWith("-");
@@ -12,12 +13,12 @@ export function Money({ amount, currency, testId }: { amount: string; currency: 
   );
 }
 
-export function ErrorBox({ error, what }: { error: ApiError | string | null; what?: string }) {
+export function ErrorBox({ error, what, testId }: { error: ApiError | string | null; what?: string; testId?: string }) {
   if (!error) return null;
   const message = typeof error === "string" ? error : error.message;
   const reason = typeof error === "string" ? undefined : (error.reason ?? error.code);
   return (
-    <div className="error" role="alert">
+    <div className="error" role="alert" data-testid={testId}>
       {what ? <strong>{what}: </strong> : null}
       {message}
       {reason ? <code className="reason">{reason}</code> : null}
@@ -47,14 +48,20 @@ export function LiveIndicator({ api }: { api: Api }) {
   );
 }
 
-export type Route = { page: "accounts" } | { page: "account"; id: string };
+export type Route = { page: "accounts" } | { page: "account"; id: string } | { page: "statements" } | { page: "statement"; id: string };
 
 function parseHash(hash: string): Route {
-  const match = /^#\/accounts\/([^/]+)$/.exec(hash);
-  return match?.[1] ? { page: "account", id: decodeURIComponent(match[1]) } : { page: "accounts" };
+  const account = /^#\/accounts\/([^/]+)$/.exec(hash);
+  if (account?.[1]) return { page: "account", id: decodeURIComponent(account[1]) };
+  const statement = /^#\/statements\/([^/]+)$/.exec(hash);
+  if (statement?.[1]) return { page: "statement", id: decodeURIComponent(statement[1]) };
+  if (/^#\/statements\/?$/.test(hash)) return { page: "statements" };
+  return { page: "accounts" };
 }
 
 export const accountHref = (id: string) => `#/accounts/${encodeURIComponent(id)}`;
+export const statementsHref = "#/statements";
+export const statementHref = (id: string) => `#/statements/${encodeURIComponent(id)}`;
 
 export function useHashRoute(): Route {
   const [route, setRoute] = useState(() => parseHash(window.location.hash));
@@ -107,5 +114,20 @@ export function EmptyRow({ show, columns, children }: { show: boolean; columns: 
         {children}
       </td>
     </tr>
+  );
+}
+
+/** "Loading…" while a page loads, and "More" while there is a next page. */
+export function MorePager({ list, testId }: { list: PagedList<unknown>; testId: string }) {
+  const { loading, pageInfo, load } = list;
+  return (
+    <div className="pager">
+      {loading ? <span className="muted">Loading…</span> : null}
+      {pageInfo?.hasNextPage && !loading ? (
+        <button type="button" className="secondary" data-testid={testId} onClick={() => void load(pageInfo.endCursor)}>
+          More
+        </button>
+      ) : null}
+    </div>
   );
 }

@@ -158,3 +158,137 @@ export interface BalanceChangedData {
     balance: Balance;
   };
 }
+
+// ------------------------------------------------------------------ reconciliation
+
+export type ReconciliationStatus = "MATCHED" | "AMOUNT_MISMATCH" | "MISSING_IN_LEDGER" | "MISSING_IN_STATEMENT" | "DUPLICATE_IN_STATEMENT";
+
+export interface RunSummary {
+  lines: number;
+  matched: number;
+  amountMismatch: number;
+  missingInLedger: number;
+  missingInStatement: number;
+  duplicateInStatement: number;
+  open: number;
+  resolved: number;
+}
+
+export interface BalanceComparison {
+  statement: string;
+  ledger: string;
+  difference: string;
+}
+
+export interface ReconciliationRun {
+  id: string;
+  createdAt: string;
+  reconciled: boolean;
+  statementConsistent: boolean;
+  summary: RunSummary;
+  opening: BalanceComparison;
+  closing: BalanceComparison;
+}
+
+export interface Statement {
+  id: string;
+  source: string;
+  periodStart: string;
+  periodEnd: string;
+  openingBalance: string;
+  closingBalance: string;
+  lineCount: number;
+  account: { id: string; code: string; name: string; currency: Currency };
+  latestRun: ReconciliationRun | null;
+}
+
+const statementFields = `id source periodStart periodEnd openingBalance closingBalance lineCount
+  account { id code name currency { code scale } }
+  latestRun {
+    id createdAt reconciled statementConsistent
+    summary { lines matched amountMismatch missingInLedger missingInStatement duplicateInStatement open resolved }
+    opening { statement ledger difference } closing { statement ledger difference }
+  }`;
+
+export const statementsQuery = `query Statements($first: Int!, $after: String) {
+  statements(first: $first, after: $after) { nodes { ${statementFields} } pageInfo { hasNextPage endCursor } }
+}`;
+export interface StatementsData {
+  statements: { nodes: Statement[]; pageInfo: PageInfo };
+}
+
+export const statementQuery = `query Statement($id: ID!) { statement(id: $id) { ${statementFields} } }`;
+export interface StatementData {
+  statement: Statement | null;
+}
+
+export interface ReconciliationException {
+  id: string;
+  status: ReconciliationStatus;
+  externalRef: string | null;
+  direction: "DEBIT" | "CREDIT";
+  occurredAt: string;
+  lineAmount: string | null;
+  ledgerAmount: string | null;
+  difference: string;
+  line: { lineNo: number; externalId: string; description: string } | null;
+  resolution: {
+    kind: "CORRECTING_TRANSFER" | "ACCEPTED_DIFFERENCE";
+    note: string;
+    resolvedAt: string;
+    credential: "API_KEY" | "ACCESS_TOKEN";
+    transfer: { id: string } | null;
+  } | null;
+}
+
+export const exceptionsQuery = `query ReconciliationExceptions($statementId: ID!, $first: Int!, $after: String) {
+  reconciliationExceptions(filter: { statementId: $statementId }, first: $first, after: $after) {
+    nodes {
+      id status externalRef direction occurredAt lineAmount ledgerAmount difference
+      line { lineNo externalId description }
+      resolution { kind note resolvedAt credential transfer { id } }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+export interface ExceptionsData {
+  reconciliationExceptions: { nodes: ReconciliationException[]; pageInfo: PageInfo };
+}
+
+/** A typed problem of a mutation's result union. */
+export interface Problem {
+  __typename: string;
+  code: string;
+  message: string;
+}
+
+export const reconcileStatementMutation = `mutation ReconcileStatement($statementId: ID!) {
+  reconcileStatement(input: { statementId: $statementId }) {
+    __typename
+    ... on StatementReconciled { run { id } }
+    ... on Problem { code message }
+  }
+}`;
+export interface ReconcileStatementData {
+  reconcileStatement: { __typename: "StatementReconciled"; run: { id: string } } | Problem;
+}
+
+export const acceptDifferenceMutation = `mutation AcceptDifference($exceptionId: ID!, $idempotencyKey: String!, $note: String!) {
+  resolveReconciliationException(input: { exceptionId: $exceptionId, idempotencyKey: $idempotencyKey, acceptDifference: { note: $note } }) {
+    __typename
+    ... on ReconciliationExceptionResolved { replay resolution { kind } }
+    ... on Problem { code message }
+  }
+}`;
+export interface AcceptDifferenceData {
+  resolveReconciliationException:
+    | { __typename: "ReconciliationExceptionResolved"; replay: boolean; resolution: { kind: string } }
+    | Problem;
+}
+
+export const reconciliationChangedSubscription = `subscription ReconciliationChanged($statementId: ID!) {
+  reconciliationChanged(statementId: $statementId) { kind statement { id } }
+}`;
+export interface ReconciliationChangedData {
+  reconciliationChanged: { kind: "RUN_FINISHED" | "EXCEPTION_RESOLVED"; statement: { id: string } };
+}
