@@ -24,10 +24,16 @@ LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM pg_advisory_xact_lock(7810759523990402915); -- "ledgerwc"
   RETURN QUERY
+    -- Per enabled endpoint whose breaker lets it send, its oldest due deliveries (at most its
+    -- concurrency): one endpoint's backlog never hides another's (tenants stay apart).
     WITH candidates AS (
-      SELECT d.id, d.endpoint_id, d.next_attempt_at FROM webhook_deliveries d
-       WHERE d.status = 'PENDING' AND d.next_attempt_at <= now()
-       ORDER BY d.next_attempt_at, d.id LIMIT p_count * 8
+      SELECT c.id, c.endpoint_id, c.next_attempt_at
+        FROM webhook_endpoints e
+        CROSS JOIN LATERAL (
+          SELECT d.id, d.endpoint_id, d.next_attempt_at FROM webhook_deliveries d
+           WHERE d.endpoint_id = e.id AND d.status = 'PENDING' AND d.next_attempt_at <= now()
+           ORDER BY d.next_attempt_at, d.id LIMIT p_concurrency) c
+       WHERE e.status = 'ENABLED' AND (e.breaker_open_until IS NULL OR e.breaker_open_until <= now())
     ), busy AS (
       SELECT b.endpoint_id, count(*)::int AS n FROM webhook_deliveries b
        WHERE b.lease_until IS NOT NULL AND b.lease_until > now() AND b.endpoint_id IN (SELECT c.endpoint_id FROM candidates c)

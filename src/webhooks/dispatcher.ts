@@ -30,6 +30,9 @@ const logger = log.child({ component: "webhooks" });
 
 const statsIntervalMs = 5_000;
 
+/** How long after an attempt finishes the next claim waits for others to finish too. */
+const claimGapMs = 5;
+
 interface Claimed {
   id: string;
   endpoint_id: string;
@@ -226,11 +229,21 @@ export function startDispatcher(connectionString: string, settings: WebhookSetti
         .catch((error: unknown) => logger.error({ err: errorText(error), deliveryId: delivery.id }, "recording a webhook attempt failed"))
         .finally(() => {
           flying.delete(run);
-          wake();
+          soon();
         });
       flying.add(run);
     }
     if (claimed.length === room) again = true;
+  }
+
+  /** After an attempt: claim again shortly, so attempts finishing together share one claim. */
+  let soonTimer: NodeJS.Timeout | null = null;
+  function soon(): void {
+    if (soonTimer || stopped) return;
+    soonTimer = setTimeout(() => {
+      soonTimer = null;
+      wake();
+    }, claimGapMs);
   }
 
   function wake(): void {
@@ -256,6 +269,7 @@ export function startDispatcher(connectionString: string, settings: WebhookSetti
       stopped = true;
       clearInterval(timer);
       clearInterval(statsTimer);
+      if (soonTimer) clearTimeout(soonTimer);
       await claiming;
       await Promise.all(flying);
       await pool.end();
