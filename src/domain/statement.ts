@@ -1,11 +1,10 @@
 // Validation of bank and payment-provider statements: their period, balances and lines. Pure:
 // what needs the account (its currency) is checked by src/reconciliation/statements.ts.
 import type { Side } from "./balance.js";
-import { checkCurrencyCode, checkIdempotencyKey, checkText } from "./fields.js";
+import { checkCurrencyCode, checkExternalRef, checkIdempotencyKey, checkText } from "./fields.js";
 import type { Limits } from "./limits.js";
 import { parsePositiveAmount, parseSignedAmount, type AmountInput } from "./money.js";
 import { fail, invalidInput, limitExceeded, ok, type Result } from "./problems.js";
-import { checkCharacters } from "./text.js";
 
 export interface StatementLineInput {
   externalId: string;
@@ -48,15 +47,6 @@ export interface NewStatement {
   lines: StatementLine[];
 }
 
-/** A provider's id (a line's externalId or externalRef): identifier characters, bounded. */
-function checkProviderId(value: string, field: string, limits: Limits): Result<string> {
-  if (value.length === 0) return fail(invalidInput(field, "EMPTY", "must not be empty"));
-  if (value.length > limits.idempotencyKeyLengthMax) {
-    return fail(limitExceeded("idempotencyKeyLengthMax", limits.idempotencyKeyLengthMax, `${field} length`));
-  }
-  return checkCharacters(value, field, "identifier");
-}
-
 /** Lines of one call: each inside the period, at most statementLinesPerCallMax of them. */
 export function validateLines(
   lines: readonly StatementLineInput[],
@@ -70,12 +60,11 @@ export function validateLines(
   const checked: StatementLine[] = [];
   for (const [index, line] of lines.entries()) {
     const at = `${field}[${index}]`;
-    const externalId = checkProviderId(line.externalId, `${at}.externalId`, limits);
+    // A line's id is checked as keys are; its ref as transfers' refs are (the two must match).
+    const externalId = checkIdempotencyKey(line.externalId, limits, `${at}.externalId`);
     if (!externalId.ok) return externalId;
-    if (line.externalRef != null) {
-      const ref = checkProviderId(line.externalRef, `${at}.externalRef`, limits);
-      if (!ref.ok) return ref;
-    }
+    const ref = checkExternalRef(line.externalRef, limits, `${at}.externalRef`);
+    if (!ref.ok) return ref;
     const amount = parsePositiveAmount(line.amount, `${at}.amount`);
     if (!amount.ok) return amount;
     const currency = checkCurrencyCode(line.currency, `${at}.currency`);

@@ -1,6 +1,7 @@
 // Opaque cursors: base64url of a small JSON position. A cursor that does not decode is a
 // client error, never a silently empty page.
 import { GraphQLError } from "graphql";
+import { parseInstant } from "../domain/instant.js";
 
 export function encodeCursor(position: unknown): string {
   return Buffer.from(JSON.stringify(position)).toString("base64url");
@@ -32,3 +33,20 @@ export function connection<T>(rows: T[], hasNextPage: boolean, cursorOf: (row: T
   const edges = rows.map((node) => ({ node, cursor: cursorOf(node) }));
   return { edges, nodes: rows, pageInfo: { hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
 }
+
+/** A newest-first position { t: instant, id }: accounts, webhook endpoints, statements. */
+export const isInstantIdCursor = (v: unknown): v is { t: string; id: string } =>
+  typeof v === "object" &&
+  v !== null &&
+  typeof (v as { t?: unknown }).t === "string" &&
+  parseInstant((v as { t: string }).t) !== null &&
+  typeof (v as { id?: unknown }).id === "string";
+
+/** A position { [key]: a positive 64-bit integer as text }: sequence numbers, line numbers, result ids. */
+export const isSerialCursor =
+  <K extends string>(key: K) =>
+  (v: unknown): v is Record<K, string> =>
+    typeof v === "object" &&
+    v !== null &&
+    typeof (v as Record<string, unknown>)[key] === "string" &&
+    /^[1-9]\d{0,18}$/.test((v as Record<K, string>)[key]);

@@ -232,7 +232,7 @@ export async function resolveException(db: Database, access: Access, request: Re
   if (!key.ok) return refused(key.problem);
   const identity: Identity = exception.line ? { line_id: exception.line.id } : { entry_id: exception.entryId ?? exception.entryIds[0]! };
   const existing = await resolutionOf(db, statement.id, identity);
-  if (existing) return answerExisting(db, access, statement, exception, existing, key.value);
+  if (existing) return answerExisting(db, access, exception, existing, key.value);
   if ((request.correctingTransfer == null) === (request.acceptDifference == null)) {
     return refused(invalidInput("resolution", "EXACTLY_ONE_OF", "give exactly one of correctingTransfer and acceptDifference"));
   }
@@ -293,7 +293,7 @@ export async function resolveException(db: Database, access: Access, request: Re
   if (!made[0]) {
     // Resolved at the same moment by another call; its answer stands (a transfer this call posted stays, as posted).
     const winner = (await resolutionOf(db, statement.id, identity))!;
-    return answerExisting(db, access, statement, exception, winner, key.value);
+    return answerExisting(db, access, exception, winner, key.value);
   }
   await notifyReconciliation(db, access.tenantId, statement.id, "EXCEPTION_RESOLVED");
   return {
@@ -321,7 +321,6 @@ async function resolutionOf(db: Database, statementId: string, identity: Identit
 async function answerExisting(
   db: Database,
   access: Access,
-  _statement: Statement,
   exception: ReconciliationException,
   existing: ResolutionRow,
   key: string,

@@ -4,6 +4,7 @@ import type { Database } from "../db/client.js";
 import { inTransaction } from "../db/transaction.js";
 import type { Access } from "../domain/access.js";
 import { requestHash } from "../domain/canonical.js";
+import { checkIdempotencyKey } from "../domain/fields.js";
 import { fromGlobalId } from "../domain/ids.js";
 import type { Limits } from "../domain/limits.js";
 import { accountNotFound, invalidInput, limitExceeded, withMessage, type Problem } from "../domain/problems.js";
@@ -244,7 +245,8 @@ export async function appendStatementLines(
   await authorizeWrite(db, access, "appendStatementLines", { accounts: [{ id: `acct_${statement.accountId}` }] });
   const lines = validateLines(request.lines, statement, limits);
   if (!lines.ok) return lines;
-  if (request.idempotencyKey.length === 0) return refuse(invalidInput("idempotencyKey", "EMPTY", "must not be empty"));
+  const key = checkIdempotencyKey(request.idempotencyKey, limits);
+  if (!key.ok) return refuse(key.problem);
   const { rows: accounts } = await db.pool.query<{ currency: string }>(
     "SELECT c.code AS currency FROM accounts a JOIN currencies c ON c.id = a.currency_id WHERE a.id = $1",
     [statement.accountId],

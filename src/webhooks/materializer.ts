@@ -137,11 +137,10 @@ async function readRelated(
   }));
   const transferIds = [...new Set(entries.flatMap(({ entry }) => (entry.transferId ? [entry.transferId] : [])))];
   const holdIdsOfEntries = entries.flatMap(({ entry }) => (entry.holdId ? [entry.holdId] : []));
-  const [transferResult] = await Promise.all([
+  const transferResult =
     transferIds.length > 0
-      ? client.query<TransferRow>(`SELECT ${transferColumns("t")} FROM transfers t WHERE t.id = ANY($1::uuid[])`, [transferIds])
-      : { rows: [] as TransferRow[] },
-  ]);
+      ? await client.query<TransferRow>(`SELECT ${transferColumns("t")} FROM transfers t WHERE t.id = ANY($1::uuid[])`, [transferIds])
+      : { rows: [] as TransferRow[] };
   const transfers = new Map(transferResult.rows.map((row) => [row.id, transferFromRow(row)]));
   const holdIds = [...new Set([...holdIdsOfEntries, ...[...transfers.values()].flatMap((t) => (t.holdId ? [t.holdId] : []))])];
   const holdResult =

@@ -21,26 +21,19 @@ import {
   type Statement as StatementRecord,
 } from "../../reconciliation/statements.js";
 import type { Context } from "../context.js";
-import { connection, decodeCursor, encodeCursor, pageSize } from "../cursors.js";
+import { connection, decodeCursor, encodeCursor, isInstantIdCursor, isSerialCursor, pageSize } from "../cursors.js";
 import { primeTransfer } from "../loaders.js";
 import { fromGlobalId } from "../../domain/ids.js";
 import { parseInstant } from "../../domain/instant.js";
 
 const problemResult = (problem: Problem, replay = false) => ({ ...problem, replay });
 
-const isStatementCursor = (v: unknown): v is { t: string; id: string } =>
-  typeof v === "object" &&
-  v !== null &&
-  typeof (v as { t?: unknown }).t === "string" &&
-  parseInstant((v as { t: string }).t) !== null &&
-  typeof (v as { id?: unknown }).id === "string";
-const isNumberCursor = (v: unknown): v is { n: string } =>
-  typeof v === "object" && v !== null && typeof (v as { n?: unknown }).n === "string" && /^[1-9]\d{0,18}$/.test((v as { n: string }).n);
+const isNumberCursor = isSerialCursor("n");
 
 export const reconciliationQueries: Pick<Required<QueryResolvers>, "statements" | "statement" | "reconciliationExceptions"> = {
   statements: async (_, { accountId, first, after }, ctx) => {
     if (accountId && !globalAccountVisible(ctx.access, accountId)) return connection([], false, () => "");
-    const cursor = decodeCursor(after, isStatementCursor);
+    const cursor = decodeCursor(after, isInstantIdCursor);
     const { rows, hasNextPage } = await listStatements(
       ctx.db,
       ctx.access,

@@ -23,7 +23,7 @@ import {
 import { eventTypeEnum, eventTypeOfEnum, type WebhookEventType } from "../../webhooks/events.js";
 import { deliveryGlobalId, endpointGlobalId, eventGlobalId } from "../../webhooks/ids.js";
 import type { Context } from "../context.js";
-import { connection, decodeCursor, encodeCursor, pageSize } from "../cursors.js";
+import { connection, decodeCursor, encodeCursor, isInstantIdCursor, isSerialCursor, pageSize } from "../cursors.js";
 
 const webhooksOf = (ctx: Context): WebhookContext => {
   assert(ctx.webhooks !== null, "contexts that run webhook calls have their settings");
@@ -45,19 +45,11 @@ const eventTypesOf = (values: readonly string[]): WebhookEventType[] =>
 
 type FilterInput = { accountId?: string | null; metadata?: unknown } | null | undefined;
 
-const isEndpointCursor = (v: unknown): v is { t: string; id: string } =>
-  typeof v === "object" &&
-  v !== null &&
-  typeof (v as { t?: unknown }).t === "string" &&
-  parseInstant((v as { t: string }).t) !== null &&
-  typeof (v as { id?: unknown }).id === "string";
-
-const isDeliveryCursor = (v: unknown): v is { s: string } =>
-  typeof v === "object" && v !== null && typeof (v as { s?: unknown }).s === "string" && /^[1-9]\d{0,18}$/.test((v as { s: string }).s);
+const isDeliveryCursor = isSerialCursor("s");
 
 export const webhookQueries: Pick<Required<QueryResolvers>, "webhookEndpoints" | "webhookEndpoint"> = {
   webhookEndpoints: async (_, { first, after }, ctx) => {
-    const cursor = decodeCursor(after, isEndpointCursor);
+    const cursor = decodeCursor(after, isInstantIdCursor);
     const { rows, hasNextPage } = await listWebhookEndpoints(
       ctx.db,
       ctx.access,
