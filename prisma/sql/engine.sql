@@ -731,6 +731,8 @@ BEGIN
             a_dp[v_idx], a_cp[v_idx], a_dq[v_idx], a_cq[v_idx]);
         END IF;
         a_touched[v_idx] := true;
+        -- Entry ids are taken only after the accounts' locks (which gave this transaction its id):
+        -- the webhook materializer's id bounds rest on it (src/webhooks/position.ts).
         e_cmd := e_cmd || i; e_id := e_id || nextval('entries_id_seq'); e_tenant := e_tenant || c_tenant[i];
         e_kind := e_kind || p_kind; e_transfer := e_transfer || v_transfer; e_hold := e_hold || v_hold;
         e_account := e_account || a_id[v_idx]; e_leg := e_leg || (k - 1); e_direction := e_direction || p_direction[k];

@@ -405,8 +405,8 @@ export async function retryWebhookDelivery(db: Database, access: Access, globalI
   // Delivered already: a new delivery of the same event, so a receiver that lost it gets it again.
   const again = await db.pool.query<DeliveryRow>(
     `WITH made AS (
-       INSERT INTO webhook_deliveries (tenant_id, endpoint_id, event_id)
-       SELECT tenant_id, endpoint_id, event_id FROM webhook_deliveries WHERE id = $1 AND tenant_id = $2
+       INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id)
+       SELECT ledger_uuidv7(), tenant_id, endpoint_id, event_id FROM webhook_deliveries WHERE id = $1 AND tenant_id = $2
        RETURNING *
      )
      SELECT ${deliveryColumns} FROM made d JOIN webhook_events ev ON ev.id = d.event_id`,
@@ -438,8 +438,8 @@ export async function replayWebhookEvents(
           AND ledger_webhook_matches(ep.event_types, ep.filter_account_id, ep.filter_metadata, ev.type, ev.account_ids, ev.metadata)
         ORDER BY ev.seq LIMIT $5 + 1
      ), made AS (
-       INSERT INTO webhook_deliveries (tenant_id, endpoint_id, event_id)
-       SELECT $2, $1, id FROM matched WHERE (SELECT count(*) FROM matched) <= $5 ORDER BY seq
+       INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id)
+       SELECT ledger_uuidv7(), $2, $1, id FROM matched WHERE (SELECT count(*) FROM matched) <= $5 ORDER BY seq
        RETURNING 1
      )
      SELECT (SELECT count(*) FROM matched)::text AS matched, (SELECT count(*) FROM made)::text AS made`,

@@ -1,11 +1,10 @@
 // What a webhook carries: the events made from committed changes, with payloads in the shape
 // and field names of the GraphQL types (global ids, amounts as decimal strings of minor units,
 // instants as ISO text). Pure: the materializer reads the rows, this turns them into events.
-import { randomUUID } from "node:crypto";
 import { postedBalance, type Side } from "../domain/balance.js";
 import { toGlobalId } from "../domain/ids.js";
 import type { Account, Entry, Hold, JsonObject, Transfer } from "../ledger/records.js";
-import { eventGlobalId } from "./ids.js";
+import { eventGlobalId, uuidv7 } from "./ids.js";
 
 export const webhookEventTypes = [
   "transfer.posted",
@@ -131,7 +130,7 @@ function draft(
   metadata: JsonObject,
   data: JsonObject,
 ): WebhookEventDraft {
-  const id = randomUUID();
+  const id = uuidv7();
   return {
     id,
     tenantId,

@@ -30,7 +30,7 @@ import {
   type TransferRow,
 } from "../ledger/rows.js";
 import { eventsOf, type ChangeSet, type WebhookEventDraft } from "./events.js";
-import { nextPosition, unreadCondition, type FeedPosition } from "./position.js";
+import { entryIdFloor, nextPosition, snapshotPosition, unreadCondition, withIdBounds, type MaterializerPosition } from "./position.js";
 
 /** pg_try_advisory_lock key of the one materializer ("ledgerwh"). */
 const materializerLockKey = 0x6c65646765727768n;
@@ -49,9 +49,14 @@ export interface MaterializeOutcome {
 
 /** Reads at most `entriesPerPassMax` entries (whole transactions; one larger transaction whole). */
 export async function materializeOnce(client: pg.ClientBase, entriesPerPassMax: number): Promise<MaterializeOutcome> {
+  // Before the snapshot (position.ts): entries of transactions that start after it get higher ids.
+  const { rows } = await client.query<{ ids: string }>(
+    "SELECT (CASE WHEN is_called THEN last_value ELSE last_value - 1 END)::text AS ids FROM entries_id_seq",
+  );
+  const idsBefore = BigInt(rows[0]!.ids);
   await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ");
   try {
-    const outcome = await readAndMake(client, entriesPerPassMax);
+    const outcome = await readAndMake(client, entriesPerPassMax, idsBefore);
     await client.query("COMMIT");
     return outcome;
   } catch (error) {
@@ -66,31 +71,34 @@ const entriesSelect = `SELECT ${entryColumns("e")}, e.tx_id::text, a.code AS a_c
 
 const none: MaterializeOutcome = { wanted: false, events: 0, deliveries: 0, more: false };
 
-async function readAndMake(client: pg.ClientBase, entriesPerPassMax: number): Promise<MaterializeOutcome> {
+async function readAndMake(client: pg.ClientBase, entriesPerPassMax: number, idsBefore: bigint): Promise<MaterializeOutcome> {
   // The first statement takes the snapshot; the row lock keeps a second materializer out even if
   // two ever held the advisory lock (it would fail to serialize and try again).
   const [stored, snapshot] =
-    (await client.query(`SELECT unread_from::text AS xmax, in_progress::text[] AS xip FROM webhook_feed_position WHERE id = 1 FOR UPDATE;
+    (await client.query(`SELECT unread_from::text AS xmax, in_progress::text[] AS xip, entry_ids_above::text AS ids,
+           coalesce(in_progress_entry_ids_above, '{}')::text[] AS xip_ids
+      FROM webhook_feed_position WHERE id = 1 FOR UPDATE;
     SELECT pg_snapshot_xmax(s)::text AS xmax, ARRAY(SELECT x::text FROM pg_snapshot_xip(s) AS x) AS xip,
+           pg_current_xact_id()::text AS own,
            EXISTS (SELECT 1 FROM webhook_endpoints WHERE status = 'ENABLED') AS wanted
       FROM pg_current_snapshot() AS s`)) as unknown as pg.QueryResult[];
-  const now = snapshot!.rows[0] as { xmax: string; xip: string[]; wanted: boolean };
-  const current: FeedPosition = { xmax: BigInt(now.xmax), xip: now.xip.map(BigInt) };
-  const row = stored!.rows[0] as { xmax: string; xip: string[] } | undefined;
+  const now = snapshot!.rows[0] as { xmax: string; xip: string[]; own: string; wanted: boolean };
+  const current = snapshotPosition({ xmax: BigInt(now.xmax), xip: now.xip.map(BigInt) }, BigInt(now.own));
+  const row = stored!.rows[0] as { xmax: string; xip: string[]; ids: string | null; xip_ids: string[] } | undefined;
   if (!row) {
-    // First start: events begin with what commits from now on.
-    await savePosition(client, current, true);
+    // First start: events begin with what commits from now on (the bounds of those in progress are unknown).
+    await savePosition(client, { ...current, idsAbove: idsBefore, xipIdsAbove: current.xip.map(() => 0n) }, true);
     return { ...none, wanted: now.wanted };
   }
-  const from: FeedPosition = { xmax: BigInt(row.xmax), xip: row.xip.map(BigInt) };
+  const from = storedPosition(row);
   if (!now.wanted) {
-    await savePosition(client, nextPosition(from, current, null));
+    await savePosition(client, withIdBounds(from, nextPosition(from, current, null), null, idsBefore));
     return none;
   }
   const unread = unreadCondition(from, "e.tx_id");
   const wantedTenants = "SELECT tenant_id FROM webhook_endpoints WHERE status = 'ENABLED'";
   const { rows: entryRows } = await client.query<EntryRow & { tx_id: string; a_code: string; a_normal_side: Side; currency_code: string }>(
-    `${entriesSelect} WHERE (${unread}) AND e.tenant_id IN (${wantedTenants})
+    `${entriesSelect} WHERE e.id > ${entryIdFloor(from)} AND (${unread}) AND e.tenant_id IN (${wantedTenants})
       ORDER BY e.tx_id, e.id LIMIT ${entriesPerPassMax + 1}`,
   );
   // Cut at a transaction boundary: the last transaction read may be incomplete.
@@ -119,8 +127,15 @@ async function readAndMake(client: pg.ClientBase, entriesPerPassMax: number): Pr
   const changes = await readRelated(client, entryRows, accountRows);
   const events = eventsOf(changes);
   const deliveries = await insertEvents(client, events);
-  await savePosition(client, nextPosition(from, current, cut));
+  await savePosition(client, withIdBounds(from, nextPosition(from, current, cut), cut, idsBefore));
   return { wanted: true, events: events.length, deliveries, more: cut !== null };
+}
+
+/** A stored position; one stored before the id bounds existed has none (0: every id). */
+function storedPosition(row: { xmax: string; xip: string[]; ids: string | null; xip_ids: string[] }): MaterializerPosition {
+  const xip = row.xip.map(BigInt);
+  const xipIds = row.xip_ids.length === xip.length ? row.xip_ids.map(BigInt) : xip.map(() => 0n);
+  return { xmax: BigInt(row.xmax), xip, idsAbove: BigInt(row.ids ?? 0), xipIdsAbove: xipIds };
 }
 
 async function readRelated(
@@ -181,8 +196,8 @@ async function insertEvents(client: pg.ClientBase, events: readonly WebhookEvent
        SELECT id, tenant_id, type, occurred_at, account_ids, metadata, payload FROM given ORDER BY ord
        RETURNING id, tenant_id, type, account_ids, metadata
      ), deliveries AS (
-       INSERT INTO webhook_deliveries (tenant_id, endpoint_id, event_id)
-       SELECT ev.tenant_id, ep.id, ev.id
+       INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id)
+       SELECT ledger_uuidv7(), ev.tenant_id, ep.id, ev.id
          FROM given g JOIN events ev ON ev.id = g.id
          JOIN webhook_endpoints ep ON ep.tenant_id = ev.tenant_id AND ep.status = 'ENABLED'
           AND ledger_webhook_matches(ep.event_types, ep.filter_account_id, ep.filter_metadata, ev.type, ev.account_ids, ev.metadata)
@@ -195,12 +210,14 @@ async function insertEvents(client: pg.ClientBase, events: readonly WebhookEvent
   return Number(counted[0]!.deliveries);
 }
 
-async function savePosition(client: pg.ClientBase, position: FeedPosition, first = false): Promise<void> {
-  const values = [position.xmax.toString(), position.xip.map(String)];
+async function savePosition(client: pg.ClientBase, position: MaterializerPosition, first = false): Promise<void> {
+  const values = [position.xmax.toString(), position.xip.map(String), position.idsAbove.toString(), position.xipIdsAbove.map(String)];
   await client.query(
     first
-      ? "INSERT INTO webhook_feed_position (id, unread_from, in_progress) VALUES (1, $1, $2::bigint[]) ON CONFLICT (id) DO NOTHING"
-      : "UPDATE webhook_feed_position SET unread_from = $1, in_progress = $2::bigint[], updated_at = now() WHERE id = 1",
+      ? `INSERT INTO webhook_feed_position (id, unread_from, in_progress, entry_ids_above, in_progress_entry_ids_above)
+         VALUES (1, $1, $2::bigint[], $3, $4::bigint[]) ON CONFLICT (id) DO NOTHING`
+      : `UPDATE webhook_feed_position SET unread_from = $1, in_progress = $2::bigint[], entry_ids_above = $3,
+                in_progress_entry_ids_above = $4::bigint[], updated_at = now() WHERE id = 1`,
     values,
   );
 }

@@ -1,5 +1,8 @@
 // Every committed change reaches a subscribed endpoint, signed; nothing rolled back does.
 import { describe, expect, it } from "vitest";
+import { assert } from "../../src/domain/assert.js";
+import { validateTransfer } from "../../src/domain/transfer.js";
+import { transferCommand } from "../../src/ledger/transfers.js";
 import { advanceClock, runExpiryJob } from "../support/clock.js";
 import {
   captureHold,
@@ -188,6 +191,42 @@ describe("webhook delivery", () => {
     ).toEqual(["30"]);
     // Nothing else reached the receiver: not the unwatched transfer, not the other tenant's.
     expect(receiver.received.map((r) => r.json.data.transfer.entries[0].amount).sort()).toEqual(["10", "30"]);
+    await receiver.close();
+  });
+
+  // The materializer reads entries by id from bounds it keeps (src/webhooks/position.ts): a
+  // transaction that took its entry ids before later passes, and commits after them, is read too.
+  it("delivers a transfer whose transaction took its ids before later passes and commits after them", async () => {
+    const receiver = await startReceiver();
+    const tenant = await service.newTenant("held writer");
+    await createEndpoint(tenant, { url: receiver.url, eventTypes: ["TRANSFER_POSTED"] });
+    // Two funding accounts: the held transaction keeps its accounts locked.
+    const [slowFunding, funding] = [await createFundingAccount(tenant), await createFundingAccount(tenant)];
+    const [slow, quick] = [await createAccount(tenant), await createAccount(tenant)];
+    const held = await service.db.pool.connect();
+    try {
+      await held.query("BEGIN");
+      const transfer = validateTransfer(
+        { idempotencyKey: key("held"), from: { id: slowFunding.id }, to: { id: slow.id }, amount: "3", currency: "USD" },
+        service.limits,
+      );
+      assert(transfer.ok, "a valid transfer");
+      const { rows } = await held.query("SELECT ledger_execute($1::jsonb) AS answers", [
+        JSON.stringify([transferCommand(tenant.id, transfer.value)]),
+      ]);
+      expect(rows[0].answers[0].ok).toBe(true);
+      // Later writes commit and are delivered while the held one is open (passes go by it).
+      for (const amount of ["4", "5"]) expectResult(await transferBetween(tenant, funding.id, quick.id, amount), "TransferPosted");
+      await receiver.waitFor((received) => received.length >= 2, 10_000, "the later transfers");
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await held.query("COMMIT");
+    } finally {
+      held.release();
+    }
+    await receiver.waitFor((received) => received.length >= 3, 10_000, "the held transfer");
+    const amounts = receiver.received.map((r) => r.json.data.transfer.entries[0].amount);
+    expect(amounts.slice(0, 2).sort()).toEqual(["4", "5"]); // sent concurrently: either order
+    expect(amounts.slice(2)).toEqual(["3"]);
     await receiver.close();
   });
 });
