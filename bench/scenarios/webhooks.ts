@@ -720,7 +720,7 @@ ${t.notes.map((n) => `- ${n}`).join("\n")}${t.notes.length ? "\n" : ""}- Service
 - Endpoint: one endpoint of the tenant (\`createWebhookEndpoint\`, later \`updateWebhookEndpoint(enabled: true)\`)
   subscribed to every event type, its URL an HTTP server in this script on 127.0.0.1 that answers 200 at once and
   counts requests and distinct \`Ledger-Event-Id\`s (the service runs with \`LEDGER_WEBHOOK_ALLOW_PRIVATE_URLS=true\`
-  for it; other settings default: 4 attempts in flight per endpoint, polls every 500 ms, woken by commits). Every
+  for it; other settings default: 16 attempts in flight per endpoint, polls every 500 ms, woken by commits). Every
   transfer makes one \`transfer.posted\` event and one delivery. After the load the group waits until the receiver
   has every event of it and no delivery of it is pending, then disables the endpoint, so no window's deliveries
   run into the next; "all made" / "all received after the last write": from the answer of the load's last

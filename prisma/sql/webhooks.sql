@@ -47,7 +47,9 @@ BEGIN
         LEFT JOIN busy b ON b.endpoint_id = c.endpoint_id
        WHERE ep.status = 'ENABLED' AND (ep.breaker_open_until IS NULL OR ep.breaker_open_until <= now())
     ), pick AS (
-      SELECT r.id FROM ready r WHERE r.rank <= r.room ORDER BY r.next_attempt_at, r.id LIMIT p_count
+      -- Round-robin over the endpoints (each one's first, then each one's second, ...), oldest
+      -- first within a round: one endpoint's backlog cannot take every slot of the claim.
+      SELECT r.id FROM ready r WHERE r.rank <= r.room ORDER BY r.rank, r.next_attempt_at, r.id LIMIT p_count
     ), leased AS (
       UPDATE webhook_deliveries d
          SET lease_until = now() + p_lease_ms * interval '1 millisecond', next_attempt_at = now() + p_lease_ms * interval '1 millisecond',
@@ -60,4 +62,59 @@ BEGIN
            ep.previous_secret_sealed, ep.previous_secret_expires_at, ev.payload::text
       FROM leased l JOIN webhook_endpoints ep ON ep.id = l.endpoint_id JOIN webhook_events ev ON ev.id = l.event_id;
 END;
+$$;
+
+-- The outcomes of attempts, recorded together in one call (the dispatcher gathers those that
+-- finish close together). Per attempt: its row, and the delivery's next state, but only while the
+-- attempt's lease still holds (p_tokens): an attempt that outlived its lease moves nothing. Per
+-- endpoint, its breaker as if the outcomes had come one by one in the order given: a success
+-- closes it, each failure after the last success counts, and reaching p_failures_max opens it for
+-- p_cooldown_ms; a 410 disables the endpoint. Returns the deliveries moved and the endpoints whose
+-- breaker these outcomes opened.
+CREATE OR REPLACE FUNCTION ledger_webhook_record(
+  p_ids uuid[], p_tokens uuid[], p_endpoints uuid[], p_outcomes text[], p_status_codes int[], p_durations int[],
+  p_errors text[], p_statuses text[], p_next timestamptz[], p_failures_max int, p_cooldown_ms bigint
+) RETURNS TABLE (moved uuid[], opened uuid[]) LANGUAGE sql AS $$
+  WITH given AS (
+    SELECT * FROM unnest(p_ids, p_tokens, p_endpoints, p_outcomes, p_status_codes, p_durations, p_errors, p_statuses, p_next)
+      WITH ORDINALITY AS g(id, token, endpoint_id, outcome, status_code, duration_ms, error, status, next_at, ord)
+  ), attempts AS (
+    INSERT INTO webhook_attempts (delivery_id, at, outcome, status_code, duration_ms, error)
+    SELECT g.id, now() - g.duration_ms * interval '1 millisecond', g.outcome, g.status_code, g.duration_ms, g.error
+      FROM given g ORDER BY g.ord
+  ), delivery AS (
+    UPDATE webhook_deliveries d
+       SET status = g.status::"WebhookDeliveryStatus", next_attempt_at = coalesce(g.next_at, now()),
+           lease_until = NULL, lease_token = NULL,
+           delivered_at = CASE WHEN g.status = 'DELIVERED' THEN now() END,
+           failed_at = CASE WHEN g.status = 'FAILED' THEN now() END
+      FROM given g
+     WHERE d.id = g.id AND d.lease_token = g.token
+    RETURNING d.id
+  ), outcomes AS (
+    SELECT g.endpoint_id, bool_or(g.outcome = 'SUCCESS') AS succeeded, bool_or(g.outcome = 'GONE') AS gone,
+           (count(*) FILTER (WHERE g.outcome <> 'SUCCESS' AND g.ord > coalesce(s.last_success, 0)))::int AS trailing
+      FROM given g
+      LEFT JOIN (SELECT endpoint_id, max(ord) AS last_success FROM given WHERE outcome = 'SUCCESS' GROUP BY endpoint_id) s
+        USING (endpoint_id)
+     GROUP BY g.endpoint_id
+  ), endpoint AS (
+    UPDATE webhook_endpoints ep
+       SET consecutive_failures = CASE WHEN o.succeeded THEN 0 ELSE ep.consecutive_failures END + o.trailing,
+           breaker_open_until = CASE
+             WHEN o.trailing > 0 AND CASE WHEN o.succeeded THEN 0 ELSE ep.consecutive_failures END + o.trailing >= p_failures_max
+               THEN now() + p_cooldown_ms * interval '1 millisecond'
+             WHEN o.succeeded THEN NULL
+             ELSE ep.breaker_open_until END,
+           status = CASE WHEN o.gone THEN 'DISABLED'::"WebhookEndpointStatus" ELSE ep.status END,
+           disabled_reason = CASE WHEN o.gone THEN 'GONE' ELSE ep.disabled_reason END,
+           updated_at = now()
+      FROM outcomes o
+     -- Successes alone on a closed breaker change nothing: the endpoint's row is left alone (no
+     -- lock queue behind it).
+     WHERE ep.id = o.endpoint_id AND NOT (o.trailing = 0 AND NOT o.gone AND ep.consecutive_failures = 0 AND ep.breaker_open_until IS NULL)
+    RETURNING ep.id, o.trailing > 0 AND ep.consecutive_failures >= p_failures_max
+              AND ep.consecutive_failures - o.trailing < p_failures_max AS opened
+  )
+  SELECT coalesce((SELECT array_agg(id) FROM delivery), '{}'), coalesce((SELECT array_agg(id) FROM endpoint WHERE opened), '{}')
 $$;

@@ -1,15 +1,17 @@
 // The webhook dispatcher: claims due deliveries, sends them, records each attempt.
 //
-// A claim is one short transaction, serialized across instances by an advisory lock, that
-// leases due deliveries to this instance (lease_until, lease_token): each delivery is attempted
-// by one instance at a time, and a dead instance's leases run out so another takes its work over.
-// The claim also keeps each endpoint's limits, counted over every instance: at most
-// `concurrencyPerEndpointMax` attempts in flight, none while its circuit breaker is open, one
-// probe when it is half-open. The HTTP call happens outside any transaction: nothing waits on the
-// network while holding a lock. Its outcome is recorded in one statement (the attempt, the
-// delivery's next state, the endpoint's breaker), and only by the lease's holder.
+// A claim leases due deliveries to this instance (lease_until, lease_token) under an advisory
+// lock that serializes claims across instances: each delivery is attempted by one instance at a
+// time, and a dead instance's leases run out so another takes its work over. The claim also
+// keeps each endpoint's limits, counted over every instance: at most `concurrencyPerEndpointMax`
+// attempts in flight, none while its circuit breaker is open, one probe when it is half-open.
+// The HTTP call happens outside any transaction: nothing waits on the network while holding a
+// lock. Attempts that finish close together are recorded together (the attempts, the deliveries'
+// next states, the endpoints' breakers; only by the lease's holder), and in the same transaction
+// the room they leave is claimed again: one short transaction per cycle, not two per attempt.
 import pg from "pg";
 import { ledgerTypes } from "../db/pg-types.js";
+import { inTransaction } from "../db/transaction.js";
 import { errorText, log } from "../ops/log.js";
 import {
   webhookAttempts,
@@ -87,74 +89,61 @@ export async function attempt(claimed: Claimed, settings: WebhookSettings, key: 
   );
 }
 
-/** Records an attempt; the delivery moves on only if this instance still holds its lease. */
-export async function recordAttempt(
-  db: DispatchConnections,
-  settings: WebhookSettings,
-  claimed: Claimed,
-  result: AttemptResult,
-): Promise<void> {
-  const success = result.outcome === "SUCCESS";
-  const gone = result.outcome === "GONE";
-  const next = success ? null : nextAttemptOrGiveUp(new Date(), claimed.horizon_from, claimed.attempt_count, settings.retry);
-  const status = success ? "DELIVERED" : next === null && !gone ? "FAILED" : "PENDING";
-  const { rows } = await db.query<{ moved: boolean; opened: boolean }>(
-    `WITH attempt AS (
-       INSERT INTO webhook_attempts (delivery_id, at, outcome, status_code, duration_ms, error)
-       VALUES ($1, now() - $6 * interval '1 millisecond', $3, $4, $6, $5)
-     ), delivery AS (
-       UPDATE webhook_deliveries
-          SET status = $7::"WebhookDeliveryStatus", next_attempt_at = coalesce($8::timestamptz, now()),
-              lease_until = NULL, lease_token = NULL,
-              delivered_at = CASE WHEN $7 = 'DELIVERED' THEN now() END, failed_at = CASE WHEN $7 = 'FAILED' THEN now() END
-        WHERE id = $1 AND lease_token = $2
-       RETURNING 1
-     ), endpoint AS (
-       UPDATE webhook_endpoints ep
-          SET consecutive_failures = CASE WHEN $9 THEN 0 ELSE ep.consecutive_failures + 1 END,
-              breaker_open_until = CASE WHEN $9 THEN NULL
-                                        WHEN ep.consecutive_failures + 1 >= $11 THEN now() + $12 * interval '1 millisecond'
-                                        ELSE ep.breaker_open_until END,
-              status = CASE WHEN $10 THEN 'DISABLED'::"WebhookEndpointStatus" ELSE ep.status END,
-              disabled_reason = CASE WHEN $10 THEN 'GONE' ELSE ep.disabled_reason END,
-              updated_at = now()
-        -- A success on a closed breaker changes nothing: the endpoint's row is left alone (no lock
-        -- queue behind it for the attempts in flight).
-        WHERE ep.id = $13 AND NOT ($9 AND ep.consecutive_failures = 0 AND ep.breaker_open_until IS NULL)
-       RETURNING NOT $9 AND ep.consecutive_failures = $11 AS opened
-     )
-     SELECT EXISTS (SELECT 1 FROM delivery) AS moved, coalesce((SELECT opened FROM endpoint), false) AS opened`,
+/** An attempt that has finished, to be recorded. */
+export interface Finished {
+  claimed: Claimed;
+  result: AttemptResult;
+}
+
+/**
+ * Records finished attempts in one call (ledger_webhook_record, prisma/sql/webhooks.sql): a
+ * delivery moves on only if this instance still holds its lease.
+ */
+export async function recordAttempts(db: DispatchConnections, settings: WebhookSettings, finished: readonly Finished[]): Promise<void> {
+  if (finished.length === 0) return;
+  const now = new Date();
+  const statuses = finished.map(({ claimed, result }) => {
+    if (result.outcome === "SUCCESS") return { status: "DELIVERED", next: null };
+    const next = nextAttemptOrGiveUp(now, claimed.horizon_from, claimed.attempt_count, settings.retry);
+    return { status: next === null && result.outcome !== "GONE" ? "FAILED" : "PENDING", next };
+  });
+  const { rows } = await db.query<{ moved: string[]; opened: string[] }>(
+    "SELECT * FROM ledger_webhook_record($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     [
-      claimed.id,
-      claimed.lease_token,
-      result.outcome,
-      result.statusCode,
-      result.error,
-      Math.round(result.durationMs),
-      status,
-      next?.toISOString() ?? null,
-      success,
-      gone,
+      finished.map((f) => f.claimed.id),
+      finished.map((f) => f.claimed.lease_token),
+      finished.map((f) => f.claimed.endpoint_id),
+      finished.map((f) => f.result.outcome),
+      finished.map((f) => f.result.statusCode),
+      finished.map((f) => Math.round(f.result.durationMs)),
+      finished.map((f) => f.result.error),
+      statuses.map((s) => s.status),
+      statuses.map((s) => s.next?.toISOString() ?? null),
       settings.breakerFailuresMax,
       settings.breakerCooldownMs,
-      claimed.endpoint_id,
     ],
   );
+  const moved = new Set(rows[0]!.moved);
+  finished.forEach(({ claimed, result }, index) => reportAttempt(claimed, result, statuses[index]!.status, moved.has(claimed.id)));
+  for (const endpointId of rows[0]!.opened)
+    logger.warn({ endpointId: endpointGlobalId(endpointId) }, "webhook endpoint's circuit breaker opened");
+}
+
+/** An attempt's metrics and log lines, once recorded. */
+function reportAttempt(claimed: Claimed, result: AttemptResult, status: string, moved: boolean): void {
   webhookAttempts.inc({ outcome: result.outcome });
   webhookAttemptSeconds.observe(result.durationMs / 1000);
-  const { moved, opened } = rows[0]!;
   const context = {
     endpointId: endpointGlobalId(claimed.endpoint_id),
     deliveryId: deliveryGlobalId(claimed.id),
     eventId: eventGlobalId(claimed.event_id),
   };
   if (!moved) logger.warn(context, "an attempt finished after its lease ran out; another instance may have sent it again");
-  if (!success)
+  if (result.outcome !== "SUCCESS")
     logger.info({ ...context, outcome: result.outcome, statusCode: result.statusCode, error: result.error }, "webhook attempt failed");
   if (moved && status !== "PENDING") webhookDeliveriesSettled.inc({ status: status.toLowerCase() });
   if (moved && status === "FAILED") logger.warn(context, "webhook delivery failed: retries ran past the horizon");
-  if (opened) logger.warn({ endpointId: context.endpointId }, "webhook endpoint's circuit breaker opened");
-  if (gone) logger.warn({ endpointId: context.endpointId }, "webhook endpoint answered 410 Gone: disabled");
+  if (result.outcome === "GONE") logger.warn({ endpointId: context.endpointId }, "webhook endpoint answered 410 Gone: disabled");
 }
 
 /** The queue's gauges: age of the oldest due delivery, pending deliveries, open breakers. */
@@ -206,9 +195,12 @@ export interface Dispatcher {
 export function startDispatcher(connectionString: string, settings: WebhookSettings, key: Buffer): Dispatcher {
   const pool = dispatchConnections(connectionString);
   pool.on("error", (error) => logger.warn({ err: errorText(error) }, "webhook dispatcher connection error"));
-  const flying = new Set<Promise<void>>();
+  /** Attempts claimed and not yet recorded (sending, or finished and waiting for the next cycle). */
+  let inFlight = 0;
+  const sending = new Set<Promise<void>>();
+  let finished: Finished[] = [];
   let stopped = false;
-  let claiming: Promise<void> | null = null;
+  let cycling: Promise<void> | null = null;
   let again = false;
   let sent = 0;
   const timer = setInterval(() => wake(), settings.pollIntervalMs);
@@ -218,60 +210,92 @@ export function startDispatcher(connectionString: string, settings: WebhookSetti
   }, statsIntervalMs);
   statsTimer.unref();
 
-  async function claimRound(): Promise<void> {
-    const room = settings.inFlightMax - flying.size;
-    if (room <= 0) return;
-    const claimed = await claimDeliveries(pool, settings, room);
-    for (const delivery of claimed) {
-      sent++;
-      const run: Promise<void> = attempt(delivery, settings, key)
-        .then((result) => recordAttempt(pool, settings, delivery, result))
-        .catch((error: unknown) => logger.error({ err: errorText(error), deliveryId: delivery.id }, "recording a webhook attempt failed"))
-        .finally(() => {
-          flying.delete(run);
-          soon();
-        });
-      flying.add(run);
+  /**
+   * One transaction: records the attempts that finished since the last cycle, then claims as
+   * many due deliveries as there is room for (none once stopping). A cycle that fails records
+   * nothing: those deliveries' leases run out and they are sent again (at least once).
+   */
+  async function cycle(): Promise<void> {
+    const batch = finished;
+    finished = [];
+    const room = stopped ? 0 : settings.inFlightMax - (inFlight - batch.length);
+    if (batch.length === 0 && room <= 0) return;
+    let claimed: Claimed[] = [];
+    try {
+      claimed = await inTransaction(pool, async (client) => {
+        await recordAttempts(client, settings, batch);
+        return room > 0 ? claimDeliveries(client, settings, room) : [];
+      });
+    } finally {
+      inFlight -= batch.length;
     }
-    if (claimed.length === room) again = true;
+    for (const delivery of claimed) send(delivery);
+    if (room > 0 && claimed.length === room) again = true;
   }
 
-  /** After an attempt: claim again shortly, so attempts finishing together share one claim. */
+  function send(delivery: Claimed): void {
+    sent++;
+    inFlight++;
+    const run: Promise<void> = attempt(delivery, settings, key)
+      .then((result) => {
+        finished.push({ claimed: delivery, result });
+      })
+      .catch((error: unknown) => {
+        inFlight--; // never recorded: its lease runs out
+        logger.error({ err: errorText(error), deliveryId: delivery.id }, "a webhook attempt failed unexpectedly");
+      })
+      .finally(() => {
+        sending.delete(run);
+        soon();
+      });
+    sending.add(run);
+  }
+
+  /** After an attempt: a cycle shortly, so attempts finishing together are recorded (and replaced) together. */
   let soonTimer: NodeJS.Timeout | null = null;
   function soon(): void {
-    if (soonTimer || stopped) return;
+    if (soonTimer) return;
     soonTimer = setTimeout(() => {
       soonTimer = null;
-      wake();
+      run();
     }, claimGapMs);
   }
 
-  function wake(): void {
-    if (stopped) return;
-    if (claiming) {
+  function run(): void {
+    if (cycling) {
       again = true;
       return;
     }
     again = false;
-    claiming = claimRound()
-      .catch((error: unknown) => logger.warn({ err: errorText(error) }, "claiming webhook deliveries failed"))
+    cycling = cycle()
+      .catch((error: unknown) => logger.warn({ err: errorText(error) }, "recording and claiming webhook deliveries failed"))
       .finally(() => {
-        claiming = null;
-        if (again) wake();
+        cycling = null;
+        if (again || finished.length > 0) run();
       });
+  }
+
+  function wake(): void {
+    if (!stopped) run();
   }
 
   return {
     wake,
-    inFlight: () => flying.size,
+    inFlight: () => inFlight,
     attemptsSent: () => sent,
     async stop() {
       stopped = true;
       clearInterval(timer);
       clearInterval(statsTimer);
+      await cycling;
+      // The attempts in flight finish, and their outcomes are recorded.
+      while (sending.size > 0) await Promise.all(sending);
       if (soonTimer) clearTimeout(soonTimer);
-      await claiming;
-      await Promise.all(flying);
+      soonTimer = null;
+      while (finished.length > 0 || cycling) {
+        if (!cycling) run();
+        await cycling;
+      }
       await pool.end();
     },
   };

@@ -43,7 +43,7 @@ export function webhookSettingsOf(overrides: WebhookSettingsOverrides = {}): Web
     retry: retryScheduleDefault,
     breakerFailuresMax: 10,
     breakerCooldownMs: 60_000,
-    concurrencyPerEndpointMax: 4,
+    concurrencyPerEndpointMax: 16,
     inFlightMax: 64,
     leaseMs: send.totalTimeoutMs + 30_000,
     pollIntervalMs: 500,
