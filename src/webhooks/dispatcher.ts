@@ -24,7 +24,7 @@ import {
 import { nextAttemptOrGiveUp } from "./backoff.js";
 import { deliveryGlobalId, endpointGlobalId, eventGlobalId } from "./ids.js";
 import { openSecret } from "./secret-box.js";
-import { sendWebhook, type AttemptResult } from "./sender.js";
+import { closeIdleSockets, sendWebhook, type AttemptResult } from "./sender.js";
 import { signatureHeaderName, signPayload } from "./signature.js";
 import type { WebhookSettings } from "./settings.js";
 
@@ -296,6 +296,7 @@ export function startDispatcher(connectionString: string, settings: WebhookSetti
         if (!cycling) run();
         await cycling;
       }
+      closeIdleSockets();
       await pool.end();
     },
   };

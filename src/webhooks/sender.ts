@@ -4,11 +4,14 @@
 // happens, it resolves with what happened, for the delivery log and the retry schedule: it never
 // throws, and leaves no socket or timer behind.
 //
-// agent: false, a fresh connection per attempt: deliveries go to many hosts, most rarely, so a
-// keep-alive pool would mostly hold idle sockets, and a pooled socket would carry one attempt's
-// state (a half-read response, a slow peer) into the next. The cost is a handshake per attempt.
-import { type ClientRequest, type IncomingMessage, request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
+// Connections are kept alive between attempts to the same host (a busy endpoint would otherwise
+// pay a TCP and TLS handshake per event), but only after an attempt that read its whole response:
+// any other ending (a timeout, a cut-off or oversized body, an error) destroys the socket, so no
+// attempt's state is carried into the next. Idle sockets are closed after a few seconds. A
+// request that fails on a reused socket before any response (the server closed it meanwhile) is
+// tried once more on a new connection, within the same time budget.
+import { Agent as HttpAgent, type ClientRequest, type IncomingMessage, request as httpRequest } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { StringDecoder } from "node:string_decoder";
 import { checkWebhookUrl, guardedLookup, privateAddressErrorCode } from "./url-safety.js";
 
@@ -44,20 +47,59 @@ export interface SendOptions {
 
 export const webhookUserAgent = "graphql-ledger-webhooks/1";
 
-export function sendWebhook(request: WebhookRequest, options: SendOptions): Promise<AttemptResult> {
+/** How long an idle kept-alive socket stays open (below the 5 s that Node's and many servers' keep-alive timeouts give). */
+const idleSocketMs = 4_000;
+
+/** One pool per protocol and address policy (the lookup that checks addresses is the pool's). */
+const agents = new Map<string, HttpAgent>();
+function agentFor(protocol: string, allowPrivate: boolean): HttpAgent {
+  const name = `${protocol}${allowPrivate}`;
+  let agent = agents.get(name);
+  if (!agent) {
+    const settings = { keepAlive: true, timeout: idleSocketMs, scheduling: "lifo" as const, lookup: guardedLookup(allowPrivate) };
+    agent = protocol === "https:" ? new HttpsAgent(settings) : new HttpAgent(settings);
+    agents.set(name, agent);
+  }
+  return agent;
+}
+
+/** Closes the idle kept-alive sockets (a stopping dispatcher). */
+export function closeIdleSockets(): void {
+  for (const agent of agents.values()) agent.destroy();
+  agents.clear();
+}
+
+export async function sendWebhook(request: WebhookRequest, options: SendOptions): Promise<AttemptResult> {
   const startedAt = performance.now();
+  const first = await sendOnce(request, options, startedAt);
+  if (!first.staleSocket) return first.result;
+  return (await sendOnce(request, options, startedAt, true)).result;
+}
+
+function sendOnce(
+  request: WebhookRequest,
+  options: SendOptions,
+  startedAt: number,
+  fresh = false,
+): Promise<{ result: AttemptResult; staleSocket: boolean }> {
   const elapsedMs = () => performance.now() - startedAt;
-  return new Promise((resolve) => {
+  let staleSocket = false;
+  return new Promise((done) => {
+    const resolve = (result: AttemptResult) => done({ result, staleSocket });
     const cancels: (() => void)[] = [];
     let client: ClientRequest | undefined;
     let response: IncomingMessage | undefined;
     let settled = false;
+    let complete = false;
     const finish = (outcome: AttemptOutcome, statusCode: number | null, error: string | null, responseExcerpt: string | null) => {
       if (settled) return;
       settled = true;
       for (const cancel of cancels) cancel();
-      response?.destroy();
-      client?.destroy();
+      // Kept for the next attempt only when its response was read to the end.
+      if (!(complete && response?.complete)) {
+        response?.destroy();
+        client?.destroy();
+      }
       resolve({ outcome, statusCode, durationMs: Math.round(elapsedMs()), error, responseExcerpt });
     };
     // Calls onExpiry once `ms` have really passed since the start (a timer alone may fire a little early).
@@ -78,7 +120,7 @@ export function sendWebhook(request: WebhookRequest, options: SendOptions): Prom
     try {
       client = (checked.url.protocol === "https:" ? httpsRequest : httpRequest)(checked.url, {
         method: "POST",
-        agent: false,
+        agent: fresh ? false : agentFor(checked.url.protocol, options.allowPrivate),
         lookup: guardedLookup(options.allowPrivate),
         headers: {
           ...request.headers,
@@ -113,6 +155,7 @@ export function sendWebhook(request: WebhookRequest, options: SendOptions): Prom
       // OpenSSL's messages run to a source file and line; its reason is what says it ("wrong version number").
       const tls = error.reason ?? /:error:[0-9A-F]+:[^:]*:[^:]*:([^:]+):/i.exec(error.message)?.[1];
       const reason = tls ? `TLS ${tls}` : error.message || error.code || "unknown error";
+      if (client?.reusedSocket && !response && !fresh) staleSocket = true;
       finish("CONNECT_ERROR", null, `connection failed: ${reason.split("\n")[0]!.slice(0, 200)}`, null);
     });
 
@@ -128,7 +171,10 @@ export function sendWebhook(request: WebhookRequest, options: SendOptions): Prom
         bytesLeft -= Math.min(bytesLeft, chunk.length);
         if (bytesLeft === 0) done(); // enough: the rest is not read, the connection is closed
       });
-      incoming.on("end", done);
+      incoming.on("end", () => {
+        complete = true;
+        done();
+      });
       incoming.on("error", done); // cut off mid-body: the status still says how it went
       incoming.on("close", done);
       if (bytesLeft <= 0) done();

@@ -7,7 +7,7 @@ import { createServer, type IncomingHttpHeaders, type Server, type ServerRespons
 import { type AddressInfo, connect, type Socket } from "node:net";
 import { hostname } from "node:os";
 import { afterAll, describe, expect, it } from "vitest";
-import { type SendOptions, sendWebhook } from "../../src/webhooks/sender.js";
+import { closeIdleSockets, type SendOptions, sendWebhook } from "../../src/webhooks/sender.js";
 import { checkWebhookUrl, isPrivateAddress } from "../../src/webhooks/url-safety.js";
 
 const options: SendOptions = { connectTimeoutMs: 1000, totalTimeoutMs: 2000, responseBytesMax: 1024, allowPrivate: true };
@@ -78,6 +78,8 @@ describe("sendWebhook, on every path,", () => {
       sendWebhook({ url: "http://localhost/", headers, body }, { ...options, allowPrivate: false }),
     ]);
     expect(results.map((r) => r.outcome)).toEqual(["SUCCESS", "TIMEOUT", "SUCCESS", "CONNECT_ERROR", "REFUSED_ADDRESS"]);
+    // The one connection kept alive (its response was read whole) is closed here; the keep-alive tests below check it was kept.
+    closeIdleSockets();
     // The servers' ends of the connections close a moment after the sender's.
     const after = await settled((now) => now.sockets === 0 && now.timers <= before.timers);
     expect(after.sockets).toBe(0);
@@ -86,6 +88,39 @@ describe("sendWebhook, on every path,", () => {
 });
 
 describe("sendWebhook", () => {
+  it("keeps a connection for the next attempt only after a response read whole", async () => {
+    const big = { value: false };
+    const target = await receiver((response) => response.writeHead(200).end(big.value ? "z".repeat(64 * 1024) : "ok"));
+    let connections = 0;
+    target.server.on("connection", () => connections++);
+    const send = (responseBytesMax = 1024) => sendWebhook({ url: target.url, headers, body }, { ...options, responseBytesMax });
+    expect((await send()).outcome).toBe("SUCCESS");
+    expect((await send()).outcome).toBe("SUCCESS");
+    expect(connections).toBe(1);
+    big.value = true; // a body past the limit: not read to the end, so the connection is closed
+    expect((await send(10)).outcome).toBe("SUCCESS");
+    big.value = false;
+    expect((await send()).outcome).toBe("SUCCESS");
+    expect(connections).toBe(2);
+    closeIdleSockets();
+  });
+
+  it("tries once more on a new connection when the receiver dropped a kept one as the request went out", async () => {
+    const requestsBySocket = new Map<unknown, number>();
+    const target = await receiver((response) => response.writeHead(200).end("ok"));
+    target.server.prependListener("request", (request) => {
+      const n = (requestsBySocket.get(request.socket) ?? 0) + 1;
+      requestsBySocket.set(request.socket, n);
+      if (n === 2) request.socket.destroy(); // the second request on a kept connection: dropped unanswered
+    });
+    const send = () => sendWebhook({ url: target.url, headers, body }, options);
+    expect((await send()).outcome).toBe("SUCCESS");
+    const again = await send();
+    expect(again).toMatchObject({ outcome: "SUCCESS", statusCode: 200 });
+    expect(requestsBySocket.size).toBe(2); // the kept connection, then a new one
+    closeIdleSockets();
+  });
+
   it("posts the body with its headers, and a 200 is SUCCESS with the response body", async () => {
     const { url, port, requests } = await receiver((response) => response.writeHead(200, { "content-type": "text/plain" }).end("thanks"));
     const result = await sendWebhook({ url, headers, body }, options);
@@ -96,7 +131,7 @@ describe("sendWebhook", () => {
     expect(received).toMatchObject({ method: "POST", url: "/hooks", body });
     expect(received!.headers).toEqual({
       host: `127.0.0.1:${port}`,
-      connection: "close",
+      connection: "keep-alive",
       "content-type": "application/json",
       "content-length": String(Buffer.byteLength(body)),
       "user-agent": "graphql-ledger-webhooks/1",
