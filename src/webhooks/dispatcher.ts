@@ -124,7 +124,8 @@ export async function recordAttempts(db: DispatchConnections, settings: WebhookS
     ],
   );
   const moved = new Set(rows[0]!.moved);
-  finished.forEach(({ claimed, result }, index) => reportAttempt(claimed, result, statuses[index]!.status, moved.has(claimed.id)));
+  for (const [index, { claimed, result }] of finished.entries())
+    reportAttempt(claimed, result, statuses[index]!.status, moved.has(claimed.id));
   for (const endpointId of rows[0]!.opened)
     logger.warn({ endpointId: endpointGlobalId(endpointId) }, "webhook endpoint's circuit breaker opened");
 }
