@@ -24,7 +24,7 @@ import {
 import { nextAttemptOrGiveUp } from "./backoff.js";
 import { deliveryGlobalId, endpointGlobalId, eventGlobalId } from "./ids.js";
 import { openSecret } from "./secret-box.js";
-import { closeIdleSockets, sendWebhook, type AttemptResult } from "./sender.js";
+import { connectionPool, sendWebhook, type AttemptResult, type ConnectionPool } from "./sender.js";
 import { signatureHeaderName, signPayload } from "./signature.js";
 import type { WebhookSettings } from "./settings.js";
 
@@ -61,16 +61,35 @@ export async function claimDeliveries(db: DispatchConnections, settings: Webhook
   return rows;
 }
 
+/** Opened secrets by their sealed text (unique per secret: a random IV), so a busy endpoint's is not decrypted per attempt. */
+const openedSecrets = new Map<string, string>();
+const openedSecretsMax = 1024;
+
+function opened(key: Buffer, sealed: string): string {
+  let secret = openedSecrets.get(sealed);
+  if (secret === undefined) {
+    if (openedSecrets.size >= openedSecretsMax) openedSecrets.clear();
+    secret = openSecret(key, sealed);
+    openedSecrets.set(sealed, secret);
+  }
+  return secret;
+}
+
 /** The signing secrets of a claimed delivery: the current one, and the previous one during its grace period. */
 function secretsOf(claimed: Claimed, key: Buffer, now: Date): string[] {
-  const secrets = [openSecret(key, claimed.secret_sealed)];
+  const secrets = [opened(key, claimed.secret_sealed)];
   if (claimed.previous_secret_sealed && claimed.previous_secret_expires_at && claimed.previous_secret_expires_at > now) {
-    secrets.push(openSecret(key, claimed.previous_secret_sealed));
+    secrets.push(opened(key, claimed.previous_secret_sealed));
   }
   return secrets;
 }
 
-export async function attempt(claimed: Claimed, settings: WebhookSettings, key: Buffer): Promise<AttemptResult> {
+export async function attempt(
+  claimed: Claimed,
+  settings: WebhookSettings,
+  key: Buffer,
+  connections?: ConnectionPool,
+): Promise<AttemptResult> {
   const now = new Date();
   const timestamp = Math.floor(now.getTime() / 1000);
   return sendWebhook(
@@ -86,6 +105,7 @@ export async function attempt(claimed: Claimed, settings: WebhookSettings, key: 
       },
     },
     settings.send,
+    connections,
   );
 }
 
@@ -196,6 +216,8 @@ export interface Dispatcher {
 export function startDispatcher(connectionString: string, settings: WebhookSettings, key: Buffer): Dispatcher {
   const pool = dispatchConnections(connectionString);
   pool.on("error", (error) => logger.warn({ err: errorText(error) }, "webhook dispatcher connection error"));
+  /** Kept-alive HTTP connections to the receivers, this dispatcher's own. */
+  const connections = connectionPool();
   /** Attempts claimed and not yet recorded (sending, or finished and waiting for the next cycle). */
   let inFlight = 0;
   const sending = new Set<Promise<void>>();
@@ -237,7 +259,7 @@ export function startDispatcher(connectionString: string, settings: WebhookSetti
   function send(delivery: Claimed): void {
     sent++;
     inFlight++;
-    const run: Promise<void> = attempt(delivery, settings, key)
+    const run: Promise<void> = attempt(delivery, settings, key, connections)
       .then((result) => {
         finished.push({ claimed: delivery, result });
       })
@@ -297,7 +319,7 @@ export function startDispatcher(connectionString: string, settings: WebhookSetti
         if (!cycling) run();
         await cycling;
       }
-      closeIdleSockets();
+      connections.close();
       await pool.end();
     },
   };

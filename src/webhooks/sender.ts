@@ -4,8 +4,9 @@
 // happens, it resolves with what happened, for the delivery log and the retry schedule: it never
 // throws, and leaves no socket or timer behind.
 //
-// Connections are kept alive between attempts to the same host (a busy endpoint would otherwise
-// pay a TCP and TLS handshake per event), but only after an attempt that read its whole response:
+// With a dispatcher's ConnectionPool, connections are kept alive between attempts to the same
+// host (a busy endpoint would otherwise pay a TCP and TLS handshake per event), but only after an
+// attempt that read its whole response:
 // any other ending (a timeout, a cut-off or oversized body, an error) destroys the socket, so no
 // attempt's state is carried into the next. Idle sockets are closed after a few seconds. A
 // request that fails on a reused socket before any response (the server closed it meanwhile) is
@@ -50,37 +51,49 @@ export const webhookUserAgent = "graphql-ledger-webhooks/1";
 /** How long an idle kept-alive socket stays open (below the 5 s that Node's and many servers' keep-alive timeouts give). */
 const idleSocketMs = 4_000;
 
-/** One pool per protocol and address policy (the lookup that checks addresses is the pool's). */
-const agents = new Map<string, HttpAgent>();
-function agentFor(protocol: string, allowPrivate: boolean): HttpAgent {
-  const name = `${protocol}${allowPrivate}`;
-  let agent = agents.get(name);
-  if (!agent) {
-    const settings = { keepAlive: true, timeout: idleSocketMs, scheduling: "lifo" as const, lookup: guardedLookup(allowPrivate) };
-    agent = protocol === "https:" ? new HttpsAgent(settings) : new HttpAgent(settings);
-    agents.set(name, agent);
-  }
-  return agent;
+/** Kept-alive connections of one dispatcher: an agent per protocol and address policy (the lookup that checks addresses is the agent's). */
+export interface ConnectionPool {
+  agentFor(protocol: string, allowPrivate: boolean): HttpAgent;
+  /** Closes every socket, idle or not (a dispatcher whose attempts have all finished). */
+  close(): void;
 }
 
-/** Closes the idle kept-alive sockets (a stopping dispatcher). */
-export function closeIdleSockets(): void {
-  for (const agent of agents.values()) agent.destroy();
-  agents.clear();
+export function connectionPool(): ConnectionPool {
+  const agents = new Map<string, HttpAgent>();
+  return {
+    agentFor(protocol, allowPrivate) {
+      const name = `${protocol}${allowPrivate}`;
+      let agent = agents.get(name);
+      if (!agent) {
+        const settings = { keepAlive: true, timeout: idleSocketMs, scheduling: "lifo" as const, lookup: guardedLookup(allowPrivate) };
+        agent = protocol === "https:" ? new HttpsAgent(settings) : new HttpAgent(settings);
+        agents.set(name, agent);
+      }
+      return agent;
+    },
+    close() {
+      for (const agent of agents.values()) agent.destroy();
+      agents.clear();
+    },
+  };
 }
 
-export async function sendWebhook(request: WebhookRequest, options: SendOptions): Promise<AttemptResult> {
+/** Errors of a request on a kept connection that the receiver closed as it went out. */
+const staleSocketCodes = new Set(["ECONNRESET", "EPIPE"]);
+
+/** One attempt; with `pool`, on a kept-alive connection when there is one (else a fresh connection, closed after). */
+export async function sendWebhook(request: WebhookRequest, options: SendOptions, pool?: ConnectionPool): Promise<AttemptResult> {
   const startedAt = performance.now();
-  const first = await sendOnce(request, options, startedAt);
+  const first = await sendOnce(request, options, startedAt, pool);
   if (!first.staleSocket) return first.result;
-  return (await sendOnce(request, options, startedAt, true)).result;
+  return (await sendOnce(request, options, startedAt)).result;
 }
 
 function sendOnce(
   request: WebhookRequest,
   options: SendOptions,
   startedAt: number,
-  fresh = false,
+  pool?: ConnectionPool,
 ): Promise<{ result: AttemptResult; staleSocket: boolean }> {
   const elapsedMs = () => performance.now() - startedAt;
   let staleSocket = false;
@@ -120,7 +133,7 @@ function sendOnce(
     try {
       client = (checked.url.protocol === "https:" ? httpsRequest : httpRequest)(checked.url, {
         method: "POST",
-        agent: fresh ? false : agentFor(checked.url.protocol, options.allowPrivate),
+        agent: pool ? pool.agentFor(checked.url.protocol, options.allowPrivate) : false,
         lookup: guardedLookup(options.allowPrivate),
         headers: {
           ...request.headers,
@@ -155,7 +168,7 @@ function sendOnce(
       // OpenSSL's messages run to a source file and line; its reason is what says it ("wrong version number").
       const tls = error.reason ?? /:error:[0-9A-F]+:[^:]*:[^:]*:([^:]+):/i.exec(error.message)?.[1];
       const reason = tls ? `TLS ${tls}` : error.message || error.code || "unknown error";
-      if (client?.reusedSocket && !response && !fresh) staleSocket = true;
+      if (pool && client?.reusedSocket && !response && staleSocketCodes.has(error.code ?? "")) staleSocket = true;
       finish("CONNECT_ERROR", null, `connection failed: ${reason.split("\n")[0]!.slice(0, 200)}`, null);
     });
 

@@ -7,7 +7,7 @@ import { createServer, type IncomingHttpHeaders, type Server, type ServerRespons
 import { type AddressInfo, connect, type Socket } from "node:net";
 import { hostname } from "node:os";
 import { afterAll, describe, expect, it } from "vitest";
-import { closeIdleSockets, type SendOptions, sendWebhook } from "../../src/webhooks/sender.js";
+import { connectionPool, type SendOptions, sendWebhook } from "../../src/webhooks/sender.js";
 import { checkWebhookUrl, isPrivateAddress } from "../../src/webhooks/url-safety.js";
 
 const options: SendOptions = { connectTimeoutMs: 1000, totalTimeoutMs: 2000, responseBytesMax: 1024, allowPrivate: true };
@@ -78,8 +78,6 @@ describe("sendWebhook, on every path,", () => {
       sendWebhook({ url: "http://localhost/", headers, body }, { ...options, allowPrivate: false }),
     ]);
     expect(results.map((r) => r.outcome)).toEqual(["SUCCESS", "TIMEOUT", "SUCCESS", "CONNECT_ERROR", "REFUSED_ADDRESS"]);
-    // The one connection kept alive (its response was read whole) is closed here; the keep-alive tests below check it was kept.
-    closeIdleSockets();
     // The servers' ends of the connections close a moment after the sender's.
     const after = await settled((now) => now.sockets === 0 && now.timers <= before.timers);
     expect(after.sockets).toBe(0);
@@ -93,7 +91,8 @@ describe("sendWebhook", () => {
     const target = await receiver((response) => response.writeHead(200).end(big.value ? "z".repeat(64 * 1024) : "ok"));
     let connections = 0;
     target.server.on("connection", () => connections++);
-    const send = (responseBytesMax = 1024) => sendWebhook({ url: target.url, headers, body }, { ...options, responseBytesMax });
+    const pool = connectionPool();
+    const send = (responseBytesMax = 1024) => sendWebhook({ url: target.url, headers, body }, { ...options, responseBytesMax }, pool);
     expect((await send()).outcome).toBe("SUCCESS");
     expect((await send()).outcome).toBe("SUCCESS");
     expect(connections).toBe(1);
@@ -102,7 +101,7 @@ describe("sendWebhook", () => {
     big.value = false;
     expect((await send()).outcome).toBe("SUCCESS");
     expect(connections).toBe(2);
-    closeIdleSockets();
+    pool.close();
   });
 
   it("tries once more on a new connection when the receiver dropped a kept one as the request went out", async () => {
@@ -113,12 +112,13 @@ describe("sendWebhook", () => {
       requestsBySocket.set(request.socket, n);
       if (n === 2) request.socket.destroy(); // the second request on a kept connection: dropped unanswered
     });
-    const send = () => sendWebhook({ url: target.url, headers, body }, options);
+    const pool = connectionPool();
+    const send = () => sendWebhook({ url: target.url, headers, body }, options, pool);
     expect((await send()).outcome).toBe("SUCCESS");
     const again = await send();
     expect(again).toMatchObject({ outcome: "SUCCESS", statusCode: 200 });
     expect(requestsBySocket.size).toBe(2); // the kept connection, then a new one
-    closeIdleSockets();
+    pool.close();
   });
 
   it("posts the body with its headers, and a 200 is SUCCESS with the response body", async () => {
@@ -131,7 +131,7 @@ describe("sendWebhook", () => {
     expect(received).toMatchObject({ method: "POST", url: "/hooks", body });
     expect(received!.headers).toEqual({
       host: `127.0.0.1:${port}`,
-      connection: "keep-alive",
+      connection: "close",
       "content-type": "application/json",
       "content-length": String(Buffer.byteLength(body)),
       "user-agent": "graphql-ledger-webhooks/1",
