@@ -9,14 +9,17 @@
 //             this process on 127.0.0.1 that answers 200 at once (the design built: events and
 //             deliveries made after commit from the change feed's reading, with a persisted
 //             position, then POSTed by the dispatcher);
+//   held      the same endpoint, its circuit breaker held open by this script for the window: events
+//             and deliveries are made as they commit, but nothing is sent until the load ends (the
+//             endpoint's cost split: making events beside the writes, without sending them);
 //   outbox    no endpoint, but an AFTER INSERT trigger on transfers writing one row (transfer id,
 //             tenant, the row as jsonb) into a scratch table inside each write transaction: the
 //             other design's cost inside the write, made and dropped around the window.
-// Order: none, then per round endpoint, none, outbox, none; each endpoint or outbox window is
+// Order: none, then per round endpoint, none, held, none, outbox, none; each other window is
 // weighed against the mean of the none windows just before and after it (paired windows average
 // out the drift of a noisy machine and of growing tables). Ratios only, never timed assertions.
 //
-// After an endpoint window's load the group waits until the receiver has every event of it (and
+// After an endpoint (or held) window's load the group waits until the receiver has every event of it (and
 // the database no pending delivery), then disables the endpoint: nothing of one window is
 // delivered in the next. The lag is from the last write's answer to the last event's arrival.
 import http from "node:http";
@@ -38,7 +41,7 @@ import {
 import { baselinesAround, mean } from "../lib/stats.js";
 import { judgeSingle } from "../lib/workload.js";
 
-type Kind = "none" | "endpoint" | "outbox";
+type Kind = "none" | "endpoint" | "held" | "outbox";
 
 /** The goal of the issue: one endpoint subscribed to everything costs at most this much write throughput. */
 const goalPercent = 10;
@@ -213,12 +216,14 @@ const outboxSql = {
 
 // ------------------------------------------------------------------ the windows
 
-/** none, then per round: endpoint, none, outbox, none. */
+/** none, then per round: endpoint, none, held, none, outbox, none. */
 function windowPlan(rounds: number): { label: string; kind: Kind; round: number }[] {
   const plan: { label: string; kind: Kind; round: number }[] = [{ label: "no endpoint", kind: "none", round: 0 }];
   for (let round = 1; round <= rounds; round++) {
     plan.push(
       { label: `endpoint, round ${round}`, kind: "endpoint", round },
+      { label: "no endpoint", kind: "none", round },
+      { label: `sending held, round ${round}`, kind: "held", round },
       { label: "no endpoint", kind: "none", round },
       { label: `outbox row, round ${round}`, kind: "outbox", round },
       { label: "no endpoint", kind: "none", round },
@@ -234,7 +239,7 @@ const tps = (windows: WebhookWindow[]) => mean(windows.map((w) => w.write.transf
 
 /** Expected bound of the group's run, for the watchdog: each window's load, settling and statistics pauses, and the endpoint windows' waits. */
 export const expectedSeconds = (s: Settings) =>
-  (1 + 4 * s.webhookRounds) * (s.seconds + s.warmupSeconds + 15) + s.webhookRounds * (drainMaxMs / 1000);
+  (1 + 6 * s.webhookRounds) * (s.seconds + s.warmupSeconds + 15) + 2 * s.webhookRounds * (drainMaxMs / 1000);
 
 export async function run(bench: Bench): Promise<WebhookFigures> {
   const { service, endpoint, statsClient, workload, settings } = bench;
@@ -244,12 +249,22 @@ export async function run(bench: Bench): Promise<WebhookFigures> {
   const dropOutbox = () => statsClient.query(outboxSql.drop).then(() => {});
   const untrackOutbox = track("bench_outbox trigger in ledger_bench", dropOutbox);
   let hook: { id: string; uuid: string; enabled: boolean } | null = null;
+  /** The endpoint's breaker held open (nothing is claimed for it), or let go (closed, as after a success). */
+  const holdSending = async (held: boolean) => {
+    await statsClient.query(
+      held
+        ? "UPDATE webhook_endpoints SET breaker_open_until = 'infinity' WHERE id = $1"
+        : "UPDATE webhook_endpoints SET breaker_open_until = NULL, consecutive_failures = 0 WHERE id = $1",
+      [hook!.uuid],
+    );
+  };
   const windows: WebhookWindow[] = [];
   log(`webhooks: receiver at ${receiver.url}; ${rounds} rounds, ${writers} writers`);
   try {
     for (const step of windowPlan(rounds)) {
       // ---- before the load: the endpoint on (made the first time) or off, the outbox made
-      if (step.kind === "endpoint") {
+      const hooked = step.kind === "endpoint" || step.kind === "held";
+      if (hooked) {
         if (!hook) {
           const created = await callApi(
             endpoint,
@@ -271,10 +286,11 @@ export async function run(bench: Bench): Promise<WebhookFigures> {
           hook.enabled = true;
         }
       }
+      if (step.kind === "held") await holdSending(true);
       if (step.kind === "outbox") await statsClient.query(outboxSql.create);
       await settleTables(statsClient, step.kind === "outbox" ? [...settledTables, "bench_outbox"] : settledTables);
       const seqBefore =
-        hook && step.kind === "endpoint"
+        hook && hooked
           ? Number((await statsClient.query<{ s: string }>("SELECT coalesce(max(seq), 0)::text AS s FROM webhook_deliveries")).rows[0]!.s)
           : 0;
       receiver.reset();
@@ -319,7 +335,8 @@ export async function run(bench: Bench): Promise<WebhookFigures> {
 
       // ---- after it: every event delivered (endpoint), the outbox counted and dropped
       let delivery: Delivery | null = null;
-      if (step.kind === "endpoint" && hook) {
+      if (hooked && hook) {
+        if (step.kind === "held") await holdSending(false);
         delivery = await drain(bench, hook.uuid, seqBefore, receiver, write, { windowStart, windowEnd, lastAnswer });
         await callApi(endpoint, mutations.disable, { id: hook.id }, "disableWebhookEndpoint", "WebhookEndpointUpdated");
         hook.enabled = false;
@@ -350,6 +367,7 @@ export async function run(bench: Bench): Promise<WebhookFigures> {
   } finally {
     untrackOutbox();
     await dropOutbox().catch(() => {});
+    if (hook) await holdSending(false).catch(() => {});
     if (hook?.enabled)
       await callApi(endpoint, mutations.disable, { id: hook.id }, "disableWebhookEndpoint", "WebhookEndpointUpdated").catch(() => {});
     await receiver.close();
@@ -505,7 +523,7 @@ const lag = (ms: number | null) => (ms === null ? "never" : `${fmt(ms / 1000, 1)
 // ------------------------------------------------------------------ verdicts and tables
 
 interface Cost {
-  kind: "endpoint" | "outbox";
+  kind: Exclude<Kind, "none">;
   windows: WebhookWindow[];
   baselines: WebhookWindow[];
   /** Pooled: the mean of its windows against the mean of every none window next to one. */
@@ -513,7 +531,7 @@ interface Cost {
   perRound: number[];
 }
 
-function costOf(f: WebhookFigures, kind: "endpoint" | "outbox"): Cost | null {
+function costOf(f: WebhookFigures, kind: Exclude<Kind, "none">): Cost | null {
   const windows = f.windows.filter((w) => w.kind === kind && w.costPercent !== null);
   if (windows.length === 0) return null;
   const baselines = [...new Set(windows.flatMap((w) => neighbours(f.windows, w)))];
@@ -523,11 +541,12 @@ function costOf(f: WebhookFigures, kind: "endpoint" | "outbox"): Cost | null {
 const spread = (values: number[]) =>
   values.length > 1 ? `${fmt(Math.min(...values), 1)} to ${fmt(Math.max(...values), 1)} %` : `${fmt(values[0] ?? Number.NaN, 1)} %`;
 
-function verdicts(f: WebhookFigures): { goal: string; outbox: string; delivery: string; cpu: string; choice: string } {
+function verdicts(f: WebhookFigures): { goal: string; held: string; outbox: string; delivery: string; cpu: string; choice: string } {
   const endpoint = costOf(f, "endpoint");
+  const held = costOf(f, "held");
   const outbox = costOf(f, "outbox");
-  const deliveries = f.windows.flatMap((w) => (w.delivery ? [w.delivery] : []));
-  const allDelivered = deliveries.every((d) => d.drained);
+  const deliveries = f.windows.flatMap((w) => (w.delivery && w.kind === "endpoint" ? [w.delivery] : []));
+  const allDelivered = f.windows.every((w) => w.delivery === null || w.delivery.drained);
   const describe = (c: Cost) =>
     `${fmt(tps(c.windows))} transfers/s on average over ${c.windows.length} window${c.windows.length === 1 ? "" : "s"} vs ${fmt(tps(c.baselines))} ` +
     `over the ${c.baselines.length} no-endpoint windows around them = **${fmt(c.percent, 1)} %** lost ` +
@@ -537,10 +556,13 @@ function verdicts(f: WebhookFigures): { goal: string; outbox: string; delivery: 
     ? `one endpoint subscribed to every event type costs at most ${goalPercent} % of write throughput: ${met ? "**met**" : "**missed**"} — ${describe(endpoint)}` +
       (allDelivered ? "." : "; and not every event was delivered (see the notes).")
     : "not measured.";
+  const heldText = held
+    ? `the same endpoint with its breaker held open for the window (events and deliveries made as the writes commit, nothing sent until the load ends): ${describe(held)}; the rest of the endpoint's cost is the sending (claims, HTTP attempts, records) beside the writes.`
+    : "not measured.";
   const outboxText = outbox
     ? `an outbox row per transfer, written by a trigger inside the write transaction: ${describe(outbox)}.`
     : "not measured.";
-  const endpointWindows = f.windows.filter((w) => w.delivery);
+  const endpointWindows = f.windows.filter((w) => w.delivery && w.kind === "endpoint");
   const deliveryText = endpointWindows.length
     ? `${fmt(mean(deliveries.map((d) => d.perSecond)))} events delivered per second during the windows with the endpoint ` +
       `(${fmt(mean(endpointWindows.map((w) => w.delivery!.perSecond / w.write.transfersPerSecond)), 2)}x the transfers written then; ` +
@@ -566,6 +588,7 @@ function verdicts(f: WebhookFigures): { goal: string; outbox: string; delivery: 
       : "needs both measured.";
   return {
     goal,
+    held: heldText,
     outbox: outboxText,
     delivery: deliveryText,
     cpu: cpu
@@ -578,7 +601,12 @@ function verdicts(f: WebhookFigures): { goal: string; outbox: string; delivery: 
 export const errors = (f: WebhookFigures) =>
   f.windows.reduce((sum, w) => sum + w.write.failureCount + (w.delivery ? Math.max(0, w.delivery.expected - w.delivery.received) : 0), 0);
 
-const kindText: Record<Kind, string> = { none: "none", endpoint: "endpoint, every event type", outbox: "outbox trigger, no endpoint" };
+const kindText: Record<Kind, string> = {
+  none: "none",
+  endpoint: "endpoint, every event type",
+  held: "endpoint, sending held",
+  outbox: "outbox trigger, no endpoint",
+};
 const cpuOf = (w: WebhookWindow, group: string) => (w.sample.cpu ? `${pct(w.sample.cpu.percentByGroup[group])}%` : "n/a");
 
 function tables(f: WebhookFigures): { results: Table; resources: Table; notes: string[] } {
@@ -676,6 +704,7 @@ export function print(f: WebhookFigures, { seconds, warmupSeconds }: Settings): 
   console.log(textTable(t.resources));
   for (const note of t.notes) console.log(`  ${note}`);
   console.log(`Goal: ${plain(v.goal)}`);
+  console.log(`Sending held: ${plain(v.held)}`);
   console.log(`Outbox: ${plain(v.outbox)}`);
   console.log(`Delivery: ${plain(v.delivery)}`);
   console.log(`CPU: ${plain(v.cpu)}`);
@@ -694,6 +723,7 @@ ${stampLines(stamp)}
 ${markdownTable(t.results)}
 
 - Goal: ${v.goal}
+- Making events without sending them: ${v.held}
 - Outbox, for the design choice: ${v.outbox}
 - Delivery: ${v.delivery}
 - CPU: ${v.cpu}
@@ -712,7 +742,7 @@ ${t.notes.map((n) => `- ${n}`).join("\n")}${t.notes.length ? "\n" : ""}- Service
 - Load: the live group's, ${f.writers} closed-loop writers sending \`postTransfer\` between two distinct accounts
   picked at random from ${fmt(f.accounts)} USD accounts; ${seconds} s window after ${warmupSeconds} s of warm-up, the
   same load in every window. Windows: no endpoint, then ${f.rounds} round${f.rounds === 1 ? "" : "s"} of (endpoint,
-  no endpoint, outbox, no endpoint), each after \`VACUUM ANALYZE\` and a \`CHECKPOINT\`; "lost vs no endpoint around
+  no endpoint, sending held, no endpoint, outbox, no endpoint), each after \`VACUUM ANALYZE\` and a \`CHECKPOINT\`; "lost vs no endpoint around
   it" is against the mean of the no-endpoint windows just before and after, the goal's figure pools each kind's
   windows against every no-endpoint window next to one. Ratios within one run: the machine is shared and noisy.
 - No endpoint: none was created yet (first window) or it is disabled (\`disableWebhookEndpoint\`); the service's
@@ -733,6 +763,11 @@ ${t.notes.map((n) => `- ${n}`).join("\n")}${t.notes.length ? "\n" : ""}- Service
   advisory lock that serializes claims), its attempt records, the materializer, commits; "idle in transaction
   (last: ...)" is a session between two statements of a transaction. The receiver shares this script's
   process (and its CPU) with the writers.
+- Sending held: the same endpoint, enabled, with its circuit breaker held open by this script for the window
+  (\`breaker_open_until\` set to infinity in SQL, let go when the load ends): the materializer makes events and
+  deliveries as the writes commit, and the dispatcher claims nothing for the endpoint until the load ends; then the
+  group waits for every event as after an endpoint window. Its loss is the cost of making events beside the writes;
+  the endpoint's loss beyond it is the cost of sending them at the same time.
 - Outbox: for the window only, an \`AFTER INSERT ON transfers FOR EACH ROW\` trigger in \`ledger_bench\` inserts
   (transfer id, tenant, \`to_jsonb(NEW)\`) into a scratch table \`bench_outbox\` (bigserial primary key) inside each
   write transaction; dropped with the table after the window. No endpoint is enabled and nothing reads the outbox:
