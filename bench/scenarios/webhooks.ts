@@ -58,7 +58,6 @@ const settledTables = [
   "idempotency_keys",
   "webhook_events",
   "webhook_deliveries",
-  "webhook_attempts",
   "webhook_endpoints",
   "webhook_feed_position",
 ];
@@ -84,7 +83,7 @@ export interface Delivery {
   drained: boolean;
   /** Deliveries of this window left PENDING or FAILED when the wait ended. */
   undelivered: number;
-  /** The dispatcher's HTTP attempts of this window (webhook_attempts.duration_ms: connect, POST, answer). */
+  /** The dispatcher's HTTP attempts of this window (webhook_deliveries.attempts[].duration_ms: connect, POST, answer). */
   attempts: number;
   attemptP50Ms: number | null;
   attemptP99Ms: number | null;
@@ -442,7 +441,7 @@ async function drain(
   const { rows: attempts } = await bench.statsClient.query<{ n: number; p50: number | null; p99: number | null }>(
     `SELECT count(*)::int AS n, percentile_disc(0.5) WITHIN GROUP (ORDER BY a.duration_ms) AS p50,
             percentile_disc(0.99) WITHIN GROUP (ORDER BY a.duration_ms) AS p99
-       FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id WHERE d.endpoint_id = $1 AND d.seq > $2`,
+       FROM webhook_deliveries d, jsonb_to_recordset(d.attempts) AS a(duration_ms int) WHERE d.endpoint_id = $1 AND d.seq > $2`,
     [endpointUuid, seqBefore],
   );
   const lastArrival = arrivals.at(-1);
@@ -479,7 +478,7 @@ function statementOf(query: string, application: string): string {
   if (application === "ledger-webhooks") return "materializer";
   if (query.includes("pg_advisory_xact_lock")) return "claim lock";
   if (query.includes("WITH busy AS")) return "claim";
-  if (query.includes("INSERT INTO webhook_attempts")) return "record attempt";
+  if (query.includes("ledger_webhook_record")) return "record attempts";
   const word = /^\s*(\w+)/.exec(query)?.[1]?.toUpperCase() ?? "?";
   return word === "COMMIT" || word === "BEGIN" || word === "SELECT" ? word : "other";
 }
@@ -756,7 +755,7 @@ ${t.notes.map((n) => `- ${n}`).join("\n")}${t.notes.length ? "\n" : ""}- Service
   run into the next; "all made" / "all received after the last write": from the answer of the load's last
   request until the last delivery row was made (polled every 100 ms) / the last event arrived. "events delivered/s":
   distinct events that arrived inside the ${seconds} s window; "events/s after the load": those that arrived after
-  it, per second until the last (the dispatcher with no writes beside it); "HTTP attempt": \`webhook_attempts.duration_ms\`
+  it, per second until the last (the dispatcher with no writes beside it); "HTTP attempt": \`webhook_deliveries.attempts[].duration_ms\`
   of the window's deliveries (connect, POST, answer; the rest of a delivery's time is its claim and its record in
   the database). "busy ledger sessions while waiting": \`pg_stat_activity\` of \`ledger_bench\` sampled every 100 ms
   while the group waited for the events (no writes then), by what the session runs: the dispatcher's claim (and the

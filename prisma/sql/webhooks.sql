@@ -65,8 +65,10 @@ END;
 $$;
 
 -- The outcomes of attempts, recorded together in one call (the dispatcher gathers those that
--- finish close together). Per attempt: its row, and the delivery's next state, but only while the
--- attempt's lease still holds (p_tokens): an attempt that outlived its lease moves nothing. Per
+-- finish close together). Per attempt: one update of its delivery, which appends the attempt to
+-- the delivery's list (the last 100 are kept; attempt_count counts them all) and, only while the
+-- attempt's lease still holds (p_tokens), moves the delivery to its next state: an attempt that
+-- outlived its lease is listed but moves nothing. Per
 -- endpoint, its breaker as if the outcomes had come one by one in the order given: a success
 -- closes it, each failure after the last success counts, and reaching p_failures_max opens it for
 -- p_cooldown_ms; a 410 disables the endpoint. Returns the deliveries moved and the endpoints whose
@@ -75,22 +77,30 @@ CREATE OR REPLACE FUNCTION ledger_webhook_record(
   p_ids uuid[], p_tokens uuid[], p_endpoints uuid[], p_outcomes text[], p_status_codes int[], p_durations int[],
   p_errors text[], p_statuses text[], p_next timestamptz[], p_failures_max int, p_cooldown_ms bigint
 ) RETURNS TABLE (moved uuid[], opened uuid[]) LANGUAGE sql AS $$
+  -- The claims' lock (ledger_webhook_claim), so no claim moves a lease while this records; its
+  -- own statement, so the next one's snapshot is taken after it.
+  SELECT pg_advisory_xact_lock(7810759523990402915);
   WITH given AS (
     SELECT * FROM unnest(p_ids, p_tokens, p_endpoints, p_outcomes, p_status_codes, p_durations, p_errors, p_statuses, p_next)
       WITH ORDINALITY AS g(id, token, endpoint_id, outcome, status_code, duration_ms, error, status, next_at, ord)
-  ), attempts AS (
-    INSERT INTO webhook_attempts (delivery_id, at, outcome, status_code, duration_ms, error)
-    SELECT g.id, now() - g.duration_ms * interval '1 millisecond', g.outcome, g.status_code, g.duration_ms, g.error
-      FROM given g ORDER BY g.ord
+  ), held AS (
+    -- Exact: tokens change only in claims, which the lock above keeps out until this commits.
+    SELECT g.ord, coalesce(d.lease_token = g.token, false) AS held FROM given g JOIN webhook_deliveries d ON d.id = g.id
   ), delivery AS (
     UPDATE webhook_deliveries d
-       SET status = g.status::"WebhookDeliveryStatus", next_attempt_at = coalesce(g.next_at, now()),
-           lease_until = NULL, lease_token = NULL,
-           delivered_at = CASE WHEN g.status = 'DELIVERED' THEN now() END,
-           failed_at = CASE WHEN g.status = 'FAILED' THEN now() END
-      FROM given g
-     WHERE d.id = g.id AND d.lease_token = g.token
-    RETURNING d.id
+       SET attempts = CASE WHEN jsonb_array_length(d.attempts) >= 100 THEN d.attempts - 0 ELSE d.attempts END
+                      || jsonb_build_array(jsonb_build_object(
+                           'at', now() - g.duration_ms * interval '1 millisecond', 'outcome', g.outcome,
+                           'status_code', g.status_code, 'duration_ms', g.duration_ms, 'error', g.error)),
+           status = CASE WHEN h.held THEN g.status::"WebhookDeliveryStatus" ELSE d.status END,
+           next_attempt_at = CASE WHEN h.held THEN coalesce(g.next_at, now()) ELSE d.next_attempt_at END,
+           lease_until = CASE WHEN h.held THEN NULL ELSE d.lease_until END,
+           lease_token = CASE WHEN h.held THEN NULL ELSE d.lease_token END,
+           delivered_at = CASE WHEN NOT h.held THEN d.delivered_at WHEN g.status = 'DELIVERED' THEN now() END,
+           failed_at = CASE WHEN NOT h.held THEN d.failed_at WHEN g.status = 'FAILED' THEN now() END
+      FROM held h JOIN given g ON g.ord = h.ord
+     WHERE d.id = g.id
+    RETURNING d.id, h.held
   ), outcomes AS (
     SELECT g.endpoint_id, bool_or(g.outcome = 'SUCCESS') AS succeeded, bool_or(g.outcome = 'GONE') AS gone,
            (count(*) FILTER (WHERE g.outcome <> 'SUCCESS' AND g.ord > coalesce(s.last_success, 0)))::int AS trailing
@@ -116,5 +126,5 @@ CREATE OR REPLACE FUNCTION ledger_webhook_record(
     RETURNING ep.id, o.trailing > 0 AND ep.consecutive_failures >= p_failures_max
               AND ep.consecutive_failures - o.trailing < p_failures_max AS opened
   )
-  SELECT coalesce((SELECT array_agg(id) FROM delivery), '{}'), coalesce((SELECT array_agg(id) FROM endpoint WHERE opened), '{}')
+  SELECT coalesce((SELECT array_agg(id) FROM delivery WHERE held), '{}'), coalesce((SELECT array_agg(id) FROM endpoint WHERE opened), '{}')
 $$;

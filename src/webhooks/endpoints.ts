@@ -360,30 +360,34 @@ export async function listDeliveries(
   return { rows: rows.slice(0, first).map(deliveryFromRow), hasNextPage: rows.length > first };
 }
 
+/** An attempt as a delivery's row keeps it (webhook_deliveries.attempts, written by ledger_webhook_record). */
+interface StoredAttempt {
+  at: string;
+  outcome: string;
+  status_code: number | null;
+  duration_ms: number;
+  error: string | null;
+}
+
 /** The attempts of several deliveries, oldest first each (one query for a page). */
 export async function attemptsOf(db: Database, deliveryIds: readonly string[]): Promise<WebhookAttempt[][]> {
-  const { rows } = await db.pool.query<{
-    delivery_id: string;
-    at: Date;
-    outcome: string;
-    status_code: number | null;
-    duration_ms: number;
-    error: string | null;
-  }>(
-    "SELECT delivery_id, at, outcome, status_code, duration_ms, error FROM webhook_attempts WHERE delivery_id = ANY($1::uuid[]) ORDER BY id",
+  const { rows } = await db.pool.query<{ id: string; attempts: StoredAttempt[] }>(
+    "SELECT id, attempts FROM webhook_deliveries WHERE id = ANY($1::uuid[])",
     [deliveryIds],
   );
-  const byDelivery = new Map<string, WebhookAttempt[]>(deliveryIds.map((id) => [id, []]));
-  for (const row of rows) {
-    byDelivery.get(row.delivery_id)?.push({
-      deliveryId: row.delivery_id,
-      at: row.at,
-      outcome: row.outcome,
-      statusCode: row.status_code,
-      durationMs: row.duration_ms,
-      error: row.error,
-    });
-  }
+  const byDelivery = new Map(
+    rows.map((row) => [
+      row.id,
+      row.attempts.map((stored) => ({
+        deliveryId: row.id,
+        at: new Date(stored.at),
+        outcome: stored.outcome,
+        statusCode: stored.status_code,
+        durationMs: stored.duration_ms,
+        error: stored.error,
+      })),
+    ]),
+  );
   return deliveryIds.map((id) => byDelivery.get(id) ?? []);
 }
 
