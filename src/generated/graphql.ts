@@ -1619,7 +1619,7 @@ export type WebhookBreakerState =
 export type WebhookDelivery = {
   __typename?: 'WebhookDelivery';
   attemptCount: Scalars['Int']['output'];
-  /** Oldest first. */
+  /** Oldest first: the last 100 (attemptCount counts every attempt sent). */
   attempts: Array<WebhookAttempt>;
   createdAt: Scalars['DateTime']['output'];
   deliveredAt?: Maybe<Scalars['DateTime']['output']>;
