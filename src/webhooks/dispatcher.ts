@@ -1,8 +1,9 @@
 // The webhook dispatcher: claims due deliveries, sends them, records each attempt.
 //
-// A claim leases due deliveries to this instance (lease_until, lease_token) under an advisory
-// lock that serializes claims across instances: each delivery is attempted by one instance at a
-// time, and a dead instance's leases run out so another takes its work over. The claim also
+// A claim leases due deliveries to this instance (kept on their endpoint's row: delivery, token,
+// until) under an advisory lock that serializes claims and records across instances: each
+// delivery is attempted by one instance at a time, and a dead instance's leases run out so
+// another takes its work over. The claim also
 // keeps each endpoint's limits, counted over every instance: at most `concurrencyPerEndpointMax`
 // attempts in flight, none while its circuit breaker is open, one probe when it is half-open.
 // The HTTP call happens outside any transaction: nothing waits on the network while holding a

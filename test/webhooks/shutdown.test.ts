@@ -33,10 +33,12 @@ describe("webhooks at shutdown", () => {
     expect(answered).toBe(1);
     const db = connectDatabase(database.url(), 2);
     try {
-      const { rows } = await db.pool.query("SELECT status, lease_until, attempt_count FROM webhook_deliveries WHERE tenant_id = $1", [
-        tenant.id,
-      ]);
-      expect(rows).toEqual([{ status: "DELIVERED", lease_until: null, attempt_count: 1 }]);
+      const { rows } = await db.pool.query(
+        `SELECT d.status, d.attempt_count, e.lease_delivery_ids FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+          WHERE d.tenant_id = $1`,
+        [tenant.id],
+      );
+      expect(rows).toEqual([{ status: "DELIVERED", attempt_count: 1, lease_delivery_ids: [] }]);
     } finally {
       await db.close();
     }
