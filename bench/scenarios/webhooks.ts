@@ -476,8 +476,7 @@ function ledgerCpuMsPerTransfer({ cpu }: WindowSample, write: ScenarioResult): n
 /** What a session's statement is, in the webhook worker's terms (src/webhooks/dispatcher.ts, materializer.ts). */
 function statementOf(query: string, application: string): string {
   if (application === "ledger-webhooks") return "materializer";
-  if (query.includes("pg_advisory_xact_lock")) return "claim lock";
-  if (query.includes("WITH busy AS")) return "claim";
+  if (query.includes("ledger_webhook_claim")) return "claim";
   if (query.includes("ledger_webhook_record")) return "record attempts";
   const word = /^\s*(\w+)/.exec(query)?.[1]?.toUpperCase() ?? "?";
   return word === "COMMIT" || word === "BEGIN" || word === "SELECT" ? word : "other";

@@ -29,9 +29,11 @@ BEGIN
   PERFORM pg_advisory_xact_lock(7810759523990402915); -- "ledgerwc"
   RETURN QUERY
     WITH sending AS (
-      -- Enabled endpoints whose breaker lets them send, with their leases still running.
+      -- Enabled endpoints whose breaker lets them send, with their leases still running (busy)
+      -- and those that ran out (expired).
       SELECT e.id, CASE WHEN e.consecutive_failures >= p_failures_max THEN 1 ELSE p_concurrency END AS width,
-             ARRAY(SELECT l.id FROM unnest(e.lease_delivery_ids, e.lease_until) AS l(id, until) WHERE l.until > now()) AS busy
+             ARRAY(SELECT l.id FROM unnest(e.lease_delivery_ids, e.lease_until) AS l(id, until) WHERE l.until > now()) AS busy,
+             ARRAY(SELECT l.id FROM unnest(e.lease_delivery_ids, e.lease_until) AS l(id, until) WHERE l.until <= now()) AS expired
         FROM webhook_endpoints e
        WHERE e.status = 'ENABLED' AND (e.breaker_open_until IS NULL OR e.breaker_open_until <= now())
     ), ready AS (
@@ -51,8 +53,7 @@ BEGIN
     ), expired AS (
       -- Leases that ran out on the endpoints leased from now: each was an attempt sent whose
       -- outcome was never recorded; it counts, so the next attempt carries the next number.
-      SELECT l.id FROM webhook_endpoints e, unnest(e.lease_delivery_ids, e.lease_until) AS l(id, until)
-       WHERE e.id IN (SELECT p.endpoint_id FROM pick p) AND l.until <= now()
+      SELECT unnest(s.expired) AS id FROM sending s WHERE s.id IN (SELECT p.endpoint_id FROM pick p)
     ), counted AS (
       UPDATE webhook_deliveries d SET attempt_count = d.attempt_count + 1 FROM expired x WHERE d.id = x.id AND d.status = 'PENDING'
     ), leased AS (
