@@ -94,6 +94,33 @@ export async function walBytesSince(client: pg.Client, since: string): Promise<n
   return Number((await client.query<{ d: string }>("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn) AS d", [since])).rows[0]!.d);
 }
 
+/**
+ * WAL written between two positions, by relation (pg_walinspect, made on first use): the bytes of
+ * the records whose first block is one of its pages (whole records, full-page images included),
+ * and the full-page images of its pages alone. Records that touch no page (commits) are left out.
+ */
+export async function walByRelation(
+  client: pg.Client,
+  from: string,
+  to: string,
+  top: number,
+): Promise<{ relation: string; bytes: number; fpiBytes: number }[]> {
+  await client.query("CREATE EXTENSION IF NOT EXISTS pg_walinspect");
+  const { rows } = await client.query<{ relation: string; bytes: string; fpi: string }>(
+    `WITH b AS (
+       SELECT coalesce(pg_filenode_relation(CASE WHEN t.spcname = 'pg_default' THEN 0 ELSE reltablespace END, relfilenode)::regclass::text, 'filenode ' || relfilenode) AS relation,
+              sum(CASE WHEN block_id = 0 THEN record_length ELSE 0 END) AS bytes,
+              sum(coalesce(block_fpi_length, 0)) AS fpi
+         FROM pg_get_wal_block_info($1::pg_lsn, $2::pg_lsn) LEFT JOIN pg_tablespace t ON t.oid = reltablespace
+        WHERE reldatabase IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
+        GROUP BY 1
+     )
+     SELECT relation, bytes::text, fpi::text FROM b ORDER BY bytes DESC LIMIT $3`,
+    [from, to, top],
+  );
+  return rows.map((r) => ({ relation: r.relation, bytes: Number(r.bytes), fpiBytes: Number(r.fpi) }));
+}
+
 /** Transactions committed or rolled back in `database` so far (pg_stat_database; each backend flushes it about once a second). */
 export async function databaseTransactions(client: pg.Client, database: string): Promise<number> {
   const { rows } = await client.query<{ n: string }>("SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = $1", [

@@ -33,6 +33,7 @@ import {
   databaseTransactions,
   describeWaits,
   settleTables,
+  walByRelation,
   walBytesSince,
   walPosition,
   windowSampler,
@@ -105,6 +106,8 @@ export interface WebhookWindow {
   /** From before the load until its events were delivered (endpoint) or it ended (others), per transfer posted. */
   dbTransactionsPerTransfer: number | null;
   walBytesPerTransfer: number | null;
+  /** The relations that took most of the window's WAL, per transfer posted. */
+  walByRelation: { relation: string; bytes: number; fpiBytes: number }[];
   /** CPU of the service and PostgreSQL inside the window, ms per transfer posted in it. */
   cpuMsPerTransfer: number | null;
 }
@@ -346,6 +349,7 @@ export async function run(bench: Bench): Promise<WebhookFigures> {
         await dropOutbox();
       }
       const walBytes = await walBytesSince(statsClient, walBefore);
+      const walRelations = await walByRelation(statsClient, walBefore, await walPosition(statsClient), 8);
       await sleep(1100);
       const transactions = (await databaseTransactions(statsClient, "ledger_bench")) - transactionsBefore;
       const perTransfer = (n: number) => (write.allPosted > 0 ? n / write.allPosted : null);
@@ -358,6 +362,11 @@ export async function run(bench: Bench): Promise<WebhookFigures> {
         outboxRows,
         dbTransactionsPerTransfer: perTransfer(transactions),
         walBytesPerTransfer: perTransfer(walBytes),
+        walByRelation: walRelations.map((r) => ({
+          relation: r.relation,
+          bytes: perTransfer(r.bytes) ?? 0,
+          fpiBytes: perTransfer(r.fpiBytes) ?? 0,
+        })),
         cpuMsPerTransfer: ledgerCpuMsPerTransfer(sample, write),
       };
       windows.push(window);
@@ -495,6 +504,11 @@ async function busySessions(bench: Bench): Promise<string[]> {
   });
 }
 
+/** "relation bytes (full-page images bytes)" for the relations that wrote most, per transfer. */
+function describeWal(w: WebhookWindow): string {
+  return w.walByRelation.map((r) => `${r.relation} ${fmt(r.bytes)} (FPI ${fmt(r.fpiBytes)})`).join(", ");
+}
+
 function logWindow(w: WebhookWindow): void {
   const c = w.sample.cpu;
   const d = w.delivery;
@@ -505,6 +519,7 @@ function logWindow(w: WebhookWindow): void {
         : "") +
       `; sessions ${describeWaits(w.sample.waits)}; per transfer ${fmt(w.dbTransactionsPerTransfer ?? Number.NaN, 2)} PG transactions, ${fmt(w.walBytesPerTransfer ?? Number.NaN)} B WAL`,
   );
+  log(`  WAL per transfer by relation: ${describeWal(w)}`);
   if (d)
     log(
       `  delivered ${fmt(d.received)} of ${fmt(d.expected)} transfer events (${fmt(d.requests)} requests, ${fmt(d.otherEvents)} other events), ${fmt(d.perSecond)}/s in the window; ` +
@@ -621,6 +636,7 @@ function tables(f: WebhookFigures): { results: Table; resources: Table; notes: s
       d
         ? `${fmt(d.attempts)} HTTP attempts; busy ledger sessions while waiting for the events (mean, by statement): ${describeWaits(d.waitSessions)}`
         : "",
+      w.walByRelation.length ? `WAL bytes per transfer by relation (full-page images in them): ${describeWal(w)}` : "",
       w.outboxRows !== null && w.outboxRows !== w.write.allPosted
         ? `the outbox has ${fmt(w.outboxRows)} rows for ${fmt(w.write.allPosted)} transfers posted`
         : "",
