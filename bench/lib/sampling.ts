@@ -115,7 +115,7 @@ export async function walByRelation(
         WHERE reldatabase IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
         GROUP BY 1
      )
-     SELECT relation, bytes::text, fpi::text FROM b ORDER BY bytes DESC LIMIT $3`,
+     SELECT b.relation, b.bytes::text AS bytes, b.fpi::text AS fpi FROM b ORDER BY b.bytes DESC LIMIT $3`,
     [from, to, top],
   );
   return rows.map((r) => ({ relation: r.relation, bytes: Number(r.bytes), fpiBytes: Number(r.fpi) }));

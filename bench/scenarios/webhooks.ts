@@ -349,7 +349,7 @@ export async function run(bench: Bench): Promise<WebhookFigures> {
         await dropOutbox();
       }
       const walBytes = await walBytesSince(statsClient, walBefore);
-      const walRelations = await walByRelation(statsClient, walBefore, await walPosition(statsClient), 8);
+      const walRelations = await walByRelation(statsClient, walBefore, await walPosition(statsClient), 14);
       await sleep(1100);
       const transactions = (await databaseTransactions(statsClient, "ledger_bench")) - transactionsBefore;
       const perTransfer = (n: number) => (write.allPosted > 0 ? n / write.allPosted : null);
