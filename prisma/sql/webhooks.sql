@@ -24,7 +24,11 @@ CREATE OR REPLACE FUNCTION ledger_webhook_claim(p_lease_ms bigint, p_failures_ma
 RETURNS TABLE (id uuid, endpoint_id uuid, event_id uuid, event_type text, attempt_count int, horizon_from timestamptz,
                lease_token uuid, url text, secret_sealed text, previous_secret_sealed text,
                previous_secret_expires_at timestamptz, body text)
-LANGUAGE plpgsql AS $$
+-- Index scans whatever the statistics say: the plan is cached per session, and one made while
+-- the deliveries table was still small (a new database, a fresh ANALYZE) scanned the whole table
+-- at every claim once it had grown. JIT off: these are small statements, and before PostgreSQL
+-- 18 a disabled scan's cost would set JIT compiling each of them.
+LANGUAGE plpgsql SET enable_seqscan = off SET jit = off AS $$
 BEGIN
   PERFORM pg_advisory_xact_lock(7810759523990402915); -- "ledgerwc"
   RETURN QUERY
@@ -87,7 +91,9 @@ $$;
 CREATE OR REPLACE FUNCTION ledger_webhook_record(
   p_ids uuid[], p_tokens uuid[], p_endpoints uuid[], p_outcomes text[], p_status_codes int[], p_durations int[],
   p_errors text[], p_statuses text[], p_next timestamptz[], p_failures_max int, p_cooldown_ms bigint
-) RETURNS TABLE (moved uuid[], opened uuid[]) LANGUAGE sql AS $$
+) RETURNS TABLE (moved uuid[], opened uuid[]) LANGUAGE sql
+-- As the claim, for the same reason (PostgreSQL 18 caches SQL functions' plans too).
+SET enable_seqscan = off SET jit = off AS $$
   -- The claims' lock (ledger_webhook_claim): no claim moves a lease while this records, and
   -- endpoint rows are locked by one claim or record at a time. Its own statement, so the next
   -- one's snapshot is taken after it.
