@@ -4,7 +4,7 @@
 import { postedBalance, type Side } from "../domain/balance.js";
 import { toGlobalId } from "../domain/ids.js";
 import type { Account, Entry, Hold, JsonObject, Transfer } from "../ledger/records.js";
-import { eventGlobalId, uuidv7 } from "./ids.js";
+import { eventGlobalId, eventIdOf } from "./ids.js";
 
 export const webhookEventTypes = [
   "transfer.posted",
@@ -125,12 +125,14 @@ function accountPayload(account: Account, currencyCode: string): JsonObject {
 function draft(
   tenantId: string,
   type: WebhookEventType,
+  /** The transfer, hold or account that changed: with the type, what the event's id is made from. */
+  objectId: string,
   occurredAt: Date,
   accountIds: string[],
   metadata: JsonObject,
   data: JsonObject,
 ): WebhookEventDraft {
-  const id = uuidv7();
+  const id = eventIdOf(type, objectId, occurredAt);
   return {
     id,
     tenantId,
@@ -164,7 +166,7 @@ export function eventsOf(changes: ChangeSet): WebhookEventDraft[] {
       txId,
       order: -1n,
       events: () => [
-        draft(account.tenantId, "account.created", account.createdAt, [account.id], account.metadata, {
+        draft(account.tenantId, "account.created", account.id, account.createdAt, [account.id], account.metadata, {
           account: accountPayload(account, currencyCode),
         }),
       ],
@@ -181,13 +183,13 @@ function groupEvents(entries: ChangedEntry[], changes: ChangeSet): WebhookEventD
   if (first.transferId) {
     const transfer = changes.transfers.get(first.transferId);
     if (!transfer) throw new Error(`transfer ${first.transferId} of committed entries was not read`);
-    const posted = draft(transfer.tenantId, "transfer.posted", transfer.createdAt, accountIds, transfer.metadata, {
+    const posted = draft(transfer.tenantId, "transfer.posted", transfer.id, transfer.createdAt, accountIds, transfer.metadata, {
       transfer: transferPayload(transfer, entries),
     });
     if (!transfer.holdId) return [posted];
     const held = heldOf(changes, transfer.holdId);
     const amount = entries.filter((e) => e.entry.direction === "DEBIT").reduce((sum, e) => sum + e.entry.amount, 0n);
-    const captured = draft(transfer.tenantId, "hold.captured", transfer.createdAt, accountIds, held.hold.metadata, {
+    const captured = draft(transfer.tenantId, "hold.captured", transfer.id, transfer.createdAt, accountIds, held.hold.metadata, {
       hold: holdPayload(held.hold, held.currencyCode, null),
       transfer: (posted.payload.data as JsonObject).transfer,
       amount: amount.toString(),
@@ -198,7 +200,7 @@ function groupEvents(entries: ChangedEntry[], changes: ChangeSet): WebhookEventD
   const { hold, currencyCode } = held;
   if (first.kind === "HOLD") {
     return [
-      draft(hold.tenantId, "hold.created", first.createdAt, accountIds, hold.metadata, {
+      draft(hold.tenantId, "hold.created", hold.id, first.createdAt, accountIds, hold.metadata, {
         hold: { ...holdPayload(hold, currencyCode, entries), status: "OPEN" },
       }),
     ];
@@ -207,7 +209,7 @@ function groupEvents(entries: ChangedEntry[], changes: ChangeSet): WebhookEventD
   const expired = hold.status === "EXPIRED";
   const released = entries.filter((e) => e.entry.direction === "DEBIT").reduce((sum, e) => sum + e.entry.amount, 0n);
   return [
-    draft(hold.tenantId, expired ? "hold.expired" : "hold.voided", first.createdAt, accountIds, hold.metadata, {
+    draft(hold.tenantId, expired ? "hold.expired" : "hold.voided", hold.id, first.createdAt, accountIds, hold.metadata, {
       hold: {
         ...holdPayload(hold, currencyCode, null),
         status: expired ? "EXPIRED" : "VOIDED",

@@ -261,7 +261,16 @@ export function startMaterializer(options: MaterializerOptions): Materializer {
   async function connection(): Promise<pg.Client | null> {
     if (client && holdsLock) return client;
     if (!client) {
-      const fresh = new pg.Client({ connectionString: options.connectionString, application_name: "ledger-webhooks", types: ledgerTypes });
+      // Its commits do not wait for the disk (synchronous_commit off, for this session only): a
+      // pass that a crash of PostgreSQL undoes is lost with the position it moved, and the next
+      // pass makes the same events again, with the same ids (ids.ts eventIdOf), so a receiver
+      // that already had one de-duplicates it. The ledger's writes keep waiting for theirs.
+      const fresh = new pg.Client({
+        connectionString: options.connectionString,
+        application_name: "ledger-webhooks",
+        options: "-c synchronous_commit=off",
+        types: ledgerTypes,
+      });
       fresh.on("error", () => {
         if (client === fresh) {
           client = null;
