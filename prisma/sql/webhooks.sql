@@ -43,23 +43,24 @@ BEGIN
     ), ready AS (
       -- Per endpoint its oldest due deliveries not in flight (at most its concurrency): one
       -- endpoint's backlog never hides another's (tenants stay apart).
-      SELECT c.id, c.endpoint_id, c.next_attempt_at, s.width - cardinality(s.busy) AS room,
+      SELECT c.id, c.endpoint_id, c.next_attempt_at, c.event_id, c.attempt_count, c.horizon_from, s.width - cardinality(s.busy) AS room,
              row_number() OVER (PARTITION BY c.endpoint_id ORDER BY c.next_attempt_at, c.id) AS rank
         FROM sending s CROSS JOIN LATERAL (
-          SELECT d.id, d.endpoint_id, d.next_attempt_at FROM webhook_deliveries d
+          SELECT d.id, d.endpoint_id, d.next_attempt_at, d.event_id, d.attempt_count, d.horizon_from FROM webhook_deliveries d
            WHERE d.endpoint_id = s.id AND d.status = 'PENDING' AND d.next_attempt_at <= now() AND d.id <> ALL (s.busy)
            ORDER BY d.next_attempt_at, d.id LIMIT p_concurrency) c
     ), pick AS (
       -- Round-robin over the endpoints (each one's first, then each one's second, ...), oldest
       -- first within a round: one endpoint's backlog cannot take every slot of the claim.
-      SELECT r.id, r.endpoint_id, gen_random_uuid() AS token
+      SELECT r.id, r.endpoint_id, r.event_id, r.attempt_count, r.horizon_from, gen_random_uuid() AS token
         FROM ready r WHERE r.rank <= r.room ORDER BY r.rank, r.next_attempt_at, r.id LIMIT p_count
     ), expired AS (
       -- Leases that ran out on the endpoints leased from now: each was an attempt sent whose
       -- outcome was never recorded; it counts, so the next attempt carries the next number.
       SELECT unnest(s.expired) AS id FROM sending s WHERE s.id IN (SELECT p.endpoint_id FROM pick p)
     ), counted AS (
-      UPDATE webhook_deliveries d SET attempt_count = d.attempt_count + 1 FROM expired x WHERE d.id = x.id AND d.status = 'PENDING'
+      UPDATE webhook_deliveries d SET attempt_count = d.attempt_count + 1
+       WHERE d.id = ANY (ARRAY(SELECT x.id FROM expired x)) AND d.status = 'PENDING'
     ), leased AS (
       UPDATE webhook_endpoints e
          SET (lease_delivery_ids, lease_tokens, lease_until) = (
@@ -71,11 +72,15 @@ BEGIN
                        SELECT p.id, p.token, now() + p_lease_ms * interval '1 millisecond' FROM pick p WHERE p.endpoint_id = e.id) k)
        WHERE e.id IN (SELECT p.endpoint_id FROM pick p)
     )
-    SELECT d.id, d.endpoint_id, d.event_id, ev.type,
-           d.attempt_count + 1 + CASE WHEN d.id IN (SELECT x.id FROM expired x) THEN 1 ELSE 0 END, d.horizon_from, p.token, ep.url, ep.secret_sealed,
+    -- Each endpoint and event looked up by its key (OFFSET 0 keeps them lookups: joined, a plan
+    -- made on nearly empty tables scanned a whole index per delivery).
+    SELECT p.id, p.endpoint_id, p.event_id, ev.type,
+           p.attempt_count + 1 + CASE WHEN p.id IN (SELECT x.id FROM expired x) THEN 1 ELSE 0 END, p.horizon_from, p.token, ep.url, ep.secret_sealed,
            ep.previous_secret_sealed, ep.previous_secret_expires_at, ev.payload::text
-      FROM pick p JOIN webhook_deliveries d ON d.id = p.id JOIN webhook_endpoints ep ON ep.id = p.endpoint_id
-      JOIN webhook_events ev ON ev.id = d.event_id;
+      FROM pick p
+      CROSS JOIN LATERAL (SELECT e.url, e.secret_sealed, e.previous_secret_sealed, e.previous_secret_expires_at
+                            FROM webhook_endpoints e WHERE e.id = p.endpoint_id OFFSET 0) ep
+      CROSS JOIN LATERAL (SELECT v.type, v.payload FROM webhook_events v WHERE v.id = p.event_id OFFSET 0) ev;
 END;
 $$;
 
@@ -118,7 +123,7 @@ SET enable_seqscan = off SET jit = off AS $$
            delivered_at = CASE WHEN NOT h.held THEN d.delivered_at WHEN g.status = 'DELIVERED' THEN now() END,
            failed_at = CASE WHEN NOT h.held THEN d.failed_at WHEN g.status = 'FAILED' THEN now() END
       FROM held h JOIN given g ON g.ord = h.ord
-     WHERE d.id = g.id
+     WHERE d.id = ANY (p_ids) AND d.id = g.id
     RETURNING d.id, h.held
   ), outcomes AS (
     SELECT g.endpoint_id, bool_or(g.outcome = 'SUCCESS') AS succeeded, bool_or(g.outcome = 'GONE') AS gone,
