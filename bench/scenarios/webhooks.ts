@@ -12,10 +12,13 @@
 //   held      the same endpoint, its circuit breaker held open by this script for the window: events
 //             and deliveries are made as they commit, but nothing is sent until the load ends (the
 //             endpoint's cost split: making events beside the writes, without sending them);
+//   posts     no endpoint, but a child process of this script POSTs a signed body of an event's size
+//             to the receiver for every transfer answered (16 at a time, kept-alive): the HTTP
+//             exchange alone, what one request per event costs this machine whoever sends it;
 //   outbox    no endpoint, but an AFTER INSERT trigger on transfers writing one row (transfer id,
 //             tenant, the row as jsonb) into a scratch table inside each write transaction: the
 //             other design's cost inside the write, made and dropped around the window.
-// Order: none, then per round endpoint, none, held, none, outbox, none; each other window is
+// Order: none, then per round endpoint, none, held, none, posts, none, outbox, none; each other window is
 // weighed against the mean of the none windows just before and after it (paired windows average
 // out the drift of a noisy machine and of growing tables). Ratios only, never timed assertions.
 //
@@ -28,6 +31,7 @@ import type { Bench, Settings } from "../lib/context.js";
 import { marked, stampLines, type RunStamp } from "../lib/docs.js";
 import { fmt, markdownTable, pct, plain, textTable, type Table } from "../lib/format.js";
 import { log, sleep, track } from "../lib/lifecycle.js";
+import { startPoster } from "../lib/poster.js";
 import { logFailures, parseAnswer, postGraphql, requestTimeoutMs, runScenario, type Endpoint, type ScenarioResult } from "../lib/load.js";
 import {
   databaseTransactions,
@@ -42,7 +46,7 @@ import {
 import { baselinesAround, mean } from "../lib/stats.js";
 import { judgeSingle } from "../lib/workload.js";
 
-type Kind = "none" | "endpoint" | "held" | "outbox";
+type Kind = "none" | "endpoint" | "held" | "posts" | "outbox";
 
 /** The goal of the issue: one endpoint subscribed to everything costs at most this much write throughput. */
 const goalPercent = 10;
@@ -103,6 +107,8 @@ export interface WebhookWindow {
   delivery: Delivery | null;
   /** Rows the outbox trigger wrote (one per transfer posted, warm-up included). */
   outboxRows: number | null;
+  /** Requests the poster had answered (one per transfer answered, warm-up included). */
+  posts: number | null;
   /** From before the load until its events were delivered (endpoint) or it ended (others), per transfer posted. */
   dbTransactionsPerTransfer: number | null;
   walBytesPerTransfer: number | null;
@@ -218,7 +224,7 @@ const outboxSql = {
 
 // ------------------------------------------------------------------ the windows
 
-/** none, then per round: endpoint, none, held, none, outbox, none. */
+/** none, then per round: endpoint, none, held, none, posts, none, outbox, none. */
 function windowPlan(rounds: number): { label: string; kind: Kind; round: number }[] {
   const plan: { label: string; kind: Kind; round: number }[] = [{ label: "no endpoint", kind: "none", round: 0 }];
   for (let round = 1; round <= rounds; round++) {
@@ -226,6 +232,8 @@ function windowPlan(rounds: number): { label: string; kind: Kind; round: number 
       { label: `endpoint, round ${round}`, kind: "endpoint", round },
       { label: "no endpoint", kind: "none", round },
       { label: `sending held, round ${round}`, kind: "held", round },
+      { label: "no endpoint", kind: "none", round },
+      { label: `HTTP posts only, round ${round}`, kind: "posts", round },
       { label: "no endpoint", kind: "none", round },
       { label: `outbox row, round ${round}`, kind: "outbox", round },
       { label: "no endpoint", kind: "none", round },
@@ -290,6 +298,7 @@ export async function run(bench: Bench): Promise<WebhookFigures> {
       }
       if (step.kind === "held") await holdSending(true);
       if (step.kind === "outbox") await statsClient.query(outboxSql.create);
+      const poster = step.kind === "posts" ? await startPoster(receiver.url) : null;
       await settleTables(statsClient, step.kind === "outbox" ? [...settledTables, "bench_outbox"] : settledTables);
       const seqBefore =
         hook && hooked
@@ -318,6 +327,7 @@ export async function run(bench: Bench): Promise<WebhookFigures> {
           requestTimeoutMs,
           onAnswer: (_client, _sent, done) => {
             lastAnswer = Math.max(lastAnswer, done);
+            poster?.add(1);
           },
           onWindowStart: () => {
             windowStart = performance.now();
@@ -332,6 +342,7 @@ export async function run(bench: Bench): Promise<WebhookFigures> {
         endpoint,
       );
       const sample = await sampler.result();
+      const posts = poster ? await poster.stop() : null;
       logFailures(write.failures);
       if (write.aborted) throw new Error(`webhooks, ${step.label}: ${write.aborted}`);
 
@@ -360,6 +371,7 @@ export async function run(bench: Bench): Promise<WebhookFigures> {
         costPercent: null,
         delivery,
         outboxRows,
+        posts,
         dbTransactionsPerTransfer: perTransfer(transactions),
         walBytesPerTransfer: perTransfer(walBytes),
         walByRelation: walRelations.map((r) => ({
@@ -554,10 +566,19 @@ function costOf(f: WebhookFigures, kind: Exclude<Kind, "none">): Cost | null {
 const spread = (values: number[]) =>
   values.length > 1 ? `${fmt(Math.min(...values), 1)} to ${fmt(Math.max(...values), 1)} %` : `${fmt(values[0] ?? Number.NaN, 1)} %`;
 
-function verdicts(f: WebhookFigures): { goal: string; held: string; outbox: string; delivery: string; cpu: string; choice: string } {
+function verdicts(f: WebhookFigures): {
+  goal: string;
+  held: string;
+  posts: string;
+  outbox: string;
+  delivery: string;
+  cpu: string;
+  choice: string;
+} {
   const endpoint = costOf(f, "endpoint");
   const held = costOf(f, "held");
   const outbox = costOf(f, "outbox");
+  const posts = costOf(f, "posts");
   const deliveries = f.windows.flatMap((w) => (w.delivery && w.kind === "endpoint" ? [w.delivery] : []));
   const allDelivered = f.windows.every((w) => w.delivery === null || w.delivery.drained);
   const describe = (c: Cost) =>
@@ -571,6 +592,9 @@ function verdicts(f: WebhookFigures): { goal: string; held: string; outbox: stri
     : "not measured.";
   const heldText = held
     ? `the same endpoint with its breaker held open for the window (events and deliveries made as the writes commit, nothing sent until the load ends): ${describe(held)}; the rest of the endpoint's cost is the sending (claims, HTTP attempts, records) beside the writes.`
+    : "not measured.";
+  const postsText = posts
+    ? `one signed POST of an event-sized body (1,200 B) per transfer answered, from a child process of this script to the same receiver, 16 at a time on kept-alive connections, and no endpoint: ${describe(posts)}; what the HTTP exchange alone (sender and receiver on this machine) costs the writes, whatever design makes the requests.`
     : "not measured.";
   const outboxText = outbox
     ? `an outbox row per transfer, written by a trigger inside the write transaction: ${describe(outbox)}.`
@@ -602,6 +626,7 @@ function verdicts(f: WebhookFigures): { goal: string; held: string; outbox: stri
   return {
     goal,
     held: heldText,
+    posts: postsText,
     outbox: outboxText,
     delivery: deliveryText,
     cpu: cpu
@@ -618,6 +643,7 @@ const kindText: Record<Kind, string> = {
   none: "none",
   endpoint: "endpoint, every event type",
   held: "endpoint, sending held",
+  posts: "HTTP posts from a child process, no endpoint",
   outbox: "outbox trigger, no endpoint",
 };
 const cpuOf = (w: WebhookWindow, group: string) => (w.sample.cpu ? `${pct(w.sample.cpu.percentByGroup[group])}%` : "n/a");
@@ -637,6 +663,7 @@ function tables(f: WebhookFigures): { results: Table; resources: Table; notes: s
         ? `${fmt(d.attempts)} HTTP attempts; busy ledger sessions while waiting for the events (mean, by statement): ${describeWaits(d.waitSessions)}`
         : "",
       w.walByRelation.length ? `WAL bytes per transfer by relation (full-page images in them): ${describeWal(w)}` : "",
+      w.posts !== null ? `${fmt(w.posts)} posts answered for ${fmt(w.write.allPosted)} transfers posted` : "",
       w.outboxRows !== null && w.outboxRows !== w.write.allPosted
         ? `the outbox has ${fmt(w.outboxRows)} rows for ${fmt(w.write.allPosted)} transfers posted`
         : "",
@@ -719,6 +746,7 @@ export function print(f: WebhookFigures, { seconds, warmupSeconds }: Settings): 
   for (const note of t.notes) console.log(`  ${note}`);
   console.log(`Goal: ${plain(v.goal)}`);
   console.log(`Sending held: ${plain(v.held)}`);
+  console.log(`HTTP posts only: ${plain(v.posts)}`);
   console.log(`Outbox: ${plain(v.outbox)}`);
   console.log(`Delivery: ${plain(v.delivery)}`);
   console.log(`CPU: ${plain(v.cpu)}`);
@@ -738,6 +766,7 @@ ${markdownTable(t.results)}
 
 - Goal: ${v.goal}
 - Making events without sending them: ${v.held}
+- The HTTP requests alone: ${v.posts}
 - Outbox, for the design choice: ${v.outbox}
 - Delivery: ${v.delivery}
 - CPU: ${v.cpu}
@@ -756,7 +785,7 @@ ${t.notes.map((n) => `- ${n}`).join("\n")}${t.notes.length ? "\n" : ""}- Service
 - Load: the live group's, ${f.writers} closed-loop writers sending \`postTransfer\` between two distinct accounts
   picked at random from ${fmt(f.accounts)} USD accounts; ${seconds} s window after ${warmupSeconds} s of warm-up, the
   same load in every window. Windows: no endpoint, then ${f.rounds} round${f.rounds === 1 ? "" : "s"} of (endpoint,
-  no endpoint, sending held, no endpoint, outbox, no endpoint), each after \`VACUUM ANALYZE\` and a \`CHECKPOINT\`; "lost vs no endpoint around
+  no endpoint, sending held, no endpoint, HTTP posts only, no endpoint, outbox, no endpoint), each after \`VACUUM ANALYZE\` and a \`CHECKPOINT\`; "lost vs no endpoint around
   it" is against the mean of the no-endpoint windows just before and after, the goal's figure pools each kind's
   windows against every no-endpoint window next to one. Ratios within one run: the machine is shared and noisy.
 - No endpoint: none was created yet (first window) or it is disabled (\`disableWebhookEndpoint\`); the service's
@@ -782,6 +811,11 @@ ${t.notes.map((n) => `- ${n}`).join("\n")}${t.notes.length ? "\n" : ""}- Service
   deliveries as the writes commit, and the dispatcher claims nothing for the endpoint until the load ends; then the
   group waits for every event as after an endpoint window. Its loss is the cost of making events beside the writes;
   the endpoint's loss beyond it is the cost of sending them at the same time.
+- HTTP posts only: no endpoint; for the window a child process of this script (\`bench/lib/poster.ts\`) sends one
+  POST per transfer answered (told every 50 ms) to the same receiver: a 1,200 B JSON body, HMAC-SHA256 signed as the
+  service signs, at most 16 in flight on kept-alive connections. The service sends nothing; the loss is what the HTTP
+  exchange of one request per event (its sender's and its receiver's CPU on these 2 cores) costs the writes, the
+  part of an endpoint's cost that no change inside the service removes while every event is its own request.
 - Outbox: for the window only, an \`AFTER INSERT ON transfers FOR EACH ROW\` trigger in \`ledger_bench\` inserts
   (transfer id, tenant, \`to_jsonb(NEW)\`) into a scratch table \`bench_outbox\` (bigserial primary key) inside each
   write transaction; dropped with the table after the window. No endpoint is enabled and nothing reads the outbox:
