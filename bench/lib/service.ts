@@ -22,16 +22,20 @@ export interface RunningService {
   stop: () => Promise<void>;
 }
 
-/** Starts the service on database `url` (three attempts, each on a free port); `cpuProfDir`: run it with --cpu-prof. */
+/**
+ * Starts the service on database `url` (three attempts, each on a free port); `cpuProfDir`: run it
+ * with --cpu-prof; `env`: settings of its own (LEDGER_WEBHOOKS=false for an instance without the webhook worker).
+ */
 export async function startService(
   url: string,
   cpuProfDir: string | null,
   workers = process.env.LEDGER_WORKERS || "1",
+  env: Record<string, string> = {},
 ): Promise<RunningService> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      return await startServiceOnce(url, await freePort(), workers, cpuProfDir);
+      return await startServiceOnce(url, await freePort(), workers, cpuProfDir, env);
     } catch (error) {
       lastError = error;
       log(`service start failed (attempt ${attempt + 1}): ${error instanceof Error ? error.message : error}`);
@@ -40,7 +44,13 @@ export async function startService(
   throw lastError;
 }
 
-async function startServiceOnce(url: string, port: number, workers: string, cpuProfDir: string | null): Promise<RunningService> {
+async function startServiceOnce(
+  url: string,
+  port: number,
+  workers: string,
+  cpuProfDir: string | null,
+  env: Record<string, string>,
+): Promise<RunningService> {
   const nodeArgs = [...(cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`] : []), "--import", "tsx", "src/main.ts"];
   if (cpuProfDir) await mkdir(cpuProfDir, { recursive: true });
   const child = spawn(process.execPath, nodeArgs, {
@@ -56,6 +66,7 @@ async function startServiceOnce(url: string, port: number, workers: string, cpuP
       DATABASE_URL: url,
       PORT: String(port),
       HOST: "127.0.0.1",
+      ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -12,13 +12,17 @@
 //   held      the same endpoint, its circuit breaker held open by this script for the window: events
 //             and deliveries are made as they commit, but nothing is sent until the load ends (the
 //             endpoint's cost split: making events beside the writes, without sending them);
+//   apart     the endpoint as in "endpoint", but the load goes to a second service process on the same
+//             database started with LEDGER_WEBHOOKS=false: the webhook worker runs only in the first
+//             (which then takes no writes and finds their commits by its poll), as a deployment
+//             that gives webhooks their own process would run;
 //   posts     no endpoint, but a child process of this script POSTs a signed body of an event's size
 //             to the receiver for every transfer answered (16 at a time, kept-alive): the HTTP
 //             exchange alone, what one request per event costs this machine whoever sends it;
 //   outbox    no endpoint, but an AFTER INSERT trigger on transfers writing one row (transfer id,
 //             tenant, the row as jsonb) into a scratch table inside each write transaction: the
 //             other design's cost inside the write, made and dropped around the window.
-// Order: none, then per round endpoint, none, held, none, posts, none, outbox, none; each other window is
+// Order: none, then per round endpoint, none, apart, none, held, none, posts, none, outbox, none; each other window is
 // weighed against the mean of the none windows just before and after it (paired windows average
 // out the drift of a noisy machine and of growing tables). Ratios only, never timed assertions.
 //
@@ -32,6 +36,7 @@ import { marked, stampLines, type RunStamp } from "../lib/docs.js";
 import { fmt, markdownTable, pct, plain, textTable, type Table } from "../lib/format.js";
 import { log, sleep, track } from "../lib/lifecycle.js";
 import { startPoster } from "../lib/poster.js";
+import { startService, type RunningService } from "../lib/service.js";
 import { logFailures, parseAnswer, postGraphql, requestTimeoutMs, runScenario, type Endpoint, type ScenarioResult } from "../lib/load.js";
 import {
   databaseTransactions,
@@ -46,7 +51,7 @@ import {
 import { baselinesAround, mean } from "../lib/stats.js";
 import { judgeSingle } from "../lib/workload.js";
 
-type Kind = "none" | "endpoint" | "held" | "posts" | "outbox";
+type Kind = "none" | "endpoint" | "apart" | "held" | "posts" | "outbox";
 
 /** The goal of the issue: one endpoint subscribed to everything costs at most this much write throughput. */
 const goalPercent = 10;
@@ -224,12 +229,14 @@ const outboxSql = {
 
 // ------------------------------------------------------------------ the windows
 
-/** none, then per round: endpoint, none, held, none, posts, none, outbox, none. */
+/** none, then per round: endpoint, none, apart, none, held, none, posts, none, outbox, none. */
 function windowPlan(rounds: number): { label: string; kind: Kind; round: number }[] {
   const plan: { label: string; kind: Kind; round: number }[] = [{ label: "no endpoint", kind: "none", round: 0 }];
   for (let round = 1; round <= rounds; round++) {
     plan.push(
       { label: `endpoint, round ${round}`, kind: "endpoint", round },
+      { label: "no endpoint", kind: "none", round },
+      { label: `worker apart, round ${round}`, kind: "apart", round },
       { label: "no endpoint", kind: "none", round },
       { label: `sending held, round ${round}`, kind: "held", round },
       { label: "no endpoint", kind: "none", round },
@@ -269,11 +276,18 @@ export async function run(bench: Bench): Promise<WebhookFigures> {
     );
   };
   const windows: WebhookWindow[] = [];
+  /** The second service process of the "apart" windows, started for the first of them. */
+  let apart: RunningService | null = null;
   log(`webhooks: receiver at ${receiver.url}; ${rounds} rounds, ${writers} writers`);
   try {
     for (const step of windowPlan(rounds)) {
       // ---- before the load: the endpoint on (made the first time) or off, the outbox made
-      const hooked = step.kind === "endpoint" || step.kind === "held";
+      const hooked = step.kind === "endpoint" || step.kind === "apart" || step.kind === "held";
+      if (step.kind === "apart" && !apart) {
+        apart = await startService(bench.ledgerUrl, null, "1", { LEDGER_WEBHOOKS: "false" });
+        log(`webhooks: a second service without the webhook worker (LEDGER_WEBHOOKS=false), pid ${apart.child.pid}, port ${apart.port}`);
+      }
+      const loadEndpoint = step.kind === "apart" ? { ...endpoint, port: apart!.port } : endpoint;
       if (hooked) {
         if (!hook) {
           const created = await callApi(
@@ -337,9 +351,9 @@ export async function run(bench: Bench): Promise<WebhookFigures> {
             windowEnd = performance.now();
             sampler.end();
           },
-          shouldAbort: service.exited,
+          shouldAbort: () => service.exited() ?? apart?.exited() ?? null,
         },
-        endpoint,
+        loadEndpoint,
       );
       const sample = await sampler.result();
       const posts = poster ? await poster.stop() : null;
@@ -386,6 +400,7 @@ export async function run(bench: Bench): Promise<WebhookFigures> {
     }
   } finally {
     untrackOutbox();
+    await apart?.stop();
     await dropOutbox().catch(() => {});
     if (hook) await holdSending(false).catch(() => {});
     if (hook?.enabled)
@@ -570,6 +585,7 @@ function verdicts(f: WebhookFigures): {
   goal: string;
   held: string;
   posts: string;
+  apart: string;
   outbox: string;
   delivery: string;
   cpu: string;
@@ -579,6 +595,7 @@ function verdicts(f: WebhookFigures): {
   const held = costOf(f, "held");
   const outbox = costOf(f, "outbox");
   const posts = costOf(f, "posts");
+  const apartCost = costOf(f, "apart");
   const deliveries = f.windows.flatMap((w) => (w.delivery && w.kind === "endpoint" ? [w.delivery] : []));
   const allDelivered = f.windows.every((w) => w.delivery === null || w.delivery.drained);
   const describe = (c: Cost) =>
@@ -592,6 +609,9 @@ function verdicts(f: WebhookFigures): {
     : "not measured.";
   const heldText = held
     ? `the same endpoint with its breaker held open for the window (events and deliveries made as the writes commit, nothing sent until the load ends): ${describe(held)}; the rest of the endpoint's cost is the sending (claims, HTTP attempts, records) beside the writes.`
+    : "not measured.";
+  const apartText = apartCost
+    ? `the same endpoint, with the load sent to a second service process on the same database started with \`LEDGER_WEBHOOKS=false\` (the webhook worker runs only in the first, which takes no writes then): ${describe(apartCost)}${apartCost.percent <= goalPercent ? ` — within the ${goalPercent} % goal` : ` — over the ${goalPercent} % goal`}.`
     : "not measured.";
   const postsText = posts
     ? `one signed POST of an event-sized body (1,200 B) per transfer answered, from a child process of this script to the same receiver, 16 at a time on kept-alive connections, and no endpoint: ${describe(posts)}; what the HTTP exchange alone (sender and receiver on this machine) costs the writes, whatever design makes the requests.`
@@ -627,6 +647,7 @@ function verdicts(f: WebhookFigures): {
     goal,
     held: heldText,
     posts: postsText,
+    apart: apartText,
     outbox: outboxText,
     delivery: deliveryText,
     cpu: cpu
@@ -644,6 +665,7 @@ const kindText: Record<Kind, string> = {
   endpoint: "endpoint, every event type",
   held: "endpoint, sending held",
   posts: "HTTP posts from a child process, no endpoint",
+  apart: "endpoint, writes to a second service without the worker",
   outbox: "outbox trigger, no endpoint",
 };
 const cpuOf = (w: WebhookWindow, group: string) => (w.sample.cpu ? `${pct(w.sample.cpu.percentByGroup[group])}%` : "n/a");
@@ -746,6 +768,7 @@ export function print(f: WebhookFigures, { seconds, warmupSeconds }: Settings): 
   for (const note of t.notes) console.log(`  ${note}`);
   console.log(`Goal: ${plain(v.goal)}`);
   console.log(`Sending held: ${plain(v.held)}`);
+  console.log(`Worker apart: ${plain(v.apart)}`);
   console.log(`HTTP posts only: ${plain(v.posts)}`);
   console.log(`Outbox: ${plain(v.outbox)}`);
   console.log(`Delivery: ${plain(v.delivery)}`);
@@ -765,6 +788,7 @@ ${stampLines(stamp)}
 ${markdownTable(t.results)}
 
 - Goal: ${v.goal}
+- The webhook worker in a process of its own: ${v.apart}
 - Making events without sending them: ${v.held}
 - The HTTP requests alone: ${v.posts}
 - Outbox, for the design choice: ${v.outbox}
@@ -785,7 +809,7 @@ ${t.notes.map((n) => `- ${n}`).join("\n")}${t.notes.length ? "\n" : ""}- Service
 - Load: the live group's, ${f.writers} closed-loop writers sending \`postTransfer\` between two distinct accounts
   picked at random from ${fmt(f.accounts)} USD accounts; ${seconds} s window after ${warmupSeconds} s of warm-up, the
   same load in every window. Windows: no endpoint, then ${f.rounds} round${f.rounds === 1 ? "" : "s"} of (endpoint,
-  no endpoint, sending held, no endpoint, HTTP posts only, no endpoint, outbox, no endpoint), each after \`VACUUM ANALYZE\` and a \`CHECKPOINT\`; "lost vs no endpoint around
+  no endpoint, worker apart, no endpoint, sending held, no endpoint, HTTP posts only, no endpoint, outbox, no endpoint), each after \`VACUUM ANALYZE\` and a \`CHECKPOINT\`; "lost vs no endpoint around
   it" is against the mean of the no-endpoint windows just before and after, the goal's figure pools each kind's
   windows against every no-endpoint window next to one. Ratios within one run: the machine is shared and noisy.
 - No endpoint: none was created yet (first window) or it is disabled (\`disableWebhookEndpoint\`); the service's
@@ -811,6 +835,11 @@ ${t.notes.map((n) => `- ${n}`).join("\n")}${t.notes.length ? "\n" : ""}- Service
   deliveries as the writes commit, and the dispatcher claims nothing for the endpoint until the load ends; then the
   group waits for every event as after an endpoint window. Its loss is the cost of making events beside the writes;
   the endpoint's loss beyond it is the cost of sending them at the same time.
+- Worker apart: the endpoint enabled as in an endpoint window, but the writers send to a second service process
+  on the same database (started for the first such window with \`LEDGER_WEBHOOKS=false\`, otherwise the same
+  settings). The first service, whose webhook worker makes and sends the events, takes no writes in the window and
+  finds their commits by its poll (every 500 ms). The second process's CPU is under "other processes"; the service
+  column is the first's.
 - HTTP posts only: no endpoint; for the window a child process of this script (\`bench/lib/poster.ts\`) sends one
   POST per transfer answered (told every 50 ms) to the same receiver: a 1,200 B JSON body, HMAC-SHA256 signed as the
   service signs, at most 16 in flight on kept-alive connections. The service sends nothing; the loss is what the HTTP
