@@ -68,3 +68,51 @@ describe("event ids", () => {
     });
   });
 });
+
+describe("a materializer pass that a crash of PostgreSQL undid", () => {
+  const database = useOwnDatabase("wh_event_remade");
+  const receivers: { close(): Promise<void> }[] = [];
+  afterAll(async () => {
+    for (const receiver of receivers) await receiver.close();
+  });
+
+  it("is made again with the same event id and body", async () => {
+    const receiver = await startReceiver(async () => 200);
+    receivers.push(receiver);
+    const options = { databaseUrl: database.url(), webhooks: testWebhookSettings() };
+    const service = await startTestService({}, {}, options);
+    const tenant = await service.newTenant("remade");
+    await createEndpoint(tenant, { url: receiver.url, eventTypes: ["TRANSFER_POSTED"] });
+    const funding = await createFundingAccount(tenant);
+    const account = await createAccount(tenant);
+    await service.service.webhooks()!.materializer.drain();
+    const db = connectDatabase(database.url(), 1);
+    try {
+      const position = (await db.pool.query("SELECT * FROM webhook_feed_position WHERE id = 1")).rows[0];
+      await transferBetween(tenant, funding.id, account.id, "5");
+      await receiver.waitFor((r) => r.length === 1);
+      await service.stop();
+      // What a crash of PostgreSQL before the pass reached the disk leaves (synchronous_commit is
+      // off for it): the position as before, and none of the pass's events and deliveries.
+      await db.pool.query(
+        `UPDATE webhook_feed_position SET unread_from = $1, in_progress = $2, entry_ids_above = $3, in_progress_entry_ids_above = $4
+          WHERE id = 1`,
+        [position.unread_from, position.in_progress, position.entry_ids_above, position.in_progress_entry_ids_above],
+      );
+      await db.pool.query("DELETE FROM webhook_deliveries WHERE tenant_id = $1", [tenant.id]);
+      await db.pool.query("DELETE FROM webhook_events WHERE tenant_id = $1", [tenant.id]);
+      const again = await startTestService({}, {}, options);
+      try {
+        await receiver.waitFor((r) => r.length === 2);
+      } finally {
+        await again.stop();
+      }
+      const [first, second] = receiver.received;
+      expect(second!.headers["ledger-event-id"]).toBe(first!.headers["ledger-event-id"]);
+      expect(second!.body).toBe(first!.body);
+      expect(second!.headers["ledger-delivery-id"]).not.toBe(first!.headers["ledger-delivery-id"]);
+    } finally {
+      await db.close();
+    }
+  });
+});
