@@ -123,6 +123,7 @@ SET enable_seqscan = off SET jit = off AS $$
            delivered_at = CASE WHEN NOT h.held THEN d.delivered_at WHEN g.status = 'DELIVERED' THEN now() END,
            failed_at = CASE WHEN NOT h.held THEN d.failed_at WHEN g.status = 'FAILED' THEN now() END
       FROM held h JOIN given g ON g.ord = h.ord
+     -- = ANY (p_ids): the deliveries found by key, whichever side the cached plan joins first.
      WHERE d.id = ANY (p_ids) AND d.id = g.id
     RETURNING d.id, h.held
   ), outcomes AS (

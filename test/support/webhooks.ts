@@ -9,6 +9,7 @@ import { webhookSettingsOf, type WebhookSettingsOverrides } from "../../src/webh
 import { verifySignature } from "../../src/webhooks/signature.js";
 import { createDatabase, dropDatabase, randomSuffix } from "../global-setup.js";
 import { checkInvariants } from "./invariants.js";
+import { createAccount, createFundingAccount } from "./ledger-client.js";
 import { startTestService, type TestService, type TestTenant } from "./service.js";
 
 /** Settings for tests: private URLs allowed (receivers are on loopback), quick polls and retries. */
@@ -60,7 +61,31 @@ export function useWebhookService(database: { url(): string }, overrides: Webhoo
   });
 }
 
+/**
+ * A tenant of `service` whose endpoint at `url` takes transfer.posted events, with a funding
+ * account and another account to pay into.
+ */
+export async function transferEndpointTenant(service: TestService, name: string, url: string) {
+  const tenant = await service.newTenant(name);
+  await createEndpoint(tenant, { url, eventTypes: ["TRANSFER_POSTED"] });
+  const funding = await createFundingAccount(tenant);
+  return { tenant, funding, account: await createAccount(tenant) };
+}
+
 // ------------------------------------------------------------------ receivers
+
+/** Starts receivers (startReceiver) that are closed after the file. */
+export function useReceivers(): (respond?: Receiver["respond"]) => Promise<Receiver> {
+  const started: Receiver[] = [];
+  afterAll(async () => {
+    for (const receiver of started) await receiver.close();
+  });
+  return async (respond) => {
+    const receiver = await startReceiver(respond);
+    started.push(receiver);
+    return receiver;
+  };
+}
 
 export interface Received {
   headers: IncomingHttpHeaders;

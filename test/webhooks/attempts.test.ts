@@ -1,30 +1,24 @@
 // A delivery keeps its attempts in its own row (ledger_webhook_record): every recorded attempt is
 // listed, the last 100 are kept, and one whose lease had gone is listed without moving anything.
 import { randomUUID } from "node:crypto";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { connectDatabase } from "../../src/db/client.js";
 import { recordAttempts } from "../../src/webhooks/dispatcher.js";
-import { createAccount, createFundingAccount, transferBetween } from "../support/ledger-client.js";
+import { transferBetween } from "../support/ledger-client.js";
 import { startTestService } from "../support/service.js";
-import { createEndpoint, startReceiver, testWebhookSettings, useOwnDatabase } from "../support/webhooks.js";
+import { testWebhookSettings, transferEndpointTenant, useOwnDatabase, useReceivers } from "../support/webhooks.js";
 
 const database = useOwnDatabase("wh_attempts");
 
 describe("webhook attempts in the delivery's row", () => {
-  const receivers: { close(): Promise<void> }[] = [];
-  afterAll(async () => {
-    for (const receiver of receivers) await receiver.close();
-  });
+  const startReceiver = useReceivers();
 
   it("lists late attempts without moving the delivery, and keeps the last 100 of them", async () => {
     const receiver = await startReceiver(async () => 200);
-    receivers.push(receiver);
     const settings = testWebhookSettings();
     const service = await startTestService({}, {}, { databaseUrl: database.url(), webhooks: settings });
-    const tenant = await service.newTenant("attempts");
-    await createEndpoint(tenant, { url: receiver.url, eventTypes: ["TRANSFER_POSTED"] });
-    const funding = await createFundingAccount(tenant);
-    await transferBetween(tenant, funding.id, (await createAccount(tenant)).id, "5");
+    const { tenant, funding, account } = await transferEndpointTenant(service, "attempts", receiver.url);
+    await transferBetween(tenant, funding.id, account.id, "5");
     await receiver.waitFor((r) => r.length === 1);
     await service.stop();
     const db = connectDatabase(database.url(), 2);

@@ -1,11 +1,11 @@
 // An event's id is a function of its change (ids.ts eventIdOf): a materializer pass that a crash of
 // PostgreSQL undid makes the same events again with the same ids, so receivers de-duplicate them.
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { connectDatabase } from "../../src/db/client.js";
 import { eventIdOf } from "../../src/webhooks/ids.js";
-import { createAccount, createFundingAccount, transferBetween } from "../support/ledger-client.js";
+import { transferBetween } from "../support/ledger-client.js";
 import { startTestService } from "../support/service.js";
-import { createEndpoint, startReceiver, testWebhookSettings, useOwnDatabase } from "../support/webhooks.js";
+import { testWebhookSettings, transferEndpointTenant, useOwnDatabase, useReceivers } from "../support/webhooks.js";
 
 const uuidV7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const transferId = "0193a6f0-1111-7222-8333-444455556666";
@@ -38,19 +38,13 @@ describe("event ids", () => {
 
   describe("through the service", () => {
     const database = useOwnDatabase("wh_event_ids");
-    const receivers: { close(): Promise<void> }[] = [];
-    afterAll(async () => {
-      for (const receiver of receivers) await receiver.close();
-    });
+    const startReceiver = useReceivers();
 
     it("sends a transfer's event with the id made from the transfer's id and time", async () => {
       const receiver = await startReceiver(async () => 200);
-      receivers.push(receiver);
       const service = await startTestService({}, {}, { databaseUrl: database.url(), webhooks: testWebhookSettings() });
-      const tenant = await service.newTenant("event-ids");
-      await createEndpoint(tenant, { url: receiver.url, eventTypes: ["TRANSFER_POSTED"] });
-      const funding = await createFundingAccount(tenant);
-      await transferBetween(tenant, funding.id, (await createAccount(tenant)).id, "5");
+      const { tenant, funding, account } = await transferEndpointTenant(service, "event-ids", receiver.url);
+      await transferBetween(tenant, funding.id, account.id, "5");
       await receiver.waitFor((r) => r.length === 1);
       const [received] = receiver.received;
       await service.stop();
@@ -71,20 +65,13 @@ describe("event ids", () => {
 
 describe("a materializer pass that a crash of PostgreSQL undid", () => {
   const database = useOwnDatabase("wh_event_remade");
-  const receivers: { close(): Promise<void> }[] = [];
-  afterAll(async () => {
-    for (const receiver of receivers) await receiver.close();
-  });
+  const startReceiver = useReceivers();
 
   it("is made again with the same event id and body", async () => {
     const receiver = await startReceiver(async () => 200);
-    receivers.push(receiver);
     const options = { databaseUrl: database.url(), webhooks: testWebhookSettings() };
     const service = await startTestService({}, {}, options);
-    const tenant = await service.newTenant("remade");
-    await createEndpoint(tenant, { url: receiver.url, eventTypes: ["TRANSFER_POSTED"] });
-    const funding = await createFundingAccount(tenant);
-    const account = await createAccount(tenant);
+    const { tenant, funding, account } = await transferEndpointTenant(service, "remade", receiver.url);
     await service.service.webhooks()!.materializer.drain();
     const db = connectDatabase(database.url(), 1);
     try {

@@ -1,18 +1,15 @@
 // A graceful stop lets the attempts in flight finish and records them: nothing is left leased.
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { connectDatabase } from "../../src/db/client.js";
-import { createAccount, createFundingAccount, transferBetween } from "../support/ledger-client.js";
+import { transferBetween } from "../support/ledger-client.js";
 import { startTestService } from "../support/service.js";
-import { createEndpoint, startReceiver, testWebhookSettings, useOwnDatabase } from "../support/webhooks.js";
+import { testWebhookSettings, transferEndpointTenant, useOwnDatabase, useReceivers } from "../support/webhooks.js";
 
 const database = useOwnDatabase("wh_shutdown");
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("webhooks at shutdown", () => {
-  const receivers: { close(): Promise<void> }[] = [];
-  afterAll(async () => {
-    for (const receiver of receivers) await receiver.close();
-  });
+  const startReceiver = useReceivers();
 
   it("waits for an attempt in flight, records its success, and leaves no lease behind", async () => {
     let answered = 0;
@@ -21,12 +18,9 @@ describe("webhooks at shutdown", () => {
       answered++;
       return 200;
     });
-    receivers.push(receiver);
     const service = await startTestService({}, {}, { databaseUrl: database.url(), webhooks: testWebhookSettings() });
-    const tenant = await service.newTenant("shutdown");
-    await createEndpoint(tenant, { url: receiver.url, eventTypes: ["TRANSFER_POSTED"] });
-    const funding = await createFundingAccount(tenant);
-    await transferBetween(tenant, funding.id, (await createAccount(tenant)).id, "5");
+    const { tenant, funding, account } = await transferEndpointTenant(service, "shutdown", receiver.url);
+    await transferBetween(tenant, funding.id, account.id, "5");
     await receiver.waitFor((r) => r.length === 1);
     expect(answered).toBe(0); // the attempt is in flight now
     await service.stop();
