@@ -19,11 +19,12 @@ $$;
 -- attempt outlived it); the claim that finds it expired drops it. Its statement takes its
 -- snapshot after the lock (READ COMMITTED: a snapshot per statement), so it sees every earlier
 -- claim. attempt_count is the number of the attempt about to be made (recorded ones, and those
--- whose lease ran out, + 1).
+-- whose lease ran out, + 1). stored_body is null for events whose body is made again when sent
+-- (src/webhooks/bodies.ts).
 CREATE OR REPLACE FUNCTION ledger_webhook_claim(p_lease_ms bigint, p_failures_max int, p_concurrency int, p_count int)
-RETURNS TABLE (id uuid, endpoint_id uuid, event_id uuid, event_type text, attempt_count int, horizon_from timestamptz,
+RETURNS TABLE (id uuid, endpoint_id uuid, event_id uuid, event_type text, object_id uuid, attempt_count int, horizon_from timestamptz,
                lease_token uuid, url text, secret_sealed text, previous_secret_sealed text,
-               previous_secret_expires_at timestamptz, body text)
+               previous_secret_expires_at timestamptz, stored_body text)
 -- Index scans whatever the statistics say: the plan is cached per session, and one made while
 -- the deliveries table was still small (a new database, a fresh ANALYZE) scanned the whole table
 -- at every claim once it had grown. JIT off: these are small statements, and before PostgreSQL
@@ -74,13 +75,13 @@ BEGIN
     )
     -- Each endpoint and event looked up by its key (OFFSET 0 keeps them lookups: joined, a plan
     -- made on nearly empty tables scanned a whole index per delivery).
-    SELECT p.id, p.endpoint_id, p.event_id, ev.type,
+    SELECT p.id, p.endpoint_id, p.event_id, ev.type, ev.object_id,
            p.attempt_count + 1 + CASE WHEN p.id IN (SELECT x.id FROM expired x) THEN 1 ELSE 0 END, p.horizon_from, p.token, ep.url, ep.secret_sealed,
            ep.previous_secret_sealed, ep.previous_secret_expires_at, ev.payload::text
       FROM pick p
       CROSS JOIN LATERAL (SELECT e.url, e.secret_sealed, e.previous_secret_sealed, e.previous_secret_expires_at
                             FROM webhook_endpoints e WHERE e.id = p.endpoint_id OFFSET 0) ep
-      CROSS JOIN LATERAL (SELECT v.type, v.payload FROM webhook_events v WHERE v.id = p.event_id OFFSET 0) ev;
+      CROSS JOIN LATERAL (SELECT v.type, v.object_id, v.payload FROM webhook_events v WHERE v.id = p.event_id OFFSET 0) ev;
 END;
 $$;
 

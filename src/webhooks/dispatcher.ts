@@ -23,6 +23,8 @@ import {
   webhookQueued,
 } from "../ops/metrics.js";
 import { nextAttemptOrGiveUp } from "./backoff.js";
+import { eventBodies, type BodyCache } from "./bodies.js";
+import type { WebhookEventType } from "./events.js";
 import { deliveryGlobalId, endpointGlobalId, eventGlobalId } from "./ids.js";
 import { openSecret } from "./secret-box.js";
 import { connectionPool, sendWebhook, type AttemptResult, type ConnectionPool } from "./sender.js";
@@ -36,11 +38,13 @@ const statsIntervalMs = 5_000;
 /** How long after an attempt finishes the next claim waits for others to finish too. */
 const claimGapMs = 5;
 
-interface Claimed {
+/** A delivery as ledger_webhook_claim leases it. */
+interface ClaimedRow {
   id: string;
   endpoint_id: string;
   event_id: string;
-  event_type: string;
+  event_type: WebhookEventType;
+  object_id: string | null;
   attempt_count: number;
   horizon_from: Date;
   lease_token: string;
@@ -48,18 +52,29 @@ interface Claimed {
   secret_sealed: string;
   previous_secret_sealed: string | null;
   previous_secret_expires_at: Date | null;
-  body: string;
+  stored_body: string | null;
 }
 
+/** A claimed delivery with the body it is sent with (bodies.ts). */
+export type Claimed = ClaimedRow & { body: string };
+
 /** Leases up to `count` due deliveries to this instance (ledger_webhook_claim, prisma/sql/webhooks.sql): one round trip. */
-export async function claimDeliveries(db: DispatchConnections, settings: WebhookSettings, count: number): Promise<Claimed[]> {
-  const { rows } = await db.query<Claimed>("SELECT * FROM ledger_webhook_claim($1, $2, $3, $4)", [
+export async function claimDeliveries(db: DispatchConnections, settings: WebhookSettings, count: number): Promise<ClaimedRow[]> {
+  const { rows } = await db.query<ClaimedRow>("SELECT * FROM ledger_webhook_claim($1, $2, $3, $4)", [
     settings.leaseMs,
     settings.breakerFailuresMax,
     settings.concurrencyPerEndpointMax,
     count,
   ]);
   return rows;
+}
+
+/** The claimed deliveries with their bodies: stored, made on this instance lately, or made again (one read for the rest). */
+export async function withBodies(db: DispatchConnections, claimed: readonly ClaimedRow[], cache: BodyCache): Promise<Claimed[]> {
+  if (claimed.length === 0) return [];
+  const events = claimed.map((c) => ({ id: c.event_id, type: c.event_type, objectId: c.object_id, storedBody: c.stored_body }));
+  const bodies = await eventBodies(db, events, cache);
+  return claimed.map((c) => ({ ...c, body: bodies.get(c.event_id)! }));
 }
 
 /** Opened secrets by their sealed text (unique per secret: a random IV), so a busy endpoint's is not decrypted per attempt. */
@@ -213,8 +228,11 @@ export interface Dispatcher {
   stop(): Promise<void>;
 }
 
-/** `connectionString`: where the dispatcher opens its own connections (dispatchConnections). */
-export function startDispatcher(connectionString: string, settings: WebhookSettings, key: Buffer): Dispatcher {
+/**
+ * `connectionString`: where the dispatcher opens its own connections (dispatchConnections);
+ * `bodies`: the bodies of events this instance made lately.
+ */
+export function startDispatcher(connectionString: string, settings: WebhookSettings, key: Buffer, bodies: BodyCache): Dispatcher {
   const pool = dispatchConnections(connectionString);
   pool.on("error", (error) => logger.warn({ err: errorText(error) }, "webhook dispatcher connection error"));
   /** Kept-alive HTTP connections to the receivers, this dispatcher's own. */
@@ -244,7 +262,7 @@ export function startDispatcher(connectionString: string, settings: WebhookSetti
     finished = [];
     const room = stopped ? 0 : settings.inFlightMax - (inFlight - batch.length);
     if (batch.length === 0 && room <= 0) return;
-    let claimed: Claimed[] = [];
+    let claimed: ClaimedRow[] = [];
     try {
       claimed = await inTransaction(pool, async (client) => {
         await recordAttempts(client, settings, batch);
@@ -253,7 +271,9 @@ export function startDispatcher(connectionString: string, settings: WebhookSetti
     } finally {
       inFlight -= batch.length;
     }
-    for (const delivery of claimed) send(delivery);
+    // After the commit: nothing is read while the claim's lock is held. A failure here leaves
+    // the leases to run out, and the deliveries are sent later (at least once).
+    for (const delivery of await withBodies(pool, claimed, bodies)) send(delivery);
     if (room > 0 && claimed.length === room) again = true;
   }
 

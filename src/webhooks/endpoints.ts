@@ -11,6 +11,7 @@ import { requireApiKey } from "../ledger/authorization.js";
 import type { JsonObject } from "../ledger/records.js";
 import { serviceSecret } from "../ledger/service-secrets.js";
 import type { Access } from "../domain/access.js";
+import { eventBodies } from "./bodies.js";
 import type { WebhookEventType } from "./events.js";
 import { fromDeliveryGlobalId, fromEndpointGlobalId } from "./ids.js";
 import { deriveKey, sealSecret } from "./secret-box.js";
@@ -112,7 +113,8 @@ const endpointFromRow = (row: EndpointRow): WebhookEndpoint => ({
 });
 
 const deliveryColumns = `d.id, d.seq::text, d.endpoint_id, d.status, d.attempt_count, d.next_attempt_at, d.created_at, d.delivered_at,
-  d.failed_at, ev.id AS event_id, ev.type AS event_type, ev.occurred_at AS event_occurred_at, ev.payload AS event_payload`;
+  d.failed_at, ev.id AS event_id, ev.type AS event_type, ev.occurred_at AS event_occurred_at, ev.object_id AS event_object_id,
+  ev.payload::text AS event_body`;
 
 interface DeliveryRow {
   id: string;
@@ -127,10 +129,21 @@ interface DeliveryRow {
   event_id: string;
   event_type: WebhookEventType;
   event_occurred_at: Date;
-  event_payload: JsonObject;
+  event_object_id: string | null;
+  /** Null: made again from the rows the event reports (bodies.ts). */
+  event_body: string | null;
 }
 
-const deliveryFromRow = (row: DeliveryRow): WebhookDelivery => ({
+/** Deliveries with their events' payloads (one read for the bodies that are not stored). */
+async function deliveriesFromRows(db: Database, rows: readonly DeliveryRow[]): Promise<WebhookDelivery[]> {
+  const bodies = await eventBodies(
+    db.pool,
+    rows.map((row) => ({ id: row.event_id, type: row.event_type, objectId: row.event_object_id, storedBody: row.event_body })),
+  );
+  return rows.map((row) => deliveryFromRow(row, JSON.parse(bodies.get(row.event_id)!) as JsonObject));
+}
+
+const deliveryFromRow = (row: DeliveryRow, payload: JsonObject): WebhookDelivery => ({
   id: row.id,
   seq: BigInt(row.seq),
   endpointId: row.endpoint_id,
@@ -140,7 +153,7 @@ const deliveryFromRow = (row: DeliveryRow): WebhookDelivery => ({
   createdAt: row.created_at,
   deliveredAt: row.delivered_at,
   failedAt: row.failed_at,
-  event: { id: row.event_id, type: row.event_type, occurredAt: row.event_occurred_at, payload: row.event_payload },
+  event: { id: row.event_id, type: row.event_type, occurredAt: row.event_occurred_at, payload },
 });
 
 // ------------------------------------------------------------------ checks
@@ -357,7 +370,7 @@ export async function listDeliveries(
       ORDER BY d.seq DESC LIMIT $4`,
     [endpoint.id, status, afterSeq?.toString() ?? null, first + 1],
   );
-  return { rows: rows.slice(0, first).map(deliveryFromRow), hasNextPage: rows.length > first };
+  return { rows: await deliveriesFromRows(db, rows.slice(0, first)), hasNextPage: rows.length > first };
 }
 
 /** An attempt as a delivery's row keeps it (webhook_deliveries.attempts, written by ledger_webhook_record). */
@@ -405,7 +418,7 @@ export async function retryWebhookDelivery(db: Database, access: Access, globalI
      SELECT ${deliveryColumns} FROM retried d JOIN webhook_events ev ON ev.id = d.event_id`,
     [id, access.tenantId],
   );
-  if (rows[0]) return ok(deliveryFromRow(rows[0]));
+  if (rows[0]) return ok((await deliveriesFromRows(db, rows))[0]!);
   // Delivered already: a new delivery of the same event, so a receiver that lost it gets it again.
   const again = await db.pool.query<DeliveryRow>(
     `WITH made AS (
@@ -416,7 +429,7 @@ export async function retryWebhookDelivery(db: Database, access: Access, globalI
      SELECT ${deliveryColumns} FROM made d JOIN webhook_events ev ON ev.id = d.event_id`,
     [id, access.tenantId],
   );
-  return again.rows[0] ? ok(deliveryFromRow(again.rows[0])) : fail(deliveryNotFound(globalId));
+  return again.rows[0] ? ok((await deliveriesFromRows(db, again.rows))[0]!) : fail(deliveryNotFound(globalId));
 }
 
 /**

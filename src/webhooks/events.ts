@@ -17,16 +17,28 @@ export const webhookEventTypes = [
 
 export type WebhookEventType = (typeof webhookEventTypes)[number];
 
+/**
+ * Whether an event's body is stored with it. Only account.created's is: an account's name and
+ * metadata can change. The others are made of immutable rows (entries, transfers, holds' fixed
+ * fields), so their bodies are made again when sent (bodies.ts) instead of written per event.
+ */
+export const bodyStored = (type: WebhookEventType): boolean => type === "account.created";
+
+/** What a receiver gets: the event's payload as JSON text, the same every time it is made. */
+export const bodyOf = (event: WebhookEventDraft): string => JSON.stringify(event.payload);
+
 /** The GraphQL enum value of an event type (TRANSFER_POSTED) and back. */
 export const eventTypeEnum = (type: WebhookEventType): string => type.replace(".", "_").toUpperCase();
 export const eventTypeOfEnum = (value: string): WebhookEventType | null =>
   webhookEventTypes.find((type) => eventTypeEnum(type) === value) ?? null;
 
-/** An event as the materializer stores it: `payload` is the body a receiver gets. */
+/** An event as the materializer makes it: `payload` is the body a receiver gets. */
 export interface WebhookEventDraft {
   id: string;
   tenantId: string;
   type: WebhookEventType;
+  /** The transfer, hold or account that changed (with the type, what the id is made from). */
+  objectId: string;
   occurredAt: Date;
   /** Accounts it touches and the metadata it carries: what endpoint filters match on. */
   accountIds: string[];
@@ -137,6 +149,7 @@ function draft(
     id,
     tenantId,
     type,
+    objectId,
     occurredAt,
     accountIds: [...new Set(accountIds)],
     metadata,

@@ -14,22 +14,10 @@
 // one small transaction that moves the position.
 import pg from "pg";
 import { ledgerTypes } from "../db/pg-types.js";
-import type { Side } from "../domain/balance.js";
-import {
-  accountColumns,
-  accountFromRow,
-  entryColumns,
-  entryFromRow,
-  holdColumns,
-  holdFromRow,
-  transferColumns,
-  transferFromRow,
-  type AccountRow,
-  type EntryRow,
-  type HoldRow,
-  type TransferRow,
-} from "../ledger/rows.js";
-import { eventsOf, type ChangeSet, type WebhookEventDraft } from "./events.js";
+import { accountColumns } from "../ledger/rows.js";
+import type { BodyCache } from "./bodies.js";
+import { entriesSelect, readChanges, type ChangedEntryRow, type CreatedAccountRow } from "./changes.js";
+import { bodyOf, bodyStored, eventsOf, type WebhookEventDraft } from "./events.js";
 import { entryIdFloor, nextPosition, snapshotPosition, unreadCondition, withIdBounds, type MaterializerPosition } from "./position.js";
 
 /** pg_try_advisory_lock key of the one materializer ("ledgerwh"). */
@@ -47,8 +35,11 @@ export interface MaterializeOutcome {
   more: boolean;
 }
 
-/** Reads at most `entriesPerPassMax` entries (whole transactions; one larger transaction whole). */
-export async function materializeOnce(client: pg.ClientBase, entriesPerPassMax: number): Promise<MaterializeOutcome> {
+/**
+ * Reads at most `entriesPerPassMax` entries (whole transactions; one larger transaction whole).
+ * Once committed, the events' bodies go into `cache` (the dispatcher sends them from there).
+ */
+export async function materializeOnce(client: pg.ClientBase, entriesPerPassMax: number, cache?: BodyCache): Promise<MaterializeOutcome> {
   // Before the snapshot (position.ts): entries of transactions that start after it get higher ids.
   const { rows } = await client.query<{ ids: string }>(
     "SELECT (CASE WHEN is_called THEN last_value ELSE last_value - 1 END)::text AS ids FROM entries_id_seq",
@@ -56,8 +47,9 @@ export async function materializeOnce(client: pg.ClientBase, entriesPerPassMax: 
   const idsBefore = BigInt(rows[0]!.ids);
   await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ");
   try {
-    const outcome = await readAndMake(client, entriesPerPassMax, idsBefore);
+    const { outcome, made } = await readAndMake(client, entriesPerPassMax, idsBefore);
     await client.query("COMMIT");
+    if (cache) for (const event of made) cache.set(event.id, bodyOf(event));
     return outcome;
   } catch (error) {
     await client.query("ROLLBACK").catch(() => {});
@@ -65,13 +57,13 @@ export async function materializeOnce(client: pg.ClientBase, entriesPerPassMax: 
   }
 }
 
-/** Entries with what their payloads need of their accounts. */
-const entriesSelect = `SELECT ${entryColumns("e")}, e.tx_id::text, a.code AS a_code, a.normal_side AS a_normal_side, c.code AS currency_code
-  FROM entries e JOIN accounts a ON a.id = e.account_id JOIN currencies c ON c.id = a.currency_id`;
-
 const none: MaterializeOutcome = { wanted: false, events: 0, deliveries: 0, more: false };
 
-async function readAndMake(client: pg.ClientBase, entriesPerPassMax: number, idsBefore: bigint): Promise<MaterializeOutcome> {
+async function readAndMake(
+  client: pg.ClientBase,
+  entriesPerPassMax: number,
+  idsBefore: bigint,
+): Promise<{ outcome: MaterializeOutcome; made: WebhookEventDraft[] }> {
   // The first statement takes the snapshot; the row lock keeps a second materializer out even if
   // two ever held the advisory lock (it would fail to serialize and try again).
   const [stored, snapshot] =
@@ -88,16 +80,16 @@ async function readAndMake(client: pg.ClientBase, entriesPerPassMax: number, ids
   if (!row) {
     // First start: events begin with what commits from now on (the bounds of those in progress are unknown).
     await savePosition(client, { ...current, idsAbove: idsBefore, xipIdsAbove: current.xip.map(() => 0n) }, true);
-    return { ...none, wanted: now.wanted };
+    return { outcome: { ...none, wanted: now.wanted }, made: [] };
   }
   const from = storedPosition(row);
   if (!now.wanted) {
     await savePosition(client, withIdBounds(from, nextPosition(from, current, null), null, idsBefore));
-    return none;
+    return { outcome: none, made: [] };
   }
   const unread = unreadCondition(from, "e.tx_id");
   const wantedTenants = "SELECT tenant_id FROM webhook_endpoints WHERE status = 'ENABLED'";
-  const { rows: entryRows } = await client.query<EntryRow & { tx_id: string; a_code: string; a_normal_side: Side; currency_code: string }>(
+  const { rows: entryRows } = await client.query<ChangedEntryRow>(
     `${entriesSelect} WHERE e.id > ${entryIdFloor(from)} AND (${unread}) AND e.tenant_id IN (${wantedTenants})
       ORDER BY e.tx_id, e.id LIMIT ${entriesPerPassMax + 1}`,
   );
@@ -119,16 +111,15 @@ async function readAndMake(client: pg.ClientBase, entriesPerPassMax: number, ids
     }
   }
   const accountUnread = unreadCondition(from, "a.tx_id", cut);
-  const { rows: accountRows } = await client.query<AccountRow & { tx_id: string; currency_code: string }>(
+  const { rows: accountRows } = await client.query<CreatedAccountRow>(
     `SELECT ${accountColumns("a")}, a.tx_id::text, c.code AS currency_code
        FROM accounts a JOIN currencies c ON c.id = a.currency_id
       WHERE (${accountUnread}) AND a.tenant_id IN (${wantedTenants})`,
   );
-  const changes = await readRelated(client, entryRows, accountRows);
-  const events = eventsOf(changes);
+  const events = eventsOf(await readChanges(client, entryRows, accountRows));
   const deliveries = await insertEvents(client, events);
   await savePosition(client, withIdBounds(from, nextPosition(from, current, cut), cut, idsBefore));
-  return { wanted: true, events: events.length, deliveries, more: cut !== null };
+  return { outcome: { wanted: true, events: events.length, deliveries, more: cut !== null }, made: events };
 }
 
 /** A stored position; one stored before the id bounds existed has none (0: every id). */
@@ -138,43 +129,10 @@ function storedPosition(row: { xmax: string; xip: string[]; ids: string | null; 
   return { xmax: BigInt(row.xmax), xip, idsAbove: BigInt(row.ids ?? 0), xipIdsAbove: xipIds };
 }
 
-async function readRelated(
-  client: pg.ClientBase,
-  entryRows: (EntryRow & { tx_id: string; a_code: string; a_normal_side: Side; currency_code: string })[],
-  accountRows: (AccountRow & { tx_id: string; currency_code: string })[],
-): Promise<ChangeSet> {
-  const entries = entryRows.map((row) => ({
-    entry: entryFromRow(row),
-    txId: BigInt(row.tx_id),
-    accountCode: row.a_code,
-    normalSide: row.a_normal_side,
-    currencyCode: row.currency_code,
-  }));
-  const transferIds = [...new Set(entries.flatMap(({ entry }) => (entry.transferId ? [entry.transferId] : [])))];
-  const holdIdsOfEntries = entries.flatMap(({ entry }) => (entry.holdId ? [entry.holdId] : []));
-  const transferResult =
-    transferIds.length > 0
-      ? await client.query<TransferRow>(`SELECT ${transferColumns("t")} FROM transfers t WHERE t.id = ANY($1::uuid[])`, [transferIds])
-      : { rows: [] as TransferRow[] };
-  const transfers = new Map(transferResult.rows.map((row) => [row.id, transferFromRow(row)]));
-  const holdIds = [...new Set([...holdIdsOfEntries, ...[...transfers.values()].flatMap((t) => (t.holdId ? [t.holdId] : []))])];
-  const holdResult =
-    holdIds.length > 0
-      ? await client.query<HoldRow & { c_code: string }>(
-          `SELECT ${holdColumns("h")}, c.code AS c_code FROM holds h JOIN currencies c ON c.id = h.currency_id WHERE h.id = ANY($1::uuid[])`,
-          [holdIds],
-        )
-      : { rows: [] as (HoldRow & { c_code: string })[] };
-  const holds = new Map(holdResult.rows.map((row) => [row.id, { hold: holdFromRow(row), currencyCode: row.c_code }]));
-  const accounts = accountRows.map((row) => ({
-    account: accountFromRow(row),
-    txId: BigInt(row.tx_id),
-    currencyCode: row.currency_code,
-  }));
-  return { entries, accounts, transfers, holds };
-}
-
-/** One statement: the events, and a delivery for each endpoint that wants it (the rule: ledger_webhook_matches). */
+/**
+ * One statement: the events, and a delivery for each endpoint that wants it (the rule:
+ * ledger_webhook_matches). Only bodies that cannot be made again are stored (bodyStored).
+ */
 async function insertEvents(client: pg.ClientBase, events: readonly WebhookEventDraft[]): Promise<number> {
   if (events.length === 0) return 0;
   const rows = events.map((event, index) => ({
@@ -182,18 +140,19 @@ async function insertEvents(client: pg.ClientBase, events: readonly WebhookEvent
     id: event.id,
     tenant_id: event.tenantId,
     type: event.type,
+    object_id: event.objectId,
     occurred_at: event.occurredAt.toISOString(),
     account_ids: event.accountIds,
     metadata: event.metadata,
-    payload: event.payload,
+    payload: bodyStored(event.type) ? event.payload : null,
   }));
   const { rows: counted } = await client.query<{ deliveries: string }>(
     `WITH given AS (
-       SELECT * FROM jsonb_to_recordset($1::jsonb) AS g(ord int, id uuid, tenant_id uuid, type text, occurred_at timestamptz,
-                                                          account_ids uuid[], metadata jsonb, payload jsonb)
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS g(ord int, id uuid, tenant_id uuid, type text, object_id uuid,
+                                                          occurred_at timestamptz, account_ids uuid[], metadata jsonb, payload jsonb)
      ), events AS (
-       INSERT INTO webhook_events (id, tenant_id, type, occurred_at, account_ids, metadata, payload)
-       SELECT id, tenant_id, type, occurred_at, account_ids, metadata, payload FROM given ORDER BY ord
+       INSERT INTO webhook_events (id, tenant_id, type, object_id, occurred_at, account_ids, metadata, payload)
+       SELECT id, tenant_id, type, object_id, occurred_at, account_ids, metadata, payload FROM given ORDER BY ord
        RETURNING id, tenant_id, type, account_ids, metadata
      ), deliveries AS (
        INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id)
@@ -236,6 +195,8 @@ export interface Materializer {
 
 export interface MaterializerOptions {
   connectionString: string;
+  /** Where the bodies of the events made go, for the dispatcher. */
+  bodies?: BodyCache;
   pollIntervalMs: number;
   entriesPerPassMax: number;
   /** After a pass that made deliveries (the dispatcher looks at once). */
@@ -296,7 +257,7 @@ export function startMaterializer(options: MaterializerOptions): Materializer {
       }
       let outcome: MaterializeOutcome;
       try {
-        outcome = await materializeOnce(db, options.entriesPerPassMax);
+        outcome = await materializeOnce(db, options.entriesPerPassMax, options.bodies);
       } catch (error) {
         // A serialization failure or a lost connection: nothing moved; the next poll tries again.
         if (client === db && !isSerializationFailure(error)) {

@@ -5,11 +5,15 @@ import type { Database } from "../db/client.js";
 import { onCommitted } from "../db/commit-signal.js";
 import { errorText, log } from "../ops/log.js";
 import { webhookEvents } from "../ops/metrics.js";
+import { bodyCache } from "./bodies.js";
 import { startDispatcher, type Dispatcher } from "./dispatcher.js";
 import { startMaterializer, type Materializer } from "./materializer.js";
 import type { WebhookSettings } from "./settings.js";
 
 const logger = log.child({ component: "webhooks" });
+
+/** Bodies of the events made lately kept for sending (about 1 KB each): some seconds of a busy ledger. */
+const bodyCacheSizeMax = 10_000;
 
 export interface WebhookWorker {
   materializer: Materializer;
@@ -19,12 +23,14 @@ export interface WebhookWorker {
 }
 
 export function startWebhookWorker(db: Database, settings: WebhookSettings, key: Buffer): WebhookWorker {
-  const dispatcher = startDispatcher(db.connectionString, settings, key);
+  const bodies = bodyCache(bodyCacheSizeMax);
+  const dispatcher = startDispatcher(db.connectionString, settings, key, bodies);
   let failing = false;
   const materializer = startMaterializer({
     connectionString: db.connectionString,
     pollIntervalMs: settings.pollIntervalMs,
     entriesPerPassMax: settings.entriesPerPassMax,
+    bodies,
     onDeliveries: () => dispatcher.wake(),
     onPass(outcome) {
       if (outcome instanceof Error) {

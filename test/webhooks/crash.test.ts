@@ -169,7 +169,7 @@ describe("webhooks across a crash of the service", () => {
       // also have account.created events (accounts the materializer read after the endpoint existed).
       const events = await db.pool.query<{ n: number; transfers: number; others: string[] }>(
         `SELECT count(*) FILTER (WHERE type = 'transfer.posted')::int AS n,
-                count(DISTINCT payload #>> '{data,transfer,id}') FILTER (WHERE type = 'transfer.posted')::int AS transfers,
+                count(DISTINCT object_id) FILTER (WHERE type = 'transfer.posted')::int AS transfers,
                 coalesce(array_agg(type) FILTER (WHERE type <> 'transfer.posted'), '{}') AS others
            FROM webhook_events WHERE tenant_id = $1`,
         [tenantRow.id],

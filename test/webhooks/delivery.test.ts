@@ -3,6 +3,8 @@ import { describe, expect, it } from "vitest";
 import { assert } from "../../src/domain/assert.js";
 import { validateTransfer } from "../../src/domain/transfer.js";
 import { transferCommand } from "../../src/ledger/transfers.js";
+import { eventBodies } from "../../src/webhooks/bodies.js";
+import type { WebhookEventType } from "../../src/webhooks/events.js";
 import { advanceClock, runExpiryJob } from "../support/clock.js";
 import {
   captureHold,
@@ -144,6 +146,20 @@ describe("webhook delivery", () => {
     });
     const reversed = events.find((e) => e.json.type === "transfer.posted" && e.json.data.transfer.reverses !== null)!;
     expect(reversed.json.data.transfer).toMatchObject({ reverses: { id: posted.transfer.id }, externalRef: "re_wh_1" });
+
+    // Only account.created stores its body; every other one is made again from the ledger's rows
+    // (as a retry, another instance or a restart sends it) byte for byte as it was first sent.
+    const { rows } = await service.db.pool.query<{ id: string; type: WebhookEventType; object_id: string; body: string | null }>(
+      "SELECT id, type, object_id, payload::text AS body FROM webhook_events WHERE tenant_id = $1",
+      [tenant.id],
+    );
+    expect(rows.filter((row) => row.body !== null).map((row) => row.type)).toEqual(["account.created", "account.created"]);
+    const remade = await eventBodies(
+      service.db.pool,
+      rows.map((row) => ({ id: row.id, type: row.type, objectId: row.object_id, storedBody: row.body })),
+    );
+    expect(remade.size).toBe(expected.length);
+    for (const event of events) expect(remade.get(event.json.id.slice("evt_".length))).toBe(event.body);
     await receiver.close();
   });
 
