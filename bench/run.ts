@@ -34,6 +34,8 @@
 //   BENCH_LIVE_WRITERS     postTransfer clients of the live group (default 16), and of the webhooks group
 //   BENCH_WEBHOOK_ROUNDS   rounds of the webhooks group, each a window with the endpoint and one with the
 //                          outbox, every one between two windows without either (default 3)
+//   BENCH_WEBHOOK_KINDS    which windows of a webhooks round run besides "none", comma-separated
+//                          (endpoint,apart,held,posts,outbox: all by default; for exploring a change)
 //   BENCH_RECON_LINES      transfers and statement lines of the reconciliation group (default 100000)
 //   BENCH_COMPARE_WORKERS  service processes of a second pass over the transfer scenarios with
 //                          more than one client (default 2; 1 = no second pass); the first pass
@@ -100,6 +102,7 @@ const settings: Settings = {
   liveSubscribers: integersFromEnv("BENCH_LIVE_SUBSCRIBERS", "1000,5000,10000", 1),
   liveWriters: numberFromEnv("BENCH_LIVE_WRITERS", 16, 1),
   webhookRounds: numberFromEnv("BENCH_WEBHOOK_ROUNDS", 3, 1),
+  webhookKinds: (process.env.BENCH_WEBHOOK_KINDS || "endpoint,apart,held,posts,outbox").split(",").map((kind) => kind.trim()),
   comparedWorkers: numberFromEnv("BENCH_COMPARE_WORKERS", 2, 1),
   checkAllInvariants: (process.env.BENCH_INVARIANTS ?? "1") !== "0",
 };
@@ -155,6 +158,7 @@ function commandLine(): string {
       "BENCH_LIVE_SUBSCRIBERS",
       "BENCH_LIVE_WRITERS",
       "BENCH_WEBHOOK_ROUNDS",
+      "BENCH_WEBHOOK_KINDS",
       "BENCH_INVARIANTS",
     ].map((name) => (process.env[name] ? `${name}=${process.env[name]}` : "")),
   ].filter(Boolean);

@@ -25,6 +25,8 @@ export interface Settings {
   liveWriters: number;
   /** BENCH_WEBHOOK_ROUNDS: rounds of the webhooks group (each a window with the endpoint and one with the outbox). */
   webhookRounds: number;
+  /** BENCH_WEBHOOK_KINDS: the windows of a round besides "none" (all by default). */
+  webhookKinds: string[];
   /** LEDGER_WORKERS of the second pass over the transfer scenarios (1: no second pass). */
   comparedWorkers: number;
   checkAllInvariants: boolean;

@@ -229,8 +229,8 @@ const outboxSql = {
 
 // ------------------------------------------------------------------ the windows
 
-/** none, then per round: endpoint, none, apart, none, held, none, posts, none, outbox, none. */
-function windowPlan(rounds: number): { label: string; kind: Kind; round: number }[] {
+/** none, then per round: endpoint, none, apart, none, held, none, posts, none, outbox, none (only the kinds asked for). */
+function windowPlan(rounds: number, kinds: readonly string[]): { label: string; kind: Kind; round: number }[] {
   const plan: { label: string; kind: Kind; round: number }[] = [{ label: "no endpoint", kind: "none", round: 0 }];
   for (let round = 1; round <= rounds; round++) {
     plan.push(
@@ -246,7 +246,7 @@ function windowPlan(rounds: number): { label: string; kind: Kind; round: number 
       { label: "no endpoint", kind: "none", round },
     );
   }
-  return plan;
+  return plan.filter((step, i) => (step.kind === "none" ? i === 0 || kinds.includes(plan[i - 1]!.kind) : kinds.includes(step.kind)));
 }
 
 /** The none windows just before and after `window`. */
@@ -256,7 +256,7 @@ const tps = (windows: WebhookWindow[]) => mean(windows.map((w) => w.write.transf
 
 /** Expected bound of the group's run, for the watchdog: each window's load, settling and statistics pauses, and the endpoint windows' waits. */
 export const expectedSeconds = (s: Settings) =>
-  (1 + 6 * s.webhookRounds) * (s.seconds + s.warmupSeconds + 15) + 2 * s.webhookRounds * (drainMaxMs / 1000);
+  (1 + 2 * s.webhookKinds.length * s.webhookRounds) * (s.seconds + s.warmupSeconds + 15) + 2 * s.webhookRounds * (drainMaxMs / 1000);
 
 export async function run(bench: Bench): Promise<WebhookFigures> {
   const { service, endpoint, statsClient, workload, settings } = bench;
@@ -280,7 +280,7 @@ export async function run(bench: Bench): Promise<WebhookFigures> {
   let apart: RunningService | null = null;
   log(`webhooks: receiver at ${receiver.url}; ${rounds} rounds, ${writers} writers`);
   try {
-    for (const step of windowPlan(rounds)) {
+    for (const step of windowPlan(rounds, settings.webhookKinds)) {
       // ---- before the load: the endpoint on (made the first time) or off, the outbox made
       const hooked = step.kind === "endpoint" || step.kind === "apart" || step.kind === "held";
       if (step.kind === "apart" && !apart) {
