@@ -10,17 +10,27 @@ CREATE OR REPLACE FUNCTION ledger_webhook_matches(
      AND (p_filter_metadata IS NULL OR e_metadata @> p_filter_metadata)
 $$;
 
+-- Whoever inserts deliveries takes this lock first, in the inserting transaction (the
+-- materializer, retryWebhookDelivery, replayWebhookEvents): inserts then commit in seq order, so
+-- a claim's snapshot sees every endpoint's new deliveries as an unbroken run from its cursor, and
+-- moving the cursor past those it leases never skips one still committing.
+CREATE OR REPLACE FUNCTION ledger_webhook_deliveries_lock() RETURNS void LANGUAGE sql AS $$
+  SELECT pg_advisory_xact_lock(7810759523990402916); -- "ledgerwd"
+$$;
+
 -- The dispatcher's claim, in one call: under an advisory lock that serializes claims and records
--- over every instance (so the leases it reads are exact), lease up to p_count of the oldest due
--- deliveries, at most p_concurrency in flight per endpoint (one while its breaker is half-open,
--- none while open). Leases are kept on the endpoint's row (lease_delivery_ids, lease_tokens,
--- lease_until): a claim writes one row per endpoint it leases from, not one per delivery. A
--- leased delivery is not claimed again until its lease runs out (its instance died, or its
--- attempt outlived it); the claim that finds it expired drops it. Its statement takes its
--- snapshot after the lock (READ COMMITTED: a snapshot per statement), so it sees every earlier
--- claim. attempt_count is the number of the attempt about to be made (recorded ones, and those
--- whose lease ran out, + 1). stored_body is null for events whose body is made again when sent
--- (src/webhooks/bodies.ts).
+-- over every instance (so the leases it reads are exact), lease up to p_count of the deliveries
+-- due, at most p_concurrency in flight per endpoint (one while its breaker is half-open, none
+-- while open). Per endpoint, those due again (due_at: after a failed attempt, a lease that ran
+-- out, a retry) come first, oldest first, then its new deliveries in seq order after its cursor
+-- (deliveries_claimed_through), which moves past those leased. Leases are kept on the endpoint's
+-- row (lease_delivery_ids, lease_tokens, lease_until): a claim writes one row per endpoint it
+-- leases from, not one per delivery. A leased delivery is not claimed again until its lease runs
+-- out (its instance died, or its attempt outlived it); the claim that finds it expired drops it
+-- and makes it due again. Each statement takes its snapshot after the lock (READ COMMITTED: a
+-- snapshot per statement), so it sees every earlier claim. attempt_count is the number of the
+-- attempt about to be made (recorded ones, and those whose lease ran out, + 1). stored_body is
+-- null for events whose body is made again when sent (src/webhooks/bodies.ts).
 CREATE OR REPLACE FUNCTION ledger_webhook_claim(p_lease_ms bigint, p_failures_max int, p_concurrency int, p_count int)
 RETURNS TABLE (id uuid, endpoint_id uuid, event_id uuid, event_type text, object_id uuid, attempt_count int, horizon_from timestamptz,
                lease_token uuid, url text, secret_sealed text, previous_secret_sealed text,
@@ -32,52 +42,67 @@ RETURNS TABLE (id uuid, endpoint_id uuid, event_id uuid, event_type text, object
 LANGUAGE plpgsql SET enable_seqscan = off SET jit = off AS $$
 BEGIN
   PERFORM pg_advisory_xact_lock(7810759523990402915); -- "ledgerwc"
+  -- Leases that ran out, on any endpoint: each was an attempt sent whose outcome was never
+  -- recorded. It counts (the next attempt carries the next number) and the delivery is due again.
+  WITH expired AS (
+    SELECT l.id FROM webhook_endpoints e, unnest(e.lease_delivery_ids, e.lease_until) AS l(id, until)
+     WHERE cardinality(e.lease_until) > 0 AND l.until <= now()
+  ), counted AS (
+    UPDATE webhook_deliveries d SET attempt_count = d.attempt_count + 1, due_at = now()
+     WHERE d.id = ANY (ARRAY(SELECT x.id FROM expired x)) AND d.status = 'PENDING'
+  )
+  UPDATE webhook_endpoints e
+     SET (lease_delivery_ids, lease_tokens, lease_until) = (
+           SELECT coalesce(array_agg(l.id ORDER BY l.n), '{}'), coalesce(array_agg(l.token ORDER BY l.n), '{}'),
+                  coalesce(array_agg(l.until ORDER BY l.n), '{}')
+             FROM unnest(e.lease_delivery_ids, e.lease_tokens, e.lease_until) WITH ORDINALITY AS l(id, token, until, n)
+            WHERE l.until > now())
+   WHERE cardinality(e.lease_until) > 0 AND EXISTS (SELECT 1 FROM unnest(e.lease_until) AS u(until) WHERE u.until <= now());
+
   RETURN QUERY
     WITH sending AS (
-      -- Enabled endpoints whose breaker lets them send, with their leases still running (busy)
-      -- and those that ran out (expired).
-      SELECT e.id, CASE WHEN e.consecutive_failures >= p_failures_max THEN 1 ELSE p_concurrency END AS width,
-             ARRAY(SELECT l.id FROM unnest(e.lease_delivery_ids, e.lease_until) AS l(id, until) WHERE l.until > now()) AS busy,
-             ARRAY(SELECT l.id FROM unnest(e.lease_delivery_ids, e.lease_until) AS l(id, until) WHERE l.until <= now()) AS expired
+      -- Enabled endpoints whose breaker lets them send, with the deliveries they have in flight.
+      SELECT e.id, e.deliveries_claimed_through AS through, e.lease_delivery_ids AS busy,
+             CASE WHEN e.consecutive_failures >= p_failures_max THEN 1 ELSE p_concurrency END AS width
         FROM webhook_endpoints e
        WHERE e.status = 'ENABLED' AND (e.breaker_open_until IS NULL OR e.breaker_open_until <= now())
     ), ready AS (
-      -- Per endpoint its oldest due deliveries not in flight (at most its concurrency): one
-      -- endpoint's backlog never hides another's (tenants stay apart).
-      SELECT c.id, c.endpoint_id, c.next_attempt_at, c.event_id, c.attempt_count, c.horizon_from, s.width - cardinality(s.busy) AS room,
-             row_number() OVER (PARTITION BY c.endpoint_id ORDER BY c.next_attempt_at, c.id) AS rank
+      -- Per endpoint the deliveries it would send next (at most its concurrency): those due
+      -- again, then its new ones. One endpoint's backlog never hides another's (tenants stay apart).
+      SELECT c.id, c.endpoint_id, c.seq, c.fresh, c.event_id, c.attempt_count, c.horizon_from,
+             s.width - cardinality(s.busy) AS room,
+             row_number() OVER (PARTITION BY c.endpoint_id ORDER BY c.fresh, c.due_at, c.seq) AS rank
         FROM sending s CROSS JOIN LATERAL (
-          SELECT d.id, d.endpoint_id, d.next_attempt_at, d.event_id, d.attempt_count, d.horizon_from FROM webhook_deliveries d
-           WHERE d.endpoint_id = s.id AND d.status = 'PENDING' AND d.next_attempt_at <= now() AND d.id <> ALL (s.busy)
-           ORDER BY d.next_attempt_at, d.id LIMIT p_concurrency) c
+          (SELECT d.id, d.endpoint_id, d.seq, false AS fresh, d.due_at, d.event_id, d.attempt_count, d.horizon_from
+             FROM webhook_deliveries d
+            WHERE d.endpoint_id = s.id AND d.due_at IS NOT NULL AND d.due_at <= now() AND d.id <> ALL (s.busy)
+            ORDER BY d.due_at, d.id LIMIT p_concurrency)
+          UNION ALL
+          -- Inserted PENDING without due_at; a retry of one before its first claim leaves it so.
+          (SELECT d.id, d.endpoint_id, d.seq, true, d.created_at, d.event_id, d.attempt_count, d.horizon_from
+             FROM webhook_deliveries d
+            WHERE d.endpoint_id = s.id AND d.seq > s.through AND d.due_at IS NULL AND d.status = 'PENDING'
+            ORDER BY d.seq LIMIT p_concurrency)) c
     ), pick AS (
-      -- Round-robin over the endpoints (each one's first, then each one's second, ...), oldest
-      -- first within a round: one endpoint's backlog cannot take every slot of the claim.
-      SELECT r.id, r.endpoint_id, r.event_id, r.attempt_count, r.horizon_from, gen_random_uuid() AS token
-        FROM ready r WHERE r.rank <= r.room ORDER BY r.rank, r.next_attempt_at, r.id LIMIT p_count
-    ), expired AS (
-      -- Leases that ran out on the endpoints leased from now: each was an attempt sent whose
-      -- outcome was never recorded; it counts, so the next attempt carries the next number.
-      SELECT unnest(s.expired) AS id FROM sending s WHERE s.id IN (SELECT p.endpoint_id FROM pick p)
-    ), counted AS (
-      UPDATE webhook_deliveries d SET attempt_count = d.attempt_count + 1
-       WHERE d.id = ANY (ARRAY(SELECT x.id FROM expired x)) AND d.status = 'PENDING'
+      -- Round-robin over the endpoints (each one's first, then each one's second, ...): one
+      -- endpoint's backlog cannot take every slot of the claim.
+      SELECT r.id, r.endpoint_id, r.seq, r.fresh, r.event_id, r.attempt_count, r.horizon_from, gen_random_uuid() AS token
+        FROM ready r WHERE r.rank <= r.room ORDER BY r.rank, r.fresh, r.seq LIMIT p_count
     ), leased AS (
       UPDATE webhook_endpoints e
          SET (lease_delivery_ids, lease_tokens, lease_until) = (
-               SELECT coalesce(array_agg(k.id), '{}'), coalesce(array_agg(k.token), '{}'), coalesce(array_agg(k.until), '{}')
-                 FROM (SELECT l.id, l.token, l.until
-                         FROM unnest(e.lease_delivery_ids, e.lease_tokens, e.lease_until) AS l(id, token, until)
-                        WHERE l.until > now()
-                       UNION ALL
-                       SELECT p.id, p.token, now() + p_lease_ms * interval '1 millisecond' FROM pick p WHERE p.endpoint_id = e.id) k)
+               SELECT e.lease_delivery_ids || array_agg(p.id), e.lease_tokens || array_agg(p.token),
+                      e.lease_until || array_agg(now() + p_lease_ms * interval '1 millisecond')
+                 FROM pick p WHERE p.endpoint_id = e.id),
+             -- Past the new ones leased: a round-robin cut takes each endpoint's first ones, in seq order.
+             deliveries_claimed_through = coalesce((SELECT max(p.seq) FROM pick p WHERE p.endpoint_id = e.id AND p.fresh),
+                                                   e.deliveries_claimed_through)
        WHERE e.id IN (SELECT p.endpoint_id FROM pick p)
     )
     -- Each endpoint and event looked up by its key (OFFSET 0 keeps them lookups: joined, a plan
     -- made on nearly empty tables scanned a whole index per delivery).
-    SELECT p.id, p.endpoint_id, p.event_id, ev.type, ev.object_id,
-           p.attempt_count + 1 + CASE WHEN p.id IN (SELECT x.id FROM expired x) THEN 1 ELSE 0 END, p.horizon_from, p.token, ep.url, ep.secret_sealed,
-           ep.previous_secret_sealed, ep.previous_secret_expires_at, ev.payload::text
+    SELECT p.id, p.endpoint_id, p.event_id, ev.type, ev.object_id, p.attempt_count + 1, p.horizon_from, p.token, ep.url,
+           ep.secret_sealed, ep.previous_secret_sealed, ep.previous_secret_expires_at, ev.payload::text
       FROM pick p
       CROSS JOIN LATERAL (SELECT e.url, e.secret_sealed, e.previous_secret_sealed, e.previous_secret_expires_at
                             FROM webhook_endpoints e WHERE e.id = p.endpoint_id OFFSET 0) ep
@@ -120,6 +145,8 @@ SET enable_seqscan = off SET jit = off AS $$
                            'status_code', g.status_code, 'duration_ms', g.duration_ms, 'error', g.error)),
            status = CASE WHEN h.held THEN g.status::"WebhookDeliveryStatus" ELSE d.status END,
            next_attempt_at = CASE WHEN h.held THEN coalesce(g.next_at, now()) ELSE d.next_attempt_at END,
+           -- Unchanged (null) for a new delivery's first attempt that succeeded: no indexed column changes.
+           due_at = CASE WHEN NOT h.held THEN d.due_at WHEN g.status = 'PENDING' THEN coalesce(g.next_at, now()) END,
            attempt_count = CASE WHEN h.held THEN d.attempt_count + 1 ELSE d.attempt_count END,
            delivered_at = CASE WHEN NOT h.held THEN d.delivered_at WHEN g.status = 'DELIVERED' THEN now() END,
            failed_at = CASE WHEN NOT h.held THEN d.failed_at WHEN g.status = 'FAILED' THEN now() END

@@ -218,5 +218,5 @@ export const webhookBreakersOpen = new client.Gauge({
 
 export const webhookQueued = new client.Gauge({
   name: "ledger_webhook_deliveries_pending",
-  help: "Webhook deliveries not yet delivered or failed; read every few seconds",
+  help: "Webhook deliveries waiting for an attempt (due again, or new and not claimed yet); read every few seconds",
 });

@@ -183,12 +183,21 @@ function reportAttempt(claimed: Claimed, result: AttemptResult, status: string, 
   if (result.outcome === "GONE") logger.warn({ endpointId: context.endpointId }, "webhook endpoint answered 410 Gone: disabled");
 }
 
-/** The queue's gauges: age of the oldest due delivery, pending deliveries, open breakers. */
+/**
+ * The queue's gauges: age of the oldest due delivery, pending deliveries, open breakers. Pending
+ * ones are those due again (due_at) and each endpoint's new ones after its cursor, read by the
+ * claim's indexes.
+ */
 export async function readQueueStats(pool: pg.Pool): Promise<void> {
   const { rows } = await pool.query<{ age: number | null; pending: number; open: number }>(
-    `SELECT (SELECT extract(epoch FROM now() - min(next_attempt_at))::float8 FROM webhook_deliveries
-              WHERE status = 'PENDING' AND next_attempt_at <= now()) AS age,
-            (SELECT count(*)::int FROM webhook_deliveries WHERE status = 'PENDING') AS pending,
+    `WITH fresh AS (
+       SELECT d.created_at FROM webhook_endpoints e
+         JOIN webhook_deliveries d ON d.endpoint_id = e.id AND d.seq > e.deliveries_claimed_through
+        WHERE d.due_at IS NULL AND d.status = 'PENDING'
+     )
+     SELECT (SELECT extract(epoch FROM now() - least((SELECT min(due_at) FROM webhook_deliveries WHERE due_at <= now()),
+                                                     (SELECT min(created_at) FROM fresh)))::float8) AS age,
+            ((SELECT count(*) FROM webhook_deliveries WHERE due_at IS NOT NULL) + (SELECT count(*) FROM fresh))::int AS pending,
             (SELECT count(*)::int FROM webhook_endpoints WHERE status = 'ENABLED' AND breaker_open_until > now()) AS open`,
   );
   const { age, pending, open } = rows[0]!;

@@ -1,6 +1,7 @@
 // Webhook endpoints, their deliveries and the re-sends: what the API's webhook fields call.
 // API keys only (requireApiKey, for reads too). Every refusal is a typed problem and writes
 // nothing. Secrets leave only in the answer of the call that made them.
+import type pg from "pg";
 import type { Database } from "../db/client.js";
 import { inTransaction } from "../db/transaction.js";
 import { checkMetadata, checkText } from "../domain/fields.js";
@@ -409,27 +410,41 @@ export async function retryWebhookDelivery(db: Database, access: Access, globalI
   requireApiKey(access, "retryWebhookDelivery");
   const id = fromDeliveryGlobalId(globalId);
   if (id === null) return fail(deliveryNotFound(globalId));
+  // Due now (due_at), unless it is new and not claimed yet: its endpoint's cursor sends it next anyway.
   const { rows } = await db.pool.query<DeliveryRow>(
     `WITH retried AS (
-       UPDATE webhook_deliveries SET status = 'PENDING', next_attempt_at = now(), horizon_from = now(), failed_at = NULL
-        WHERE id = $1 AND tenant_id = $2 AND status <> 'DELIVERED'
-       RETURNING *
+       UPDATE webhook_deliveries d SET status = 'PENDING', next_attempt_at = now(), horizon_from = now(), failed_at = NULL,
+              due_at = CASE WHEN d.status = 'PENDING' AND d.due_at IS NULL
+                             AND d.seq > (SELECT ep.deliveries_claimed_through FROM webhook_endpoints ep WHERE ep.id = d.endpoint_id)
+                            THEN NULL ELSE now() END
+        WHERE d.id = $1 AND d.tenant_id = $2 AND d.status <> 'DELIVERED'
+       RETURNING d.*
      )
      SELECT ${deliveryColumns} FROM retried d JOIN webhook_events ev ON ev.id = d.event_id`,
     [id, access.tenantId],
   );
   if (rows[0]) return ok((await deliveriesFromRows(db, rows))[0]!);
   // Delivered already: a new delivery of the same event, so a receiver that lost it gets it again.
-  const again = await db.pool.query<DeliveryRow>(
-    `WITH made AS (
-       INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id)
-       SELECT ledger_uuidv7(), tenant_id, endpoint_id, event_id FROM webhook_deliveries WHERE id = $1 AND tenant_id = $2
-       RETURNING *
-     )
-     SELECT ${deliveryColumns} FROM made d JOIN webhook_events ev ON ev.id = d.event_id`,
-    [id, access.tenantId],
+  const again = await insertingDeliveries(db, (client) =>
+    client.query<DeliveryRow>(
+      `WITH made AS (
+         INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id)
+         SELECT ledger_uuidv7(), tenant_id, endpoint_id, event_id FROM webhook_deliveries WHERE id = $1 AND tenant_id = $2
+         RETURNING *
+       )
+       SELECT ${deliveryColumns} FROM made d JOIN webhook_events ev ON ev.id = d.event_id`,
+      [id, access.tenantId],
+    ),
   );
   return again.rows[0] ? ok((await deliveriesFromRows(db, again.rows))[0]!) : fail(deliveryNotFound(globalId));
+}
+
+/** New deliveries are inserted under ledger_webhook_deliveries_lock (prisma/sql/webhooks.sql: why). */
+function insertingDeliveries<T>(db: Database, insert: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return inTransaction(db.pool, async (client) => {
+    await client.query("SELECT ledger_webhook_deliveries_lock()");
+    return insert(client);
+  });
 }
 
 /**
@@ -448,8 +463,9 @@ export async function replayWebhookEvents(
   const endpoint = await findWebhookEndpoint(db, access, input.endpointId);
   if (!endpoint) return fail(endpointNotFound(input.endpointId));
   const max = ctx.limits.webhookReplayEventsMax;
-  const { rows } = await db.pool.query<{ matched: string; made: string }>(
-    `WITH matched AS (
+  const { rows } = await insertingDeliveries(db, (client) =>
+    client.query<{ matched: string; made: string }>(
+      `WITH matched AS (
        SELECT ev.id, ev.seq FROM webhook_events ev JOIN webhook_endpoints ep ON ep.id = $1
         WHERE ev.tenant_id = $2 AND ev.occurred_at >= $3 AND ev.occurred_at < $4
           AND ledger_webhook_matches(ep.event_types, ep.filter_account_id, ep.filter_metadata, ev.type, ev.account_ids, ev.metadata)
@@ -460,7 +476,8 @@ export async function replayWebhookEvents(
        RETURNING 1
      )
      SELECT (SELECT count(*) FROM matched)::text AS matched, (SELECT count(*) FROM made)::text AS made`,
-    [endpoint.id, access.tenantId, input.from.toISOString(), input.to.toISOString(), max],
+      [endpoint.id, access.tenantId, input.from.toISOString(), input.to.toISOString(), max],
+    ),
   );
   if (Number(rows[0]!.matched) > max) return fail(limitExceeded("webhookReplayEventsMax", max, "events in the replayed range"));
   return ok({ endpoint, deliveries: Number(rows[0]!.made) });

@@ -65,9 +65,10 @@ async function readAndMake(
   idsBefore: bigint,
 ): Promise<{ outcome: MaterializeOutcome; made: WebhookEventDraft[] }> {
   // The first statement takes the snapshot; the row lock keeps a second materializer out even if
-  // two ever held the advisory lock (it would fail to serialize and try again).
-  const [stored, snapshot] =
-    (await client.query(`SELECT unread_from::text AS xmax, in_progress::text[] AS xip, entry_ids_above::text AS ids,
+  // two ever held the advisory lock (it would fail to serialize and try again). The deliveries
+  // lock is held until COMMIT, as every inserter of deliveries holds it (webhooks.sql: why).
+  const [, stored, snapshot] = (await client.query(`SELECT ledger_webhook_deliveries_lock();
+    SELECT unread_from::text AS xmax, in_progress::text[] AS xip, entry_ids_above::text AS ids,
            coalesce(in_progress_entry_ids_above, '{}')::text[] AS xip_ids
       FROM webhook_feed_position WHERE id = 1 FOR UPDATE;
     SELECT pg_snapshot_xmax(s)::text AS xmax, ARRAY(SELECT x::text FROM pg_snapshot_xip(s) AS x) AS xip,
