@@ -171,6 +171,7 @@ function webhookSettingsFrom(env: NodeJS.ProcessEnv): WebhookSettings {
     inFlightMax: intFrom(env, "LEDGER_WEBHOOK_IN_FLIGHT_MAX", base.inFlightMax, 1),
     leaseMs: intFrom(env, "LEDGER_WEBHOOK_LEASE_MS", totalTimeoutMs + 30_000, totalTimeoutMs + 1),
     pollIntervalMs: intFrom(env, "LEDGER_WEBHOOK_POLL_INTERVAL_MS", base.pollIntervalMs, 10),
+    batchWindowMs: intFrom(env, "LEDGER_WEBHOOK_BATCH_WINDOW_MS", base.batchWindowMs, 0),
     rotationGraceSecondsDefault: intFrom(env, "LEDGER_WEBHOOK_ROTATION_GRACE_SECONDS", base.rotationGraceSecondsDefault, 0),
     encryptionKey: env.LEDGER_WEBHOOK_ENCRYPTION_KEY || null,
   });

@@ -23,9 +23,6 @@ import { entryIdFloor, nextPosition, snapshotPosition, unreadCondition, withIdBo
 /** pg_try_advisory_lock key of the one materializer ("ledgerwh"). */
 const materializerLockKey = 0x6c65646765727768n;
 
-/** Shortest time between two passes. */
-const passGapMs = 20;
-
 export interface MaterializeOutcome {
   /** Some tenant has an enabled endpoint (else commits need not wake the materializer). */
   wanted: boolean;
@@ -199,6 +196,8 @@ export interface MaterializerOptions {
   /** Where the bodies of the events made go, for the dispatcher. */
   bodies?: BodyCache;
   pollIntervalMs: number;
+  /** Shortest time between two passes (settings.ts: why). */
+  batchWindowMs: number;
   entriesPerPassMax: number;
   /** After a pass that made deliveries (the dispatcher looks at once). */
   onDeliveries?: () => void;
@@ -291,7 +290,7 @@ export function startMaterializer(options: MaterializerOptions): Materializer {
   let lastPassAt = 0;
   let gapTimer: NodeJS.Timeout | null = null;
 
-  /** Commits arriving faster than passGapMs are read together. */
+  /** Commits arriving within batchWindowMs of the last pass are read together by the next. */
   function wake(): void {
     if (stopped) return;
     if (running) {
@@ -304,7 +303,7 @@ export function startMaterializer(options: MaterializerOptions): Materializer {
         gapTimer = null;
         pass();
       },
-      Math.max(0, lastPassAt + passGapMs - Date.now()),
+      Math.max(0, lastPassAt + options.batchWindowMs - Date.now()),
     );
   }
 

@@ -19,6 +19,12 @@ export interface WebhookSettings {
   leaseMs: number;
   /** How often the materializer and the dispatcher look (they are also woken by commits). */
   pollIntervalMs: number;
+  /**
+   * Shortest time between two passes of the materializer: commits closer together are read by
+   * one pass. Each pass costs its transaction whatever it reads, so under load fewer, larger
+   * passes cost the writes less (docs/benchmarks.md); an event waits at most this long for its pass.
+   */
+  batchWindowMs: number;
   entriesPerPassMax: number;
   /** Grace period of the previous secret after rotateWebhookSecret, unless the call names one. */
   rotationGraceSecondsDefault: number;
@@ -47,6 +53,7 @@ export function webhookSettingsOf(overrides: WebhookSettingsOverrides = {}): Web
     inFlightMax: 64,
     leaseMs: send.totalTimeoutMs + 30_000,
     pollIntervalMs: 500,
+    batchWindowMs: 100,
     entriesPerPassMax: 5_000,
     rotationGraceSecondsDefault: 24 * 3600,
     encryptionKey: null,

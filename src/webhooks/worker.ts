@@ -29,6 +29,7 @@ export function startWebhookWorker(db: Database, settings: WebhookSettings, key:
   const materializer = startMaterializer({
     connectionString: db.connectionString,
     pollIntervalMs: settings.pollIntervalMs,
+    batchWindowMs: settings.batchWindowMs,
     entriesPerPassMax: settings.entriesPerPassMax,
     bodies,
     onDeliveries: () => dispatcher.wake(),

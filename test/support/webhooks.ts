@@ -17,6 +17,7 @@ export const testWebhookSettings = (overrides: WebhookSettingsOverrides = {}) =>
   webhookSettingsOf({
     allowPrivateUrls: true,
     pollIntervalMs: 50,
+    batchWindowMs: 20,
     retry: { baseMs: 100, maxMs: 400, horizonMs: 60_000 },
     breakerFailuresMax: 1000,
     ...overrides,
