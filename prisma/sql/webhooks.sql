@@ -186,3 +186,35 @@ SET enable_seqscan = off SET jit = off AS $$
   )
   SELECT coalesce((SELECT array_agg(id) FROM delivery WHERE held), '{}'), coalesce((SELECT array_agg(id) FROM endpoint WHERE opened), '{}')
 $$;
+
+-- One dispatcher cycle in one call (one round trip, no transaction held open between two
+-- statements, so the claims' lock is held only while this runs): records the attempts that
+-- finished (ledger_webhook_record), then claims up to p_count deliveries
+-- (ledger_webhook_claim), whose statements see what the record wrote. Every row carries the
+-- record's outcome (moved, opened); a row with a null id only carries it, when nothing was
+-- claimed.
+CREATE OR REPLACE FUNCTION ledger_webhook_cycle(
+  p_ids uuid[], p_tokens uuid[], p_endpoints uuid[], p_outcomes text[], p_status_codes int[], p_durations int[],
+  p_errors text[], p_statuses text[], p_next timestamptz[], p_failures_max int, p_cooldown_ms bigint,
+  p_lease_ms bigint, p_concurrency int, p_count int
+) RETURNS TABLE (moved uuid[], opened uuid[], id uuid, endpoint_id uuid, event_id uuid, event_type text, object_id uuid,
+                 attempt_count int, horizon_from timestamptz, lease_token uuid, url text, secret_sealed text,
+                 previous_secret_sealed text, previous_secret_expires_at timestamptz, stored_body text)
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_moved uuid[] := '{}';
+  v_opened uuid[] := '{}';
+BEGIN
+  IF cardinality(p_ids) > 0 THEN
+    SELECT r.moved, r.opened INTO v_moved, v_opened
+      FROM ledger_webhook_record(p_ids, p_tokens, p_endpoints, p_outcomes, p_status_codes, p_durations, p_errors,
+                                 p_statuses, p_next, p_failures_max, p_cooldown_ms) r;
+  END IF;
+  IF p_count > 0 THEN
+    RETURN QUERY SELECT v_moved, v_opened, c.* FROM ledger_webhook_claim(p_lease_ms, p_failures_max, p_concurrency, p_count) c;
+    IF FOUND THEN RETURN; END IF;
+  END IF;
+  RETURN QUERY SELECT v_moved, v_opened, NULL::uuid, NULL::uuid, NULL::uuid, NULL::text, NULL::uuid, NULL::int,
+                      NULL::timestamptz, NULL::uuid, NULL::text, NULL::text, NULL::text, NULL::timestamptz, NULL::text;
+END;
+$$;

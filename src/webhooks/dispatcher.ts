@@ -8,11 +8,10 @@
 // attempts in flight, none while its circuit breaker is open, one probe when it is half-open.
 // The HTTP call happens outside any transaction: nothing waits on the network while holding a
 // lock. Attempts that finish close together are recorded together (the attempts, the deliveries'
-// next states, the endpoints' breakers; only by the lease's holder), and in the same transaction
-// the room they leave is claimed again: one short transaction per cycle, not two per attempt.
+// next states, the endpoints' breakers; only by the lease's holder), and in the same call the
+// room they leave is claimed again: one statement per cycle, not two transactions per attempt.
 import pg from "pg";
 import { ledgerTypes } from "../db/pg-types.js";
-import { inTransaction } from "../db/transaction.js";
 import { errorText, log } from "../ops/log.js";
 import {
   webhookAttempts,
@@ -57,17 +56,6 @@ interface ClaimedRow {
 
 /** A claimed delivery with the body it is sent with (bodies.ts). */
 export type Claimed = ClaimedRow & { body: string };
-
-/** Leases up to `count` due deliveries to this instance (ledger_webhook_claim, prisma/sql/webhooks.sql): one round trip. */
-export async function claimDeliveries(db: DispatchConnections, settings: WebhookSettings, count: number): Promise<ClaimedRow[]> {
-  const { rows } = await db.query<ClaimedRow>("SELECT * FROM ledger_webhook_claim($1, $2, $3, $4)", [
-    settings.leaseMs,
-    settings.breakerFailuresMax,
-    settings.concurrencyPerEndpointMax,
-    count,
-  ]);
-  return rows;
-}
 
 /** The claimed deliveries with their bodies: stored, made on this instance lately, or made again (one read for the rest). */
 export async function withBodies(db: DispatchConnections, claimed: readonly ClaimedRow[], cache: BodyCache): Promise<Claimed[]> {
@@ -131,39 +119,74 @@ export interface Finished {
   result: AttemptResult;
 }
 
+/** ledger_webhook_record's parameters for finished attempts (prisma/sql/webhooks.sql), and the status each moves its delivery to. */
+function recordParameters(settings: WebhookSettings, finished: readonly Finished[]): { parameters: unknown[]; statuses: string[] } {
+  const now = new Date();
+  const next = finished.map(({ claimed, result }) =>
+    result.outcome === "SUCCESS" ? null : nextAttemptOrGiveUp(now, claimed.horizon_from, claimed.attempt_count, settings.retry),
+  );
+  const statuses = finished.map(({ result }, index) =>
+    result.outcome === "SUCCESS" ? "DELIVERED" : next[index] === null && result.outcome !== "GONE" ? "FAILED" : "PENDING",
+  );
+  const parameters = [
+    finished.map((f) => f.claimed.id),
+    finished.map((f) => f.claimed.lease_token),
+    finished.map((f) => f.claimed.endpoint_id),
+    finished.map((f) => f.result.outcome),
+    finished.map((f) => f.result.statusCode),
+    finished.map((f) => Math.round(f.result.durationMs)),
+    finished.map((f) => f.result.error),
+    statuses,
+    next.map((at) => at?.toISOString() ?? null),
+    settings.breakerFailuresMax,
+    settings.breakerCooldownMs,
+  ];
+  return { parameters, statuses };
+}
+
+/** What the record did: the deliveries it moved (this instance still held their lease) and the breakers it opened. */
+interface Recorded {
+  moved: string[];
+  opened: string[];
+}
+
+function reportRecorded(finished: readonly Finished[], statuses: readonly string[], { moved, opened }: Recorded): void {
+  const movedIds = new Set(moved);
+  for (const [index, { claimed, result }] of finished.entries()) reportAttempt(claimed, result, statuses[index]!, movedIds.has(claimed.id));
+  for (const endpointId of opened) logger.warn({ endpointId: endpointGlobalId(endpointId) }, "webhook endpoint's circuit breaker opened");
+}
+
 /**
  * Records finished attempts in one call (ledger_webhook_record, prisma/sql/webhooks.sql): a
  * delivery moves on only if this instance still holds its lease.
  */
 export async function recordAttempts(db: DispatchConnections, settings: WebhookSettings, finished: readonly Finished[]): Promise<void> {
   if (finished.length === 0) return;
-  const now = new Date();
-  const statuses = finished.map(({ claimed, result }) => {
-    if (result.outcome === "SUCCESS") return { status: "DELIVERED", next: null };
-    const next = nextAttemptOrGiveUp(now, claimed.horizon_from, claimed.attempt_count, settings.retry);
-    return { status: next === null && result.outcome !== "GONE" ? "FAILED" : "PENDING", next };
-  });
-  const { rows } = await db.query<{ moved: string[]; opened: string[] }>(
+  const { parameters, statuses } = recordParameters(settings, finished);
+  const { rows } = await db.query<Recorded>(
     "SELECT * FROM ledger_webhook_record($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    [
-      finished.map((f) => f.claimed.id),
-      finished.map((f) => f.claimed.lease_token),
-      finished.map((f) => f.claimed.endpoint_id),
-      finished.map((f) => f.result.outcome),
-      finished.map((f) => f.result.statusCode),
-      finished.map((f) => Math.round(f.result.durationMs)),
-      finished.map((f) => f.result.error),
-      statuses.map((s) => s.status),
-      statuses.map((s) => s.next?.toISOString() ?? null),
-      settings.breakerFailuresMax,
-      settings.breakerCooldownMs,
-    ],
+    parameters,
   );
-  const moved = new Set(rows[0]!.moved);
-  for (const [index, { claimed, result }] of finished.entries())
-    reportAttempt(claimed, result, statuses[index]!.status, moved.has(claimed.id));
-  for (const endpointId of rows[0]!.opened)
-    logger.warn({ endpointId: endpointGlobalId(endpointId) }, "webhook endpoint's circuit breaker opened");
+  reportRecorded(finished, statuses, rows[0]!);
+}
+
+/**
+ * One cycle in one call (ledger_webhook_cycle): records the finished attempts as
+ * recordAttempts does, then leases up to `count` due deliveries to this instance.
+ */
+export async function recordAndClaim(
+  db: DispatchConnections,
+  settings: WebhookSettings,
+  finished: readonly Finished[],
+  count: number,
+): Promise<ClaimedRow[]> {
+  const { parameters, statuses } = recordParameters(settings, finished);
+  const { rows } = await db.query<Recorded & { [K in keyof ClaimedRow]: ClaimedRow[K] | null }>(
+    "SELECT * FROM ledger_webhook_cycle($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    [...parameters, settings.leaseMs, settings.concurrencyPerEndpointMax, count],
+  );
+  reportRecorded(finished, statuses, rows[0]!);
+  return rows.filter((row) => row.id !== null).map(({ moved: _moved, opened: _opened, ...claimed }) => claimed as ClaimedRow);
 }
 
 /** An attempt's metrics and log lines, once recorded. */
@@ -262,8 +285,8 @@ export function startDispatcher(connectionString: string, settings: WebhookSetti
   statsTimer.unref();
 
   /**
-   * One transaction: records the attempts that finished since the last cycle, then claims as
-   * many due deliveries as there is room for (none once stopping). A cycle that fails records
+   * One call (one transaction): records the attempts that finished since the last cycle, then
+   * claims as many due deliveries as there is room for (none once stopping). A cycle that fails records
    * nothing: those deliveries' leases run out and they are sent again (at least once).
    */
   async function cycle(): Promise<void> {
@@ -273,10 +296,7 @@ export function startDispatcher(connectionString: string, settings: WebhookSetti
     if (batch.length === 0 && room <= 0) return;
     let claimed: ClaimedRow[] = [];
     try {
-      claimed = await inTransaction(pool, async (client) => {
-        await recordAttempts(client, settings, batch);
-        return room > 0 ? claimDeliveries(client, settings, room) : [];
-      });
+      claimed = await recordAndClaim(pool, settings, batch, Math.max(room, 0));
     } finally {
       inFlight -= batch.length;
     }
