@@ -512,6 +512,7 @@ function ledgerCpuMsPerTransfer({ cpu }: WindowSample, write: ScenarioResult): n
 /** What a session's statement is, in the webhook worker's terms (src/webhooks/dispatcher.ts, materializer.ts). */
 function statementOf(query: string, application: string): string {
   if (application === "ledger-webhooks") return "materializer";
+  if (query.includes("ledger_webhook_cycle")) return "record and claim";
   if (query.includes("ledger_webhook_claim")) return "claim";
   if (query.includes("ledger_webhook_record")) return "record attempts";
   const word = /^\s*(\w+)/.exec(query)?.[1]?.toUpperCase() ?? "?";
@@ -817,7 +818,8 @@ ${t.notes.map((n) => `- ${n}`).join("\n")}${t.notes.length ? "\n" : ""}- Service
 - Endpoint: one endpoint of the tenant (\`createWebhookEndpoint\`, later \`updateWebhookEndpoint(enabled: true)\`)
   subscribed to every event type, its URL an HTTP server in this script on 127.0.0.1 that answers 200 at once and
   counts requests and distinct \`Ledger-Event-Id\`s (the service runs with \`LEDGER_WEBHOOK_ALLOW_PRIVATE_URLS=true\`
-  for it; other settings default: 16 attempts in flight per endpoint, polls every 500 ms, woken by commits). Every
+  for it; other settings default: 16 attempts in flight per endpoint, polls every 500 ms, woken by commits, events made
+  at most every 100 ms). Every
   transfer makes one \`transfer.posted\` event and one delivery. After the load the group waits until the receiver
   has every event of it and no delivery of it is pending, then disables the endpoint, so no window's deliveries
   run into the next; "all made" / "all received after the last write": from the answer of the load's last
@@ -826,8 +828,9 @@ ${t.notes.map((n) => `- ${n}`).join("\n")}${t.notes.length ? "\n" : ""}- Service
   it, per second until the last (the dispatcher with no writes beside it); "HTTP attempt": \`webhook_deliveries.attempts[].duration_ms\`
   of the window's deliveries (connect, POST, answer; the rest of a delivery's time is its claim and its record in
   the database). "busy ledger sessions while waiting": \`pg_stat_activity\` of \`ledger_bench\` sampled every 100 ms
-  while the group waited for the events (no writes then), by what the session runs: the dispatcher's claim (and the
-  advisory lock that serializes claims), its attempt records, the materializer, commits; "idle in transaction
+  while the group waited for the events (no writes then), by what the session runs: the dispatcher's cycles (each
+  records the attempts that finished and claims again in one call, under the advisory lock that serializes
+  claims), the materializer, commits; "idle in transaction
   (last: ...)" is a session between two statements of a transaction. The receiver shares this script's
   process (and its CPU) with the writers.
 - Sending held: the same endpoint, enabled, with its circuit breaker held open by this script for the window
