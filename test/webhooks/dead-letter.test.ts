@@ -1,6 +1,7 @@
 // After the retry horizon a delivery is FAILED (the dead letter); it can be sent again, and a
 // period's events replayed.
 import { describe, expect, it } from "vitest";
+import { fromEndpointGlobalId } from "../../src/webhooks/ids.js";
 import { createAccount, createFundingAccount, transferBetween } from "../support/ledger-client.js";
 import {
   createEndpoint,
@@ -79,6 +80,32 @@ describe("webhook dead letters and re-sends", () => {
     const deliveries = (await endpointWithDeliveries(tenant, endpoint.id)).deliveries.nodes;
     expect(deliveries).toHaveLength(6);
     expect(new Set(receiver.received.map((r) => r.json.id))).toEqual(firstIds);
+    await receiver.close();
+  });
+
+  it("leaves a new delivery not claimed yet where it is when retried: it is sent once, in its turn", async () => {
+    const receiver = await startReceiver();
+    const tenant = await service.newTenant("retry new");
+    const endpoint = await createEndpoint(tenant, { url: receiver.url, eventTypes: ["TRANSFER_POSTED"] });
+    const endpointId = fromEndpointGlobalId(endpoint.id)!;
+    // Nothing is claimed while the breaker is held open.
+    await service.db.pool.query("UPDATE webhook_endpoints SET breaker_open_until = now() + interval '1 hour' WHERE id = $1", [endpointId]);
+    const funding = await createFundingAccount(tenant);
+    await transferBetween(tenant, funding.id, (await createAccount(tenant)).id, "5");
+    const waiting = await waitForEndpoint(tenant, endpoint.id, (e) => e.deliveries.nodes.length === 1);
+    const [delivery] = waiting.deliveries.nodes;
+    const retried = await tenant.gql(retryMutation, { id: delivery.id });
+    expect(retried.retryWebhookDelivery).toMatchObject({ delivery: { id: delivery.id, status: "PENDING" } });
+    const { rows } = await service.db.pool.query<{ due: boolean }>(
+      "SELECT due_at IS NOT NULL AS due FROM webhook_deliveries WHERE endpoint_id = $1",
+      [endpointId],
+    );
+    expect(rows).toEqual([{ due: false }]); // still its endpoint's next new delivery, not due twice
+    await service.db.pool.query("UPDATE webhook_endpoints SET breaker_open_until = NULL WHERE id = $1", [endpointId]);
+    const done = await waitForEndpoint(tenant, endpoint.id, (e) => e.deliveries.nodes[0].status === "DELIVERED");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(receiver.received.map((r) => r.json.id)).toEqual([delivery.event.id]);
+    expect(done.deliveries.nodes[0].attempts).toHaveLength(1);
     await receiver.close();
   });
 });
