@@ -172,7 +172,8 @@ export async function recordAttempts(db: DispatchConnections, settings: WebhookS
 
 /**
  * One cycle in one call (ledger_webhook_cycle): records the finished attempts as
- * recordAttempts does, then leases up to `count` due deliveries to this instance.
+ * recordAttempts does, then leases up to `count` due deliveries to this instance. Its first row
+ * is the record's outcome, the others the deliveries claimed.
  */
 export async function recordAndClaim(
   db: DispatchConnections,
@@ -185,8 +186,9 @@ export async function recordAndClaim(
     "SELECT * FROM ledger_webhook_cycle($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     [...parameters, settings.leaseMs, settings.concurrencyPerEndpointMax, count],
   );
-  reportRecorded(finished, statuses, rows[0]!);
-  return rows.filter((row) => row.id !== null).map(({ moved: _moved, opened: _opened, ...claimed }) => claimed as ClaimedRow);
+  const [recorded, ...claimed] = rows;
+  reportRecorded(finished, statuses, recorded!);
+  return claimed.map(({ moved: _moved, opened: _opened, ...row }) => row as ClaimedRow);
 }
 
 /** An attempt's metrics and log lines, once recorded. */
