@@ -55,11 +55,13 @@ export async function eventBodies(
     ...new Set(missing.filter((e) => reportsTransfer(e.type) === transfers).map((e) => objectIdOf(e))),
   ];
   // A transfer's entries make its events; a hold's own entries (reservation, release) its others.
-  const { rows } = await client.query<ChangedEntryRow>(
-    `${entriesSelect} WHERE e.transfer_id = ANY($1::uuid[]) OR (e.hold_id = ANY($2::uuid[]) AND e.transfer_id IS NULL)
+  // Prepared once per connection (as readChanges' statements).
+  const { rows } = await client.query<ChangedEntryRow>({
+    name: "webhook-bodies-entries",
+    text: `${entriesSelect} WHERE e.transfer_id = ANY($1::uuid[]) OR (e.hold_id = ANY($2::uuid[]) AND e.transfer_id IS NULL)
       ORDER BY e.tx_id, e.id`,
-    [objectIdsOf(true), objectIdsOf(false)],
-  );
+    values: [objectIdsOf(true), objectIdsOf(false)],
+  });
   const wanted = new Set(missing.map((e) => e.id));
   for (const made of eventsOf(await readChanges(client, rows, []))) {
     if (!wanted.has(made.id)) continue;

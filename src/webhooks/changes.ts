@@ -27,7 +27,11 @@ export const entriesSelect = `SELECT ${entryColumns("e")}, e.tx_id::text, a.code
 export type ChangedEntryRow = EntryRow & { tx_id: string; a_code: string; a_normal_side: Side; currency_code: string };
 export type CreatedAccountRow = AccountRow & { tx_id: string; currency_code: string };
 
-/** The change set of these rows: reads the transfers and holds their entries belong to (one statement each). */
+/**
+ * The change set of these rows: reads the transfers and holds their entries belong to (one
+ * statement each, prepared once per connection: planning them again at every call cost more
+ * than running them).
+ */
 export async function readChanges(
   client: Pick<pg.ClientBase, "query">,
   entryRows: readonly ChangedEntryRow[],
@@ -44,16 +48,21 @@ export async function readChanges(
   const holdIdsOfEntries = entries.flatMap(({ entry }) => (entry.holdId ? [entry.holdId] : []));
   const transferResult =
     transferIds.length > 0
-      ? await client.query<TransferRow>(`SELECT ${transferColumns("t")} FROM transfers t WHERE t.id = ANY($1::uuid[])`, [transferIds])
+      ? await client.query<TransferRow>({
+          name: "webhook-transfers",
+          text: `SELECT ${transferColumns("t")} FROM transfers t WHERE t.id = ANY($1::uuid[])`,
+          values: [transferIds],
+        })
       : { rows: [] as TransferRow[] };
   const transfers = new Map(transferResult.rows.map((row) => [row.id, transferFromRow(row)]));
   const holdIds = [...new Set([...holdIdsOfEntries, ...[...transfers.values()].flatMap((t) => (t.holdId ? [t.holdId] : []))])];
   const holdResult =
     holdIds.length > 0
-      ? await client.query<HoldRow & { c_code: string }>(
-          `SELECT ${holdColumns("h")}, c.code AS c_code FROM holds h JOIN currencies c ON c.id = h.currency_id WHERE h.id = ANY($1::uuid[])`,
-          [holdIds],
-        )
+      ? await client.query<HoldRow & { c_code: string }>({
+          name: "webhook-holds",
+          text: `SELECT ${holdColumns("h")}, c.code AS c_code FROM holds h JOIN currencies c ON c.id = h.currency_id WHERE h.id = ANY($1::uuid[])`,
+          values: [holdIds],
+        })
       : { rows: [] as (HoldRow & { c_code: string })[] };
   const holds = new Map(holdResult.rows.map((row) => [row.id, { hold: holdFromRow(row), currencyCode: row.c_code }]));
   const accounts = accountRows.map((row) => ({
