@@ -513,8 +513,6 @@ function ledgerCpuMsPerTransfer({ cpu }: WindowSample, write: ScenarioResult): n
 function statementOf(query: string, application: string): string {
   if (application === "ledger-webhooks") return "materializer";
   if (query.includes("ledger_webhook_cycle")) return "record and claim";
-  if (query.includes("ledger_webhook_claim")) return "claim";
-  if (query.includes("ledger_webhook_record")) return "record attempts";
   const word = /^\s*(\w+)/.exec(query)?.[1]?.toUpperCase() ?? "?";
   return word === "COMMIT" || word === "BEGIN" || word === "SELECT" ? word : "other";
 }

@@ -18,6 +18,15 @@ CREATE OR REPLACE FUNCTION ledger_webhook_deliveries_lock() RETURNS void LANGUAG
   SELECT pg_advisory_xact_lock(7810759523990402916); -- "ledgerwd"
 $$;
 
+-- A delivery its endpoint's cursor will claim: new (inserted PENDING, never due again) and after
+-- the cursor. The one home of the rule: the claim, retryWebhookDelivery and the queue gauges use
+-- it (inlined, so `seq > through` stays an index condition).
+CREATE OR REPLACE FUNCTION ledger_webhook_awaits_cursor(
+  p_seq bigint, p_due_at timestamptz, p_status "WebhookDeliveryStatus", p_through bigint
+) RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT p_seq > p_through AND p_due_at IS NULL AND p_status = 'PENDING'
+$$;
+
 -- The dispatcher's claim, in one call: under an advisory lock that serializes claims and records
 -- over every instance (so the leases it reads are exact), lease up to p_count of the deliveries
 -- due, at most p_concurrency in flight per endpoint (one while its breaker is half-open, none
@@ -81,10 +90,10 @@ BEGIN
             WHERE d.endpoint_id = s.id AND d.due_at IS NOT NULL AND d.due_at <= now() AND d.id <> ALL (s.busy)
             ORDER BY d.due_at, d.id LIMIT p_concurrency)
           UNION ALL
-          -- Inserted PENDING without due_at; a retry of one before its first claim leaves it so.
+          -- A retry of one before its first claim leaves it to the cursor.
           (SELECT d.id, d.endpoint_id, d.seq, true, d.created_at, d.event_id, d.attempt_count, d.horizon_from
              FROM webhook_deliveries d
-            WHERE d.endpoint_id = s.id AND d.seq > s.through AND d.due_at IS NULL AND d.status = 'PENDING'
+            WHERE d.endpoint_id = s.id AND ledger_webhook_awaits_cursor(d.seq, d.due_at, d.status, s.through)
             ORDER BY d.seq LIMIT p_concurrency)) c
     ), pick AS (
       -- Round-robin over the endpoints (each one's first, then each one's second, ...): one

@@ -157,23 +157,10 @@ function reportRecorded(finished: readonly Finished[], statuses: readonly string
 }
 
 /**
- * Records finished attempts in one call (ledger_webhook_record, prisma/sql/webhooks.sql): a
- * delivery moves on only if this instance still holds its lease.
- */
-export async function recordAttempts(db: DispatchConnections, settings: WebhookSettings, finished: readonly Finished[]): Promise<void> {
-  if (finished.length === 0) return;
-  const { parameters, statuses } = recordParameters(settings, finished);
-  const { rows } = await db.query<Recorded>(
-    "SELECT * FROM ledger_webhook_record($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    parameters,
-  );
-  reportRecorded(finished, statuses, rows[0]!);
-}
-
-/**
- * One cycle in one call (ledger_webhook_cycle): records the finished attempts as
- * recordAttempts does, then leases up to `count` due deliveries to this instance. Its first row
- * is the record's outcome, the others the deliveries claimed.
+ * One cycle in one call (ledger_webhook_cycle): records the finished attempts
+ * (ledger_webhook_record: a delivery moves on only if this instance still holds its lease), then
+ * leases up to `count` due deliveries to this instance. Its first row is the record's outcome,
+ * the others the deliveries claimed.
  */
 export async function recordAndClaim(
   db: DispatchConnections,
@@ -217,8 +204,8 @@ export async function readQueueStats(pool: pg.Pool): Promise<void> {
   const { rows } = await pool.query<{ age: number | null; pending: number; open: number }>(
     `WITH fresh AS (
        SELECT d.created_at FROM webhook_endpoints e
-         JOIN webhook_deliveries d ON d.endpoint_id = e.id AND d.seq > e.deliveries_claimed_through
-        WHERE d.due_at IS NULL AND d.status = 'PENDING'
+         JOIN webhook_deliveries d ON d.endpoint_id = e.id
+          AND ledger_webhook_awaits_cursor(d.seq, d.due_at, d.status, e.deliveries_claimed_through)
      )
      SELECT (SELECT extract(epoch FROM now() - least((SELECT min(due_at) FROM webhook_deliveries WHERE due_at <= now()),
                                                      (SELECT min(created_at) FROM fresh)))::float8) AS age,

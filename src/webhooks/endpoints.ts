@@ -414,8 +414,8 @@ export async function retryWebhookDelivery(db: Database, access: Access, globalI
   const { rows } = await db.pool.query<DeliveryRow>(
     `WITH retried AS (
        UPDATE webhook_deliveries d SET status = 'PENDING', next_attempt_at = now(), horizon_from = now(), failed_at = NULL,
-              due_at = CASE WHEN d.status = 'PENDING' AND d.due_at IS NULL
-                             AND d.seq > (SELECT ep.deliveries_claimed_through FROM webhook_endpoints ep WHERE ep.id = d.endpoint_id)
+              due_at = CASE WHEN ledger_webhook_awaits_cursor(d.seq, d.due_at, d.status,
+                                   (SELECT ep.deliveries_claimed_through FROM webhook_endpoints ep WHERE ep.id = d.endpoint_id))
                             THEN NULL ELSE now() END
         WHERE d.id = $1 AND d.tenant_id = $2 AND d.status <> 'DELIVERED'
        RETURNING d.*

@@ -57,7 +57,14 @@ describe("loadConfig", () => {
     expect(loadConfig({ LEDGER_EXTERNAL_REF_LENGTH_MAX: "64" }).limits.externalRefLengthMax).toBe(64);
   });
 
+  it("loadConfig: the webhook batch window is 100 ms unless LEDGER_WEBHOOK_BATCH_WINDOW_MS says otherwise", () => {
+    expect(loadConfig({}).webhooks.batchWindowMs).toBe(100);
+    expect(loadConfig({ LEDGER_WEBHOOK_BATCH_WINDOW_MS: "0" }).webhooks.batchWindowMs).toBe(0);
+  });
+
   const refusals: [Record<string, string>, RegExp][] = [
+    [{ LEDGER_WEBHOOK_BATCH_WINDOW_MS: "-1" }, /LEDGER_WEBHOOK_BATCH_WINDOW_MS must be an integer >= 0/],
+    [{ LEDGER_WEBHOOK_BATCH_WINDOW_MS: "soon" }, /LEDGER_WEBHOOK_BATCH_WINDOW_MS must be an integer/],
     [{ LEDGER_GRAPHIQL: "yes" }, /LEDGER_GRAPHIQL must be true or false/],
     [{ LEDGER_ACCESS_TOKEN_TTL_MAX_SECONDS: "0" }, /LEDGER_ACCESS_TOKEN_TTL_MAX_SECONDS must be an integer >= 1/],
     [{ LEDGER_ACCESS_TOKEN_ACCOUNTS_MAX: "many" }, /LEDGER_ACCESS_TOKEN_ACCOUNTS_MAX must be an integer/],

@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { connectDatabase } from "../../src/db/client.js";
-import { recordAttempts } from "../../src/webhooks/dispatcher.js";
+import { recordAndClaim } from "../../src/webhooks/dispatcher.js";
 import { transferBetween } from "../support/ledger-client.js";
 import { startTestService } from "../support/service.js";
 import { testWebhookSettings, transferEndpointTenant, useOwnDatabase, useReceivers } from "../support/webhooks.js";
@@ -36,27 +36,32 @@ describe("webhook attempts in the delivery's row", () => {
       expect(delivered.attempts).toEqual([expect.objectContaining({ outcome: "SUCCESS", status_code: 200, error: null })]);
       // 101 attempts whose leases are gone (a token the delivery never had) answered 500.
       for (let n = 0; n < 101; n++) {
-        await recordAttempts(db.pool, settings, [
-          {
-            claimed: {
-              id: delivered.id,
-              endpoint_id: delivered.endpoint_id,
-              event_id: delivered.event_id,
-              event_type: "transfer.posted",
-              object_id: null,
-              attempt_count: 2,
-              horizon_from: new Date(),
-              lease_token: randomUUID(),
-              url: receiver.url,
-              secret_sealed: "",
-              previous_secret_sealed: null,
-              previous_secret_expires_at: null,
-              stored_body: "{}",
-              body: "{}",
+        await recordAndClaim(
+          db.pool,
+          settings,
+          [
+            {
+              claimed: {
+                id: delivered.id,
+                endpoint_id: delivered.endpoint_id,
+                event_id: delivered.event_id,
+                event_type: "transfer.posted",
+                object_id: null,
+                attempt_count: 2,
+                horizon_from: new Date(),
+                lease_token: randomUUID(),
+                url: receiver.url,
+                secret_sealed: "",
+                previous_secret_sealed: null,
+                previous_secret_expires_at: null,
+                stored_body: "{}",
+                body: "{}",
+              },
+              result: { outcome: "HTTP_ERROR", statusCode: 500, durationMs: n, error: "HTTP 500", responseExcerpt: null },
             },
-            result: { outcome: "HTTP_ERROR", statusCode: 500, durationMs: n, error: "HTTP 500", responseExcerpt: null },
-          },
-        ]);
+          ],
+          0,
+        );
       }
       const [after] = await deliveryOf();
       expect(after).toMatchObject({ status: "DELIVERED", delivered_at: delivered.delivered_at, attempt_count: 1 });
