@@ -276,6 +276,16 @@ describe("sendWebhook", () => {
     },
   );
 
+  it("judges the same URL by each call's policy, whichever came first (the URL's check is kept per policy)", async () => {
+    const { url, requests } = await receiver((response) => response.writeHead(200).end());
+    const outcomes = [];
+    for (const allowPrivate of [false, true, false, true]) {
+      outcomes.push((await sendWebhook({ url, headers, body }, { ...options, allowPrivate })).outcome);
+    }
+    expect(outcomes).toEqual(["REFUSED_ADDRESS", "SUCCESS", "REFUSED_ADDRESS", "SUCCESS"]);
+    expect(requests).toHaveLength(2);
+  });
+
   it("refuses a name that resolves to a private address when connecting (REFUSED_ADDRESS), sending nothing", async (context) => {
     // Needs a name other than localhost (which is refused by its form) that resolves to a private
     // address: the machine's own name often does (127.0.1.1 on Debian, 172.17.x.x in a container).
