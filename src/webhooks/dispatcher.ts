@@ -358,7 +358,7 @@ export function startDispatcher(connectionString: string, settings: WebhookSetti
         if (!cycling) run();
         await cycling;
       }
-      connections.close();
+      await connections.close();
       await pool.end();
     },
   };

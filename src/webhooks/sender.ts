@@ -4,18 +4,17 @@
 // happens, it resolves with what happened, for the delivery log and the retry schedule: it never
 // throws, and leaves no socket or timer behind.
 //
-// With a dispatcher's ConnectionPool, connections are kept alive between attempts to the same
-// host (a busy endpoint would otherwise pay a TCP and TLS handshake per event), but only after an
-// attempt that read its whole response:
-// any other ending (a timeout, a cut-off or oversized body, an error) destroys the socket, so no
-// attempt's state is carried into the next. Idle sockets are closed after a few seconds. A
-// request that fails on a reused socket before any response (the server closed it meanwhile) is
-// tried once more on a new connection, within the same time budget.
-import { Agent as HttpAgent, type ClientRequest, type IncomingMessage, type RequestOptions, request as httpRequest } from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import type { Socket } from "node:net";
+// The HTTP client is undici (the one inside Node's fetch), through its dispatch API: at a
+// thousand attempts a second, node:http's client cost the dispatcher about twice the CPU per
+// request (docs/benchmarks.md). With a dispatcher's ConnectionPool, connections are kept alive
+// between attempts to the same origin (a busy endpoint would otherwise pay a TCP and TLS handshake
+// per event), but only after an attempt that read its whole response: any other ending (a
+// timeout, a cut-off or oversized body, an error) aborts the request, which closes its
+// connection, so no attempt's state is carried into the next. Idle connections are closed after
+// a few seconds. An attempt on a kept connection that the receiver closed before any response
+// (it may have closed it as the request went out) is tried once more, within the same time budget.
+import { Agent, Client, type Dispatcher } from "undici";
 import { StringDecoder } from "node:string_decoder";
-import { urlToHttpOptions } from "node:url";
 import { checkWebhookUrl, guardedLookup, privateAddressErrorCode } from "./url-safety.js";
 
 export type AttemptOutcome = "SUCCESS" | "HTTP_ERROR" | "GONE" | "TIMEOUT" | "CONNECT_ERROR" | "REFUSED_ADDRESS";
@@ -38,7 +37,7 @@ export interface WebhookRequest {
 }
 
 export interface SendOptions {
-  /** Until the TCP connection is made, name lookup included (a TLS handshake counts in the total). */
+  /** Until the connection is made: name lookup, TCP and (https) the TLS handshake. */
   connectTimeoutMs: number;
   /** Until the response's status, headers and (limited) body are read. */
   totalTimeoutMs: number;
@@ -50,48 +49,59 @@ export interface SendOptions {
 
 export const webhookUserAgent = "graphql-ledger-webhooks/1";
 
-/** How long an idle kept-alive socket stays open (below the 5 s that Node's and many servers' keep-alive timeouts give). */
+/** How long an idle kept-alive connection stays open (below the 5 s that Node's and many servers' keep-alive timeouts give). */
 const idleSocketMs = 4_000;
-
-/** Kept-alive connections of one dispatcher: an agent per protocol and address policy (the lookup that checks addresses is the agent's). */
-export interface ConnectionPool {
-  agentFor(protocol: string, allowPrivate: boolean): HttpAgent;
-  /** Closes every socket, idle or not (a dispatcher whose attempts have all finished). */
-  close(): void;
-}
-
-export function connectionPool(): ConnectionPool {
-  const agents = new Map<string, HttpAgent>();
-  return {
-    agentFor(protocol, allowPrivate) {
-      const name = `${protocol}${allowPrivate}`;
-      let agent = agents.get(name);
-      if (!agent) {
-        const settings = { keepAlive: true, timeout: idleSocketMs, scheduling: "lifo" as const, lookup: guardedLookup(allowPrivate) };
-        agent = protocol === "https:" ? new HttpsAgent(settings) : new HttpAgent(settings);
-        agents.set(name, agent);
-      }
-      return agent;
-    },
-    close() {
-      for (const agent of agents.values()) agent.destroy();
-      agents.clear();
-    },
-  };
-}
-
-/** Errors of a request on a kept connection that the receiver closed as it went out. */
-const staleSocketCodes = new Set(["ECONNRESET", "EPIPE"]);
 
 /** The two address policies' lookups, made once (every connection of that policy uses it). */
 const lookups = { true: guardedLookup(true), false: guardedLookup(false) };
 
-/** One attempt; with `pool`, on a kept-alive connection when there is one (else a fresh connection, closed after). */
+/** What a connection is made with: the policy's lookup, the connect timeout; no idle timers (the attempt's deadline bounds it). */
+function connectionOptions(allowPrivate: boolean, connectTimeoutMs: number) {
+  return {
+    connect: { lookup: lookups[`${allowPrivate}`], timeout: connectTimeoutMs },
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    keepAliveTimeout: idleSocketMs,
+    keepAliveMaxTimeout: idleSocketMs,
+  };
+}
+
+/** Kept-alive connections of one dispatcher: an undici Agent per address policy and connect timeout. */
+export interface ConnectionPool {
+  dispatcherFor(allowPrivate: boolean, connectTimeoutMs: number): Dispatcher;
+  /** Closes every connection, idle or not (a dispatcher whose attempts have all finished). */
+  close(): Promise<void>;
+}
+
+export function connectionPool(): ConnectionPool {
+  const agents = new Map<string, Agent>();
+  return {
+    dispatcherFor(allowPrivate, connectTimeoutMs) {
+      const name = `${allowPrivate}:${connectTimeoutMs}`;
+      let agent = agents.get(name);
+      if (!agent) {
+        agent = new Agent(connectionOptions(allowPrivate, connectTimeoutMs));
+        agents.set(name, agent);
+      }
+      return agent;
+    },
+    async close() {
+      const closing = [...agents.values()].map((agent) => agent.destroy());
+      agents.clear();
+      await Promise.all(closing);
+    },
+  };
+}
+
+/** Errors of a connection that the receiver closed or reset. */
+const closedConnectionCodes = new Set(["UND_ERR_SOCKET", "ECONNRESET", "EPIPE"]);
+
+/** One attempt; with `pool`, on a kept-alive connection when there is one (else a connection of its own, closed after). */
 export async function sendWebhook(request: WebhookRequest, options: SendOptions, pool?: ConnectionPool): Promise<AttemptResult> {
   const startedAt = performance.now();
   const first = await sendOnce(request, options, startedAt, pool);
-  if (!first.staleSocket) return first.result;
-  return (await sendOnce(request, options, startedAt)).result;
+  if (!first.closedBeforeResponse || pool === undefined) return first.result;
+  return (await sendOnce(request, options, startedAt, pool)).result;
 }
 
 /**
@@ -99,7 +109,7 @@ export async function sendWebhook(request: WebhookRequest, options: SendOptions,
  * checked once, not per attempt (the check is a function of the text and the policy alone; the
  * addresses a name resolves to are checked at every connection, by the lookup).
  */
-type Target = { ok: true; protocol: string; options: RequestOptions } | { ok: false; message: string };
+type Target = { ok: true; origin: string; path: string } | { ok: false; message: string };
 const targets = new Map<string, Target>();
 const targetsMax = 1_000;
 
@@ -109,7 +119,7 @@ function targetOf(url: string, allowPrivate: boolean): Target {
   if (target === undefined) {
     const checked = checkWebhookUrl(url, allowPrivate);
     target = checked.ok
-      ? { ok: true, protocol: checked.url.protocol, options: urlToHttpOptions(checked.url) }
+      ? { ok: true, origin: checked.url.origin, path: `${checked.url.pathname}${checked.url.search}` }
       : { ok: false, message: checked.message };
     if (targets.size >= targetsMax) targets.clear();
     targets.set(key, target);
@@ -117,57 +127,56 @@ function targetOf(url: string, allowPrivate: boolean): Target {
   return target;
 }
 
-function sendOnce(
-  request: WebhookRequest,
-  options: SendOptions,
-  startedAt: number,
-  pool?: ConnectionPool,
-): Promise<{ result: AttemptResult; staleSocket: boolean }> {
+/** Headers the sender sets itself, whatever the given ones say (undici sets content-length from the body). */
+const ownHeaders = new Set(["content-type", "content-length", "user-agent", "connection", "host", "transfer-encoding"]);
+
+function headersOf(given: Record<string, string>): string[] {
+  const flat: string[] = [];
+  for (const name in given) if (!ownHeaders.has(name.toLowerCase())) flat.push(name, given[name]!);
+  flat.push("content-type", "application/json", "user-agent", webhookUserAgent);
+  return flat;
+}
+
+interface Sent {
+  result: AttemptResult;
+  /** The connection was closed or reset before any response: a kept one may have gone stale. */
+  closedBeforeResponse: boolean;
+}
+
+function sendOnce(request: WebhookRequest, options: SendOptions, startedAt: number, pool?: ConnectionPool): Promise<Sent> {
   return new Promise((done) => {
-    const exchange = new Exchange(options, startedAt, pool !== undefined, done);
     const target = targetOf(request.url, options.allowPrivate);
     if (!target.ok) {
-      exchange.finish("REFUSED_ADDRESS", null, target.message, null);
+      new Exchange(options, startedAt, null, done).finish("REFUSED_ADDRESS", null, target.message, null);
       return;
     }
-    const body = Buffer.from(request.body, "utf8");
-    try {
-      exchange.client = (target.protocol === "https:" ? httpsRequest : httpRequest)({
-        ...target.options,
-        method: "POST",
-        agent: pool ? pool.agentFor(target.protocol, options.allowPrivate) : false,
-        lookup: lookups[`${options.allowPrivate}`],
-        headers: {
-          ...request.headers,
-          "content-type": "application/json",
-          "content-length": String(body.length),
-          "user-agent": webhookUserAgent,
-        },
-      });
-    } catch (error) {
-      // Only a header name or value Node refuses (a control character) throws here.
-      const code = (error as { code?: string }).code ?? "invalid request";
-      exchange.finish("CONNECT_ERROR", null, `the request could not be made (${code})`, null);
-      return;
-    }
-    exchange.start(body);
+    const own = pool ? null : new Client(target.origin, connectionOptions(options.allowPrivate, options.connectTimeoutMs));
+    const exchange = new Exchange(options, startedAt, own, done);
+    exchange.start(own ?? pool!.dispatcherFor(options.allowPrivate, options.connectTimeoutMs), {
+      origin: target.origin,
+      path: target.path,
+      method: "POST",
+      headers: headersOf(request.headers),
+      body: Buffer.from(request.body, "utf8"),
+      // A connection of its own says so (connection: close) and is not reused.
+      reset: own !== null,
+    });
   });
 }
 
-// The exchange of one attempt. Its listeners and timers are functions made once for all
-// attempts (an attempt is found on the emitter or passed to the timer), not closures made per
-// attempt: at a thousand attempts a second, making them cost the dispatcher more than its own work.
-const kExchange = Symbol("webhook exchange");
-type Carrying = { [kExchange]?: Exchange };
+/** Why an attempt aborted its own request (never reported: the attempt has its outcome already). */
+const settledAbort = new Error("the attempt has its outcome");
 
-class Exchange {
-  client: ClientRequest | undefined;
-  response: IncomingMessage | undefined;
+/**
+ * One attempt's exchange, as undici's handler: its callbacks are methods, not closures made per
+ * attempt. Finishes once, with the first outcome; anything later only tidies up.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  controller: Dispatcher.DispatchController | undefined;
   settled = false;
-  complete = false;
-  staleSocket = false;
-  totalTimer: NodeJS.Timeout | undefined;
-  connectTimer: NodeJS.Timeout | undefined;
+  closedBeforeResponse = false;
+  timer: NodeJS.Timeout | undefined;
+  statusCode: number | null = null;
   decoder: StringDecoder | undefined;
   excerpt = "";
   bytesLeft: number;
@@ -175,8 +184,9 @@ class Exchange {
   constructor(
     readonly options: SendOptions,
     readonly startedAt: number,
-    readonly pooled: boolean,
-    readonly done: (outcome: { result: AttemptResult; staleSocket: boolean }) => void,
+    /** The connection of an attempt without a pool, closed when it finishes. */
+    readonly own: Client | null,
+    readonly done: (sent: Sent) => void,
   ) {
     this.bytesLeft = options.responseBytesMax;
   }
@@ -185,108 +195,84 @@ class Exchange {
     return performance.now() - this.startedAt;
   }
 
-  start(body: Buffer): void {
-    const client = this.client! as ClientRequest & Carrying;
-    client[kExchange] = this;
-    armDeadline(this, "total");
-    client.once("socket", onSocket);
-    client.on("error", onClientError);
-    client.on("response", onResponse);
-    client.end(body);
+  start(dispatcher: Dispatcher, request: Dispatcher.DispatchOptions): void {
+    this.timer = setTimeout(onDeadline, Math.max(1, this.options.totalTimeoutMs - this.elapsedMs()), this);
+    dispatcher.dispatch(request, this);
   }
 
   finish(outcome: AttemptOutcome, statusCode: number | null, error: string | null, responseExcerpt: string | null): void {
     if (this.settled) return;
     this.settled = true;
-    clearTimeout(this.totalTimer);
-    clearTimeout(this.connectTimer);
-    // Kept for the next attempt only when its response was read to the end.
-    if (!(this.complete && this.response?.complete)) {
-      this.response?.destroy();
-      this.client?.destroy();
-    }
+    clearTimeout(this.timer);
+    // Not read to its end (the controller is dropped at the end): aborted, which closes its connection.
+    this.controller?.abort(settledAbort);
+    if (this.own) void this.own.destroy();
     const result = { outcome, statusCode, durationMs: Math.round(this.elapsedMs()), error, responseExcerpt };
-    this.done({ result, staleSocket: this.staleSocket });
+    this.done({ result, closedBeforeResponse: this.closedBeforeResponse });
   }
 
-  /** The response's outcome once read (to its end, or as far as it is read). */
+  /** The response's outcome, as far as it is read. */
   read(): void {
-    this.finish(...classify(this.response!.statusCode ?? 0), this.excerpt);
+    this.finish(...classify(this.statusCode ?? 0), this.excerpt);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.settled) controller.abort(settledAbort); // its deadline passed before it was sent
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number): void {
+    if (statusCode < 200) return; // 1xx: the answer is still to come
+    this.statusCode = statusCode;
+    this.decoder = new StringDecoder("utf8");
+    if (this.bytesLeft <= 0) this.read();
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.settled) return;
+    this.excerpt += this.decoder!.write(chunk.subarray(0, this.bytesLeft));
+    this.bytesLeft -= Math.min(this.bytesLeft, chunk.length);
+    if (this.bytesLeft === 0) this.read(); // enough: the rest is not read, the connection is closed
+  }
+
+  onResponseEnd(): void {
+    if (this.settled) return;
+    this.controller = undefined; // complete: its connection stays for the next attempt
+    this.read();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: UndiciError): void {
+    if (this.settled) return;
+    if (this.statusCode !== null) {
+      this.read(); // cut off mid-body: the status still says how it went
+      return;
+    }
+    const [outcome, message] = failureOf(error, this.options.connectTimeoutMs);
+    this.closedBeforeResponse = closedConnectionCodes.has(error.code ?? "");
+    this.finish(outcome, null, message, null);
   }
 }
 
-type Deadline = "total" | "connect";
+type UndiciError = Error & { code?: string; reason?: string };
 
-function armDeadline(exchange: Exchange, deadline: Deadline): void {
-  const ms = deadline === "total" ? exchange.options.totalTimeoutMs : exchange.options.connectTimeoutMs;
-  const timer = setTimeout(onDeadline, Math.max(1, ms - exchange.elapsedMs()), exchange, deadline);
-  if (deadline === "total") exchange.totalTimer = timer;
-  else exchange.connectTimer = timer;
-}
-
-// A timer may fire a little early: a deadline holds once its time has really passed.
-function onDeadline(exchange: Exchange, deadline: Deadline): void {
-  const { totalTimeoutMs, connectTimeoutMs } = exchange.options;
-  if (exchange.elapsedMs() < (deadline === "total" ? totalTimeoutMs : connectTimeoutMs)) armDeadline(exchange, deadline);
-  else if (deadline === "connect") exchange.finish("TIMEOUT", null, `connect timeout: not connected within ${connectTimeoutMs} ms`, null);
-  else exchange.finish("TIMEOUT", exchange.response?.statusCode ?? null, `timeout: no complete response within ${totalTimeoutMs} ms`, null);
-}
-
-// A kept-alive socket is connected already: only a new one has a connect deadline.
-function onSocket(this: ClientRequest & Carrying, socket: Socket & Carrying): void {
-  const exchange = this[kExchange]!;
-  if (!socket.connecting || exchange.settled) return;
-  armDeadline(exchange, "connect");
-  socket[kExchange] = exchange;
-  socket.once("connect", onConnect);
-}
-
-function onConnect(this: Socket & Carrying): void {
-  const exchange = this[kExchange];
-  this[kExchange] = undefined; // the socket may be kept for other attempts
-  if (exchange) clearTimeout(exchange.connectTimer);
-}
-
-function onClientError(this: ClientRequest & Carrying, error: NodeJS.ErrnoException & { reason?: string }): void {
-  const exchange = this[kExchange]!;
-  if (error.code === privateAddressErrorCode) {
-    exchange.finish("REFUSED_ADDRESS", null, error.message, null);
-    return;
-  }
+/** An attempt that got no response: its outcome and the reason recorded (never a header value). */
+function failureOf(error: UndiciError, connectTimeoutMs: number): [AttemptOutcome, string] {
+  if (error.code === privateAddressErrorCode) return ["REFUSED_ADDRESS", error.message];
+  if (error.code === "UND_ERR_CONNECT_TIMEOUT") return ["TIMEOUT", `connect timeout: not connected within ${connectTimeoutMs} ms`];
+  // A header name or value undici refuses (a control character): not echoed, it may hold a secret.
+  if (error.code === "UND_ERR_INVALID_ARG") return ["CONNECT_ERROR", `the request could not be made (${error.code})`];
   // OpenSSL's messages run to a source file and line; its reason is what says it ("wrong version number").
   const tls = error.reason ?? /:error:[0-9A-F]+:[^:]*:[^:]*:([^:]+):/i.exec(error.message)?.[1];
   const reason = tls ? `TLS ${tls}` : error.message || error.code || "unknown error";
-  if (exchange.pooled && this.reusedSocket && !exchange.response && staleSocketCodes.has(error.code ?? "")) exchange.staleSocket = true;
-  exchange.finish("CONNECT_ERROR", null, `connection failed: ${reason.split("\n")[0]!.slice(0, 200)}`, null);
+  return ["CONNECT_ERROR", `connection failed: ${reason.split("\n")[0]!.slice(0, 200)}`];
 }
 
-function onResponse(this: ClientRequest & Carrying, incoming: IncomingMessage & Carrying): void {
-  const exchange = this[kExchange]!;
-  exchange.response = incoming;
-  exchange.decoder = new StringDecoder("utf8");
-  incoming[kExchange] = exchange;
-  incoming.on("data", onData);
-  incoming.on("end", onEnd);
-  incoming.on("error", onResponseStop); // cut off mid-body: the status still says how it went
-  incoming.on("close", onResponseStop);
-  if (exchange.bytesLeft <= 0) exchange.read();
-}
-
-function onData(this: IncomingMessage & Carrying, chunk: Buffer): void {
-  const exchange = this[kExchange]!;
-  exchange.excerpt += exchange.decoder!.write(chunk.subarray(0, exchange.bytesLeft));
-  exchange.bytesLeft -= Math.min(exchange.bytesLeft, chunk.length);
-  if (exchange.bytesLeft === 0) exchange.read(); // enough: the rest is not read, the connection is closed
-}
-
-function onEnd(this: IncomingMessage & Carrying): void {
-  const exchange = this[kExchange]!;
-  exchange.complete = true;
-  exchange.read();
-}
-
-function onResponseStop(this: IncomingMessage & Carrying): void {
-  this[kExchange]!.read();
+// A timer may fire a little early: the deadline holds once its time has really passed.
+function onDeadline(exchange: Exchange): void {
+  const { totalTimeoutMs } = exchange.options;
+  const left = totalTimeoutMs - exchange.elapsedMs();
+  if (left > 0) exchange.timer = setTimeout(onDeadline, Math.max(1, left), exchange);
+  else exchange.finish("TIMEOUT", exchange.statusCode, `timeout: no complete response within ${totalTimeoutMs} ms`, null);
 }
 
 function classify(statusCode: number): [AttemptOutcome, number, string | null] {
