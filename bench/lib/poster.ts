@@ -1,6 +1,7 @@
 // A child process that POSTs signed, event-sized JSON bodies to a URL, as many as it is told, at
-// most 16 at a time on kept-alive connections: the HTTP work of sending one request per event,
-// made by another process than the service (the webhooks group's "posts" windows).
+// most 16 at a time on kept-alive connections (undici, the service's client): the HTTP work of
+// sending one request per event, made by another process than the service (the webhooks
+// group's "posts" windows).
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { track } from "./lifecycle.js";
@@ -46,9 +47,11 @@ export async function startPoster(url: string): Promise<Poster> {
 }
 
 async function runPoster(url: string): Promise<void> {
-  const http = await import("node:http");
+  // The service's client (src/webhooks/sender.ts): undici, kept-alive connections.
+  const { Pool } = await import("undici");
   const { createHmac, randomUUID } = await import("node:crypto");
-  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const target = new URL(url);
+  const pool = new Pool(target.origin, { connections: concurrency });
   const secret = randomUUID();
   const body = JSON.stringify({ id: "evt_bench", type: "bench.post", data: { padding: "x".repeat(bodyBytes) } }).slice(0, bodyBytes);
   let queued = 0;
@@ -62,26 +65,24 @@ async function runPoster(url: string): Promise<void> {
     inFlight++;
     const t = Math.floor(Date.now() / 1000);
     const signature = createHmac("sha256", secret).update(`${t}.${body}`).digest("hex");
-    const request = http.request(url, {
-      method: "POST",
-      agent,
-      headers: {
-        "content-type": "application/json",
-        "content-length": Buffer.byteLength(body),
-        "ledger-event-id": `evt_${randomUUID()}`,
-        "ledger-event-type": "bench.post",
-        "ledger-signature": `t=${t},v1=${signature}`,
-      },
-    });
-    request.on("response", (response) => {
-      response.resume();
-      response.on("end", () => {
+    pool
+      .request({
+        path: target.pathname,
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "ledger-event-id": `evt_${randomUUID()}`,
+          "ledger-event-type": "bench.post",
+          "ledger-signature": `t=${t},v1=${signature}`,
+        },
+        body,
+      })
+      .then(async (response) => {
+        await response.body.dump();
         answered++;
-        done();
-      });
-    });
-    request.on("error", done);
-    request.end(body);
+      })
+      .catch(() => {})
+      .finally(done);
   };
   function done() {
     inFlight--;

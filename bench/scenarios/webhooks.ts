@@ -613,7 +613,7 @@ function verdicts(f: WebhookFigures): {
     ? `the same endpoint, with the load sent to a second service process on the same database started with \`LEDGER_WEBHOOKS=false\` (the webhook worker runs only in the first, which takes no writes then): ${describe(apartCost)}${apartCost.percent <= goalPercent ? ` — within the ${goalPercent} % goal` : ` — over the ${goalPercent} % goal`}.`
     : "not measured.";
   const postsText = posts
-    ? `one signed POST of an event-sized body (1,200 B) per transfer answered, from a child process of this script to the same receiver, 16 at a time on kept-alive connections, and no endpoint: ${describe(posts)}; what the HTTP exchange alone (sender and receiver on this machine) costs the writes, whatever design makes the requests.`
+    ? `one signed POST of an event-sized body (1,200 B) per transfer answered, from a child process of this script to the same receiver, 16 at a time on kept-alive connections (undici, as the service sends), and no endpoint: ${describe(posts)}; what the HTTP exchange alone (sender and receiver on this machine) costs the writes, whatever design makes the requests.`
     : "not measured.";
   const outboxText = outbox
     ? `an outbox row per transfer, written by a trigger inside the write transaction: ${describe(outbox)}.`
@@ -843,7 +843,7 @@ ${t.notes.map((n) => `- ${n}`).join("\n")}${t.notes.length ? "\n" : ""}- Service
   column is the first's.
 - HTTP posts only: no endpoint; for the window a child process of this script (\`bench/lib/poster.ts\`) sends one
   POST per transfer answered (told every 50 ms) to the same receiver: a 1,200 B JSON body, HMAC-SHA256 signed as the
-  service signs, at most 16 in flight on kept-alive connections. The service sends nothing; the loss is what the HTTP
+  service signs, at most 16 in flight on kept-alive connections, with undici as the service sends. The service sends nothing; the loss is what the HTTP
   exchange of one request per event (its sender's and its receiver's CPU on these 2 cores) costs the writes, the
   part of an endpoint's cost that no change inside the service removes while every event is its own request.
 - Outbox: for the window only, an \`AFTER INSERT ON transfers FOR EACH ROW\` trigger in \`ledger_bench\` inserts
