@@ -330,7 +330,9 @@ export type CreateAccessTokenInput = {
 export type CreateAccessTokenResult = AccessTokenCreated | AccountNotFound | InvalidInput | LimitExceeded;
 
 /**
- * Every writing mutation takes an idempotencyKey (1..255 characters, unique per tenant).
+ * Every writing mutation of the ledger takes an idempotencyKey (1..255 characters, unique per
+ * tenant); of the webhook calls, the two that make a secret take an optional one (the same keys),
+ * and the others set state that a repeat sets again (updates), or say what a repeat does (retries, replays).
  * Retrying with the same key and the same request returns the original result (replay: true),
  * including an earlier business rejection; the same key with a different request answers
  * IdempotencyConflict.
@@ -386,11 +388,18 @@ export type CreateWebhookEndpointInput = {
   description?: InputMaybe<Scalars['String']['input']>;
   eventTypes: Array<WebhookEventType>;
   filter?: InputMaybe<WebhookFilterInput>;
+  /**
+   * Makes a retry safe (1..255 characters, unique per tenant, shared with every other writing
+   * mutation's keys): the same key and request answer the first call's endpoint and secret
+   * (replay: true) and make nothing; the same key with another request is IdempotencyConflict.
+   * Without one, each call makes an endpoint.
+   */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   /** http(s). Loopback, private, link-local and metadata addresses are refused unless the server allows them. */
   url: Scalars['String']['input'];
 };
 
-export type CreateWebhookEndpointResult = AccountNotFound | InvalidInput | LimitExceeded | WebhookEndpointCreated;
+export type CreateWebhookEndpointResult = AccountNotFound | IdempotencyConflict | InvalidInput | LimitExceeded | WebhookEndpointCreated;
 
 export type CredentialKind =
   | 'ACCESS_TOKEN'
@@ -1229,9 +1238,15 @@ export type RotateWebhookSecretInput = {
   /** How long the previous secret keeps signing (0 to 604800; default 86400). */
   gracePeriodSeconds?: InputMaybe<Scalars['Int']['input']>;
   id: Scalars['ID']['input'];
+  /**
+   * Makes a retry safe (as CreateWebhookEndpointInput.idempotencyKey): the same key and request
+   * answer the secret the first call made (replay: true) and rotate nothing, so a retry after a
+   * lost answer cannot push out the secret receivers still verify with.
+   */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
 };
 
-export type RotateWebhookSecretResult = InvalidInput | WebhookEndpointNotFound | WebhookSecretRotated;
+export type RotateWebhookSecretResult = IdempotencyConflict | InvalidInput | WebhookEndpointNotFound | WebhookSecretRotated;
 
 /** The side of an entry, and the side on which an account's balance grows. */
 export type Side =
@@ -1701,7 +1716,9 @@ export type WebhookEndpointConnection = {
 export type WebhookEndpointCreated = {
   __typename?: 'WebhookEndpointCreated';
   endpoint: WebhookEndpoint;
-  /** whsec_...: shown once. Verify Ledger-Signature with it (README, Webhooks). */
+  /** True when this answers a retry with the call's idempotencyKey: nothing was made. */
+  replay: Scalars['Boolean']['output'];
+  /** whsec_...: shown once (and to a replay of the call). Verify Ledger-Signature with it (README, Webhooks). */
   secret: Scalars['String']['output'];
 };
 
@@ -1775,7 +1792,9 @@ export type WebhookFilterInput = {
 export type WebhookSecretRotated = {
   __typename?: 'WebhookSecretRotated';
   endpoint: WebhookEndpoint;
-  /** The new secret, shown once. */
+  /** True when this answers a retry with the call's idempotencyKey: nothing was rotated. */
+  replay: Scalars['Boolean']['output'];
+  /** The new secret, shown once (and to a replay of the call). */
   secret: Scalars['String']['output'];
 };
 
@@ -1904,6 +1923,7 @@ export type ResolversUnionTypes<_RefType extends Record<string, unknown>> = Reso
     | ( ProblemRecord )
     | ( ProblemRecord )
     | ( ProblemRecord )
+    | ( ProblemRecord )
     | ( Omit<WebhookEndpointCreated, 'endpoint'> & { endpoint: _RefType['WebhookEndpoint'] } )
   ;
   ImportStatementResult:
@@ -1959,6 +1979,7 @@ export type ResolversUnionTypes<_RefType extends Record<string, unknown>> = Reso
     | ( Omit<TransferReversed, 'balances' | 'transfer'> & { balances: Array<_RefType['AccountBalance']>, transfer: _RefType['Transfer'] } )
   ;
   RotateWebhookSecretResult:
+    | ( ProblemRecord )
     | ( ProblemRecord )
     | ( ProblemRecord )
     | ( Omit<WebhookSecretRotated, 'endpoint'> & { endpoint: _RefType['WebhookEndpoint'] } )
@@ -2545,7 +2566,7 @@ export type CreateHoldResultResolvers<ContextType = Context, ParentType extends 
 }>;
 
 export type CreateWebhookEndpointResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CreateWebhookEndpointResult'] = ResolversParentTypes['CreateWebhookEndpointResult']> = ResolversObject<{
-  __resolveType: TypeResolveFn<'AccountNotFound' | 'InvalidInput' | 'LimitExceeded' | 'WebhookEndpointCreated', ParentType, ContextType>;
+  __resolveType: TypeResolveFn<'AccountNotFound' | 'IdempotencyConflict' | 'InvalidInput' | 'LimitExceeded' | 'WebhookEndpointCreated', ParentType, ContextType>;
 }>;
 
 export type CurrencyResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Currency'] = ResolversParentTypes['Currency']> = ResolversObject<{
@@ -2954,7 +2975,7 @@ export type ReverseTransferResultResolvers<ContextType = Context, ParentType ext
 }>;
 
 export type RotateWebhookSecretResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RotateWebhookSecretResult'] = ResolversParentTypes['RotateWebhookSecretResult']> = ResolversObject<{
-  __resolveType: TypeResolveFn<'InvalidInput' | 'WebhookEndpointNotFound' | 'WebhookSecretRotated', ParentType, ContextType>;
+  __resolveType: TypeResolveFn<'IdempotencyConflict' | 'InvalidInput' | 'WebhookEndpointNotFound' | 'WebhookSecretRotated', ParentType, ContextType>;
 }>;
 
 export type StatementResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Statement'] = ResolversParentTypes['Statement']> = ResolversObject<{
@@ -3179,6 +3200,7 @@ export type WebhookEndpointConnectionResolvers<ContextType = Context, ParentType
 
 export type WebhookEndpointCreatedResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WebhookEndpointCreated'] = ResolversParentTypes['WebhookEndpointCreated']> = ResolversObject<{
   endpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType>;
+  replay?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   secret?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
@@ -3220,6 +3242,7 @@ export type WebhookFilterResolvers<ContextType = Context, ParentType extends Res
 
 export type WebhookSecretRotatedResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WebhookSecretRotated'] = ResolversParentTypes['WebhookSecretRotated']> = ResolversObject<{
   endpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType>;
+  replay?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   secret?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;

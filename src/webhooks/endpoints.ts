@@ -4,18 +4,21 @@
 import type pg from "pg";
 import type { Database } from "../db/client.js";
 import { inTransaction } from "../db/transaction.js";
-import { checkMetadata, checkText } from "../domain/fields.js";
+import { randomUUID } from "node:crypto";
+import { assert } from "../domain/assert.js";
+import { checkIdempotencyKey, checkMetadata, checkText } from "../domain/fields.js";
 import { fromGlobalId } from "../domain/ids.js";
 import type { Limits } from "../domain/limits.js";
 import { accountNotFound, fail, invalidInput, limitExceeded, ok, withMessage, type Problem, type Result } from "../domain/problems.js";
 import { requireApiKey } from "../ledger/authorization.js";
+import { claimIdempotencyKey } from "../ledger/idempotency.js";
 import type { JsonObject } from "../ledger/records.js";
 import { serviceSecret } from "../ledger/service-secrets.js";
 import type { Access } from "../domain/access.js";
 import { eventBodies } from "./bodies.js";
 import type { WebhookEventType } from "./events.js";
 import { fromDeliveryGlobalId, fromEndpointGlobalId } from "./ids.js";
-import { deriveKey, sealSecret } from "./secret-box.js";
+import { deriveKey, openSecret, sealSecret } from "./secret-box.js";
 import type { WebhookSettings } from "./settings.js";
 import { newWebhookSecret } from "./signature.js";
 import { checkWebhookUrl } from "./url-safety.js";
@@ -219,25 +222,73 @@ async function checkChanges(db: Database, tenantId: string, input: EndpointChang
 
 // ------------------------------------------------------------------ endpoints
 
+/** A call's idempotency key, checked; undefined when none was given. */
+function keyOf(key: string | null | undefined, ctx: WebhookContext): Result<string | undefined> {
+  return key == null ? ok(undefined) : checkIdempotencyKey(key, ctx.limits);
+}
+
+const idempotencyConflict = (idempotencyKey: string): Problem => withMessage({ code: "IdempotencyConflict", idempotencyKey });
+
+/** What a key keeps of a call that made a secret: the secret sealed (never in the clear), and where it went. */
+interface MadeSecret {
+  endpointId: string;
+  secretSealed: string;
+}
+
+/**
+ * Claims the call's key, if it has one, with what the call is about to make (claimIdempotencyKey):
+ * null for a call to go ahead, else its answer (the replay of the first call, or a conflict).
+ */
+async function claimedOrAnswered(
+  client: pg.ClientBase,
+  access: Access,
+  ctx: WebhookContext,
+  call: { key: string | undefined; operation: string; request: unknown; made: MadeSecret },
+): Promise<Result<{ endpoint: WebhookEndpoint; secret: string; replay: boolean }> | null> {
+  if (call.key === undefined) return null;
+  const claim = await claimIdempotencyKey(client, {
+    tenantId: access.tenantId,
+    key: call.key,
+    operation: call.operation,
+    request: call.request,
+    result: { ...call.made },
+  });
+  if (claim.kind === "new") return null;
+  if (claim.kind === "conflict") return fail(idempotencyConflict(call.key));
+  const made = claim.result as unknown as MadeSecret;
+  const { rows } = await client.query<EndpointRow>(`SELECT ${endpointColumns} FROM webhook_endpoints WHERE id = $1 AND tenant_id = $2`, [
+    made.endpointId,
+    access.tenantId,
+  ]);
+  assert(rows[0] !== undefined, "an idempotency key's endpoint exists (endpoints are never deleted)");
+  return ok({ endpoint: endpointFromRow(rows[0]), secret: openSecret(ctx.key, made.secretSealed), replay: true });
+}
+
 export async function createWebhookEndpoint(
   db: Database,
   access: Access,
   ctx: WebhookContext,
-  input: EndpointChanges & { url: string; eventTypes: readonly WebhookEventType[] },
-): Promise<Result<{ endpoint: WebhookEndpoint; secret: string }>> {
+  input: EndpointChanges & { url: string; eventTypes: readonly WebhookEventType[]; idempotencyKey?: string | null },
+): Promise<Result<{ endpoint: WebhookEndpoint; secret: string; replay: boolean }>> {
   requireApiKey(access, "createWebhookEndpoint");
+  const key = keyOf(input.idempotencyKey, ctx);
+  if (!key.ok) return key;
   const checked = await checkChanges(db, access.tenantId, { filter: null, ...input }, ctx);
   if (!checked.ok) return checked;
   const { url, eventTypes, filter, description } = checked.value;
   const secret = newWebhookSecret();
+  const made = { endpointId: randomUUID(), secretSealed: sealSecret(ctx.key, secret) };
   const max = ctx.limits.webhookEndpointsPerTenantMax;
   // Under the tenant's lock, the insert's count sees every create that came first: two at once
   // cannot both take the limit's last place.
-  const rows = await inTransaction(db.pool, async (client) => {
+  return inTransaction(db.pool, async (client) => {
     await client.query("SELECT pg_advisory_xact_lock(hashtext('webhook_endpoints:' || $1::text))", [access.tenantId]);
+    const request = { url, eventTypes, filter: filter ?? null, description: description ?? "" };
+    const answered = await claimedOrAnswered(client, access, ctx, { key: key.value, operation: "createWebhookEndpoint", request, made });
+    if (answered) return answered;
     const { rows } = await client.query<EndpointRow>(
-      `INSERT INTO webhook_endpoints (tenant_id, url, description, event_types, filter_account_id, filter_metadata, secret_sealed)
-       SELECT $1, $2, $3, $4::text[], $5, $6::jsonb, $7 WHERE (SELECT count(*) FROM webhook_endpoints WHERE tenant_id = $1) < $8
+      `INSERT INTO webhook_endpoints (id, tenant_id, url, description, event_types, filter_account_id, filter_metadata, secret_sealed)
+       SELECT $9, $1, $2, $3, $4::text[], $5, $6::jsonb, $7 WHERE (SELECT count(*) FROM webhook_endpoints WHERE tenant_id = $1) < $8
        RETURNING ${endpointColumns}`,
       [
         access.tenantId,
@@ -246,14 +297,27 @@ export async function createWebhookEndpoint(
         eventTypes,
         filter?.accountId ?? null,
         filter?.metadata ? JSON.stringify(filter.metadata) : null,
-        sealSecret(ctx.key, secret),
+        made.secretSealed,
         max,
+        made.endpointId,
       ],
     );
-    return rows;
-  });
-  if (rows.length === 0) return fail(limitExceeded("webhookEndpointsPerTenantMax", max, "webhook endpoints of the tenant"));
-  return ok({ endpoint: endpointFromRow(rows[0]!), secret });
+    // Refused: the key goes with the rollback, so the same call may succeed later.
+    if (rows.length === 0) throw new Refused(limitExceeded("webhookEndpointsPerTenantMax", max, "webhook endpoints of the tenant"));
+    return ok({ endpoint: endpointFromRow(rows[0]!), secret, replay: false });
+  }).catch(refusedAsResult);
+}
+
+/** A refusal inside a transaction that must roll back what it did (the key it claimed). */
+class Refused extends Error {
+  constructor(readonly problem: Problem) {
+    super(problem.message);
+  }
+}
+
+function refusedAsResult(error: unknown): Result<never> {
+  if (error instanceof Refused) return fail(error.problem);
+  throw error;
 }
 
 export async function updateWebhookEndpoint(
@@ -307,9 +371,11 @@ export async function rotateWebhookSecret(
   db: Database,
   access: Access,
   ctx: WebhookContext,
-  input: { id: string; gracePeriodSeconds?: number | null },
-): Promise<Result<{ endpoint: WebhookEndpoint; secret: string }>> {
+  input: { id: string; gracePeriodSeconds?: number | null; idempotencyKey?: string | null },
+): Promise<Result<{ endpoint: WebhookEndpoint; secret: string; replay: boolean }>> {
   requireApiKey(access, "rotateWebhookSecret");
+  const key = keyOf(input.idempotencyKey, ctx);
+  if (!key.ok) return key;
   const id = fromEndpointGlobalId(input.id);
   if (id === null) return fail(endpointNotFound(input.id));
   const grace = input.gracePeriodSeconds ?? ctx.settings.rotationGraceSecondsDefault;
@@ -318,14 +384,21 @@ export async function rotateWebhookSecret(
     return fail(invalidInput("gracePeriodSeconds", "GRACE_OUT_OF_RANGE", `must be an integer from 0 to ${graceMax}`));
   }
   const secret = newWebhookSecret();
-  const { rows } = await db.pool.query<EndpointRow>(
-    `UPDATE webhook_endpoints SET previous_secret_sealed = secret_sealed, secret_sealed = $3,
-            previous_secret_expires_at = now() + $4 * interval '1 second', updated_at = now()
-      WHERE id = $1 AND tenant_id = $2
-      RETURNING ${endpointColumns}`,
-    [id, access.tenantId, sealSecret(ctx.key, secret), grace],
-  );
-  return rows[0] ? ok({ endpoint: endpointFromRow(rows[0]), secret }) : fail(endpointNotFound(input.id));
+  const made = { endpointId: id, secretSealed: sealSecret(ctx.key, secret) };
+  return inTransaction(db.pool, async (client) => {
+    const request = { id, gracePeriodSeconds: input.gracePeriodSeconds ?? null };
+    const answered = await claimedOrAnswered(client, access, ctx, { key: key.value, operation: "rotateWebhookSecret", request, made });
+    if (answered) return answered;
+    const { rows } = await client.query<EndpointRow>(
+      `UPDATE webhook_endpoints SET previous_secret_sealed = secret_sealed, secret_sealed = $3,
+              previous_secret_expires_at = now() + $4 * interval '1 second', updated_at = now()
+        WHERE id = $1 AND tenant_id = $2
+        RETURNING ${endpointColumns}`,
+      [id, access.tenantId, made.secretSealed, grace],
+    );
+    if (!rows[0]) throw new Refused(endpointNotFound(input.id));
+    return ok({ endpoint: endpointFromRow(rows[0]), secret, replay: false });
+  }).catch(refusedAsResult);
 }
 
 export async function listWebhookEndpoints(

@@ -41,7 +41,9 @@ export type CreateAccessTokenInput = {
 };
 
 /**
- * Every writing mutation takes an idempotencyKey (1..255 characters, unique per tenant).
+ * Every writing mutation of the ledger takes an idempotencyKey (1..255 characters, unique per
+ * tenant); of the webhook calls, the two that make a secret take an optional one (the same keys),
+ * and the others set state that a repeat sets again (updates), or say what a repeat does (retries, replays).
  * Retrying with the same key and the same request returns the original result (replay: true),
  * including an earlier business rejection; the same key with a different request answers
  * IdempotencyConflict.

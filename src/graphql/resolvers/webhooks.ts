@@ -77,7 +77,7 @@ export const webhookMutations: Pick<
         eventTypes: eventTypesOf(input.eventTypes),
         filter: input.filter as FilterInput,
       }),
-      ({ endpoint, secret }) => ({ __typename: "WebhookEndpointCreated" as const, endpoint, secret }),
+      ({ endpoint, secret, replay }) => ({ __typename: "WebhookEndpointCreated" as const, endpoint, secret, replay }),
     ),
   updateWebhookEndpoint: async (_, { input }, ctx) =>
     mapResult(
@@ -95,10 +95,11 @@ export const webhookMutations: Pick<
       endpoint,
     })),
   rotateWebhookSecret: async (_, { input }, ctx) =>
-    mapResult(await rotateWebhookSecret(ctx.db, ctx.access, webhooksOf(ctx), input), ({ endpoint, secret }) => ({
+    mapResult(await rotateWebhookSecret(ctx.db, ctx.access, webhooksOf(ctx), input), ({ endpoint, secret, replay }) => ({
       __typename: "WebhookSecretRotated" as const,
       endpoint,
       secret,
+      replay,
     })),
   retryWebhookDelivery: async (_, { id }, ctx) =>
     mapResult(await retryWebhookDelivery(ctx.db, ctx.access, id), (delivery) => ({
