@@ -36,6 +36,7 @@ import { marked, stampLines, type RunStamp } from "../lib/docs.js";
 import { fmt, markdownTable, pct, plain, textTable, type Table } from "../lib/format.js";
 import { log, sleep, track } from "../lib/lifecycle.js";
 import { startPoster } from "../lib/poster.js";
+import { measureSenderCost, type SenderCost } from "../lib/sender-cost.js";
 import { startService, type RunningService } from "../lib/service.js";
 import { logFailures, parseAnswer, postGraphql, requestTimeoutMs, runScenario, type Endpoint, type ScenarioResult } from "../lib/load.js";
 import {
@@ -130,6 +131,8 @@ export interface WebhookFigures {
   rounds: number;
   seconds: number;
   serviceStderrLines: string[];
+  /** One attempt's CPU in a process of its own, before the windows (bench/lib/sender-cost.ts). */
+  senderCost: SenderCost;
 }
 
 // ------------------------------------------------------------------ the receiver
@@ -278,6 +281,9 @@ export async function run(bench: Bench): Promise<WebhookFigures> {
   const windows: WebhookWindow[] = [];
   /** The second service process of the "apart" windows, started for the first of them. */
   let apart: RunningService | null = null;
+  log("webhooks: the sender's CPU per attempt, in a process of its own");
+  const senderCost = await measureSenderCost();
+  log(`  sender ${fmt(senderCost.senderUs)} µs, node:http ${fmt(senderCost.nodeHttpUs)} µs per request`);
   log(`webhooks: receiver at ${receiver.url}; ${rounds} rounds, ${writers} writers`);
   try {
     for (const step of windowPlan(rounds, settings.webhookKinds)) {
@@ -420,6 +426,7 @@ export async function run(bench: Bench): Promise<WebhookFigures> {
     rounds,
     seconds,
     serviceStderrLines: service.stderrLines.slice(stderrBefore),
+    senderCost,
   };
 }
 
@@ -589,6 +596,7 @@ function verdicts(f: WebhookFigures): {
   delivery: string;
   cpu: string;
   choice: string;
+  sender: string;
 } {
   const endpoint = costOf(f, "endpoint");
   const held = costOf(f, "held");
@@ -653,7 +661,17 @@ function verdicts(f: WebhookFigures): {
       ? `CPU of the service and PostgreSQL per transfer inside the windows, against the no-endpoint windows around them: ${cpu} (a figure that other processes on the machine move less than throughput).`
       : "not measured.",
     choice,
+    sender: senderText(f.senderCost),
   };
+}
+
+function senderText({ senderUs, nodeHttpUs, requestsPerRound, rounds }: SenderCost): string {
+  return (
+    `one signed event-sized POST (1,200 B) to a receiver in this script, 16 in flight on kept-alive connections, from a child ` +
+    `process that measures its own CPU (median of ${rounds} rounds of ${fmt(requestsPerRound)} requests each, alternating): ` +
+    `the service's sender (\`src/webhooks/sender.ts\`, undici) **${fmt(senderUs)} µs** per attempt, a bare \`node:http\` ` +
+    `request ${fmt(nodeHttpUs)} µs (${fmt(senderUs / nodeHttpUs, 2)}x).`
+  );
 }
 
 export const errors = (f: WebhookFigures) =>
@@ -772,6 +790,7 @@ export function print(f: WebhookFigures, { seconds, warmupSeconds }: Settings): 
   console.log(`Outbox: ${plain(v.outbox)}`);
   console.log(`Delivery: ${plain(v.delivery)}`);
   console.log(`CPU: ${plain(v.cpu)}`);
+  console.log(`Sender: ${plain(v.sender)}`);
 }
 
 export function section(f: WebhookFigures, stamp: RunStamp, { seconds, warmupSeconds }: Settings): string {
@@ -793,6 +812,7 @@ ${markdownTable(t.results)}
 - Outbox, for the design choice: ${v.outbox}
 - Delivery: ${v.delivery}
 - CPU: ${v.cpu}
+- The sender alone: ${v.sender}
 - Design choice, measured: ${v.choice}
 
 Resources during each window (CPU in percent of one core, from \`/proc\`; "PG transactions / transfer" and
