@@ -4,7 +4,7 @@ import path from "node:path";
 import { limitsDefault, type Limits } from "./domain/limits.js";
 import { writeSettingsDefault, type WriteSettings } from "./db/write-queue.js";
 import { liveOptionsDefault, type LiveOptions } from "./live/options.js";
-import { webhookSettingsOf, type WebhookSettings } from "./webhooks/settings.js";
+import { rotationGraceSecondsMax, webhookSettingsOf, type WebhookSettings } from "./webhooks/settings.js";
 
 export interface Config {
   databaseUrl: string | null;
@@ -49,11 +49,15 @@ export interface Config {
   limits: Limits;
 }
 
-function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0, max?: number): number {
   const text = env[name];
   if (text === undefined || text === "") return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, got "${text}"`);
+  if (max === undefined && (!Number.isInteger(value) || value < min))
+    throw new Error(`${name} must be an integer >= ${min}, got "${text}"`);
+  if (max !== undefined && (!Number.isInteger(value) || value < min || value > max)) {
+    throw new Error(`${name} must be an integer from ${min} to ${max}, got "${text}"`);
+  }
   return value;
 }
 
@@ -149,30 +153,36 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
+// Each webhook setting within a range (limits on everything): a typo such as a batch window of
+// 100000 would otherwise hold every event back for 100 s without a word.
+const second = 1_000;
+const day = 86_400 * second;
+
 function webhookSettingsFrom(env: NodeJS.ProcessEnv): WebhookSettings {
   const base = webhookSettingsOf();
-  const totalTimeoutMs = intFrom(env, "LEDGER_WEBHOOK_TIMEOUT_MS", base.send.totalTimeoutMs, 100);
+  const int = (name: string, fallback: number, min: number, max: number) => intFrom(env, name, fallback, min, max);
+  const totalTimeoutMs = int("LEDGER_WEBHOOK_TIMEOUT_MS", base.send.totalTimeoutMs, 100, 300 * second);
   return webhookSettingsOf({
     enabled: boolFrom(env, "LEDGER_WEBHOOKS", true),
     allowPrivateUrls: boolFrom(env, "LEDGER_WEBHOOK_ALLOW_PRIVATE_URLS", false),
     send: {
-      connectTimeoutMs: intFrom(env, "LEDGER_WEBHOOK_CONNECT_TIMEOUT_MS", base.send.connectTimeoutMs, 10),
+      connectTimeoutMs: int("LEDGER_WEBHOOK_CONNECT_TIMEOUT_MS", base.send.connectTimeoutMs, 10, 60 * second),
       totalTimeoutMs,
-      responseBytesMax: intFrom(env, "LEDGER_WEBHOOK_RESPONSE_BYTES_MAX", base.send.responseBytesMax, 0),
+      responseBytesMax: int("LEDGER_WEBHOOK_RESPONSE_BYTES_MAX", base.send.responseBytesMax, 0, 1024 * 1024),
     },
     retry: {
-      baseMs: intFrom(env, "LEDGER_WEBHOOK_RETRY_BASE_MS", base.retry.baseMs, 1),
-      maxMs: intFrom(env, "LEDGER_WEBHOOK_RETRY_MAX_MS", base.retry.maxMs, 1),
-      horizonMs: intFrom(env, "LEDGER_WEBHOOK_RETRY_HORIZON_MS", base.retry.horizonMs, 0),
+      baseMs: int("LEDGER_WEBHOOK_RETRY_BASE_MS", base.retry.baseMs, 1, day),
+      maxMs: int("LEDGER_WEBHOOK_RETRY_MAX_MS", base.retry.maxMs, 1, 7 * day),
+      horizonMs: int("LEDGER_WEBHOOK_RETRY_HORIZON_MS", base.retry.horizonMs, 0, 30 * day),
     },
-    breakerFailuresMax: intFrom(env, "LEDGER_WEBHOOK_BREAKER_FAILURES", base.breakerFailuresMax, 1),
-    breakerCooldownMs: intFrom(env, "LEDGER_WEBHOOK_BREAKER_COOLDOWN_MS", base.breakerCooldownMs, 1),
-    concurrencyPerEndpointMax: intFrom(env, "LEDGER_WEBHOOK_CONCURRENCY_PER_ENDPOINT", base.concurrencyPerEndpointMax, 1),
-    inFlightMax: intFrom(env, "LEDGER_WEBHOOK_IN_FLIGHT_MAX", base.inFlightMax, 1),
-    leaseMs: intFrom(env, "LEDGER_WEBHOOK_LEASE_MS", totalTimeoutMs + 30_000, totalTimeoutMs + 1),
-    pollIntervalMs: intFrom(env, "LEDGER_WEBHOOK_POLL_INTERVAL_MS", base.pollIntervalMs, 10),
-    batchWindowMs: intFrom(env, "LEDGER_WEBHOOK_BATCH_WINDOW_MS", base.batchWindowMs, 0),
-    rotationGraceSecondsDefault: intFrom(env, "LEDGER_WEBHOOK_ROTATION_GRACE_SECONDS", base.rotationGraceSecondsDefault, 0),
+    breakerFailuresMax: int("LEDGER_WEBHOOK_BREAKER_FAILURES", base.breakerFailuresMax, 1, 10_000),
+    breakerCooldownMs: int("LEDGER_WEBHOOK_BREAKER_COOLDOWN_MS", base.breakerCooldownMs, 1, day),
+    concurrencyPerEndpointMax: int("LEDGER_WEBHOOK_CONCURRENCY_PER_ENDPOINT", base.concurrencyPerEndpointMax, 1, 1_000),
+    inFlightMax: int("LEDGER_WEBHOOK_IN_FLIGHT_MAX", base.inFlightMax, 1, 10_000),
+    leaseMs: int("LEDGER_WEBHOOK_LEASE_MS", totalTimeoutMs + 30_000, totalTimeoutMs + 1, day),
+    pollIntervalMs: int("LEDGER_WEBHOOK_POLL_INTERVAL_MS", base.pollIntervalMs, 10, 60 * second),
+    batchWindowMs: int("LEDGER_WEBHOOK_BATCH_WINDOW_MS", base.batchWindowMs, 0, 10 * second),
+    rotationGraceSecondsDefault: int("LEDGER_WEBHOOK_ROTATION_GRACE_SECONDS", base.rotationGraceSecondsDefault, 0, rotationGraceSecondsMax),
     encryptionKey: env.LEDGER_WEBHOOK_ENCRYPTION_KEY || null,
   });
 }

@@ -19,7 +19,7 @@ import { eventBodies } from "./bodies.js";
 import type { WebhookEventType } from "./events.js";
 import { fromDeliveryGlobalId, fromEndpointGlobalId } from "./ids.js";
 import { deriveKey, openSecret, sealSecret } from "./secret-box.js";
-import type { WebhookSettings } from "./settings.js";
+import { rotationGraceSecondsMax, type WebhookSettings } from "./settings.js";
 import { newWebhookSecret } from "./signature.js";
 import { checkWebhookUrl } from "./url-safety.js";
 
@@ -379,9 +379,8 @@ export async function rotateWebhookSecret(
   const id = fromEndpointGlobalId(input.id);
   if (id === null) return fail(endpointNotFound(input.id));
   const grace = input.gracePeriodSeconds ?? ctx.settings.rotationGraceSecondsDefault;
-  const graceMax = 7 * 24 * 3600;
-  if (!Number.isInteger(grace) || grace < 0 || grace > graceMax) {
-    return fail(invalidInput("gracePeriodSeconds", "GRACE_OUT_OF_RANGE", `must be an integer from 0 to ${graceMax}`));
+  if (!Number.isInteger(grace) || grace < 0 || grace > rotationGraceSecondsMax) {
+    return fail(invalidInput("gracePeriodSeconds", "GRACE_OUT_OF_RANGE", `must be an integer from 0 to ${rotationGraceSecondsMax}`));
   }
   const secret = newWebhookSecret();
   const made = { endpointId: id, secretSealed: sealSecret(ctx.key, secret) };

@@ -32,6 +32,9 @@ export interface WebhookSettings {
   encryptionKey: string | null;
 }
 
+/** The longest grace period of a rotated-out secret, for rotateWebhookSecret and its default alike. */
+export const rotationGraceSecondsMax = 7 * 24 * 3600;
+
 export type WebhookSettingsOverrides = Partial<Omit<WebhookSettings, "send">> & { send?: Partial<WebhookSettings["send"]> };
 
 /** The defaults with `overrides` (the senders' allowPrivate always follows allowPrivateUrls). */

@@ -60,10 +60,22 @@ describe("loadConfig", () => {
   it("loadConfig: the webhook batch window is 100 ms unless LEDGER_WEBHOOK_BATCH_WINDOW_MS says otherwise", () => {
     expect(loadConfig({}).webhooks.batchWindowMs).toBe(100);
     expect(loadConfig({ LEDGER_WEBHOOK_BATCH_WINDOW_MS: "0" }).webhooks.batchWindowMs).toBe(0);
+    expect(loadConfig({ LEDGER_WEBHOOK_BATCH_WINDOW_MS: "10000" }).webhooks.batchWindowMs).toBe(10_000);
   });
 
   const refusals: [Record<string, string>, RegExp][] = [
-    [{ LEDGER_WEBHOOK_BATCH_WINDOW_MS: "-1" }, /LEDGER_WEBHOOK_BATCH_WINDOW_MS must be an integer >= 0/],
+    [{ LEDGER_WEBHOOK_BATCH_WINDOW_MS: "-1" }, /LEDGER_WEBHOOK_BATCH_WINDOW_MS must be an integer from 0 to 10000, got "-1"/],
+    [{ LEDGER_WEBHOOK_BATCH_WINDOW_MS: "100000" }, /LEDGER_WEBHOOK_BATCH_WINDOW_MS must be an integer from 0 to 10000/],
+    [{ LEDGER_WEBHOOK_CONCURRENCY_PER_ENDPOINT: "0" }, /LEDGER_WEBHOOK_CONCURRENCY_PER_ENDPOINT must be an integer from 1 to 1000/],
+    [
+      { LEDGER_WEBHOOK_RETRY_HORIZON_MS: String(31 * 86_400_000) },
+      /LEDGER_WEBHOOK_RETRY_HORIZON_MS must be an integer from 0 to 2592000000/,
+    ],
+    [
+      { LEDGER_WEBHOOK_TIMEOUT_MS: "20000", LEDGER_WEBHOOK_LEASE_MS: "20000" },
+      /LEDGER_WEBHOOK_LEASE_MS must be an integer from 20001 to 86400000/,
+    ],
+    [{ LEDGER_WEBHOOK_ROTATION_GRACE_SECONDS: "604801" }, /LEDGER_WEBHOOK_ROTATION_GRACE_SECONDS must be an integer from 0 to 604800/],
     [{ LEDGER_WEBHOOK_BATCH_WINDOW_MS: "soon" }, /LEDGER_WEBHOOK_BATCH_WINDOW_MS must be an integer/],
     [{ LEDGER_GRAPHIQL: "yes" }, /LEDGER_GRAPHIQL must be true or false/],
     [{ LEDGER_ACCESS_TOKEN_TTL_MAX_SECONDS: "0" }, /LEDGER_ACCESS_TOKEN_TTL_MAX_SECONDS must be an integer >= 1/],
