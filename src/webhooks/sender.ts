@@ -5,14 +5,15 @@
 // throws, and leaves no socket or timer behind.
 //
 // The HTTP client is undici (the one inside Node's fetch), through its dispatch API: at a
-// thousand attempts a second, node:http's client cost the dispatcher about twice the CPU per
-// request (docs/benchmarks.md). With a dispatcher's ConnectionPool, connections are kept alive
+// thousand attempts a second, node:http's client cost the dispatcher about 2.5 times the CPU per
+// request (docs/benchmarks.md, "the sender alone"). With a dispatcher's ConnectionPool, connections are kept alive
 // between attempts to the same origin (a busy endpoint would otherwise pay a TCP and TLS handshake
 // per event), but only after an attempt that read its whole response: any other ending (a
 // timeout, a cut-off or oversized body, an error) aborts the request, which closes its
 // connection, so no attempt's state is carried into the next. Idle connections are closed after
-// a few seconds. An attempt on a kept connection that the receiver closed before any response
-// (it may have closed it as the request went out) is tried once more, within the same time budget.
+// a few seconds. An attempt whose connection the receiver closed or reset before any response (a
+// kept one may have been closed as the request went out; undici does not say whether it was
+// kept, so a new one counts too) is tried once more, within the same time budget.
 import { Agent, Client, type Dispatcher } from "undici";
 import { StringDecoder } from "node:string_decoder";
 import { checkWebhookUrl, guardedLookup, privateAddressErrorCode } from "./url-safety.js";
