@@ -53,10 +53,9 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0
   const text = env[name];
   if (text === undefined || text === "") return fallback;
   const value = Number(text);
-  if (max === undefined && (!Number.isInteger(value) || value < min))
-    throw new Error(`${name} must be an integer >= ${min}, got "${text}"`);
-  if (max !== undefined && (!Number.isInteger(value) || value < min || value > max)) {
-    throw new Error(`${name} must be an integer from ${min} to ${max}, got "${text}"`);
+  if (!Number.isInteger(value) || value < min || (max !== undefined && value > max)) {
+    const range = max === undefined ? `>= ${min}` : `from ${min} to ${max}`;
+    throw new Error(`${name} must be an integer ${range}, got "${text}"`);
   }
   return value;
 }

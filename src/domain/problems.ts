@@ -151,6 +151,7 @@ export const problemMessages: Record<ProblemCode, (p: Problem) => string> = {
 
 export const holdNotFound = (holdId: string): Problem => withMessage({ code: "HoldNotFound", holdId });
 export const transferNotFound = (transferId: string): Problem => withMessage({ code: "TransferNotFound", transferId });
+export const idempotencyConflict = (idempotencyKey: string): Problem => withMessage({ code: "IdempotencyConflict", idempotencyKey });
 
 /** Adds a human message to a problem that came from the database without one. */
 export function withMessage(problem: { code: string; message?: string; [detail: string]: unknown }): Problem {

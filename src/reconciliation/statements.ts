@@ -7,7 +7,7 @@ import { requestHash } from "../domain/canonical.js";
 import { checkIdempotencyKey } from "../domain/fields.js";
 import { fromGlobalId } from "../domain/ids.js";
 import type { Limits } from "../domain/limits.js";
-import { accountNotFound, invalidInput, limitExceeded, withMessage, type Problem } from "../domain/problems.js";
+import { accountNotFound, idempotencyConflict, invalidInput, limitExceeded, withMessage, type Problem } from "../domain/problems.js";
 import {
   validateLines,
   validateStatement,
@@ -208,7 +208,7 @@ export async function importStatement(
       );
       const found = existing[0]!;
       if (!found.request_hash.equals(hash)) {
-        return refuse(withMessage({ code: "IdempotencyConflict", idempotencyKey: statement.idempotencyKey }));
+        return refuse(idempotencyConflict(statement.idempotencyKey));
       }
       return { ok: true, replay: true, statement: statementFromRow(found) };
     }
@@ -265,8 +265,7 @@ export async function appendStatementLines(
       [statement.id, request.idempotencyKey],
     );
     if (parts[0]) {
-      if (!parts[0].request_hash.equals(hash))
-        return refuse(withMessage({ code: "IdempotencyConflict", idempotencyKey: request.idempotencyKey }));
+      if (!parts[0].request_hash.equals(hash)) return refuse(idempotencyConflict(request.idempotencyKey));
       return { ok: true, replay: true, statement: locked, firstLineNo: parts[0].first_line_no };
     }
     if (locked.lineCount + lines.value.length > limits.statementLinesMax) {

@@ -3,13 +3,23 @@
 // nothing. Secrets leave only in the answer of the call that made them.
 import type pg from "pg";
 import type { Database } from "../db/client.js";
-import { inTransaction } from "../db/transaction.js";
+import { inTransaction, inTransactionUnlessRefused } from "../db/transaction.js";
 import { randomUUID } from "node:crypto";
 import { assert } from "../domain/assert.js";
 import { checkIdempotencyKey, checkMetadata, checkText } from "../domain/fields.js";
 import { fromGlobalId } from "../domain/ids.js";
 import type { Limits } from "../domain/limits.js";
-import { accountNotFound, fail, invalidInput, limitExceeded, ok, withMessage, type Problem, type Result } from "../domain/problems.js";
+import {
+  accountNotFound,
+  fail,
+  idempotencyConflict,
+  invalidInput,
+  limitExceeded,
+  ok,
+  withMessage,
+  type Problem,
+  type Result,
+} from "../domain/problems.js";
 import { requireApiKey } from "../ledger/authorization.js";
 import { claimIdempotencyKey } from "../ledger/idempotency.js";
 import type { JsonObject } from "../ledger/records.js";
@@ -227,8 +237,6 @@ function keyOf(key: string | null | undefined, ctx: WebhookContext): Result<stri
   return key == null ? ok(undefined) : checkIdempotencyKey(key, ctx.limits);
 }
 
-const idempotencyConflict = (idempotencyKey: string): Problem => withMessage({ code: "IdempotencyConflict", idempotencyKey });
-
 /** What a key keeps of a call that made a secret: the secret sealed (never in the clear), and where it went. */
 interface MadeSecret {
   endpointId: string;
@@ -251,7 +259,7 @@ async function claimedOrAnswered(
     key: call.key,
     operation: call.operation,
     request: call.request,
-    result: { ...call.made },
+    result: { endpointId: call.made.endpointId, secretSealed: call.made.secretSealed },
   });
   if (claim.kind === "new") return null;
   if (claim.kind === "conflict") return fail(idempotencyConflict(call.key));
@@ -281,7 +289,8 @@ export async function createWebhookEndpoint(
   const max = ctx.limits.webhookEndpointsPerTenantMax;
   // Under the tenant's lock, the insert's count sees every create that came first: two at once
   // cannot both take the limit's last place.
-  return inTransaction(db.pool, async (client) => {
+  // A refusal rolls back the key it claimed, so the same call may succeed later.
+  return inTransactionUnlessRefused(db.pool, async (client) => {
     await client.query("SELECT pg_advisory_xact_lock(hashtext('webhook_endpoints:' || $1::text))", [access.tenantId]);
     const request = { url, eventTypes, filter: filter ?? null, description: description ?? "" };
     const answered = await claimedOrAnswered(client, access, ctx, { key: key.value, operation: "createWebhookEndpoint", request, made });
@@ -302,22 +311,9 @@ export async function createWebhookEndpoint(
         made.endpointId,
       ],
     );
-    // Refused: the key goes with the rollback, so the same call may succeed later.
-    if (rows.length === 0) throw new Refused(limitExceeded("webhookEndpointsPerTenantMax", max, "webhook endpoints of the tenant"));
+    if (rows.length === 0) return fail(limitExceeded("webhookEndpointsPerTenantMax", max, "webhook endpoints of the tenant"));
     return ok({ endpoint: endpointFromRow(rows[0]!), secret, replay: false });
-  }).catch(refusedAsResult);
-}
-
-/** A refusal inside a transaction that must roll back what it did (the key it claimed). */
-class Refused extends Error {
-  constructor(readonly problem: Problem) {
-    super(problem.message);
-  }
-}
-
-function refusedAsResult(error: unknown): Result<never> {
-  if (error instanceof Refused) return fail(error.problem);
-  throw error;
+  });
 }
 
 export async function updateWebhookEndpoint(
@@ -384,7 +380,7 @@ export async function rotateWebhookSecret(
   }
   const secret = newWebhookSecret();
   const made = { endpointId: id, secretSealed: sealSecret(ctx.key, secret) };
-  return inTransaction(db.pool, async (client) => {
+  return inTransactionUnlessRefused(db.pool, async (client) => {
     const request = { id, gracePeriodSeconds: input.gracePeriodSeconds ?? null };
     const answered = await claimedOrAnswered(client, access, ctx, { key: key.value, operation: "rotateWebhookSecret", request, made });
     if (answered) return answered;
@@ -395,9 +391,9 @@ export async function rotateWebhookSecret(
         RETURNING ${endpointColumns}`,
       [id, access.tenantId, made.secretSealed, grace],
     );
-    if (!rows[0]) throw new Refused(endpointNotFound(input.id));
+    if (!rows[0]) return fail(endpointNotFound(input.id));
     return ok({ endpoint: endpointFromRow(rows[0]), secret, replay: false });
-  }).catch(refusedAsResult);
+  });
 }
 
 export async function listWebhookEndpoints(
