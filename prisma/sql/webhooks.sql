@@ -18,6 +18,25 @@ CREATE OR REPLACE FUNCTION ledger_webhook_deliveries_lock() RETURNS void LANGUAG
   SELECT pg_advisory_xact_lock(7810759523990402916); -- "ledgerwd"
 $$;
 
+-- Adds endpoints to webhook_endpoint_work: each may have a delivery to claim from its time on.
+-- The one home of the rule that whoever makes a delivery due adds its endpoint with the time it is
+-- due, in the same transaction: the materializer and replayWebhookEvents (new deliveries, now),
+-- retryWebhookDelivery (now), the record (an attempt failed: its next attempt's time) and the
+-- claim (a lease ran out: now). A claim probes only endpoints listed by now and removes an
+-- endpoint's rows up to now once it finds nothing to claim and nothing in flight; a row it could
+-- not see (its writer had not committed) stays for the next claim, so no work is left unlisted.
+-- The time is the due time itself, never earlier: a probe before it would find nothing and
+-- remove the row. Inserts only (ON CONFLICT DO NOTHING on the same time and endpoint), so a
+-- writer never waits on a claim, nor a claim on a writer.
+CREATE OR REPLACE FUNCTION ledger_webhook_work_from(p_endpoints uuid[], p_at timestamptz[]) RETURNS int LANGUAGE sql AS $$
+  WITH added AS (
+    INSERT INTO webhook_endpoint_work (from_at, endpoint_id)
+    SELECT DISTINCT u.at, u.endpoint_id FROM unnest(p_endpoints, p_at) AS u(endpoint_id, at)
+    ON CONFLICT DO NOTHING
+    RETURNING 1)
+  SELECT count(*)::int FROM added
+$$;
+
 -- A delivery its endpoint's cursor will claim: new (inserted PENDING, never due again) and after
 -- the cursor. The one home of the rule: the claim, retryWebhookDelivery and the queue gauges use
 -- it (inlined, so `seq > through` stays an index condition).
@@ -30,7 +49,8 @@ $$;
 -- The dispatcher's claim, in one call: under an advisory lock that serializes claims and records
 -- over every instance (so the leases it reads are exact), lease up to p_count of the deliveries
 -- due, at most p_concurrency in flight per endpoint (one while its breaker is half-open, none
--- while open). Per endpoint, those due again (due_at: after a failed attempt, a lease that ran
+-- while open), looking only at the endpoints with work by now (webhook_endpoint_work; see
+-- ledger_webhook_work_from). Per endpoint, those due again (due_at: after a failed attempt, a lease that ran
 -- out, a retry) come first, oldest first, then its new deliveries in seq order after its cursor
 -- (deliveries_claimed_through), which moves past those leased. Leases are kept on the endpoint's
 -- row (lease_delivery_ids, lease_tokens, lease_until): a claim writes one row per endpoint it
@@ -52,31 +72,44 @@ RETURNS TABLE (id uuid, endpoint_id uuid, event_id uuid, event_type text, object
 -- cheaper than the generic one), which cost more than running them (about 0.5 ms of a 0.7 ms
 -- claim); with index scans forced the generic plan is the one wanted anyway.
 LANGUAGE plpgsql SET enable_seqscan = off SET jit = off SET plan_cache_mode = force_generic_plan AS $$
+DECLARE
+  v_expired uuid[];
+  v_expired_endpoints uuid[];
 BEGIN
   PERFORM pg_advisory_xact_lock(7810759523990402915); -- "ledgerwc"
-  -- Leases that ran out, on any endpoint: each was an attempt sent whose outcome was never
-  -- recorded. It counts (the next attempt carries the next number) and the delivery is due again.
-  WITH expired AS (
-    SELECT l.id FROM webhook_endpoints e, unnest(e.lease_delivery_ids, e.lease_until) AS l(id, until)
-     WHERE cardinality(e.lease_until) > 0 AND l.until <= now()
-  ), counted AS (
+  -- Leases that ran out: each was an attempt sent whose outcome was never recorded. It counts
+  -- (the next attempt carries the next number), the delivery is due again, and its endpoint has
+  -- work now. Only endpoints with work can hold leases (a claim removes an endpoint's work only
+  -- once none are in flight), so this looks at those alone.
+  -- (Each endpoint looked up by its key, OFFSET 0 keeping it a lookup whatever the statistics
+  -- were when the plan was cached; so below.)
+  SELECT coalesce(array_agg(l.id), '{}'), coalesce(array_agg(e.id), '{}') INTO v_expired, v_expired_endpoints
+    FROM (SELECT DISTINCT w.endpoint_id FROM webhook_endpoint_work w) wk
+    CROSS JOIN LATERAL (SELECT e.id, e.lease_delivery_ids, e.lease_until FROM webhook_endpoints e
+                         WHERE e.id = wk.endpoint_id AND cardinality(e.lease_until) > 0 OFFSET 0) e,
+    unnest(e.lease_delivery_ids, e.lease_until) AS l(id, until)
+   WHERE l.until <= now();
+  IF cardinality(v_expired) > 0 THEN
     UPDATE webhook_deliveries d SET attempt_count = d.attempt_count + 1, due_at = now()
-     WHERE d.id = ANY (ARRAY(SELECT x.id FROM expired x)) AND d.status = 'PENDING'
-  )
-  UPDATE webhook_endpoints e
-     SET (lease_delivery_ids, lease_tokens, lease_until) = (
-           SELECT coalesce(array_agg(l.id ORDER BY l.n), '{}'), coalesce(array_agg(l.token ORDER BY l.n), '{}'),
-                  coalesce(array_agg(l.until ORDER BY l.n), '{}')
-             FROM unnest(e.lease_delivery_ids, e.lease_tokens, e.lease_until) WITH ORDINALITY AS l(id, token, until, n)
-            WHERE l.until > now())
-   WHERE cardinality(e.lease_until) > 0 AND EXISTS (SELECT 1 FROM unnest(e.lease_until) AS u(until) WHERE u.until <= now());
+     WHERE d.id = ANY (v_expired) AND d.status = 'PENDING';
+    PERFORM ledger_webhook_work_from(v_expired_endpoints, array_fill(now(), ARRAY[cardinality(v_expired_endpoints)]));
+    UPDATE webhook_endpoints e
+       SET (lease_delivery_ids, lease_tokens, lease_until) = (
+             SELECT coalesce(array_agg(l.id ORDER BY l.n), '{}'), coalesce(array_agg(l.token ORDER BY l.n), '{}'),
+                    coalesce(array_agg(l.until ORDER BY l.n), '{}')
+               FROM unnest(e.lease_delivery_ids, e.lease_tokens, e.lease_until) WITH ORDINALITY AS l(id, token, until, n)
+              WHERE l.until > now())
+     WHERE e.id = ANY (v_expired_endpoints);
+  END IF;
 
   RETURN QUERY
     WITH sending AS (
       -- Enabled endpoints whose breaker lets them send, with the deliveries they have in flight.
+      -- Only those with work by now (webhook_endpoint_work): the rest are not looked at.
       SELECT e.id, e.deliveries_claimed_through AS through, e.lease_delivery_ids AS busy,
              CASE WHEN e.consecutive_failures >= p_failures_max THEN 1 ELSE p_concurrency END AS width
-        FROM webhook_endpoints e
+        FROM (SELECT DISTINCT w.endpoint_id FROM webhook_endpoint_work w WHERE w.from_at <= now()) wk
+        CROSS JOIN LATERAL (SELECT e.* FROM webhook_endpoints e WHERE e.id = wk.endpoint_id OFFSET 0) e
        WHERE e.status = 'ENABLED' AND (e.breaker_open_until IS NULL OR e.breaker_open_until <= now())
     ), ready AS (
       -- Per endpoint the deliveries it would send next (at most its concurrency): those due
@@ -110,6 +143,12 @@ BEGIN
              deliveries_claimed_through = coalesce((SELECT max(p.seq) FROM pick p WHERE p.endpoint_id = e.id AND p.fresh),
                                                    e.deliveries_claimed_through)
        WHERE e.id IN (SELECT p.endpoint_id FROM pick p)
+    ), idle AS (
+      -- Endpoints looked at with nothing to claim and nothing in flight: their work up to now is
+      -- done. In this statement, so only rows its snapshot saw (and found done) are removed.
+      DELETE FROM webhook_endpoint_work w
+       WHERE w.from_at <= now() AND w.endpoint_id IN (
+             SELECT s.id FROM sending s WHERE cardinality(s.busy) = 0 AND NOT EXISTS (SELECT 1 FROM ready r WHERE r.endpoint_id = s.id))
     )
     -- Each endpoint and event looked up by its key (OFFSET 0 keeps them lookups: joined, a plan
     -- made on nearly empty tables scanned a whole index per delivery).
@@ -167,6 +206,10 @@ SET enable_seqscan = off SET jit = off SET plan_cache_mode = force_generic_plan 
      -- = ANY (p_ids): the deliveries found by key, whichever side the cached plan joins first.
      WHERE d.id = ANY (p_ids) AND d.id = g.id
     RETURNING d.id, h.held
+  ), due AS (
+    -- Deliveries due again: their endpoints have work then.
+    SELECT ledger_webhook_work_from(array_agg(g.endpoint_id), array_agg(coalesce(g.next_at, now())))
+      FROM held h JOIN given g ON g.ord = h.ord WHERE h.held AND g.status = 'PENDING'
   ), outcomes AS (
     SELECT g.endpoint_id, bool_or(g.outcome = 'SUCCESS') AS succeeded, bool_or(g.outcome = 'GONE') AS gone,
            (count(*) FILTER (WHERE g.outcome <> 'SUCCESS' AND g.ord > coalesce(s.last_success, 0)))::int AS trailing
@@ -197,7 +240,9 @@ SET enable_seqscan = off SET jit = off SET plan_cache_mode = force_generic_plan 
     RETURNING ep.id, o.trailing > 0 AND ep.consecutive_failures >= p_failures_max
               AND ep.consecutive_failures - o.trailing < p_failures_max AS opened
   )
+  -- FROM due: one row, so the work is added once, always.
   SELECT coalesce((SELECT array_agg(id) FROM delivery WHERE held), '{}'), coalesce((SELECT array_agg(id) FROM endpoint WHERE opened), '{}')
+    FROM due
 $$;
 
 -- One dispatcher cycle in one call (one round trip, no transaction held open between two

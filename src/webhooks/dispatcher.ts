@@ -198,12 +198,13 @@ function reportAttempt(claimed: Claimed, result: AttemptResult, status: string, 
 /**
  * The queue's gauges: age of the oldest due delivery, pending deliveries, open breakers. Pending
  * ones are those due again (due_at) and each endpoint's new ones after its cursor, read by the
- * claim's indexes.
+ * claim's indexes (only endpoints with work can have new ones: webhook_endpoint_work).
  */
 export async function readQueueStats(pool: pg.Pool): Promise<void> {
   const { rows } = await pool.query<{ age: number | null; pending: number; open: number }>(
     `WITH fresh AS (
-       SELECT d.created_at FROM webhook_endpoints e
+       SELECT d.created_at FROM (SELECT DISTINCT endpoint_id FROM webhook_endpoint_work) wk
+         JOIN webhook_endpoints e ON e.id = wk.endpoint_id
          JOIN webhook_deliveries d ON d.endpoint_id = e.id
           AND ledger_webhook_awaits_cursor(d.seq, d.due_at, d.status, e.deliveries_claimed_through)
      )

@@ -487,8 +487,10 @@ export async function retryWebhookDelivery(db: Database, access: Access, globalI
                             THEN NULL ELSE now() END
         WHERE d.id = $1 AND d.tenant_id = $2 AND d.status <> 'DELIVERED'
        RETURNING d.*
+     ), work AS (
+       SELECT ledger_webhook_work_from(array_agg(endpoint_id), array_agg(now())) FROM retried
      )
-     SELECT ${deliveryColumns} FROM retried d JOIN webhook_events ev ON ev.id = d.event_id`,
+     SELECT ${deliveryColumns} FROM retried d JOIN webhook_events ev ON ev.id = d.event_id, work`,
     [id, access.tenantId],
   );
   if (rows[0]) return ok((await deliveriesFromRows(db, rows))[0]!);
@@ -499,8 +501,10 @@ export async function retryWebhookDelivery(db: Database, access: Access, globalI
          INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id)
          SELECT ledger_uuidv7(), tenant_id, endpoint_id, event_id FROM webhook_deliveries WHERE id = $1 AND tenant_id = $2
          RETURNING *
+       ), work AS (
+         SELECT ledger_webhook_work_from(array_agg(endpoint_id), array_agg(now())) FROM made
        )
-       SELECT ${deliveryColumns} FROM made d JOIN webhook_events ev ON ev.id = d.event_id`,
+       SELECT ${deliveryColumns} FROM made d JOIN webhook_events ev ON ev.id = d.event_id, work`,
       [id, access.tenantId],
     ),
   );
@@ -541,9 +545,11 @@ export async function replayWebhookEvents(
      ), made AS (
        INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id)
        SELECT ledger_uuidv7(), $2, $1, id FROM matched WHERE (SELECT count(*) FROM matched) <= $5 ORDER BY seq
-       RETURNING 1
+       RETURNING endpoint_id
+     ), work AS (
+       SELECT count(*) AS made, ledger_webhook_work_from(array_agg(endpoint_id), array_agg(now())) FROM made
      )
-     SELECT (SELECT count(*) FROM matched)::text AS matched, (SELECT count(*) FROM made)::text AS made`,
+     SELECT (SELECT count(*) FROM matched)::text AS matched, made::text FROM work`,
       [endpoint.id, access.tenantId, input.from.toISOString(), input.to.toISOString(), max],
     ),
   );

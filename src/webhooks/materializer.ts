@@ -129,7 +129,8 @@ function storedPosition(row: { xmax: string; xip: string[]; ids: string | null; 
 
 /**
  * One statement: the events, and a delivery for each endpoint that wants it (the rule:
- * ledger_webhook_matches). Only bodies that cannot be made again are stored (bodyStored).
+ * ledger_webhook_matches), whose endpoints then have work (ledger_webhook_work_from). Only bodies
+ * that cannot be made again are stored (bodyStored).
  */
 async function insertEvents(client: pg.ClientBase, events: readonly WebhookEventDraft[]): Promise<number> {
   if (events.length === 0) return 0;
@@ -159,9 +160,11 @@ async function insertEvents(client: pg.ClientBase, events: readonly WebhookEvent
          JOIN webhook_endpoints ep ON ep.tenant_id = ev.tenant_id AND ep.status = 'ENABLED'
           AND ledger_webhook_matches(ep.event_types, ep.filter_account_id, ep.filter_metadata, ev.type, ev.account_ids, ev.metadata)
         ORDER BY g.ord, ep.id
-       RETURNING 1
+       RETURNING endpoint_id
+     ), work AS (
+       SELECT count(*) AS deliveries, ledger_webhook_work_from(array_agg(endpoint_id), array_agg(now())) FROM deliveries
      )
-     SELECT count(*)::text AS deliveries FROM deliveries`,
+     SELECT deliveries::text FROM work`,
     [JSON.stringify(rows)],
   );
   return Number(counted[0]!.deliveries);

@@ -3,6 +3,7 @@
 // receivers on loopback, and helpers over the webhook API.
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type pg from "pg";
 import { afterAll, beforeAll, expect, inject } from "vitest";
 import { applyMigrations } from "../../src/db/migrate.js";
 import { webhookSettingsOf, type WebhookSettingsOverrides } from "../../src/webhooks/settings.js";
@@ -71,6 +72,32 @@ export async function transferEndpointTenant(service: TestService, name: string,
   await createEndpoint(tenant, { url, eventTypes: ["TRANSFER_POSTED"] });
   const funding = await createFundingAccount(tenant);
   return { tenant, funding, account: await createAccount(tenant) };
+}
+
+// ------------------------------------------------------------------ deliveries made in SQL
+
+/**
+ * `count` events with a delivery each for the endpoint, as the materializer makes them (its work
+ * listed too: ledger_webhook_work_from), the first `pending` still to send and the rest already
+ * DELIVERED; answers the deliveries' seqs in order. For tests of the claim's SQL itself.
+ */
+export async function insertDeliveries(client: pg.ClientBase, endpointId: string, count: number, pending = count): Promise<string[]> {
+  const { rows } = await client.query<{ seq: string }>(
+    `WITH ev AS (
+       INSERT INTO webhook_events (id, tenant_id, type, occurred_at, account_ids, payload)
+       SELECT gen_random_uuid(), t.tenant_id, 'transfer.posted', now(), '{}', '{}'
+         FROM generate_series(1, $1), (SELECT tenant_id FROM webhook_endpoints WHERE id = $2) t
+       RETURNING id, tenant_id
+     ), made AS (
+       INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, status)
+       SELECT ledger_uuidv7(), tenant_id, $2, id,
+              CASE WHEN row_number() OVER () <= $3 THEN 'PENDING' ELSE 'DELIVERED' END::"WebhookDeliveryStatus" FROM ev
+       RETURNING seq
+     )
+     SELECT made.seq::text FROM made, (SELECT ledger_webhook_work_from(ARRAY[$2::uuid], ARRAY[now()])) work ORDER BY made.seq`,
+    [count, endpointId, pending],
+  );
+  return rows.map((r) => r.seq);
 }
 
 // ------------------------------------------------------------------ receivers

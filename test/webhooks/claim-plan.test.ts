@@ -5,26 +5,11 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ledgerTypes } from "../../src/db/pg-types.js";
-import { useOwnDatabase } from "../support/webhooks.js";
+import { insertDeliveries, useOwnDatabase } from "../support/webhooks.js";
 
 const database = useOwnDatabase("wh_claim_plan");
 const endpointId = "00000000-0000-4000-8000-000000000001";
 const claim = "SELECT count(*)::int AS n FROM ledger_webhook_claim(60000, 5, 16, 64)";
-
-/** `count` events with a delivery each for the test's endpoint, `pending` of them still to send. */
-async function addDeliveries(client: pg.Client, count: number, pending: number): Promise<void> {
-  await client.query(
-    `WITH ev AS (
-       INSERT INTO webhook_events (id, tenant_id, type, occurred_at, account_ids, payload)
-       SELECT gen_random_uuid(), t.tenant_id, 'transfer.posted', now(), '{}', '{}'
-         FROM generate_series(1, $1), (SELECT tenant_id FROM webhook_endpoints WHERE id = $2) t
-       RETURNING id, tenant_id)
-     INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, status)
-     SELECT ledger_uuidv7(), tenant_id, $2, id,
-            CASE WHEN row_number() OVER () <= $3 THEN 'PENDING' ELSE 'DELIVERED' END::"WebhookDeliveryStatus" FROM ev`,
-    [count, endpointId, pending],
-  );
-}
 
 /** Scans of the webhook tables, and rows and index entries read from them, so far by this session (not yet reported ones included). */
 async function readSoFar(client: pg.Client): Promise<{ seqScans: number; rowsRead: number }> {
@@ -57,7 +42,7 @@ describe("the webhook claim's plan", () => {
     await client.query("VACUUM ANALYZE webhook_deliveries, webhook_events");
     // Past the five custom plans: from now on this session runs the claim's cached plan.
     for (let n = 0; n < 7; n++) expect((await client.query(claim)).rows[0].n).toBe(0);
-    await addDeliveries(client, 5_000, 250);
+    await insertDeliveries(client, endpointId, 5_000, 250);
     await client.query("BEGIN");
     try {
       const before = await readSoFar(client);

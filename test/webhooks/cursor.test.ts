@@ -5,7 +5,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ledgerTypes } from "../../src/db/pg-types.js";
-import { useOwnDatabase } from "../support/webhooks.js";
+import { insertDeliveries, useOwnDatabase } from "../support/webhooks.js";
 
 const database = useOwnDatabase("wh_cursor");
 const endpointId = "00000000-0000-4000-8000-000000000002";
@@ -34,19 +34,7 @@ describe("the endpoint's cursor over its new deliveries", () => {
   });
 
   /** `count` new deliveries (as the materializer makes them), their seqs in order. */
-  async function addDeliveries(count: number): Promise<string[]> {
-    const { rows } = await client.query<{ seq: string }>(
-      `WITH ev AS (
-         INSERT INTO webhook_events (id, tenant_id, type, occurred_at, account_ids, payload)
-         SELECT gen_random_uuid(), t.tenant_id, 'transfer.posted', now(), '{}', '{}'
-           FROM generate_series(1, $1) AS n, (SELECT tenant_id FROM webhook_endpoints WHERE id = $2) t
-         RETURNING id, tenant_id)
-       INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id)
-       SELECT ledger_uuidv7(), tenant_id, $2, id FROM ev RETURNING seq::text`,
-      [count, endpointId],
-    );
-    return rows.map((r) => r.seq).sort((a, b) => Number(a) - Number(b));
-  }
+  const addDeliveries = (count: number) => insertDeliveries(client, endpointId, count);
 
   async function claim(leaseMs = 60_000): Promise<Claimed[]> {
     const { rows } = await client.query<Claimed>(
