@@ -36,6 +36,7 @@ import { marked, stampLines, type RunStamp } from "../lib/docs.js";
 import { fmt, markdownTable, pct, plain, textTable, type Table } from "../lib/format.js";
 import { log, sleep, track } from "../lib/lifecycle.js";
 import { startPoster } from "../lib/poster.js";
+import { measureClaimScale, type ClaimScale } from "../lib/claim-scale.js";
 import { measureSenderCost, type SenderCost } from "../lib/sender-cost.js";
 import { startService, type RunningService } from "../lib/service.js";
 import { logFailures, parseAnswer, postGraphql, requestTimeoutMs, runScenario, type Endpoint, type ScenarioResult } from "../lib/load.js";
@@ -133,6 +134,8 @@ export interface WebhookFigures {
   serviceStderrLines: string[];
   /** One attempt's CPU in a process of its own, before the windows (bench/lib/sender-cost.ts). */
   senderCost: SenderCost;
+  /** A claim's time with one busy endpoint alone and among idle ones (bench/lib/claim-scale.ts). */
+  claimScale: ClaimScale;
 }
 
 // ------------------------------------------------------------------ the receiver
@@ -284,6 +287,11 @@ export async function run(bench: Bench): Promise<WebhookFigures> {
   log("webhooks: the sender's CPU per attempt, in a process of its own");
   const senderCost = await measureSenderCost();
   log(`  sender ${fmt(senderCost.senderUs)} µs, node:http ${fmt(senderCost.nodeHttpUs)} µs per request`);
+  log("webhooks: a claim with one busy endpoint alone and among idle ones, in scratch databases");
+  const claimScale = await measureClaimScale(bench.adminUrl, bench.runTag);
+  log(
+    `  ${fmt(claimScale.aloneMs, 2)} ms alone, ${fmt(claimScale.amongIdleMs, 2)} ms among ${fmt(claimScale.idleEndpoints)} idle endpoints`,
+  );
   log(`webhooks: receiver at ${receiver.url}; ${rounds} rounds, ${writers} writers`);
   try {
     for (const step of windowPlan(rounds, settings.webhookKinds)) {
@@ -427,6 +435,7 @@ export async function run(bench: Bench): Promise<WebhookFigures> {
     seconds,
     serviceStderrLines: service.stderrLines.slice(stderrBefore),
     senderCost,
+    claimScale,
   };
 }
 
@@ -597,6 +606,7 @@ function verdicts(f: WebhookFigures): {
   cpu: string;
   choice: string;
   sender: string;
+  claims: string;
 } {
   const endpoint = costOf(f, "endpoint");
   const held = costOf(f, "held");
@@ -662,7 +672,17 @@ function verdicts(f: WebhookFigures): {
       : "not measured.",
     choice,
     sender: senderText(f.senderCost),
+    claims: claimsText(f.claimScale),
   };
+}
+
+function claimsText({ idleEndpoints, claims, aloneMs, amongIdleMs }: ClaimScale): string {
+  return (
+    `one claim of 16 deliveries from one endpoint (\`ledger_webhook_claim\`, in a transaction rolled back), median of ${fmt(claims)} ` +
+    `claims alternating between a database where it is the only endpoint and one with ${fmt(idleEndpoints)} more enabled endpoints ` +
+    `without work: **${fmt(aloneMs, 2)} ms** alone, **${fmt(amongIdleMs, 2)} ms** among the idle ones (${fmt(amongIdleMs / aloneMs, 2)}x); ` +
+    "a claim looks only at endpoints with work (`webhook_endpoint_work`)."
+  );
 }
 
 function senderText({ senderUs, nodeHttpUs, requestsPerRound, rounds }: SenderCost): string {
@@ -791,6 +811,7 @@ export function print(f: WebhookFigures, { seconds, warmupSeconds }: Settings): 
   console.log(`Delivery: ${plain(v.delivery)}`);
   console.log(`CPU: ${plain(v.cpu)}`);
   console.log(`Sender: ${plain(v.sender)}`);
+  console.log(`Claims among idle endpoints: ${plain(v.claims)}`);
 }
 
 export function section(f: WebhookFigures, stamp: RunStamp, { seconds, warmupSeconds }: Settings): string {
@@ -813,6 +834,7 @@ ${markdownTable(t.results)}
 - Delivery: ${v.delivery}
 - CPU: ${v.cpu}
 - The sender alone: ${v.sender}
+- Claims among idle endpoints: ${v.claims}
 - Design choice, measured: ${v.choice}
 
 Resources during each window (CPU in percent of one core, from \`/proc\`; "PG transactions / transfer" and
