@@ -68,6 +68,41 @@ function boolFrom(env: NodeJS.ProcessEnv, name: string, fallback: boolean): bool
   throw new Error(`${name} must be true or false, got "${text}"`);
 }
 
+// Each setting within a range (limits on everything): a value outside stops the start with a
+// message naming the range, instead of a typo's extra zeros silently taking effect.
+const second = 1_000;
+const minute = 60 * second;
+const day = 86_400 * second;
+
+/** The largest value each limit may be set to (the smallest is 1). */
+const limitMax: Record<keyof Limits, number> = {
+  pageSizeMax: 10_000,
+  transferBatchSizeMax: 10_000,
+  legsPerTransferMax: 1_000,
+  metadataBytesMax: 1_048_576,
+  descriptionLengthMax: 100_000,
+  // The database enforces 255 on keys, codes, names and external references: more could not be honoured.
+  idempotencyKeyLengthMax: 255,
+  nameLengthMax: 255,
+  accountCodeLengthMax: 255,
+  externalRefLengthMax: 255,
+  queryDepthMax: 100,
+  queryAliasesMax: 1_000,
+  queryTokensMax: 1_000_000,
+  queryCostMax: 10_000_000,
+  holdDurationMaxSeconds: 3_650 * 86_400,
+  balanceHistoryPointsMax: 100_000,
+  subscriptionAccountsMax: 10_000,
+  subscriptionsPerConnectionMax: 10_000,
+  subscriptionEventsQueuedMax: 1_000_000,
+  accessTokenTtlMaxSeconds: 30 * 86_400,
+  accessTokenAccountsMax: 10_000,
+  webhookEndpointsPerTenantMax: 1_000,
+  webhookReplayEventsMax: 1_000_000,
+  statementLinesPerCallMax: 100_000,
+  statementLinesMax: 100_000_000,
+};
+
 const limitEnv: Record<keyof Limits, string> = {
   pageSizeMax: "LEDGER_PAGE_SIZE_MAX",
   transferBatchSizeMax: "LEDGER_TRANSFER_BATCH_SIZE_MAX",
@@ -97,24 +132,21 @@ const limitEnv: Record<keyof Limits, string> = {
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const limits = { ...limitsDefault };
-  for (const key of Object.keys(limitEnv) as (keyof Limits)[]) limits[key] = intFrom(env, limitEnv[key], limitsDefault[key], 1);
-  // The database enforces 255 on keys, codes, names and external references; a larger setting
-  // could not be honoured.
-  for (const key of ["idempotencyKeyLengthMax", "accountCodeLengthMax", "nameLengthMax", "externalRefLengthMax"] as const) {
-    if (limits[key] > 255) throw new Error(`${limitEnv[key]} may be at most 255`);
+  for (const key of Object.keys(limitEnv) as (keyof Limits)[]) {
+    limits[key] = intFrom(env, limitEnv[key], limitsDefault[key], 1, limitMax[key]);
   }
   const production = env.NODE_ENV === "production";
   return {
     databaseUrl: env.DATABASE_URL || null,
-    port: intFrom(env, "PORT", 4000),
+    port: intFrom(env, "PORT", 4000, 0, 65_535),
     host: env.HOST || "0.0.0.0",
     production,
-    poolSizeMax: intFrom(env, "DATABASE_POOL_SIZE", 20, 1),
+    poolSizeMax: intFrom(env, "DATABASE_POOL_SIZE", 20, 1, 1_000),
     writes: {
-      lanes: intFrom(env, "LEDGER_WRITE_LANES", writeSettingsDefault.lanes, 1),
-      commandsPerBatchMax: intFrom(env, "LEDGER_WRITE_BATCH_MAX", writeSettingsDefault.commandsPerBatchMax, 1),
+      lanes: intFrom(env, "LEDGER_WRITE_LANES", writeSettingsDefault.lanes, 1, 64),
+      commandsPerBatchMax: intFrom(env, "LEDGER_WRITE_BATCH_MAX", writeSettingsDefault.commandsPerBatchMax, 1, 10_000),
     },
-    embeddedPgPort: intFrom(env, "EMBEDDED_PG_PORT", 54329, 1),
+    embeddedPgPort: intFrom(env, "EMBEDDED_PG_PORT", 54329, 1, 65_535),
     embeddedPgDataDir: env.EMBEDDED_PG_DATA_DIR ? path.resolve(env.EMBEDDED_PG_DATA_DIR) : null,
     // PostgreSQL on this machine (embedded) gets half the cores: on 2 cores one service process
     // posts more than two (docs/benchmarks.md, the "(2 processes)" rows).
@@ -123,39 +155,46 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       "LEDGER_WORKERS",
       Math.max(1, env.DATABASE_URL ? availableParallelism() : Math.floor(availableParallelism() / 2)),
       1,
+      256,
     ),
-    drainTimeoutMs: intFrom(env, "LEDGER_DRAIN_TIMEOUT_MS", 10_000),
+    drainTimeoutMs: intFrom(env, "LEDGER_DRAIN_TIMEOUT_MS", 10_000, 0, 10 * minute),
     metrics: boolFrom(env, "LEDGER_METRICS", true),
-    readyTimeoutMs: intFrom(env, "LEDGER_READY_TIMEOUT_MS", 1000, 1),
+    readyTimeoutMs: intFrom(env, "LEDGER_READY_TIMEOUT_MS", 1000, 1, minute),
     demoTenant: boolFrom(env, "LEDGER_DEMO_TENANT", !production),
-    mutationsPerSecondMax: intFrom(env, "LEDGER_MUTATIONS_PER_SECOND_MAX", 0),
-    connectionsPerSecondMax: intFrom(env, "LEDGER_WS_CONNECTIONS_PER_SECOND_MAX", 0),
-    webSocketConnectionsMax: intFrom(env, "LEDGER_WS_CONNECTIONS_MAX", 20_000),
-    webSocketConnectionsPerTenantMax: intFrom(env, "LEDGER_WS_CONNECTIONS_PER_TENANT_MAX", 0),
-    authCacheMs: intFrom(env, "AUTH_CACHE_MS", 2000),
+    mutationsPerSecondMax: intFrom(env, "LEDGER_MUTATIONS_PER_SECOND_MAX", 0, 0, 1_000_000),
+    connectionsPerSecondMax: intFrom(env, "LEDGER_WS_CONNECTIONS_PER_SECOND_MAX", 0, 0, 1_000_000),
+    webSocketConnectionsMax: intFrom(env, "LEDGER_WS_CONNECTIONS_MAX", 20_000, 0, 1_000_000),
+    webSocketConnectionsPerTenantMax: intFrom(env, "LEDGER_WS_CONNECTIONS_PER_TENANT_MAX", 0, 0, 1_000_000),
+    // At most a minute: a revoked key keeps working for as long as its answer is cached.
+    authCacheMs: intFrom(env, "AUTH_CACHE_MS", 2000, 0, minute),
     accessTokenSecret: env.LEDGER_ACCESS_TOKEN_SECRET || null,
     graphiql: boolFrom(env, "LEDGER_GRAPHIQL", !production),
     dashboard: boolFrom(env, "LEDGER_DASHBOARD", !production),
     introspection: boolFrom(env, "LEDGER_INTROSPECTION", !production),
-    holdExpiryIntervalMs: intFrom(env, "HOLD_EXPIRY_INTERVAL_MS", 1000, 10),
+    // At most a minute: an expired hold keeps its money reserved until the job releases it.
+    holdExpiryIntervalMs: intFrom(env, "HOLD_EXPIRY_INTERVAL_MS", 1000, 10, minute),
     live: {
-      pollIntervalMs: intFrom(env, "LIVE_POLL_INTERVAL_MS", liveOptionsDefault.pollIntervalMs, 10),
-      pollGapMs: intFrom(env, "LIVE_POLL_GAP_MS", liveOptionsDefault.pollGapMs),
-      notifyGapMs: intFrom(env, "LIVE_NOTIFY_GAP_MS", liveOptionsDefault.notifyGapMs),
-      entriesPerLookMax: intFrom(env, "LIVE_ENTRIES_PER_LOOK_MAX", liveOptionsDefault.entriesPerLookMax, 100),
-      connectionInitWaitTimeoutMs: intFrom(env, "LIVE_CONNECTION_INIT_TIMEOUT_MS", liveOptionsDefault.connectionInitWaitTimeoutMs, 100),
-      authRecheckMs: intFrom(env, "LIVE_AUTH_RECHECK_MS", liveOptionsDefault.authRecheckMs, 100),
-      slowConsumerMs: intFrom(env, "LIVE_SLOW_CONSUMER_MS", liveOptionsDefault.slowConsumerMs, 100),
+      pollIntervalMs: intFrom(env, "LIVE_POLL_INTERVAL_MS", liveOptionsDefault.pollIntervalMs, 10, minute),
+      pollGapMs: intFrom(env, "LIVE_POLL_GAP_MS", liveOptionsDefault.pollGapMs, 0, 10 * second),
+      notifyGapMs: intFrom(env, "LIVE_NOTIFY_GAP_MS", liveOptionsDefault.notifyGapMs, 0, 10 * second),
+      entriesPerLookMax: intFrom(env, "LIVE_ENTRIES_PER_LOOK_MAX", liveOptionsDefault.entriesPerLookMax, 100, 1_000_000),
+      connectionInitWaitTimeoutMs: intFrom(
+        env,
+        "LIVE_CONNECTION_INIT_TIMEOUT_MS",
+        liveOptionsDefault.connectionInitWaitTimeoutMs,
+        100,
+        minute,
+      ),
+      // At most a minute: a revoked key's subscriptions run on until the next check.
+      authRecheckMs: intFrom(env, "LIVE_AUTH_RECHECK_MS", liveOptionsDefault.authRecheckMs, 100, minute),
+      slowConsumerMs: intFrom(env, "LIVE_SLOW_CONSUMER_MS", liveOptionsDefault.slowConsumerMs, 100, 10 * minute),
     },
     webhooks: webhookSettingsFrom(env),
     limits,
   };
 }
 
-// Each webhook setting within a range (limits on everything): a typo such as a batch window of
-// 100000 would otherwise hold every event back for 100 s without a word.
-const second = 1_000;
-const day = 86_400 * second;
+// The webhook settings too: a batch window of 100000 would hold every event back 100 s.
 
 function webhookSettingsFrom(env: NodeJS.ProcessEnv): WebhookSettings {
   const base = webhookSettingsOf();

@@ -78,10 +78,23 @@ describe("loadConfig", () => {
     [{ LEDGER_WEBHOOK_ROTATION_GRACE_SECONDS: "604801" }, /LEDGER_WEBHOOK_ROTATION_GRACE_SECONDS must be an integer from 0 to 604800/],
     [{ LEDGER_WEBHOOK_BATCH_WINDOW_MS: "soon" }, /LEDGER_WEBHOOK_BATCH_WINDOW_MS must be an integer/],
     [{ LEDGER_GRAPHIQL: "yes" }, /LEDGER_GRAPHIQL must be true or false/],
-    [{ LEDGER_ACCESS_TOKEN_TTL_MAX_SECONDS: "0" }, /LEDGER_ACCESS_TOKEN_TTL_MAX_SECONDS must be an integer >= 1/],
+    [{ LEDGER_ACCESS_TOKEN_TTL_MAX_SECONDS: "0" }, /LEDGER_ACCESS_TOKEN_TTL_MAX_SECONDS must be an integer from 1 to 2592000/],
     [{ LEDGER_ACCESS_TOKEN_ACCOUNTS_MAX: "many" }, /LEDGER_ACCESS_TOKEN_ACCOUNTS_MAX must be an integer/],
-    [{ LEDGER_EXTERNAL_REF_LENGTH_MAX: "0" }, /LEDGER_EXTERNAL_REF_LENGTH_MAX must be an integer >= 1/],
-    [{ LEDGER_EXTERNAL_REF_LENGTH_MAX: "256" }, /LEDGER_EXTERNAL_REF_LENGTH_MAX may be at most 255/],
+    [{ LEDGER_EXTERNAL_REF_LENGTH_MAX: "0" }, /LEDGER_EXTERNAL_REF_LENGTH_MAX must be an integer from 1 to 255/],
+    // The database enforces 255 on keys, codes, names and external references.
+    [{ LEDGER_EXTERNAL_REF_LENGTH_MAX: "256" }, /LEDGER_EXTERNAL_REF_LENGTH_MAX must be an integer from 1 to 255, got "256"/],
+    [{ LEDGER_IDEMPOTENCY_KEY_LENGTH_MAX: "1000" }, /LEDGER_IDEMPOTENCY_KEY_LENGTH_MAX must be an integer from 1 to 255/],
+    // Every other setting has a range too: an extra zero stops the start instead of taking effect.
+    [{ LEDGER_TRANSFER_BATCH_SIZE_MAX: "100000" }, /LEDGER_TRANSFER_BATCH_SIZE_MAX must be an integer from 1 to 10000/],
+    [{ LEDGER_METADATA_BYTES_MAX: "10485760" }, /LEDGER_METADATA_BYTES_MAX must be an integer from 1 to 1048576/],
+    [{ LEDGER_PAGE_SIZE_MAX: "1000000" }, /LEDGER_PAGE_SIZE_MAX must be an integer from 1 to 10000/],
+    [{ AUTH_CACHE_MS: "600000" }, /AUTH_CACHE_MS must be an integer from 0 to 60000/],
+    [{ HOLD_EXPIRY_INTERVAL_MS: "3600000" }, /HOLD_EXPIRY_INTERVAL_MS must be an integer from 10 to 60000/],
+    [{ LIVE_AUTH_RECHECK_MS: "3600000" }, /LIVE_AUTH_RECHECK_MS must be an integer from 100 to 60000/],
+    [{ DATABASE_POOL_SIZE: "0" }, /DATABASE_POOL_SIZE must be an integer from 1 to 1000/],
+    [{ LEDGER_WRITE_BATCH_MAX: "50000" }, /LEDGER_WRITE_BATCH_MAX must be an integer from 1 to 10000/],
+    [{ PORT: "70000" }, /PORT must be an integer from 0 to 65535/],
+    [{ LEDGER_DRAIN_TIMEOUT_MS: "3600000" }, /LEDGER_DRAIN_TIMEOUT_MS must be an integer from 0 to 600000/],
   ];
   for (const [env, message] of refusals) {
     it(`loadConfig: ${Object.keys(env)[0]}=${Object.values(env)[0]} is refused`, () => {
