@@ -39,8 +39,7 @@ describe("rate limits and connection caps", () => {
     service = await startTestService({}, {}, { webSocketConnectionsPerTenantMax: 1 });
     const tenant = await service.newTenant();
     const first = connectLive(service.service.url, tenant.key);
-    await first.client.subscribe({ query: "{ limits { pageSizeMax } }" }, { next: () => {}, error: () => {}, complete: () => {} });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await first.connected();
     const second = connectLive(service.service.url, tenant.key);
     expect(await second.closed()).toBe(4429);
     expect(first.closeCode()).toBeNull();
@@ -50,6 +49,8 @@ describe("rate limits and connection caps", () => {
     service = await startTestService({}, {}, { connectionsPerSecondMax: 1 });
     const other = await service.newTenant();
     const allowed = connectLive(service.service.url, other.key);
+    // One after the other: two connecting at once may reach the service in either order.
+    await allowed.connected();
     const refused = connectLive(service.service.url, other.key);
     expect(await refused.closed()).toBe(4429);
     await allowed.dispose();
@@ -59,7 +60,7 @@ describe("rate limits and connection caps", () => {
     service = await startTestService({}, {}, { webSocketConnectionsMax: 1 });
     const tenant = await service.newTenant();
     const first = connectLive(service.service.url, tenant.key);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await first.connected();
     const second = connectLive(service.service.url, tenant.key);
     expect(await second.closed()).toBe(1013);
     await first.dispose();

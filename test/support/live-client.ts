@@ -21,6 +21,8 @@ export interface LiveClient {
   /** The close event's code once the socket closed. */
   closeCode(): number | null;
   closed(timeoutMs?: number): Promise<number>;
+  /** Resolves once the service acknowledged the connection (it counts against the caps from then on). */
+  connected(timeoutMs?: number): Promise<void>;
   /** A query string (events are `any`, or the type given) or a generated document (events typed by it). */
   subscribe<T = any, V extends Record<string, unknown> = Record<string, unknown>>(
     query: GraphQLDocument<T, V>,
@@ -50,13 +52,21 @@ export async function until(
 /** Connects with `key` in connection_init (no key: an empty payload). No retries: tests see every close. */
 export function connectLive(httpUrl: string, key: string | null): LiveClient {
   let closeCode: number | null = null;
+  let acknowledged = false;
   const client = createClient({
     url: wsUrlOf(httpUrl),
     webSocketImpl: WebSocket,
     lazy: false,
     retryAttempts: 0,
     connectionParams: key === null ? {} : { authorization: `Bearer ${key}` },
-    on: { closed: (event) => (closeCode = (event as { code: number }).code) },
+    on: {
+      connected: () => {
+        acknowledged = true;
+      },
+      closed: (event) => {
+        closeCode = (event as { code: number }).code;
+      },
+    },
     onNonLazyError: () => {},
   });
   return {
@@ -65,6 +75,10 @@ export function connectLive(httpUrl: string, key: string | null): LiveClient {
     async closed(timeoutMs = 10_000) {
       await until(() => closeCode !== null, "the socket to close", timeoutMs);
       return closeCode!;
+    },
+    async connected(timeoutMs = 10_000) {
+      await until(() => acknowledged || closeCode !== null, "the connection to be acknowledged", timeoutMs);
+      if (!acknowledged) throw new Error(`the connection closed (${closeCode}) before it was acknowledged`);
     },
     subscribe<T, V extends Record<string, unknown>>(query: GraphQLDocument<T, V>, variables?: V): Subscription<T> {
       const events: T[] = [];
