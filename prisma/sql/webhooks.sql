@@ -207,8 +207,8 @@ SET enable_seqscan = off SET jit = off SET plan_cache_mode = force_generic_plan 
      WHERE d.id = ANY (p_ids) AND d.id = g.id
     RETURNING d.id, h.held
   ), due AS (
-    -- Deliveries due again: their endpoints have work then.
-    SELECT ledger_webhook_work_from(array_agg(g.endpoint_id), array_agg(coalesce(g.next_at, now())))
+    -- Deliveries due again: their endpoints have work then (no call when all succeeded).
+    SELECT CASE WHEN count(*) > 0 THEN ledger_webhook_work_from(array_agg(g.endpoint_id), array_agg(coalesce(g.next_at, now()))) END
       FROM held h JOIN given g ON g.ord = h.ord WHERE h.held AND g.status = 'PENDING'
   ), outcomes AS (
     SELECT g.endpoint_id, bool_or(g.outcome = 'SUCCESS') AS succeeded, bool_or(g.outcome = 'GONE') AS gone,
