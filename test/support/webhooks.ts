@@ -11,6 +11,7 @@ import { verifySignature } from "../../src/webhooks/signature.js";
 import { createDatabase, dropDatabase, randomSuffix } from "../global-setup.js";
 import { checkInvariants } from "./invariants.js";
 import { createAccount, createFundingAccount } from "./ledger-client.js";
+import { until } from "./live-client.js";
 import { startTestService, type TestService, type TestTenant } from "./service.js";
 
 /** Settings for tests: private URLs allowed (receivers are on loopback), quick polls and retries. */
@@ -24,6 +25,35 @@ export const testWebhookSettings = (overrides: WebhookSettingsOverrides = {}) =>
     ...overrides,
     send: { connectTimeoutMs: 1000, totalTimeoutMs: 2000, ...overrides.send },
   });
+
+/** The environment of a service process (startServiceProcess) on `databaseUrl` for crash tests: quick leases, polls and retries. */
+export const webhookProcessEnv = (databaseUrl: string) => ({
+  DATABASE_URL: databaseUrl,
+  LEDGER_WEBHOOK_ALLOW_PRIVATE_URLS: "true",
+  LEDGER_WEBHOOK_LEASE_MS: "3000",
+  LEDGER_WEBHOOK_TIMEOUT_MS: "2000",
+  LEDGER_WEBHOOK_CONNECT_TIMEOUT_MS: "1000",
+  LEDGER_WEBHOOK_POLL_INTERVAL_MS: "50",
+  LEDGER_WEBHOOK_RETRY_BASE_MS: "100",
+  LEDGER_WEBHOOK_RETRY_MAX_MS: "400",
+  LEDGER_WEBHOOK_BREAKER_FAILURES: "1000",
+  LEDGER_WEBHOOK_CONCURRENCY_PER_ENDPOINT: "8",
+});
+
+/** Waits until the database holds `count` deliveries, every one DELIVERED (one per committed transfer, in the crash tests). */
+export function allDelivered(pool: pg.Pool, count: number, timeoutMs = 90_000): Promise<void> {
+  return until(
+    async () => {
+      const { rows } = await pool.query<{ total: number; delivered: number }>(
+        "SELECT count(*)::int AS total, count(*) FILTER (WHERE status = 'DELIVERED')::int AS delivered FROM webhook_deliveries",
+      );
+      return rows[0]!.total === count && rows[0]!.delivered === count;
+    },
+    () => `every transfer's delivery DELIVERED (${count} transfers)`,
+    timeoutMs,
+    50,
+  );
+}
 
 /** A fresh database with every migration, dropped after the file (sessions closed by force). */
 export function useOwnDatabase(name: string): { url(): string } {

@@ -12,24 +12,20 @@ import { createAccount, createFundingAccount, expectResult, key, postTransfer } 
 import { until } from "../support/live-client.js";
 import { errorLogs, startServiceProcess, tenantAt } from "../support/service-process.js";
 import type { TestTenant } from "../support/service.js";
-import { createEndpoint, distinctEvents, expectSigned, startReceiver, useOwnDatabase, type Received } from "../support/webhooks.js";
+import {
+  createEndpoint,
+  distinctEvents,
+  allDelivered,
+  expectSigned,
+  startReceiver,
+  useOwnDatabase,
+  webhookProcessEnv,
+  type Received,
+} from "../support/webhooks.js";
 
 const database = useOwnDatabase("wh_crash");
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const env = (databaseUrl: string) => ({
-  DATABASE_URL: databaseUrl,
-  LEDGER_WEBHOOK_ALLOW_PRIVATE_URLS: "true",
-  LEDGER_WEBHOOK_LEASE_MS: "3000",
-  LEDGER_WEBHOOK_TIMEOUT_MS: "2000",
-  LEDGER_WEBHOOK_CONNECT_TIMEOUT_MS: "1000",
-  LEDGER_WEBHOOK_POLL_INTERVAL_MS: "50",
-  LEDGER_WEBHOOK_RETRY_BASE_MS: "100",
-  LEDGER_WEBHOOK_RETRY_MAX_MS: "400",
-  LEDGER_WEBHOOK_BREAKER_FAILURES: "1000",
-  LEDGER_WEBHOOK_CONCURRENCY_PER_ENDPOINT: "8",
-});
 
 const clients = 4;
 const postsAfterRestart = 5;
@@ -50,7 +46,7 @@ describe("webhooks across a crash of the service", () => {
       const tenantRow = await createTenant(db, "crash");
       const { key: apiKey } = await createApiKey(db, tenantRow.id, "k");
 
-      const first = await startServiceProcess(await freePort(), env(database.url()));
+      const first = await startServiceProcess(await freePort(), webhookProcessEnv(database.url()));
       let tenant: TestTenant = tenantAt(first.url, tenantRow.id, apiKey);
       const pairs: { from: { id: string }; to: { id: string } }[] = [];
       for (let i = 0; i < clients; i++) pairs.push({ from: await createFundingAccount(tenant), to: await createAccount(tenant) });
@@ -124,7 +120,7 @@ describe("webhooks across a crash of the service", () => {
       expect(left.rows[0]!.leased).toBeGreaterThanOrEqual(kill.inFlight.length);
       expect(left.rows[0]!.pending).toBeGreaterThan(0);
 
-      const second = await startServiceProcess(await freePort(), env(database.url()));
+      const second = await startServiceProcess(await freePort(), webhookProcessEnv(database.url()));
       tenant = tenantAt(second.url, tenantRow.id, apiKey);
       // The cut-off requests again, with their keys: a replay is a transfer that committed unanswered.
       let committedUnanswered = 0;
@@ -138,17 +134,7 @@ describe("webhooks across a crash of the service", () => {
       const transferIds = async () =>
         (await db.pool.query<{ id: string }>("SELECT id FROM transfers WHERE tenant_id = $1", [tenantRow.id])).rows.map((r) => r.id);
       const committed = await transferIds();
-      await until(
-        async () => {
-          const { rows } = await db.pool.query<{ total: number; delivered: number }>(
-            `SELECT count(*)::int AS total, count(*) FILTER (WHERE status = 'DELIVERED')::int AS delivered FROM webhook_deliveries`,
-          );
-          return rows[0]!.total === committed.length && rows[0]!.delivered === committed.length;
-        },
-        () => `every transfer's delivery DELIVERED (${committed.length} transfers)`,
-        90_000,
-        50,
-      );
+      await allDelivered(db.pool, committed.length);
       second.signal("SIGTERM");
       expect(await second.exited).toEqual({ code: 0, signal: null });
 
