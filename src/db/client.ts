@@ -13,6 +13,7 @@ import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.js";
 import { committed } from "./commit-signal.js";
 import { ledgerTypes } from "./pg-types.js";
+import { endsWhenClosed } from "./pool-end.js";
 import { createWriteQueue, writeSettingsDefault, type WriteQueue, type WriteSettings } from "./write-queue.js";
 import { errorText, log, outageLog } from "../ops/log.js";
 import { observe, recordWriteBatch, recordWriteRetry } from "../ops/metrics.js";
@@ -36,6 +37,7 @@ export function connectDatabase(
   writeSettings: WriteSettings = writeSettingsDefault,
 ): Database {
   const pool = new pg.Pool({ connectionString, max: poolSizeMax, types: ledgerTypes });
+  const endPool = endsWhenClosed(pool);
   // An idle client's error (e.g. the server restarting) must not crash the process. The server
   // going away is one warning per outage (readiness and 503 answers tell the rest).
   const outage = outageLog(logger, "PostgreSQL connection");
@@ -62,7 +64,7 @@ export function connectDatabase(
       await writes.drain();
       unobserve();
       await prisma.$disconnect();
-      await pool.end();
+      await endPool();
     },
   };
 }

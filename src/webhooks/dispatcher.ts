@@ -12,6 +12,7 @@
 // room they leave is claimed again: one statement per cycle, not two transactions per attempt.
 import pg from "pg";
 import { ledgerTypes } from "../db/pg-types.js";
+import { endsWhenClosed } from "../db/pool-end.js";
 import { errorText, log } from "../ops/log.js";
 import {
   webhookAttempts,
@@ -256,6 +257,7 @@ export interface Dispatcher {
  */
 export function startDispatcher(connectionString: string, settings: WebhookSettings, key: Buffer, bodies: BodyCache): Dispatcher {
   const pool = dispatchConnections(connectionString);
+  const endPool = endsWhenClosed(pool);
   pool.on("error", (error) => logger.warn({ err: errorText(error) }, "webhook dispatcher connection error"));
   /** Kept-alive HTTP connections to the receivers, this dispatcher's own. */
   const connections = connectionPool();
@@ -360,7 +362,7 @@ export function startDispatcher(connectionString: string, settings: WebhookSetti
         await cycling;
       }
       await connections.close();
-      await pool.end();
+      await endPool();
     },
   };
 }
