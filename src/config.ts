@@ -220,6 +220,7 @@ function webhookSettingsFrom(env: NodeJS.ProcessEnv): WebhookSettings {
     leaseMs: int("LEDGER_WEBHOOK_LEASE_MS", totalTimeoutMs + 30_000, totalTimeoutMs + 1, day),
     pollIntervalMs: int("LEDGER_WEBHOOK_POLL_INTERVAL_MS", base.pollIntervalMs, 10, 60 * second),
     batchWindowMs: int("LEDGER_WEBHOOK_BATCH_WINDOW_MS", base.batchWindowMs, 0, 10 * second),
+    deliveredRetentionMs: int("LEDGER_WEBHOOK_DELIVERED_RETENTION_DAYS", 0, 0, 3_650) * day,
     rotationGraceSecondsDefault: int("LEDGER_WEBHOOK_ROTATION_GRACE_SECONDS", base.rotationGraceSecondsDefault, 0, rotationGraceSecondsMax),
     encryptionKey: env.LEDGER_WEBHOOK_ENCRYPTION_KEY || null,
   });

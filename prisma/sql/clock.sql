@@ -51,3 +51,10 @@ CREATE OR REPLACE FUNCTION ledger_uuidv7() RETURNS uuid LANGUAGE sql VOLATILE AS
     PLACING substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3) FROM 1 FOR 6),
     52, 1), 53, 1), 'hex')::uuid
 $$;
+
+-- The smallest id ledger_uuidv7() makes at or after `t` (its 48 time bits, then zeros): ids made
+-- before t sort below it, so a primary key of such ids finds the rows made before a time by a range.
+CREATE OR REPLACE FUNCTION ledger_uuidv7_floor(t timestamptz) RETURNS uuid LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT encode(overlay('\x00000000000000000000000000000000'::bytea
+    PLACING substring(int8send((extract(epoch FROM t) * 1000)::bigint) FROM 3) FROM 1 FOR 6), 'hex')::uuid
+$$;

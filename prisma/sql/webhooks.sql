@@ -275,3 +275,27 @@ BEGIN
   END IF;
 END;
 $$;
+
+-- Retention: deletes up to p_max deliveries DELIVERED before p_before, oldest first, and answers
+-- how many. Their ids are UUIDv7s of their creation (ledger_uuidv7; a delivery is made before it
+-- is delivered), so the primary key finds them by a range. PENDING ones are work, FAILED ones
+-- dead letters to act on: both are kept, and so are events (a pending delivery, made by a retry
+-- or a replay, may refer to any of them). One pruner at a time over every instance (a second
+-- answers 0 at once).
+CREATE OR REPLACE FUNCTION ledger_webhook_prune_delivered(p_before timestamptz, p_max int) RETURNS int LANGUAGE plpgsql AS $$
+DECLARE
+  v_deleted int;
+BEGIN
+  IF NOT pg_try_advisory_xact_lock(7810759523990402917) THEN -- "ledgerwe"
+    RETURN 0;
+  END IF;
+  WITH gone AS (
+    DELETE FROM webhook_deliveries WHERE id IN (
+      SELECT d.id FROM webhook_deliveries d
+       WHERE d.id < ledger_uuidv7_floor(p_before) AND d.status = 'DELIVERED' AND d.delivered_at < p_before
+       ORDER BY d.id LIMIT p_max)
+    RETURNING 1)
+  SELECT count(*)::int INTO v_deleted FROM gone;
+  RETURN v_deleted;
+END;
+$$;

@@ -188,6 +188,11 @@ export const webhookEvents = new client.Counter({
   labelNames: ["kind"] as const,
 });
 
+export const webhookDeliveriesPruned = new client.Counter({
+  name: "ledger_webhook_deliveries_pruned_total",
+  help: "DELIVERED webhook deliveries deleted once older than LEDGER_WEBHOOK_DELIVERED_RETENTION_DAYS",
+});
+
 export const webhookAttempts = new client.Counter({
   name: "ledger_webhook_attempts_total",
   help: "Webhook delivery attempts by outcome (SUCCESS, HTTP_ERROR, GONE, TIMEOUT, CONNECT_ERROR, REFUSED_ADDRESS)",

@@ -26,6 +26,9 @@ export interface WebhookSettings {
    */
   batchWindowMs: number;
   entriesPerPassMax: number;
+  /** How long a DELIVERED delivery is kept after its success (0: kept for ever), and how often the worker deletes older ones. */
+  deliveredRetentionMs: number;
+  pruneIntervalMs: number;
   /** Grace period of the previous secret after rotateWebhookSecret, unless the call names one. */
   rotationGraceSecondsDefault: number;
   /** Key material that encrypts signing secrets at rest; null: a key the service keeps in the database. */
@@ -58,6 +61,8 @@ export function webhookSettingsOf(overrides: WebhookSettingsOverrides = {}): Web
     pollIntervalMs: 500,
     batchWindowMs: 100,
     entriesPerPassMax: 5_000,
+    deliveredRetentionMs: 0,
+    pruneIntervalMs: 60_000,
     rotationGraceSecondsDefault: 24 * 3600,
     encryptionKey: null,
     ...overrides,

@@ -1,6 +1,7 @@
 // The webhook worker of one instance: the materializer (events and deliveries from committed
-// changes; one instance at a time does that work) and the dispatcher (attempts; every instance
-// shares them). A commit on this instance wakes the materializer, new deliveries the dispatcher.
+// changes; one instance at a time does that work), the dispatcher (attempts; every instance
+// shares them) and, with a retention set, the pruner of delivered deliveries. A commit on this
+// instance wakes the materializer, new deliveries the dispatcher.
 import type { Database } from "../db/client.js";
 import { onCommitted } from "../db/commit-signal.js";
 import { errorText, log } from "../ops/log.js";
@@ -8,6 +9,7 @@ import { webhookEvents } from "../ops/metrics.js";
 import { bodyCache } from "./bodies.js";
 import { startDispatcher, type Dispatcher } from "./dispatcher.js";
 import { startMaterializer, type Materializer } from "./materializer.js";
+import { startPruner } from "./retention.js";
 import type { WebhookSettings } from "./settings.js";
 
 const logger = log.child({ component: "webhooks" });
@@ -47,11 +49,13 @@ export function startWebhookWorker(db: Database, settings: WebhookSettings, key:
     },
   });
   const stopSignal = onCommitted(db.pool, () => materializer.written());
+  const pruner = startPruner(db.pool, settings.deliveredRetentionMs, settings.pruneIntervalMs);
   return {
     materializer,
     dispatcher,
     async stop() {
       stopSignal();
+      await pruner.stop();
       await materializer.stop();
       await dispatcher.stop();
     },

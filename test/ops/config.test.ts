@@ -63,6 +63,11 @@ describe("loadConfig", () => {
     expect(loadConfig({ LEDGER_WEBHOOK_BATCH_WINDOW_MS: "10000" }).webhooks.batchWindowMs).toBe(10_000);
   });
 
+  it("loadConfig: delivered webhook deliveries are kept unless LEDGER_WEBHOOK_DELIVERED_RETENTION_DAYS says how long", () => {
+    expect(loadConfig({}).webhooks.deliveredRetentionMs).toBe(0);
+    expect(loadConfig({ LEDGER_WEBHOOK_DELIVERED_RETENTION_DAYS: "30" }).webhooks.deliveredRetentionMs).toBe(30 * 86_400_000);
+  });
+
   const refusals: [Record<string, string>, RegExp][] = [
     [{ LEDGER_WEBHOOK_BATCH_WINDOW_MS: "-1" }, /LEDGER_WEBHOOK_BATCH_WINDOW_MS must be an integer from 0 to 10000, got "-1"/],
     [{ LEDGER_WEBHOOK_BATCH_WINDOW_MS: "100000" }, /LEDGER_WEBHOOK_BATCH_WINDOW_MS must be an integer from 0 to 10000/],
@@ -75,6 +80,7 @@ describe("loadConfig", () => {
       { LEDGER_WEBHOOK_TIMEOUT_MS: "20000", LEDGER_WEBHOOK_LEASE_MS: "20000" },
       /LEDGER_WEBHOOK_LEASE_MS must be an integer from 20001 to 86400000/,
     ],
+    [{ LEDGER_WEBHOOK_DELIVERED_RETENTION_DAYS: "3651" }, /LEDGER_WEBHOOK_DELIVERED_RETENTION_DAYS must be an integer from 0 to 3650/],
     [{ LEDGER_WEBHOOK_ROTATION_GRACE_SECONDS: "604801" }, /LEDGER_WEBHOOK_ROTATION_GRACE_SECONDS must be an integer from 0 to 604800/],
     [{ LEDGER_WEBHOOK_BATCH_WINDOW_MS: "soon" }, /LEDGER_WEBHOOK_BATCH_WINDOW_MS must be an integer/],
     [{ LEDGER_GRAPHIQL: "yes" }, /LEDGER_GRAPHIQL must be true or false/],

@@ -3,7 +3,8 @@
 // receivers on loopback, and helpers over the webhook API.
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type pg from "pg";
+import pg from "pg";
+import { ledgerTypes } from "../../src/db/pg-types.js";
 import { afterAll, beforeAll, expect, inject } from "vitest";
 import { applyMigrations } from "../../src/db/migrate.js";
 import { webhookSettingsOf, type WebhookSettingsOverrides } from "../../src/webhooks/settings.js";
@@ -72,6 +73,25 @@ export function useOwnDatabase(name: string): { url(): string } {
       return url;
     },
   };
+}
+
+/** A connection of the file's own to `database` (the ledger's types), open from before its tests until after them. */
+export function useConnection(database: { url(): string }): pg.Client {
+  let client: pg.Client | null = null;
+  beforeAll(async () => {
+    client = new pg.Client({ connectionString: database.url(), types: ledgerTypes });
+    await client.connect();
+  });
+  afterAll(async () => {
+    await client?.end();
+  });
+  return new Proxy({} as pg.Client, {
+    get(_, property) {
+      if (!client) throw new Error("the connection is used before its beforeAll ran");
+      const value = client[property as keyof pg.Client];
+      return typeof value === "function" ? value.bind(client) : value;
+    },
+  });
 }
 
 /** The file's service on its own database, with the webhook worker running. */

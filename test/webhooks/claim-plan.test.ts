@@ -2,12 +2,12 @@
 // plan of ledger_webhook_claim, and one planned while the webhook tables were empty (a new
 // database, a fresh ANALYZE) used to read a whole table or index per claimed delivery once they
 // had grown.
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ledgerTypes } from "../../src/db/pg-types.js";
-import { insertDeliveries, useOwnDatabase } from "../support/webhooks.js";
+import type pg from "pg";
+import { describe, expect, it } from "vitest";
+import { insertDeliveries, useConnection, useOwnDatabase } from "../support/webhooks.js";
 
 const database = useOwnDatabase("wh_claim_plan");
+const client = useConnection(database);
 const endpointId = "00000000-0000-4000-8000-000000000001";
 const claim = "SELECT count(*)::int AS n FROM ledger_webhook_claim(60000, 5, 16, 64)";
 
@@ -24,15 +24,6 @@ async function readSoFar(client: pg.Client): Promise<{ seqScans: number; rowsRea
 }
 
 describe("the webhook claim's plan", () => {
-  let client: pg.Client;
-  beforeAll(async () => {
-    client = new pg.Client({ connectionString: database.url(), types: ledgerTypes });
-    await client.connect();
-  });
-  afterAll(async () => {
-    await client.end();
-  });
-
   it("looks deliveries and events up by key once the tables have grown after it was planned on empty ones", async () => {
     await client.query(
       `INSERT INTO webhook_endpoints (id, tenant_id, url, event_types, secret_sealed)
