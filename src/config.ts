@@ -49,14 +49,12 @@ export interface Config {
   limits: Limits;
 }
 
-function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0, max?: number): number {
+function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const text = env[name];
   if (text === undefined || text === "") return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < min || (max !== undefined && value > max)) {
-    const range = max === undefined ? `>= ${min}` : `from ${min} to ${max}`;
-    throw new Error(`${name} must be an integer ${range}, got "${text}"`);
-  }
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new Error(`${name} must be an integer from ${min} to ${max}, got "${text}"`);
   return value;
 }
 

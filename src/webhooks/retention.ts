@@ -3,8 +3,9 @@
 // statements (ledger_webhook_prune_delivered: one pruner at a time over every instance). Pending
 // and failed deliveries, and events, are kept (prisma/sql/webhooks.sql: why).
 import type pg from "pg";
-import { errorText, log } from "../ops/log.js";
+import { log } from "../ops/log.js";
 import { webhookDeliveriesPruned } from "../ops/metrics.js";
+import { startPeriodicJob, type PeriodicJob } from "../ops/periodic-job.js";
 
 const logger = log.child({ component: "webhooks" });
 
@@ -13,7 +14,7 @@ const deletedPerStatementMax = 5_000;
 const statementsPerRoundMax = 20;
 
 /** Deletes deliveries DELIVERED before `before`; answers how many. */
-export async function pruneDelivered(pool: Pick<pg.Pool, "query">, before: Date): Promise<number> {
+export async function pruneDelivered(pool: Pick<pg.ClientBase, "query">, before: Date): Promise<number> {
   let total = 0;
   for (let statement = 0; statement < statementsPerRoundMax; statement++) {
     const { rows } = await pool.query<{ n: number }>("SELECT ledger_webhook_prune_delivered($1, $2) AS n", [
@@ -27,29 +28,16 @@ export async function pruneDelivered(pool: Pick<pg.Pool, "query">, before: Date)
   return total;
 }
 
-export interface Pruner {
-  stop(): Promise<void>;
-}
-
-export function startPruner(pool: Pick<pg.Pool, "query">, retentionMs: number, intervalMs: number): Pruner {
-  if (retentionMs <= 0) return { stop: async () => {} };
-  let running: Promise<unknown> | null = null;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = pruneDelivered(pool, new Date(Date.now() - retentionMs))
-      .then((deleted) => {
-        if (deleted > 0) logger.info({ deleted }, "deleted webhook deliveries past their retention");
-      })
-      .catch((error: unknown) => logger.warn({ err: errorText(error) }, "deleting webhook deliveries past their retention failed"))
-      .finally(() => {
-        running = null;
-      });
-  }, intervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
+/** With a retention set, deletes the deliveries DELIVERED longer ago every `intervalMs`; null without one. */
+export function startPruner(pool: Pick<pg.ClientBase, "query">, retentionMs: number, intervalMs: number): PeriodicJob | null {
+  if (retentionMs <= 0) return null;
+  return startPeriodicJob({
+    logger,
+    what: "deleting webhook deliveries past their retention",
+    intervalMs,
+    pass: () => pruneDelivered(pool, new Date(Date.now() - retentionMs)),
+    done: (deleted) => {
+      if (deleted > 0) logger.info({ deleted }, "deleted webhook deliveries past their retention");
     },
-  };
+  });
 }

@@ -55,7 +55,7 @@ export function startWebhookWorker(db: Database, settings: WebhookSettings, key:
     dispatcher,
     async stop() {
       stopSignal();
-      await pruner.stop();
+      await pruner?.stop();
       await materializer.stop();
       await dispatcher.stop();
     },

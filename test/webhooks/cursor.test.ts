@@ -3,11 +3,12 @@
 // a first attempt that succeeds updates its row without a new index entry (HOT); inserts of
 // deliveries wait for each other (ledger_webhook_deliveries_lock), so they commit in seq order.
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ledgerTypes } from "../../src/db/pg-types.js";
-import { insertDeliveries, useOwnDatabase } from "../support/webhooks.js";
+import { insertDeliveries, useConnection, useOwnDatabase } from "../support/webhooks.js";
 
 const database = useOwnDatabase("wh_cursor");
+const client = useConnection(database);
 const endpointId = "00000000-0000-4000-8000-000000000002";
 const concurrency = 4;
 
@@ -19,18 +20,12 @@ interface Claimed {
 }
 
 describe("the endpoint's cursor over its new deliveries", () => {
-  let client: pg.Client;
   beforeAll(async () => {
-    client = new pg.Client({ connectionString: database.url(), types: ledgerTypes });
-    await client.connect();
     await client.query(
       `INSERT INTO webhook_endpoints (id, tenant_id, url, event_types, secret_sealed)
        VALUES ($1, gen_random_uuid(), 'http://127.0.0.1:9/hook', '{transfer.posted}', 'sealed')`,
       [endpointId],
     );
-  });
-  afterAll(async () => {
-    await client.end();
   });
 
   /** `count` new deliveries (as the materializer makes them), their seqs in order. */

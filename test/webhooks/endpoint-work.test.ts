@@ -1,13 +1,10 @@
-// A claim looks only at the endpoints with work (webhook_endpoint_work, ledger_webhook_work_from):
-// its cost does not grow with idle endpoints; an endpoint is listed while it has deliveries to
-// claim or attempts in flight, from the time its next one is due; and work a claim could not see
-// (its writer had not committed) is never dropped.
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ledgerTypes } from "../../src/db/pg-types.js";
-import { insertDeliveries, useOwnDatabase } from "../support/webhooks.js";
+import { describe, expect, it } from "vitest";
+import { insertDeliveries, useConnection, useOwnDatabase } from "../support/webhooks.js";
 
 const database = useOwnDatabase("wh_endpoint_work");
+const client = useConnection(database);
+/** A second session, for a transaction beside the claim's. */
+const other = useConnection(database);
 
 interface Claimed {
   id: string;
@@ -16,17 +13,6 @@ interface Claimed {
 }
 
 describe("the endpoints a claim looks at", () => {
-  let client: pg.Client;
-  let other: pg.Client;
-  beforeAll(async () => {
-    client = new pg.Client({ connectionString: database.url(), types: ledgerTypes });
-    other = new pg.Client({ connectionString: database.url(), types: ledgerTypes });
-    await Promise.all([client.connect(), other.connect()]);
-  });
-  afterAll(async () => {
-    await Promise.all([client.end(), other.end()]);
-  });
-
   async function newEndpoints(count: number): Promise<string[]> {
     const { rows } = await client.query<{ id: string }>(
       `INSERT INTO webhook_endpoints (tenant_id, url, event_types, secret_sealed)

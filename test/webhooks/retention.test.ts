@@ -1,7 +1,3 @@
-// Retention of delivered deliveries (LEDGER_WEBHOOK_DELIVERED_RETENTION_DAYS): those DELIVERED
-// longer ago than the retention are deleted; pending and failed ones, recent ones and every event
-// are kept; with a retention set the worker does it by itself.
-import type pg from "pg";
 import { describe, expect, it } from "vitest";
 import { pruneDelivered } from "../../src/webhooks/retention.js";
 import { until } from "../support/live-client.js";
@@ -47,11 +43,10 @@ describe("retention of delivered deliveries", () => {
           [endpointId],
         )
       ).rows.map((r) => r.status);
-    const pool = { query: client.query.bind(client) } as Pick<pg.Pool, "query">;
-    expect(await pruneDelivered(pool, new Date(Date.now() - hour))).toBe(2);
+    expect(await pruneDelivered(client, new Date(Date.now() - hour))).toBe(2);
     // The one delivered just now, the failed one, the pending one; and the one made after the cutoff.
     expect(await left()).toEqual(["DELIVERED", "FAILED", "PENDING", "DELIVERED"]);
-    expect(await pruneDelivered(pool, new Date(Date.now() - hour))).toBe(0);
+    expect(await pruneDelivered(client, new Date(Date.now() - hour))).toBe(0);
     const { rows: events } = await client.query<{ n: number }>(
       "SELECT count(*)::int AS n FROM webhook_events WHERE tenant_id = (SELECT tenant_id FROM webhook_endpoints WHERE id = $1)",
       [endpointId],
