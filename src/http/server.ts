@@ -23,7 +23,7 @@ import { bearerOf, createAuthenticator, loadTokenSecret } from "../ledger/access
 import { errorText, log } from "../ops/log.js";
 import { webhookKey, type WebhookContext } from "../webhooks/endpoints.js";
 import { webhookSettingsOf, type WebhookSettings } from "../webhooks/settings.js";
-import { startWebhookWorker, type WebhookWorker } from "../webhooks/worker.js";
+import { startWebhookThread, type WebhookWorker } from "../webhooks/thread.js";
 import {
   changeFeedEntries,
   changeFeedLag,
@@ -33,6 +33,7 @@ import {
   httpRequests,
   httpRequestsInFlight,
   observe,
+  processMetricsText,
   registry,
 } from "../ops/metrics.js";
 import { createReadinessCheck, type Readiness } from "../ops/readiness.js";
@@ -193,7 +194,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     return createContext(db, access, limits, { tokenSecret, webhooks });
   }
 
-  const metricsText = options.metrics === false ? null : (options.metricsText ?? (() => registry.metrics()));
+  const metricsText = options.metrics === false ? null : (options.metricsText ?? processMetricsText);
   const routes: Routes = {
     healthz: (_request, response) => sendJson(response, 200, { status: "ok" }),
     readyz: async (_request, response) => {
@@ -296,7 +297,16 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     throw error;
   }
   const { port } = httpServer.address() as AddressInfo;
-  if (webhookSettings.enabled) webhookWorker = startWebhookWorker(db, webhookSettings, webhooks.key);
+  if (webhookSettings.enabled) {
+    try {
+      webhookWorker = await startWebhookThread(db, webhookSettings, webhooks.key);
+    } catch (error) {
+      await Promise.allSettled([sockets.close(0), apollo.stop()]);
+      httpServer.close();
+      await stopWorkers();
+      throw error;
+    }
+  }
   return {
     url: `http://localhost:${port}/graphql`,
     port,

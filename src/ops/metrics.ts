@@ -1,12 +1,41 @@
 // Every Prometheus series the service exports, in one place (prom-client's global registry, so
 // the cluster primary's AggregatorRegistry can sum the workers). Names: ledger_<what>_<unit>.
 // Label values come from the schema and fixed lists, never from client text: bounded cardinality.
+import { isMainThread } from "node:worker_threads";
 import client from "prom-client";
 
 export const registry = client.register;
 
-/** The default process metrics (CPU, memory, GC, event-loop lag as nodejs_eventloop_lag_*). */
-client.collectDefaultMetrics({ register: registry });
+/** The default process metrics (CPU, memory, GC, event-loop lag as nodejs_eventloop_lag_*): the main thread's, once per process. */
+if (isMainThread) client.collectDefaultMetrics({ register: registry });
+
+/**
+ * The registries of this process's other threads (the webhook thread's), read at each scrape and
+ * summed with this one's: /metrics describes the process, and a cluster worker answers its
+ * primary with both (setRegistries).
+ */
+class ThreadRegistries extends client.Registry {
+  readonly sources = new Set<() => Promise<client.MetricObjectWithValues<client.MetricValue<string>>[]>>();
+  override async getMetricsAsJSON(): Promise<client.MetricObjectWithValues<client.MetricValue<string>>[]> {
+    const each = await Promise.all([...this.sources].map((read) => read().catch(() => []))); // a thread that cannot answer is left out
+    return each.flat();
+  }
+}
+const threadRegistries = new ThreadRegistries();
+client.AggregatorRegistry.setRegistries([registry, threadRegistries]);
+
+/** Adds a thread's registry to this process's metrics; returns its removal. */
+export function addThreadMetrics(read: () => Promise<client.MetricObjectWithValues<client.MetricValue<string>>[]>): () => void {
+  threadRegistries.sources.add(read);
+  return () => threadRegistries.sources.delete(read);
+}
+
+/** This process's metrics in Prometheus' text format: its registry and its threads'. */
+export async function processMetricsText(): Promise<string> {
+  if (threadRegistries.sources.size === 0) return registry.metrics();
+  const all = await Promise.all([registry.getMetricsAsJSON(), threadRegistries.getMetricsAsJSON()]);
+  return client.AggregatorRegistry.aggregate(all).metrics();
+}
 
 const durationBuckets = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -213,15 +242,18 @@ export const webhookDeliveriesSettled = new client.Counter({
 
 export const webhookQueueAge = new client.Gauge({
   name: "ledger_webhook_queue_age_seconds",
-  help: "How long the oldest due webhook delivery has been waiting (0: none due); read every few seconds",
+  aggregator: "max", // the same reading of the database in every thread and process
+  help: "How long the oldest due webhook delivery has been waiting (0: none due); read at each scrape",
 });
 
 export const webhookBreakersOpen = new client.Gauge({
   name: "ledger_webhook_breakers_open",
-  help: "Webhook endpoints whose circuit breaker is open; read every few seconds",
+  aggregator: "max", // the same reading of the database in every thread and process
+  help: "Webhook endpoints whose circuit breaker is open; read at each scrape",
 });
 
 export const webhookQueued = new client.Gauge({
   name: "ledger_webhook_deliveries_pending",
-  help: "Webhook deliveries waiting for an attempt (due again, or new and not claimed yet); read every few seconds",
+  aggregator: "max", // the same reading of the database in every thread and process
+  help: "Webhook deliveries waiting for an attempt (due again, or new and not claimed yet); read at each scrape",
 });

@@ -33,7 +33,8 @@ import type { WebhookSettings } from "./settings.js";
 
 const logger = log.child({ component: "webhooks" });
 
-const statsIntervalMs = 5_000;
+/** How long a scrape waits for the queue's gauges before it answers with the last values. */
+const statsWaitMs = 1_000;
 
 /** How long after an attempt finishes the next claim waits for others to finish too. */
 const claimGapMs = 5;
@@ -247,6 +248,8 @@ export interface Dispatcher {
   inFlight(): number;
   /** Attempts this instance has sent since it started (one per delivery it claimed). */
   attemptsSent(): number;
+  /** Reads the queue's gauges (at each scrape of /metrics); a read that fails or takes long leaves the last values. */
+  readQueueStats(): Promise<void>;
   /** Stops claiming; waits for the attempts in flight (their outcome is recorded). */
   stop(): Promise<void>;
 }
@@ -271,10 +274,6 @@ export function startDispatcher(connectionString: string, settings: WebhookSetti
   let sent = 0;
   const timer = setInterval(() => wake(), settings.pollIntervalMs);
   timer.unref();
-  const statsTimer = setInterval(() => {
-    readQueueStats(pool).catch(() => {}); // gauges only: a failed read leaves the last values
-  }, statsIntervalMs);
-  statsTimer.unref();
 
   /**
    * One call (one transaction): records the attempts that finished since the last cycle, then
@@ -348,10 +347,17 @@ export function startDispatcher(connectionString: string, settings: WebhookSetti
     wake,
     inFlight: () => inFlight,
     attemptsSent: () => sent,
+    async readQueueStats() {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, statsWaitMs);
+      });
+      await Promise.race([readQueueStats(pool).catch(() => {}), late]);
+      clearTimeout(timer);
+    },
     async stop() {
       stopped = true;
       clearInterval(timer);
-      clearInterval(statsTimer);
       await cycling;
       // The attempts in flight finish, and their outcomes are recorded.
       while (sending.size > 0) await Promise.all(sending);

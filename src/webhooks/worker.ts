@@ -1,9 +1,9 @@
-// The webhook worker of one instance: the materializer (events and deliveries from committed
-// changes; one instance at a time does that work), the dispatcher (attempts; every instance
-// shares them) and, with a retention set, the pruner of delivered deliveries. A commit on this
-// instance wakes the materializer, new deliveries the dispatcher.
-import type { Database } from "../db/client.js";
-import { onCommitted } from "../db/commit-signal.js";
+// The webhook worker of one instance, run in its webhook thread (thread.ts): the materializer
+// (events and deliveries from committed changes; one instance at a time does that work), the
+// dispatcher (attempts; every instance shares them) and, with a retention set, the pruner of
+// delivered deliveries. A commit on this instance wakes the materializer, new deliveries the dispatcher.
+import pg from "pg";
+import { endsWhenClosed } from "../db/pool-end.js";
 import { errorText, log } from "../ops/log.js";
 import { webhookEvents } from "../ops/metrics.js";
 import { bodyCache } from "./bodies.js";
@@ -24,12 +24,12 @@ export interface WebhookWorker {
   stop(): Promise<void>;
 }
 
-export function startWebhookWorker(db: Database, settings: WebhookSettings, key: Buffer): WebhookWorker {
+export function startWebhookWorker(connectionString: string, settings: WebhookSettings, key: Buffer): WebhookWorker {
   const bodies = bodyCache(bodyCacheSizeMax);
-  const dispatcher = startDispatcher(db.connectionString, settings, key, bodies);
+  const dispatcher = startDispatcher(connectionString, settings, key, bodies);
   let failing = false;
   const materializer = startMaterializer({
-    connectionString: db.connectionString,
+    connectionString,
     pollIntervalMs: settings.pollIntervalMs,
     batchWindowMs: settings.batchWindowMs,
     entriesPerPassMax: settings.entriesPerPassMax,
@@ -48,14 +48,16 @@ export function startWebhookWorker(db: Database, settings: WebhookSettings, key:
       if (outcome.deliveries > 0) webhookEvents.inc({ kind: "delivery" }, outcome.deliveries);
     },
   });
-  const stopSignal = onCommitted(db.pool, () => materializer.written());
-  const pruner = startPruner(db.pool, settings.deliveredRetentionMs, settings.pruneIntervalMs);
+  const prunerPool =
+    settings.deliveredRetentionMs > 0 ? new pg.Pool({ connectionString, max: 1, application_name: "ledger-webhook-pruner" }) : null;
+  prunerPool?.on("error", (error) => logger.warn({ err: errorText(error) }, "webhook pruner connection error"));
+  const pruner = prunerPool && startPruner(prunerPool, settings.deliveredRetentionMs, settings.pruneIntervalMs);
   return {
     materializer,
     dispatcher,
     async stop() {
-      stopSignal();
       await pruner?.stop();
+      if (prunerPool) await endsWhenClosed(prunerPool)();
       await materializer.stop();
       await dispatcher.stop();
     },

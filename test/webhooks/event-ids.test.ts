@@ -72,7 +72,7 @@ describe("a materializer pass that a crash of PostgreSQL undid", () => {
     const options = { databaseUrl: database.url(), webhooks: testWebhookSettings() };
     const service = await startTestService({}, {}, options);
     const { tenant, funding, account } = await transferEndpointTenant(service, "remade", receiver.url);
-    await service.service.webhooks()!.materializer.drain();
+    await service.service.webhooks()!.drain();
     const db = connectDatabase(database.url(), 1);
     try {
       const position = (await db.pool.query("SELECT * FROM webhook_feed_position WHERE id = 1")).rows[0];
