@@ -20,6 +20,8 @@ export interface WebhookWorker {
   drain(): Promise<void>;
   /** The dispatcher's attempts in flight and sent since the thread started; once stopped, its last (tests). */
   dispatcher(): Promise<ThreadAnswers["dispatcher"]>;
+  /** The thread running now (tests end it to see it started again). */
+  thread(): Worker;
   /** Stops making events and claiming; waits for the attempts in flight to be recorded. */
   stop(): Promise<void>;
 }
@@ -112,6 +114,7 @@ export async function startWebhookThread(db: Database, settings: WebhookSettings
       await ask("drain");
     },
     dispatcher: async () => stoppedWith ?? ask("dispatcher"),
+    thread: () => thread,
     async stop() {
       stopSignal();
       removeMetrics();
