@@ -15,6 +15,9 @@ const logger = log.child({ component: "webhooks" });
 /** How long after a death the thread is started again (its work waits in the database meanwhile). */
 const restartDelayMs = 1_000;
 
+/** How long a stopped thread may take to end by itself (its worker closed everything) before it is ended. */
+const exitWaitMs = 5_000;
+
 export interface WebhookWorker {
   /** Materializer passes until nothing is left (tests). */
   drain(): Promise<void>;
@@ -126,7 +129,12 @@ export async function startWebhookThread(db: Database, settings: WebhookSettings
         logger.warn({ err: errorText(error) }, "stopping the webhook thread failed");
         await thread.terminate();
       }
+      const late = setTimeout(() => {
+        logger.warn("the webhook thread did not end after stopping; ending it");
+        void thread.terminate();
+      }, exitWaitMs);
       await exited;
+      clearTimeout(late);
     },
   };
 }
