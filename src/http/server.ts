@@ -23,7 +23,7 @@ import { bearerOf, createAuthenticator, loadTokenSecret } from "../ledger/access
 import { errorText, log } from "../ops/log.js";
 import { webhookKey, type WebhookContext } from "../webhooks/endpoints.js";
 import { webhookSettingsOf, type WebhookSettings } from "../webhooks/settings.js";
-import { startWebhookThread, type WebhookWorker } from "../webhooks/thread.js";
+import { startWebhookThread, type WebhookThread } from "../webhooks/thread.js";
 import {
   changeFeedEntries,
   changeFeedLag,
@@ -90,7 +90,7 @@ export interface Service {
   sockets: SocketServer;
   readiness(): Promise<Readiness>;
   /** This instance's webhook worker (null unless webhooks.enabled). */
-  webhooks(): WebhookWorker | null;
+  webhooks(): WebhookThread | null;
   /**
    * Graceful: /readyz turns 503, the listener closes, requests and socket operations in flight
    * finish (at most drainTimeoutMs), sockets close with 1001, then the change feed stops.
@@ -277,11 +277,11 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   });
 
   // Started last: a failed start leaves nothing running.
-  let webhookWorker: WebhookWorker | null = null;
+  let webhookThread: WebhookThread | null = null;
 
   async function stopWorkers(): Promise<void> {
     // In-flight deliveries finish and are recorded (their lease would hand them on otherwise).
-    await webhookWorker?.stop();
+    await webhookThread?.stop();
     stopSignal();
     unobserveFeed();
     unobserveHub();
@@ -289,24 +289,17 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     await readinessCheck.close();
   }
 
-  try {
-    await listen(httpServer, options.port, options.host ?? "0.0.0.0");
-  } catch (error) {
+  /** A start that failed part way: closes what was opened, and fails with its error. */
+  async function abandon(error: unknown): Promise<never> {
     await Promise.allSettled([sockets.close(0), apollo.stop()]);
+    if (httpServer.listening) httpServer.close();
     await stopWorkers();
     throw error;
   }
+
+  await listen(httpServer, options.port, options.host ?? "0.0.0.0").catch(abandon);
   const { port } = httpServer.address() as AddressInfo;
-  if (webhookSettings.enabled) {
-    try {
-      webhookWorker = await startWebhookThread(db, webhookSettings, webhooks.key);
-    } catch (error) {
-      await Promise.allSettled([sockets.close(0), apollo.stop()]);
-      httpServer.close();
-      await stopWorkers();
-      throw error;
-    }
-  }
+  if (webhookSettings.enabled) webhookThread = await startWebhookThread(db, webhookSettings, webhooks.key).catch(abandon);
   return {
     url: `http://localhost:${port}/graphql`,
     port,
@@ -314,7 +307,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     hub,
     sockets,
     readiness: () => readinessCheck.check(),
-    webhooks: () => webhookWorker,
+    webhooks: () => webhookThread,
     async stop(drainTimeoutMs = drainTimeoutDefaultMs) {
       draining = true;
       const deadline = Date.now() + drainTimeoutMs;

@@ -9,14 +9,17 @@ export const registry = client.register;
 /** The default process metrics (CPU, memory, GC, event-loop lag as nodejs_eventloop_lag_*): the main thread's, once per process. */
 if (isMainThread) client.collectDefaultMetrics({ register: registry });
 
+/** A registry's series as getMetricsAsJSON gives them (what a thread sends over). */
+export type RegistryJson = client.MetricObjectWithValues<client.MetricValue<string>>[];
+
 /**
  * The registries of this process's other threads (the webhook thread's), read at each scrape and
  * summed with this one's: /metrics describes the process, and a cluster worker answers its
  * primary with both (setRegistries).
  */
 class ThreadRegistries extends client.Registry {
-  readonly sources = new Set<() => Promise<client.MetricObjectWithValues<client.MetricValue<string>>[]>>();
-  override async getMetricsAsJSON(): Promise<client.MetricObjectWithValues<client.MetricValue<string>>[]> {
+  readonly sources = new Set<() => Promise<RegistryJson>>();
+  override async getMetricsAsJSON(): Promise<RegistryJson> {
     const each = await Promise.all([...this.sources].map((read) => read().catch(() => []))); // a thread that cannot answer is left out
     return each.flat();
   }
@@ -25,7 +28,7 @@ const threadRegistries = new ThreadRegistries();
 client.AggregatorRegistry.setRegistries([registry, threadRegistries]);
 
 /** Adds a thread's registry to this process's metrics; returns its removal. */
-export function addThreadMetrics(read: () => Promise<client.MetricObjectWithValues<client.MetricValue<string>>[]>): () => void {
+export function addThreadMetrics(read: () => Promise<RegistryJson>): () => void {
   threadRegistries.sources.add(read);
   return () => threadRegistries.sources.delete(read);
 }

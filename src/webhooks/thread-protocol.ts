@@ -1,5 +1,5 @@
 // Messages between the service's main thread and its webhook thread (thread.ts, thread-main.ts).
-import type { MetricObjectWithValues, MetricValue } from "prom-client";
+import type { RegistryJson } from "../ops/metrics.js";
 import type { WebhookSettings } from "./settings.js";
 
 /** What the thread starts with (structured-cloned). */
@@ -9,8 +9,6 @@ export interface WebhookThreadData {
   key: Uint8Array;
 }
 
-export type ThreadMetrics = MetricObjectWithValues<MetricValue<string>>[];
-
 /** Requests the main thread makes, and what each answers. */
 export interface ThreadAnswers {
   /** Materializer passes until nothing is left (tests). */
@@ -18,7 +16,7 @@ export interface ThreadAnswers {
   /** The dispatcher's counters (tests). */
   dispatcher: { inFlight: number; attemptsSent: number };
   /** The thread's registry, its queue gauges read now. */
-  metrics: ThreadMetrics;
+  metrics: RegistryJson;
   /** Stops making events and claiming, waits for the attempts in flight to be recorded; the thread then ends. Its dispatcher's last counters. */
   stop: { inFlight: number; attemptsSent: number };
 }

@@ -18,7 +18,7 @@ const restartDelayMs = 1_000;
 /** How long a stopped thread may take to end by itself (its worker closed everything) before it is ended. */
 const exitWaitMs = 5_000;
 
-export interface WebhookWorker {
+export interface WebhookThread {
   /** Materializer passes until nothing is left (tests). */
   drain(): Promise<void>;
   /** The dispatcher's attempts in flight and sent since the thread started; once stopped, its last (tests). */
@@ -35,7 +35,7 @@ function threadEntry(): URL {
 }
 
 /** Resolves once the thread has started its worker; fails if it could not. */
-export async function startWebhookThread(db: Database, settings: WebhookSettings, key: Buffer): Promise<WebhookWorker> {
+export async function startWebhookThread(db: Database, settings: WebhookSettings, key: Buffer): Promise<WebhookThread> {
   const data: WebhookThreadData = { connectionString: db.connectionString, settings, key: new Uint8Array(key) };
   const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
   let nextId = 0;
