@@ -194,10 +194,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 // The webhook settings too: a batch window of 100000 would hold every event back 100 s.
 
+/** 0 (kept for ever), or more whole days than the retry horizon: a delivery's retries never outlive its event. */
+function eventRetentionDaysFrom(env: NodeJS.ProcessEnv, horizonMs: number): number {
+  const name = "LEDGER_WEBHOOK_EVENT_RETENTION_DAYS";
+  const days = intFrom(env, name, 0, 0, 3_650);
+  const shortestDays = Math.floor(horizonMs / day) + 1;
+  if (days > 0 && days < shortestDays)
+    throw new Error(
+      `${name} must be 0 or at least ${shortestDays} (longer than LEDGER_WEBHOOK_RETRY_HORIZON_MS, ${horizonMs} ms), got "${env[name]}"`,
+    );
+  return days;
+}
+
 function webhookSettingsFrom(env: NodeJS.ProcessEnv): WebhookSettings {
   const base = webhookSettingsOf();
   const int = (name: string, fallback: number, min: number, max: number) => intFrom(env, name, fallback, min, max);
   const totalTimeoutMs = int("LEDGER_WEBHOOK_TIMEOUT_MS", base.send.totalTimeoutMs, 100, 300 * second);
+  const horizonMs = int("LEDGER_WEBHOOK_RETRY_HORIZON_MS", base.retry.horizonMs, 0, 30 * day);
   return webhookSettingsOf({
     enabled: boolFrom(env, "LEDGER_WEBHOOKS", true),
     allowPrivateUrls: boolFrom(env, "LEDGER_WEBHOOK_ALLOW_PRIVATE_URLS", false),
@@ -209,7 +222,7 @@ function webhookSettingsFrom(env: NodeJS.ProcessEnv): WebhookSettings {
     retry: {
       baseMs: int("LEDGER_WEBHOOK_RETRY_BASE_MS", base.retry.baseMs, 1, day),
       maxMs: int("LEDGER_WEBHOOK_RETRY_MAX_MS", base.retry.maxMs, 1, 7 * day),
-      horizonMs: int("LEDGER_WEBHOOK_RETRY_HORIZON_MS", base.retry.horizonMs, 0, 30 * day),
+      horizonMs,
     },
     breakerFailuresMax: int("LEDGER_WEBHOOK_BREAKER_FAILURES", base.breakerFailuresMax, 1, 10_000),
     breakerCooldownMs: int("LEDGER_WEBHOOK_BREAKER_COOLDOWN_MS", base.breakerCooldownMs, 1, day),
@@ -219,6 +232,7 @@ function webhookSettingsFrom(env: NodeJS.ProcessEnv): WebhookSettings {
     pollIntervalMs: int("LEDGER_WEBHOOK_POLL_INTERVAL_MS", base.pollIntervalMs, 10, 60 * second),
     batchWindowMs: int("LEDGER_WEBHOOK_BATCH_WINDOW_MS", base.batchWindowMs, 0, 10 * second),
     deliveredRetentionMs: int("LEDGER_WEBHOOK_DELIVERED_RETENTION_DAYS", 0, 0, 3_650) * day,
+    eventRetentionMs: eventRetentionDaysFrom(env, horizonMs) * day,
     rotationGraceSecondsDefault: int("LEDGER_WEBHOOK_ROTATION_GRACE_SECONDS", base.rotationGraceSecondsDefault, 0, rotationGraceSecondsMax),
     encryptionKey: env.LEDGER_WEBHOOK_ENCRYPTION_KEY || null,
   });

@@ -128,11 +128,20 @@ BEGIN
              FROM webhook_deliveries d
             WHERE d.endpoint_id = s.id AND ledger_webhook_awaits_cursor(d.seq, d.due_at, d.status, s.through)
             ORDER BY d.seq LIMIT p_concurrency)) c
+    ), candidates AS MATERIALIZED (
+      -- Those each endpoint has room for, and whether their event is still kept (an event past
+      -- its retention is deleted: ledger_webhook_prune_events). OFFSET 0 keeps it a lookup per row.
+      SELECT r.*, EXISTS (SELECT 1 FROM webhook_events v WHERE v.id = r.event_id OFFSET 0) AS kept
+        FROM ready r WHERE r.rank <= r.room
     ), pick AS (
       -- Round-robin over the endpoints (each one's first, then each one's second, ...): one
       -- endpoint's backlog cannot take every slot of the claim.
       SELECT r.id, r.endpoint_id, r.seq, r.fresh, r.event_id, r.attempt_count, r.horizon_from, gen_random_uuid() AS token
-        FROM ready r WHERE r.rank <= r.room ORDER BY r.rank, r.fresh, r.seq LIMIT p_count
+        FROM candidates r WHERE r.kept ORDER BY r.rank, r.fresh, r.seq LIMIT p_count
+    ), orphaned AS (
+      -- A delivery whose event is gone has nothing to send and is listed nowhere: deleted, not
+      -- leased (else it would be claimed again each time its lease ran out).
+      DELETE FROM webhook_deliveries d WHERE d.id = ANY (ARRAY(SELECT r.id FROM candidates r WHERE NOT r.kept))
     ), leased AS (
       UPDATE webhook_endpoints e
          SET (lease_delivery_ids, lease_tokens, lease_until) = (
@@ -279,9 +288,9 @@ $$;
 -- Retention: deletes up to p_max deliveries DELIVERED before p_before, oldest first, and answers
 -- how many. Their ids are UUIDv7s of their creation (ledger_uuidv7; a delivery is made before it
 -- is delivered), so the primary key finds them by a range. PENDING ones are work, FAILED ones
--- dead letters to act on: both are kept, and so are events (a pending delivery, made by a retry
--- or a replay, may refer to any of them). One pruner at a time over every instance (a second
--- answers 0 at once).
+-- dead letters to act on: both are kept here, and so are events (ledger_webhook_prune_events
+-- deletes those past their own retention, with every delivery made before). One pruner at a time
+-- over every instance (a second answers 0 at once).
 CREATE OR REPLACE FUNCTION ledger_webhook_prune_delivered(p_before timestamptz, p_max int) RETURNS int LANGUAGE plpgsql AS $$
 DECLARE
   v_deleted int;
@@ -297,5 +306,35 @@ BEGIN
     RETURNING 1)
   SELECT count(*)::int INTO v_deleted FROM gone;
   RETURN v_deleted;
+END;
+$$;
+
+-- Event retention: deletes up to p_max deliveries made before p_before (any status: their events
+-- go too, so none could be sent or re-sent), then up to p_max events that occurred before it,
+-- oldest first each, and answers how many of each. Events' ids are UUIDv7s of when their change
+-- was made (src/webhooks/ids.ts) and deliveries' of their creation, so the primary keys find both
+-- by a range; the timestamps guard rows stored with random ids. A delivery made after p_before of
+-- an older event (a retry or replay near the edge) outlives its event: the claim drops it unsent
+-- (ledger_webhook_claim), listings do not show it, and this deletes it once it is old enough. The
+-- pruners' lock as ledger_webhook_prune_delivered.
+CREATE OR REPLACE FUNCTION ledger_webhook_prune_events(p_before timestamptz, p_max int)
+RETURNS TABLE (events int, deliveries int) LANGUAGE plpgsql AS $$
+BEGIN
+  IF NOT pg_try_advisory_xact_lock(7810759523990402917) THEN -- "ledgerwe"
+    RETURN QUERY SELECT 0, 0;
+    RETURN;
+  END IF;
+  RETURN QUERY WITH gone_deliveries AS (
+    DELETE FROM webhook_deliveries WHERE id IN (
+      SELECT d.id FROM webhook_deliveries d
+       WHERE d.id < ledger_uuidv7_floor(p_before) AND d.created_at < p_before ORDER BY d.id LIMIT p_max)
+    RETURNING 1
+  ), gone_events AS (
+    DELETE FROM webhook_events WHERE id IN (
+      SELECT v.id FROM webhook_events v
+       WHERE v.id < ledger_uuidv7_floor(p_before) AND v.occurred_at < p_before ORDER BY v.id LIMIT p_max)
+    RETURNING 1
+  )
+  SELECT (SELECT count(*)::int FROM gone_events), (SELECT count(*)::int FROM gone_deliveries);
 END;
 $$;

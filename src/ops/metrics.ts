@@ -222,7 +222,12 @@ export const webhookEvents = new client.Counter({
 
 export const webhookDeliveriesPruned = new client.Counter({
   name: "ledger_webhook_deliveries_pruned_total",
-  help: "DELIVERED webhook deliveries deleted once older than LEDGER_WEBHOOK_DELIVERED_RETENTION_DAYS",
+  help: "Webhook deliveries deleted past their retention (DELIVERED ones by LEDGER_WEBHOOK_DELIVERED_RETENTION_DAYS; any made before LEDGER_WEBHOOK_EVENT_RETENTION_DAYS, with the events)",
+});
+
+export const webhookEventsPruned = new client.Counter({
+  name: "ledger_webhook_events_pruned_total",
+  help: "Webhook events deleted once older than LEDGER_WEBHOOK_EVENT_RETENTION_DAYS",
 });
 
 export const webhookAttempts = new client.Counter({

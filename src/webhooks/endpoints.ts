@@ -473,7 +473,13 @@ export async function attemptsOf(db: Database, deliveryIds: readonly string[]): 
   return deliveryIds.map((id) => byDelivery.get(id) ?? []);
 }
 
-/** Sends a delivery again now, with a new retry horizon (a FAILED one becomes PENDING again). */
+/** The delivery `d`'s event is still kept (not past its retention: ledger_webhook_prune_events). */
+const eventKept = "EXISTS (SELECT 1 FROM webhook_events ev WHERE ev.id = d.event_id)";
+
+/**
+ * Sends a delivery again now, with a new retry horizon (a FAILED one becomes PENDING again). One
+ * whose event is past its retention is not found (nor listed): there is nothing to send.
+ */
 export async function retryWebhookDelivery(db: Database, access: Access, globalId: string): Promise<Result<WebhookDelivery>> {
   requireApiKey(access, "retryWebhookDelivery");
   const id = fromDeliveryGlobalId(globalId);
@@ -485,7 +491,7 @@ export async function retryWebhookDelivery(db: Database, access: Access, globalI
               due_at = CASE WHEN ledger_webhook_awaits_cursor(d.seq, d.due_at, d.status,
                                    (SELECT ep.deliveries_claimed_through FROM webhook_endpoints ep WHERE ep.id = d.endpoint_id))
                             THEN NULL ELSE now() END
-        WHERE d.id = $1 AND d.tenant_id = $2 AND d.status <> 'DELIVERED'
+        WHERE d.id = $1 AND d.tenant_id = $2 AND d.status <> 'DELIVERED' AND ${eventKept}
        RETURNING d.*
      ), work AS (
        SELECT ledger_webhook_work_from(array_agg(endpoint_id), array_agg(now())) FROM retried
@@ -499,7 +505,8 @@ export async function retryWebhookDelivery(db: Database, access: Access, globalI
     client.query<DeliveryRow>(
       `WITH made AS (
          INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id)
-         SELECT ledger_uuidv7(), tenant_id, endpoint_id, event_id FROM webhook_deliveries WHERE id = $1 AND tenant_id = $2
+         SELECT ledger_uuidv7(), d.tenant_id, d.endpoint_id, d.event_id FROM webhook_deliveries d
+          WHERE d.id = $1 AND d.tenant_id = $2 AND ${eventKept}
          RETURNING *
        ), work AS (
          SELECT ledger_webhook_work_from(array_agg(endpoint_id), array_agg(now())) FROM made

@@ -1,43 +1,72 @@
-// Retention of delivered deliveries (LEDGER_WEBHOOK_DELIVERED_RETENTION_DAYS; 0 keeps them): every
-// pruneIntervalMs the worker deletes those DELIVERED longer ago than the retention, in bounded
-// statements (ledger_webhook_prune_delivered: one pruner at a time over every instance). Pending
-// and failed deliveries, and events, are kept (prisma/sql/webhooks.sql: why).
+// Retention (0 keeps for ever): every pruneIntervalMs the worker deletes the deliveries DELIVERED
+// longer ago than LEDGER_WEBHOOK_DELIVERED_RETENTION_DAYS, and the events older than
+// LEDGER_WEBHOOK_EVENT_RETENTION_DAYS with every delivery made before then, in bounded statements
+// (ledger_webhook_prune_delivered, ledger_webhook_prune_events: one pruner at a time over every
+// instance). Without an event retention, pending and failed deliveries and events are kept
+// (prisma/sql/webhooks.sql: why).
 import type pg from "pg";
 import { log } from "../ops/log.js";
-import { webhookDeliveriesPruned } from "../ops/metrics.js";
+import { webhookDeliveriesPruned, webhookEventsPruned } from "../ops/metrics.js";
 import { startPeriodicJob, type PeriodicJob } from "../ops/periodic-job.js";
 
 const logger = log.child({ component: "webhooks" });
 
-/** Deliveries one statement deletes, and statements one round runs (the rest waits for the next). */
+/** Rows one statement deletes (of each table), and statements one round runs (the rest waits for the next). */
 const deletedPerStatementMax = 5_000;
 const statementsPerRoundMax = 20;
 
-/** Deletes deliveries DELIVERED before `before`; answers how many. */
-export async function pruneDelivered(pool: Pick<pg.ClientBase, "query">, before: Date): Promise<number> {
-  let total = 0;
+type Queryable = Pick<pg.ClientBase, "query">;
+
+/** Runs `statement` until it deletes fewer than a statement's most, or the round's statements are spent; sums what each deleted. */
+async function inRounds<K extends string>(pool: Queryable, sql: string, before: Date, counts: readonly K[]): Promise<Record<K, number>> {
+  const total = Object.fromEntries(counts.map((name) => [name, 0])) as Record<K, number>;
   for (let statement = 0; statement < statementsPerRoundMax; statement++) {
-    const { rows } = await pool.query<{ n: number }>("SELECT ledger_webhook_prune_delivered($1, $2) AS n", [
-      before.toISOString(),
-      deletedPerStatementMax,
-    ]);
-    total += rows[0]!.n;
-    if (rows[0]!.n < deletedPerStatementMax) break;
+    const { rows } = await pool.query<Record<K, number>>(sql, [before.toISOString(), deletedPerStatementMax]);
+    for (const name of counts) total[name] += rows[0]![name];
+    if (counts.every((name) => rows[0]![name] < deletedPerStatementMax)) break;
   }
-  if (total > 0) webhookDeliveriesPruned.inc(total);
   return total;
 }
 
-/** With a retention set, deletes the deliveries DELIVERED longer ago every `intervalMs`; null without one. */
-export function startPruner(pool: Pick<pg.ClientBase, "query">, retentionMs: number, intervalMs: number): PeriodicJob | null {
-  if (retentionMs <= 0) return null;
+/** Deletes deliveries DELIVERED before `before`; answers how many. */
+export async function pruneDelivered(pool: Queryable, before: Date): Promise<number> {
+  const { deliveries } = await inRounds(pool, "SELECT ledger_webhook_prune_delivered($1, $2) AS deliveries", before, ["deliveries"]);
+  if (deliveries > 0) webhookDeliveriesPruned.inc(deliveries);
+  return deliveries;
+}
+
+/** Deletes events that occurred before `before`, and every delivery made before it; answers how many of each. */
+export async function pruneEvents(pool: Queryable, before: Date): Promise<{ events: number; deliveries: number }> {
+  const deleted = await inRounds(pool, "SELECT * FROM ledger_webhook_prune_events($1, $2)", before, ["events", "deliveries"]);
+  if (deleted.events > 0) webhookEventsPruned.inc(deleted.events);
+  if (deleted.deliveries > 0) webhookDeliveriesPruned.inc(deleted.deliveries);
+  return deleted;
+}
+
+export interface Retention {
+  /** How long after its success a DELIVERED delivery is kept (0: for ever). */
+  deliveredRetentionMs: number;
+  /** How long after its change an event is kept, with the deliveries made before then (0: for ever). */
+  eventRetentionMs: number;
+}
+
+export const retains = ({ deliveredRetentionMs, eventRetentionMs }: Retention) => deliveredRetentionMs > 0 || eventRetentionMs > 0;
+
+/** With a retention set, deletes what is past it every `intervalMs`; null without one. */
+export function startPruner(pool: Queryable, retention: Retention, intervalMs: number): PeriodicJob | null {
+  if (!retains(retention)) return null;
+  const { deliveredRetentionMs, eventRetentionMs } = retention;
   return startPeriodicJob({
     logger,
-    what: "deleting webhook deliveries past their retention",
+    what: "deleting webhook events and deliveries past their retention",
     intervalMs,
-    pass: () => pruneDelivered(pool, new Date(Date.now() - retentionMs)),
-    done: (deleted) => {
-      if (deleted > 0) logger.info({ deleted }, "deleted webhook deliveries past their retention");
+    pass: async () => {
+      const now = Date.now();
+      const delivered = deliveredRetentionMs > 0 ? await pruneDelivered(pool, new Date(now - deliveredRetentionMs)) : 0;
+      const old = eventRetentionMs > 0 ? await pruneEvents(pool, new Date(now - eventRetentionMs)) : { events: 0, deliveries: 0 };
+      const deleted = { events: old.events, deliveries: delivered + old.deliveries };
+      if (deleted.events > 0 || deleted.deliveries > 0) logger.info(deleted, "deleted webhook events and deliveries past their retention");
+      return deleted.events + deleted.deliveries;
     },
   });
 }

@@ -28,6 +28,12 @@ export interface WebhookSettings {
   entriesPerPassMax: number;
   /** How long a DELIVERED delivery is kept after its success (0: kept for ever), and how often the worker deletes older ones. */
   deliveredRetentionMs: number;
+  /**
+   * How long an event is kept after its change (0: for ever); older ones are deleted with every
+   * delivery made before then (retention.ts). Longer than the retry horizon, so no delivery's
+   * first round of retries is cut short.
+   */
+  eventRetentionMs: number;
   pruneIntervalMs: number;
   /** Grace period of the previous secret after rotateWebhookSecret, unless the call names one. */
   rotationGraceSecondsDefault: number;
@@ -62,6 +68,7 @@ export function webhookSettingsOf(overrides: WebhookSettingsOverrides = {}): Web
     batchWindowMs: 100,
     entriesPerPassMax: 5_000,
     deliveredRetentionMs: 0,
+    eventRetentionMs: 0,
     pruneIntervalMs: 60_000,
     rotationGraceSecondsDefault: 24 * 3600,
     encryptionKey: null,

@@ -1,7 +1,7 @@
 // The webhook worker of one instance, run in its webhook thread (thread.ts): the materializer
 // (events and deliveries from committed changes; one instance at a time does that work), the
 // dispatcher (attempts; every instance shares them) and, with a retention set, the pruner of
-// delivered deliveries. A commit on this instance wakes the materializer, new deliveries the dispatcher.
+// delivered deliveries and old events. A commit on this instance wakes the materializer, new deliveries the dispatcher.
 import pg from "pg";
 import { endsWhenClosed } from "../db/pool-end.js";
 import { errorText, log } from "../ops/log.js";
@@ -9,7 +9,7 @@ import { webhookEvents } from "../ops/metrics.js";
 import { bodyCache } from "./bodies.js";
 import { startDispatcher, type Dispatcher } from "./dispatcher.js";
 import { startMaterializer, type Materializer } from "./materializer.js";
-import { startPruner } from "./retention.js";
+import { retains, startPruner } from "./retention.js";
 import type { WebhookSettings } from "./settings.js";
 
 const logger = log.child({ component: "webhooks" });
@@ -48,10 +48,9 @@ export function startWebhookWorker(connectionString: string, settings: WebhookSe
       if (outcome.deliveries > 0) webhookEvents.inc({ kind: "delivery" }, outcome.deliveries);
     },
   });
-  const prunerPool =
-    settings.deliveredRetentionMs > 0 ? new pg.Pool({ connectionString, max: 1, application_name: "ledger-webhook-pruner" }) : null;
+  const prunerPool = retains(settings) ? new pg.Pool({ connectionString, max: 1, application_name: "ledger-webhook-pruner" }) : null;
   prunerPool?.on("error", (error) => logger.warn({ err: errorText(error) }, "webhook pruner connection error"));
-  const pruner = prunerPool && startPruner(prunerPool, settings.deliveredRetentionMs, settings.pruneIntervalMs);
+  const pruner = prunerPool && startPruner(prunerPool, settings, settings.pruneIntervalMs);
   return {
     materializer,
     dispatcher,

@@ -68,6 +68,15 @@ describe("loadConfig", () => {
     expect(loadConfig({ LEDGER_WEBHOOK_DELIVERED_RETENTION_DAYS: "30" }).webhooks.deliveredRetentionMs).toBe(30 * 86_400_000);
   });
 
+  it("loadConfig: webhook events are kept unless LEDGER_WEBHOOK_EVENT_RETENTION_DAYS is longer than the retry horizon", () => {
+    expect(loadConfig({}).webhooks.eventRetentionMs).toBe(0);
+    expect(loadConfig({ LEDGER_WEBHOOK_EVENT_RETENTION_DAYS: "4" }).webhooks.eventRetentionMs).toBe(4 * 86_400_000);
+    expect(
+      loadConfig({ LEDGER_WEBHOOK_EVENT_RETENTION_DAYS: "1", LEDGER_WEBHOOK_RETRY_HORIZON_MS: String(86_400_000 - 1) }).webhooks
+        .eventRetentionMs,
+    ).toBe(86_400_000);
+  });
+
   const refusals: [Record<string, string>, RegExp][] = [
     [{ LEDGER_WEBHOOK_BATCH_WINDOW_MS: "-1" }, /LEDGER_WEBHOOK_BATCH_WINDOW_MS must be an integer from 0 to 10000, got "-1"/],
     [{ LEDGER_WEBHOOK_BATCH_WINDOW_MS: "100000" }, /LEDGER_WEBHOOK_BATCH_WINDOW_MS must be an integer from 0 to 10000/],
@@ -81,6 +90,16 @@ describe("loadConfig", () => {
       /LEDGER_WEBHOOK_LEASE_MS must be an integer from 20001 to 86400000/,
     ],
     [{ LEDGER_WEBHOOK_DELIVERED_RETENTION_DAYS: "3651" }, /LEDGER_WEBHOOK_DELIVERED_RETENTION_DAYS must be an integer from 0 to 3650/],
+    [{ LEDGER_WEBHOOK_EVENT_RETENTION_DAYS: "3651" }, /LEDGER_WEBHOOK_EVENT_RETENTION_DAYS must be an integer from 0 to 3650/],
+    // The default horizon is 3 days: a 3-day retention would delete events whose deliveries still retry.
+    [
+      { LEDGER_WEBHOOK_EVENT_RETENTION_DAYS: "3" },
+      /LEDGER_WEBHOOK_EVENT_RETENTION_DAYS must be 0 or at least 4 \(longer than LEDGER_WEBHOOK_RETRY_HORIZON_MS, 259200000 ms\), got "3"/,
+    ],
+    [
+      { LEDGER_WEBHOOK_EVENT_RETENTION_DAYS: "1", LEDGER_WEBHOOK_RETRY_HORIZON_MS: "86400000" },
+      /LEDGER_WEBHOOK_EVENT_RETENTION_DAYS must be 0 or at least 2/,
+    ],
     [{ LEDGER_WEBHOOK_ROTATION_GRACE_SECONDS: "604801" }, /LEDGER_WEBHOOK_ROTATION_GRACE_SECONDS must be an integer from 0 to 604800/],
     [{ LEDGER_WEBHOOK_BATCH_WINDOW_MS: "soon" }, /LEDGER_WEBHOOK_BATCH_WINDOW_MS must be an integer/],
     [{ LEDGER_GRAPHIQL: "yes" }, /LEDGER_GRAPHIQL must be true or false/],

@@ -119,9 +119,9 @@ export function useWebhookService(database: { url(): string }, overrides: Webhoo
  */
 export async function transferEndpointTenant(service: TestService, name: string, url: string) {
   const tenant = await service.newTenant(name);
-  await createEndpoint(tenant, { url, eventTypes: ["TRANSFER_POSTED"] });
+  const endpoint = await createEndpoint(tenant, { url, eventTypes: ["TRANSFER_POSTED"] });
   const funding = await createFundingAccount(tenant);
-  return { tenant, funding, account: await createAccount(tenant) };
+  return { tenant, endpoint, funding, account: await createAccount(tenant) };
 }
 
 // ------------------------------------------------------------------ deliveries made in SQL

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { pruneDelivered } from "../../src/webhooks/retention.js";
+import { deliveryGlobalId } from "../../src/webhooks/ids.js";
+import { pruneDelivered, pruneEvents } from "../../src/webhooks/retention.js";
 import { until } from "../support/live-client.js";
 import { startTestService, type TestService } from "../support/service.js";
 import {
@@ -9,6 +10,7 @@ import {
   transferEndpointTenant,
   startReceiver,
   useOwnDatabase,
+  endpointWithDeliveries,
 } from "../support/webhooks.js";
 import { transferBetween } from "../support/ledger-client.js";
 
@@ -16,7 +18,7 @@ const database = useOwnDatabase("wh_retention");
 const client = useConnection(database);
 const hour = 3_600_000;
 
-describe("retention of delivered deliveries", () => {
+describe("retention of webhook deliveries and events", () => {
   it("deletes deliveries DELIVERED before the cutoff and keeps pending, failed, recent ones and every event", async () => {
     const { rows: endpoints } = await client.query<{ id: string }>(
       `INSERT INTO webhook_endpoints (tenant_id, url, event_types, secret_sealed)
@@ -78,6 +80,116 @@ describe("retention of delivered deliveries", () => {
         10_000,
       );
       expect(await count("SELECT count(*)::int AS n FROM webhook_events WHERE tenant_id = $1 AND type = 'transfer.posted'")).toBe(3);
+    } finally {
+      await service?.stop();
+      await receiver.close();
+    }
+  });
+
+  it("is done by the worker with an event retention set: old events go with their deliveries", async () => {
+    let service: TestService | null = null;
+    const receiver = await startReceiver();
+    try {
+      service = await startTestService(
+        {},
+        {},
+        { databaseUrl: database.url(), webhooks: testWebhookSettings({ eventRetentionMs: 1, pruneIntervalMs: 50 }) },
+      );
+      const { tenant, funding, account } = await transferEndpointTenant(service, "event retention", receiver.url);
+      for (let i = 0; i < 3; i++) await transferBetween(tenant, funding.id, account.id, "1");
+      const count = async (table: string) =>
+        (await service!.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE tenant_id = $1`, [tenant.id])).rows[0]!
+          .n;
+      await until(async () => (await count("webhook_events")) === 0 && (await count("webhook_deliveries")) === 0, "all deleted", 10_000);
+      const metrics = await (await fetch(`http://127.0.0.1:${service.service.port}/metrics`)).text();
+      expect(Number(/^ledger_webhook_events_pruned_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(3);
+    } finally {
+      await service?.stop();
+      await receiver.close();
+    }
+  });
+
+  it("deletes events that occurred before the event cutoff with every delivery made before it, and keeps the rest", async () => {
+    const { rows: endpoints } = await client.query<{ id: string; tenant_id: string }>(
+      `INSERT INTO webhook_endpoints (tenant_id, url, event_types, secret_sealed, status)
+       VALUES (gen_random_uuid(), 'http://127.0.0.1:9/hook', '{transfer.posted}', 'sealed', 'DISABLED') RETURNING id, tenant_id`,
+    );
+    const { id: endpointId, tenant_id: tenantId } = endpoints[0]!;
+    // Events 1 and 2 three hours old, 3 and 4 new, and a new one stored with a random id below
+    // every time's (kept: the time is checked too).
+    const randomLowId = "00000000-0000-4000-8000-000000000001";
+    await client.query(
+      `INSERT INTO webhook_events (id, tenant_id, type, occurred_at, account_ids, payload)
+       SELECT CASE WHEN n <= 2 THEN ledger_uuidv7_floor(now() - interval '3 hours' + n * interval '1 ms')
+                   WHEN n = 5 THEN $2::uuid ELSE ledger_uuidv7() END,
+              $1, 'transfer.' || n, CASE WHEN n <= 2 THEN now() - interval '3 hours' ELSE now() END, '{}', '{}'
+         FROM generate_series(1, 5) n`,
+      [tenantId, randomLowId],
+    );
+    // Deliveries: of event 1 delivered and of 2 failed and pending, all made 3 h ago; made now: a
+    // replay of event 1, one of event 3, a delivered one of event 4, and one with a low random id.
+    await client.query(
+      `INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, status, created_at)
+       SELECT CASE WHEN d.old THEN ledger_uuidv7_floor(now() - interval '3 hours' + d.n * interval '1 ms')
+                   WHEN d.n = 8 THEN $3::uuid ELSE ledger_uuidv7() END,
+              $1, $2, (SELECT id FROM webhook_events WHERE tenant_id = $1 AND type = 'transfer.' || d.event),
+              d.status::"WebhookDeliveryStatus", CASE WHEN d.old THEN now() - interval '3 hours' ELSE now() END
+         FROM (VALUES (1, 1, 'DELIVERED', true), (2, 2, 'FAILED', true), (3, 2, 'PENDING', true), (4, 1, 'PENDING', false),
+                      (5, 3, 'PENDING', false), (6, 4, 'DELIVERED', false), (8, 5, 'DELIVERED', false)) AS d(n, event, status, old)`,
+      [tenantId, endpointId, randomLowId],
+    );
+    const left = async (table: string, column: string) =>
+      (await client.query<{ v: string }>(`SELECT ${column} AS v FROM ${table} WHERE tenant_id = $1 ORDER BY seq`, [tenantId])).rows.map(
+        (r) => r.v,
+      );
+    expect(await pruneEvents(client, new Date(Date.now() - hour))).toEqual({ events: 2, deliveries: 3 });
+    expect(await left("webhook_events", "type")).toEqual(["transfer.3", "transfer.4", "transfer.5"]);
+    // The replay of event 1 outlives its event (the claim drops it; listings do not show it).
+    expect(await left("webhook_deliveries", "status")).toEqual(["PENDING", "PENDING", "DELIVERED", "DELIVERED"]);
+    expect(await pruneEvents(client, new Date(Date.now() - hour))).toEqual({ events: 0, deliveries: 0 });
+  });
+
+  it("drops a pending delivery whose event is past its retention unsent, and retryWebhookDelivery does not find it", async () => {
+    let service: TestService | null = null;
+    const receiver = await startReceiver();
+    try {
+      service = await startTestService({}, {}, { databaseUrl: database.url(), webhooks: testWebhookSettings() });
+      const { tenant, endpoint, funding, account } = await transferEndpointTenant(service, "orphan", receiver.url);
+      const sql = async <R extends object>(text: string) => (await service!.db.pool.query<R>(text, [tenant.id])).rows;
+      // Sending held (the breaker open) while two transfers make their deliveries.
+      await sql("UPDATE webhook_endpoints SET breaker_open_until = now() + interval '1 day' WHERE tenant_id = $1");
+      await transferBetween(tenant, funding.id, account.id, "1");
+      const second = await transferBetween(tenant, funding.id, account.id, "2");
+      await until(
+        async () => (await sql<{ n: number }>("SELECT count(*)::int AS n FROM webhook_deliveries WHERE tenant_id = $1"))[0]!.n === 2,
+        "both deliveries made",
+      );
+      // The first one's event deleted, as ledger_webhook_prune_events deletes one past its retention.
+      const [orphan] = await sql<{ id: string }>(
+        `DELETE FROM webhook_events WHERE id = (SELECT event_id FROM webhook_deliveries WHERE tenant_id = $1 ORDER BY seq LIMIT 1)
+         RETURNING (SELECT id FROM webhook_deliveries WHERE tenant_id = $1 ORDER BY seq LIMIT 1) AS id`,
+      );
+      const retried = await tenant.gql<{ retryWebhookDelivery: { __typename: string; code: string } }>(
+        `mutation($id: ID!) { retryWebhookDelivery(id: $id) { __typename ... on Problem { code } } }`,
+        { id: deliveryGlobalId(orphan!.id) },
+      );
+      expect(retried.retryWebhookDelivery).toEqual({ __typename: "WebhookDeliveryNotFound", code: "WebhookDeliveryNotFound" });
+      expect((await sql<{ n: number }>("SELECT count(*)::int AS n FROM webhook_deliveries WHERE tenant_id = $1"))[0]!.n).toBe(2);
+      // Listed: only the one whose event is kept.
+      expect((await endpointWithDeliveries(tenant, endpoint.id)).deliveries.nodes).toHaveLength(1);
+
+      await sql("UPDATE webhook_endpoints SET breaker_open_until = NULL WHERE tenant_id = $1");
+      await receiver.waitFor((received) => received.length >= 1);
+      await until(
+        async () => (await sql<{ n: number }>("SELECT count(*)::int AS n FROM webhook_deliveries WHERE tenant_id = $1"))[0]!.n === 1,
+        "the orphaned delivery deleted",
+      );
+      await until(
+        async () =>
+          (await sql<{ status: string }>("SELECT status FROM webhook_deliveries WHERE tenant_id = $1"))[0]?.status === "DELIVERED",
+        "the second one delivered",
+      );
+      expect(receiver.received.map((r) => r.json.data.transfer.id)).toEqual([(second as { transfer: { id: string } }).transfer.id]);
     } finally {
       await service?.stop();
       await receiver.close();
