@@ -796,7 +796,8 @@ export type Mutation = {
   reconcileStatement: ReconcileStatementResult;
   /**
    * New deliveries to the endpoint of every event that occurred in [from, to) and that its event
-   * types and filter take now, oldest first (at most limits.webhookReplayEventsMax).
+   * types and filter take now, oldest first (at most limits.webhookReplayEventsMax). Events past
+   * their retention (LEDGER_WEBHOOK_EVENT_RETENTION_DAYS) are deleted and not replayed.
    */
   replayWebhookEvents: ReplayWebhookEventsResult;
   /**
@@ -805,7 +806,11 @@ export type Mutation = {
    * difference with a note. Recorded with the credential that made it.
    */
   resolveReconciliationException: ResolveReconciliationExceptionResult;
-  /** Sends a delivery again now with a new retry horizon: a FAILED one becomes PENDING; a DELIVERED one gets a new delivery of the same event. */
+  /**
+   * Sends a delivery again now with a new retry horizon: a FAILED one becomes PENDING; a DELIVERED
+   * one gets a new delivery of the same event. Not found once its event is past its retention
+   * (LEDGER_WEBHOOK_EVENT_RETENTION_DAYS).
+   */
   retryWebhookDelivery: RetryWebhookDeliveryResult;
   /** Posts a transfer with the legs of another inverted (in part, for two-leg transfers), linked to it. */
   reverseTransfer: ReverseTransferResult;
@@ -1684,7 +1689,7 @@ export type WebhookEndpoint = {
   breakerOpenUntil?: Maybe<Scalars['DateTime']['output']>;
   consecutiveFailures: Scalars['Int']['output'];
   createdAt: Scalars['DateTime']['output'];
-  /** Its deliveries, newest first. */
+  /** Its deliveries, newest first (those whose event is kept: LEDGER_WEBHOOK_EVENT_RETENTION_DAYS). */
   deliveries: WebhookDeliveryConnection;
   description: Scalars['String']['output'];
   /** DISABLED_BY_USER, or GONE when the receiver answered 410. */

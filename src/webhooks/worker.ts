@@ -4,7 +4,7 @@
 // delivered deliveries and old events. A commit on this instance wakes the materializer, new deliveries the dispatcher.
 import pg from "pg";
 import { endsWhenClosed } from "../db/pool-end.js";
-import { errorText, log } from "../ops/log.js";
+import { errorText, log, outageLog } from "../ops/log.js";
 import { webhookEvents } from "../ops/metrics.js";
 import { bodyCache } from "./bodies.js";
 import { startDispatcher, type Dispatcher } from "./dispatcher.js";
@@ -27,7 +27,8 @@ export interface WebhookWorker {
 export function startWebhookWorker(connectionString: string, settings: WebhookSettings, key: Buffer): WebhookWorker {
   const bodies = bodyCache(bodyCacheSizeMax);
   const dispatcher = startDispatcher(connectionString, settings, key, bodies);
-  let failing = false;
+  // Nothing is lost while passes fail: the position did not move; the next poll reads the same changes.
+  const outage = outageLog(logger, "making webhook events");
   const materializer = startMaterializer({
     connectionString,
     pollIntervalMs: settings.pollIntervalMs,
@@ -36,14 +37,8 @@ export function startWebhookWorker(connectionString: string, settings: WebhookSe
     bodies,
     onDeliveries: () => dispatcher.wake(),
     onPass(outcome) {
-      if (outcome instanceof Error) {
-        // Nothing is lost: the position did not move; the next poll reads the same changes.
-        if (!failing) logger.warn({ err: errorText(outcome) }, "making webhook events failed; retrying");
-        failing = true;
-        return;
-      }
-      if (failing) logger.info("making webhook events works again");
-      failing = false;
+      if (outcome instanceof Error) return outage.failed(outcome);
+      outage.succeeded();
       if (outcome.events > 0) webhookEvents.inc({ kind: "event" }, outcome.events);
       if (outcome.deliveries > 0) webhookEvents.inc({ kind: "delivery" }, outcome.deliveries);
     },

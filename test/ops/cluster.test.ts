@@ -19,7 +19,7 @@ function getOnce(port: number, path: string): Promise<{ status: number; body: st
 }
 
 describe("several worker processes on one port", () => {
-  it("two workers both serve, /metrics sums them, and a SIGTERM drains both and exits 0", async () => {
+  it("two workers both serve, /metrics sums them (with their webhook threads), and a SIGTERM drains both and exits 0", async () => {
     const service = await startServiceProcess(await freePort(), {
       DATABASE_URL: inject("databaseUrl"),
       LEDGER_WORKERS: "2",
@@ -37,6 +37,8 @@ describe("several worker processes on one port", () => {
     const metrics = await getOnce(service.port, "/metrics");
     const line = metrics.body.split("\n").find((l) => l.startsWith('ledger_http_requests_total{route="healthz",status="200"}'));
     expect(Number(line?.split(" ")[1])).toBe(requests); // both workers' counts, summed
+    // The webhook threads' series reach the primary too (a queue gauge, read in each thread), as one series.
+    expect(metrics.body.match(/^ledger_webhook_breakers_open \d+$/gm)).toHaveLength(1);
     service.signal("SIGTERM");
     expect(await service.exited).toEqual({ code: 0, signal: null });
     expect(errorLogs(service)).toEqual([]);
