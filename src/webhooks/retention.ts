@@ -11,33 +11,51 @@ import { startPeriodicJob, type PeriodicJob } from "../ops/periodic-job.js";
 
 const logger = log.child({ component: "webhooks" });
 
-/** Rows one statement deletes (of each table), and statements one round runs (the rest waits for the next). */
-const deletedPerStatementMax = 5_000;
-const statementsPerRoundMax = 20;
-
 type Queryable = Pick<pg.ClientBase, "query">;
 
-/** Runs `statement` until it deletes fewer than a statement's most, or the round's statements are spent; sums what each deleted. */
-async function inRounds<K extends string>(pool: Queryable, sql: string, before: Date, counts: readonly K[]): Promise<Record<K, number>> {
+export interface PruneOptions {
+  /** Rows one statement (one short transaction) deletes at most, of each table. */
+  perStatementMax?: number;
+  /** Asked to stop: the statements end after the one running. */
+  stopped?: () => boolean;
+}
+
+/**
+ * Runs the prune statement until one deletes fewer rows than its most (all past the cutoff are
+ * gone) or a stop is asked; sums what each deleted. No cap on statements: a pass keeps up with
+ * however many rows a busy ledger makes in an interval.
+ */
+async function inStatements<K extends string>(
+  pool: Queryable,
+  sql: string,
+  before: Date,
+  counts: readonly K[],
+  { perStatementMax = 5_000, stopped = () => false }: PruneOptions,
+): Promise<Record<K, number>> {
   const total = Object.fromEntries(counts.map((name) => [name, 0])) as Record<K, number>;
-  for (let statement = 0; statement < statementsPerRoundMax; statement++) {
-    const { rows } = await pool.query<Record<K, number>>(sql, [before.toISOString(), deletedPerStatementMax]);
+  for (;;) {
+    const { rows } = await pool.query<Record<K, number>>(sql, [before.toISOString(), perStatementMax]);
     for (const name of counts) total[name] += rows[0]![name];
-    if (counts.every((name) => rows[0]![name] < deletedPerStatementMax)) break;
+    if (counts.every((name) => rows[0]![name] < perStatementMax) || stopped()) return total;
   }
-  return total;
 }
 
 /** Deletes deliveries DELIVERED before `before`; answers how many. */
-export async function pruneDelivered(pool: Queryable, before: Date): Promise<number> {
-  const { deliveries } = await inRounds(pool, "SELECT ledger_webhook_prune_delivered($1, $2) AS deliveries", before, ["deliveries"]);
+export async function pruneDelivered(pool: Queryable, before: Date, options: PruneOptions = {}): Promise<number> {
+  const sql = "SELECT ledger_webhook_prune_delivered($1, $2) AS deliveries";
+  const { deliveries } = await inStatements(pool, sql, before, ["deliveries"], options);
   if (deliveries > 0) webhookDeliveriesPruned.inc(deliveries);
   return deliveries;
 }
 
 /** Deletes events that occurred before `before`, and every delivery made before it; answers how many of each. */
-export async function pruneEvents(pool: Queryable, before: Date): Promise<{ events: number; deliveries: number }> {
-  const deleted = await inRounds(pool, "SELECT * FROM ledger_webhook_prune_events($1, $2)", before, ["events", "deliveries"]);
+export async function pruneEvents(
+  pool: Queryable,
+  before: Date,
+  options: PruneOptions = {},
+): Promise<{ events: number; deliveries: number }> {
+  const sql = "SELECT * FROM ledger_webhook_prune_events($1, $2)";
+  const deleted = await inStatements(pool, sql, before, ["events", "deliveries"], options);
   if (deleted.events > 0) webhookEventsPruned.inc(deleted.events);
   if (deleted.deliveries > 0) webhookDeliveriesPruned.inc(deleted.deliveries);
   return deleted;
@@ -60,10 +78,13 @@ export function startPruner(pool: Queryable, retention: Retention, intervalMs: n
     logger,
     what: "deleting webhook events and deliveries past their retention",
     intervalMs,
-    pass: async () => {
+    pass: async (stopped) => {
       const now = Date.now();
-      const delivered = deliveredRetentionMs > 0 ? await pruneDelivered(pool, new Date(now - deliveredRetentionMs)) : 0;
-      const old = eventRetentionMs > 0 ? await pruneEvents(pool, new Date(now - eventRetentionMs)) : { events: 0, deliveries: 0 };
+      const delivered = deliveredRetentionMs > 0 ? await pruneDelivered(pool, new Date(now - deliveredRetentionMs), { stopped }) : 0;
+      const old =
+        eventRetentionMs > 0 && !stopped()
+          ? await pruneEvents(pool, new Date(now - eventRetentionMs), { stopped })
+          : { events: 0, deliveries: 0 };
       const deleted = { events: old.events, deliveries: delivered + old.deliveries };
       if (deleted.events > 0 || deleted.deliveries > 0) logger.info(deleted, "deleted webhook events and deliveries past their retention");
       return deleted.events + deleted.deliveries;

@@ -149,6 +149,44 @@ describe("retention of webhook deliveries and events", () => {
     expect(await pruneEvents(client, new Date(Date.now() - hour))).toEqual({ events: 0, deliveries: 0 });
   });
 
+  it("goes on past one statement's most in one call, until what is left is newer than the cutoff", async () => {
+    const { rows: endpoints } = await client.query<{ id: string; tenant_id: string }>(
+      `INSERT INTO webhook_endpoints (tenant_id, url, event_types, secret_sealed, status)
+       VALUES (gen_random_uuid(), 'http://127.0.0.1:9/hook', '{transfer.posted}', 'sealed', 'DISABLED') RETURNING id, tenant_id`,
+    );
+    const { id: endpointId, tenant_id: tenantId } = endpoints[0]!;
+    // 25 events two hours old with a delivery each, delivered then; one new event and delivery. One
+    // row per statement: more statements than a pass ran before it had no cap (20).
+    await client.query(
+      `WITH ev AS (
+         INSERT INTO webhook_events (id, tenant_id, type, occurred_at, account_ids, payload)
+         SELECT CASE WHEN n <= 25 THEN ledger_uuidv7_floor(now() - interval '2 hours' + n * interval '1 ms') ELSE ledger_uuidv7() END,
+                $1, 'transfer.posted', CASE WHEN n <= 25 THEN now() - interval '2 hours' ELSE now() END, '{}', '{}'
+           FROM generate_series(1, 26) n
+         RETURNING id, occurred_at
+       )
+       INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, status, created_at, delivered_at)
+       SELECT ev.id, $1, $2, ev.id, 'DELIVERED', ev.occurred_at, ev.occurred_at FROM ev`,
+      [tenantId, endpointId],
+    );
+    const before = new Date(Date.now() - hour);
+    expect(await pruneDelivered(client, before, { perStatementMax: 1 })).toBe(25);
+    await client.query(
+      `INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, created_at)
+       SELECT ledger_uuidv7_floor(occurred_at + interval '1 s' + (row_number() OVER ()) * interval '1 ms'), $1, $2, id, occurred_at
+         FROM webhook_events
+        WHERE tenant_id = $1 AND occurred_at < $3`,
+      [tenantId, endpointId, before],
+    );
+    expect(await pruneEvents(client, before, { perStatementMax: 1 })).toEqual({ events: 25, deliveries: 25 });
+    const left = await client.query<{ events: number; deliveries: number }>(
+      `SELECT (SELECT count(*)::int FROM webhook_events WHERE tenant_id = $1) AS events,
+              (SELECT count(*)::int FROM webhook_deliveries WHERE tenant_id = $1) AS deliveries`,
+      [tenantId],
+    );
+    expect(left.rows[0]).toEqual({ events: 1, deliveries: 1 });
+  });
+
   it("drops a pending delivery whose event is past its retention unsent, and retryWebhookDelivery does not find it", async () => {
     let service: TestService | null = null;
     const receiver = await startReceiver();
