@@ -129,14 +129,18 @@ BEGIN
             WHERE d.endpoint_id = s.id AND ledger_webhook_awaits_cursor(d.seq, d.due_at, d.status, s.through)
             ORDER BY d.seq LIMIT p_concurrency)) c
     ), candidates AS MATERIALIZED (
-      -- Those each endpoint has room for, and whether their event is still kept (an event past
-      -- its retention is deleted: ledger_webhook_prune_events). OFFSET 0 keeps it a lookup per row.
-      SELECT r.*, EXISTS (SELECT 1 FROM webhook_events v WHERE v.id = r.event_id OFFSET 0) AS kept
-        FROM ready r WHERE r.rank <= r.room
+      -- Those each endpoint has room for, with their event, if it is still kept (an event past its
+      -- retention is deleted: ledger_webhook_prune_events). Looked up by its key (OFFSET 0 keeps it
+      -- a lookup: joined, a plan made on nearly empty tables scanned a whole index per delivery).
+      SELECT r.*, ev.type AS event_type, ev.object_id, ev.payload, ev.type IS NOT NULL AS kept
+        FROM ready r
+        LEFT JOIN LATERAL (SELECT v.type, v.object_id, v.payload FROM webhook_events v WHERE v.id = r.event_id OFFSET 0) ev ON true
+       WHERE r.rank <= r.room
     ), pick AS (
       -- Round-robin over the endpoints (each one's first, then each one's second, ...): one
       -- endpoint's backlog cannot take every slot of the claim.
-      SELECT r.id, r.endpoint_id, r.seq, r.fresh, r.event_id, r.attempt_count, r.horizon_from, gen_random_uuid() AS token
+      SELECT r.id, r.endpoint_id, r.seq, r.fresh, r.event_id, r.event_type, r.object_id, r.payload, r.attempt_count, r.horizon_from,
+             gen_random_uuid() AS token
         FROM candidates r WHERE r.kept ORDER BY r.rank, r.fresh, r.seq LIMIT p_count
     ), orphaned AS (
       -- A delivery whose event is gone has nothing to send and is listed nowhere: deleted, not
@@ -159,14 +163,12 @@ BEGIN
        WHERE w.from_at <= now() AND w.endpoint_id IN (
              SELECT s.id FROM sending s WHERE cardinality(s.busy) = 0 AND NOT EXISTS (SELECT 1 FROM ready r WHERE r.endpoint_id = s.id))
     )
-    -- Each endpoint and event looked up by its key (OFFSET 0 keeps them lookups: joined, a plan
-    -- made on nearly empty tables scanned a whole index per delivery).
-    SELECT p.id, p.endpoint_id, p.event_id, ev.type, ev.object_id, p.attempt_count + 1, p.horizon_from, p.token, ep.url,
-           ep.secret_sealed, ep.previous_secret_sealed, ep.previous_secret_expires_at, ev.payload::text
+    -- Each endpoint looked up by its key (OFFSET 0, as the events above).
+    SELECT p.id, p.endpoint_id, p.event_id, p.event_type, p.object_id, p.attempt_count + 1, p.horizon_from, p.token, ep.url,
+           ep.secret_sealed, ep.previous_secret_sealed, ep.previous_secret_expires_at, p.payload::text
       FROM pick p
       CROSS JOIN LATERAL (SELECT e.url, e.secret_sealed, e.previous_secret_sealed, e.previous_secret_expires_at
-                            FROM webhook_endpoints e WHERE e.id = p.endpoint_id OFFSET 0) ep
-      CROSS JOIN LATERAL (SELECT v.type, v.object_id, v.payload FROM webhook_events v WHERE v.id = p.event_id OFFSET 0) ev;
+                            FROM webhook_endpoints e WHERE e.id = p.endpoint_id OFFSET 0) ep;
 END;
 $$;
 
