@@ -49,12 +49,15 @@ export interface Config {
   limits: Limits;
 }
 
+/** A setting the operator gave that the service cannot start with; the message names it and what it takes. */
+export class ConfigError extends Error {}
+
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const text = env[name];
   if (text === undefined || text === "") return fallback;
   const value = Number(text);
   if (!Number.isInteger(value) || value < min || value > max)
-    throw new Error(`${name} must be an integer from ${min} to ${max}, got "${text}"`);
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${text}"`);
   return value;
 }
 
@@ -63,7 +66,7 @@ function boolFrom(env: NodeJS.ProcessEnv, name: string, fallback: boolean): bool
   if (text === undefined || text === "") return fallback;
   if (text === "true" || text === "1") return true;
   if (text === "false" || text === "0") return false;
-  throw new Error(`${name} must be true or false, got "${text}"`);
+  throw new ConfigError(`${name} must be true or false, got "${text}"`);
 }
 
 // Each setting within a range (limits on everything): a value outside stops the start with a
@@ -200,7 +203,7 @@ function eventRetentionDaysFrom(env: NodeJS.ProcessEnv, horizonMs: number): numb
   const days = intFrom(env, name, 0, 0, 3_650);
   const shortestDays = Math.floor(horizonMs / day) + 1;
   if (days > 0 && days < shortestDays)
-    throw new Error(
+    throw new ConfigError(
       `${name} must be 0 or at least ${shortestDays} (longer than LEDGER_WEBHOOK_RETRY_HORIZON_MS, ${horizonMs} ms), got "${env[name]}"`,
     );
   return days;

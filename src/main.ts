@@ -11,10 +11,20 @@ import { onStopSignals } from "./ops/signals.js";
 import { startupFailure } from "./ops/startup-failure.js";
 import type { DatabaseTarget } from "./db/database-url.js";
 
-const config = loadConfig();
+const config = configOrExit();
 if (cluster.isWorker) await runWorker(config);
 else if (config.workers > 1) await runPrimary(config);
 else await runSingle(config);
+
+/** The settings, or (one that cannot be used) a line naming it and exit code 1. */
+function configOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    startupFailure(error);
+    process.exit(1);
+  }
+}
 
 /** One process: prepare, serve; on a signal drain, stop the database, exit. */
 async function runSingle(config: Config): Promise<void> {

@@ -152,6 +152,20 @@ describe("graceful stop of the service process", () => {
     expect(() => process.kill(orphan, 0)).toThrow();
   });
 
+  it("a setting it cannot start with is one line naming the setting and what it takes, and exit code 1", async () => {
+    const service = await startServiceProcess(
+      await freePort(),
+      { DATABASE_URL: inject("databaseUrl"), LEDGER_WEBHOOK_EVENT_RETENTION_DAYS: "2" },
+      { ready: false },
+    );
+    expect((await service.exited).code).toBe(1);
+    const fatal = service.logs().filter((l) => l.level === 60);
+    expect(fatal.map((l) => l.msg)).toEqual([
+      'LEDGER_WEBHOOK_EVENT_RETENTION_DAYS must be 0 or at least 4 (longer than LEDGER_WEBHOOK_RETRY_HORIZON_MS, 259200000 ms), got "2"',
+    ]);
+    expect(service.lines.join("\n")).not.toMatch(/^\s+at /m); // no stack
+  });
+
   it("a port in use is one line naming the port and what to do, and exit code 1", async () => {
     const blocker = net.createServer();
     const port = await freePort();
