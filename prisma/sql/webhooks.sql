@@ -287,6 +287,12 @@ BEGIN
 END;
 $$;
 
+-- The pruners' lock, tried in each prune statement's transaction: one pruner at a time over every
+-- instance (another one's statement answers at once that it deleted nothing).
+CREATE OR REPLACE FUNCTION ledger_webhook_pruner_lock() RETURNS boolean LANGUAGE sql AS $$
+  SELECT pg_try_advisory_xact_lock(7810759523990402917); -- "ledgerwe"
+$$;
+
 -- Retention: deletes up to p_max deliveries DELIVERED before p_before, oldest first, and answers
 -- how many. Their ids are UUIDv7s of their creation (ledger_uuidv7; a delivery is made before it
 -- is delivered), so the primary key finds them by a range. PENDING ones are work, FAILED ones
@@ -297,7 +303,7 @@ CREATE OR REPLACE FUNCTION ledger_webhook_prune_delivered(p_before timestamptz, 
 DECLARE
   v_deleted int;
 BEGIN
-  IF NOT pg_try_advisory_xact_lock(7810759523990402917) THEN -- "ledgerwe"
+  IF NOT ledger_webhook_pruner_lock() THEN
     RETURN 0;
   END IF;
   WITH gone AS (
@@ -317,12 +323,11 @@ $$;
 -- was made (src/webhooks/ids.ts) and deliveries' of their creation, so the primary keys find both
 -- by a range; the timestamps guard rows stored with random ids. A delivery made after p_before of
 -- an older event (a retry or replay near the edge) outlives its event: the claim drops it unsent
--- (ledger_webhook_claim), listings do not show it, and this deletes it once it is old enough. The
--- pruners' lock as ledger_webhook_prune_delivered.
+-- (ledger_webhook_claim), listings do not show it, and this deletes it once it is old enough.
 CREATE OR REPLACE FUNCTION ledger_webhook_prune_events(p_before timestamptz, p_max int)
 RETURNS TABLE (events int, deliveries int) LANGUAGE plpgsql AS $$
 BEGIN
-  IF NOT pg_try_advisory_xact_lock(7810759523990402917) THEN -- "ledgerwe"
+  IF NOT ledger_webhook_pruner_lock() THEN
     RETURN QUERY SELECT 0, 0;
     RETURN;
   END IF;
