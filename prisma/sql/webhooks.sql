@@ -155,7 +155,8 @@ BEGIN
              -- Past the new ones leased: a round-robin cut takes each endpoint's first ones, in seq order.
              deliveries_claimed_through = coalesce((SELECT max(p.seq) FROM pick p WHERE p.endpoint_id = e.id AND p.fresh),
                                                    e.deliveries_claimed_through)
-       WHERE e.id IN (SELECT p.endpoint_id FROM pick p)
+       -- = ANY (ARRAY(...)): found by key (as IN, a plan made on a near-empty table read the whole key index).
+       WHERE e.id = ANY (ARRAY(SELECT p.endpoint_id FROM pick p))
     ), idle AS (
       -- Endpoints looked at with nothing to claim and nothing in flight: their work up to now is
       -- done. In this statement, so only rows its snapshot saw (and found done) are removed.
@@ -191,36 +192,37 @@ SET enable_seqscan = off SET jit = off SET plan_cache_mode = force_generic_plan 
   -- endpoint rows are locked by one claim or record at a time. Its own statement, so the next
   -- one's snapshot is taken after it.
   SELECT pg_advisory_xact_lock(7810759523990402915);
-  WITH given AS (
-    SELECT * FROM unnest(p_ids, p_tokens, p_endpoints, p_outcomes, p_status_codes, p_durations, p_errors, p_statuses, p_next)
-      WITH ORDINALITY AS g(id, token, endpoint_id, outcome, status_code, duration_ms, error, status, next_at, ord)
-  ), held AS MATERIALIZED (
-    -- Exact: leases change only in claims and records, which the lock above keeps out until this commits.
-    -- Materialized: inlined, its lookup ran once per use of h.held below, seven times a row.
-    SELECT g.ord, EXISTS (SELECT 1 FROM webhook_endpoints ep, unnest(ep.lease_delivery_ids, ep.lease_tokens) AS l(id, token)
-                           WHERE ep.id = g.endpoint_id AND l.id = g.id AND l.token = g.token) AS held
-      FROM given g
+  WITH given AS MATERIALIZED (
+    -- Each attempt, and whether its lease still holds. Exact: leases change only in claims and
+    -- records, which the lock above keeps out until this commits. Its endpoint looked up by key
+    -- (OFFSET 0, as in the claim), the lease by its token's place in the endpoint's arrays (a token
+    -- is made for one lease). Materialized: computed once a row. (A CTE of its own joined by ord
+    -- was scanned once per delivery by the update below, and it read every endpoint's leases.)
+    SELECT g.*, coalesce(ep.lease_delivery_ids[array_position(ep.lease_tokens, g.token)] = g.id, false) AS held
+      FROM unnest(p_ids, p_tokens, p_endpoints, p_outcomes, p_status_codes, p_durations, p_errors, p_statuses, p_next)
+           WITH ORDINALITY AS g(id, token, endpoint_id, outcome, status_code, duration_ms, error, status, next_at, ord)
+      LEFT JOIN LATERAL (SELECT e.lease_delivery_ids, e.lease_tokens FROM webhook_endpoints e WHERE e.id = g.endpoint_id OFFSET 0) ep ON true
   ), delivery AS (
     UPDATE webhook_deliveries d
        SET attempts = CASE WHEN jsonb_array_length(d.attempts) >= 100 THEN d.attempts - 0 ELSE d.attempts END
                       || jsonb_build_array(jsonb_build_object(
                            'at', now() - g.duration_ms * interval '1 millisecond', 'outcome', g.outcome,
                            'status_code', g.status_code, 'duration_ms', g.duration_ms, 'error', g.error)),
-           status = CASE WHEN h.held THEN g.status::"WebhookDeliveryStatus" ELSE d.status END,
-           next_attempt_at = CASE WHEN h.held THEN coalesce(g.next_at, now()) ELSE d.next_attempt_at END,
+           status = CASE WHEN g.held THEN g.status::"WebhookDeliveryStatus" ELSE d.status END,
+           next_attempt_at = CASE WHEN g.held THEN coalesce(g.next_at, now()) ELSE d.next_attempt_at END,
            -- Unchanged (null) for a new delivery's first attempt that succeeded: no indexed column changes.
-           due_at = CASE WHEN NOT h.held THEN d.due_at WHEN g.status = 'PENDING' THEN coalesce(g.next_at, now()) END,
-           attempt_count = CASE WHEN h.held THEN d.attempt_count + 1 ELSE d.attempt_count END,
-           delivered_at = CASE WHEN NOT h.held THEN d.delivered_at WHEN g.status = 'DELIVERED' THEN now() END,
-           failed_at = CASE WHEN NOT h.held THEN d.failed_at WHEN g.status = 'FAILED' THEN now() END
-      FROM held h JOIN given g ON g.ord = h.ord
+           due_at = CASE WHEN NOT g.held THEN d.due_at WHEN g.status = 'PENDING' THEN coalesce(g.next_at, now()) END,
+           attempt_count = CASE WHEN g.held THEN d.attempt_count + 1 ELSE d.attempt_count END,
+           delivered_at = CASE WHEN NOT g.held THEN d.delivered_at WHEN g.status = 'DELIVERED' THEN now() END,
+           failed_at = CASE WHEN NOT g.held THEN d.failed_at WHEN g.status = 'FAILED' THEN now() END
+      FROM given g
      -- = ANY (p_ids): the deliveries found by key, whichever side the cached plan joins first.
      WHERE d.id = ANY (p_ids) AND d.id = g.id
-    RETURNING d.id, h.held
+    RETURNING d.id, g.held
   ), due AS (
     -- Deliveries due again: their endpoints have work then (no call when all succeeded).
     SELECT CASE WHEN count(*) > 0 THEN ledger_webhook_work_from(array_agg(g.endpoint_id), array_agg(coalesce(g.next_at, now()))) END
-      FROM held h JOIN given g ON g.ord = h.ord WHERE h.held AND g.status = 'PENDING'
+      FROM given g WHERE g.held AND g.status = 'PENDING'
   ), outcomes AS (
     SELECT g.endpoint_id, bool_or(g.outcome = 'SUCCESS') AS succeeded, bool_or(g.outcome = 'GONE') AS gone,
            (count(*) FILTER (WHERE g.outcome <> 'SUCCESS' AND g.ord > coalesce(s.last_success, 0)))::int AS trailing
@@ -247,7 +249,8 @@ SET enable_seqscan = off SET jit = off SET plan_cache_mode = force_generic_plan 
                FROM unnest(ep.lease_delivery_ids, ep.lease_tokens, ep.lease_until) WITH ORDINALITY AS l(id, token, until, n)
               WHERE NOT EXISTS (SELECT 1 FROM given g WHERE g.id = l.id AND g.token = l.token))
       FROM outcomes o
-     WHERE ep.id = o.endpoint_id
+     -- = ANY (p_endpoints): found by key, as the deliveries above.
+     WHERE ep.id = ANY (p_endpoints) AND ep.id = o.endpoint_id
     RETURNING ep.id, o.trailing > 0 AND ep.consecutive_failures >= p_failures_max
               AND ep.consecutive_failures - o.trailing < p_failures_max AS opened
   )
