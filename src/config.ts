@@ -4,6 +4,7 @@ import path from "node:path";
 import { limitsDefault, type Limits } from "./domain/limits.js";
 import { writeSettingsDefault, type WriteSettings } from "./db/write-queue.js";
 import { liveOptionsDefault, type LiveOptions } from "./live/options.js";
+import { logSettingProblem } from "./ops/log.js";
 import { rotationGraceSecondsMax, webhookSettingsOf, type WebhookSettings } from "./webhooks/settings.js";
 
 export interface Config {
@@ -132,6 +133,8 @@ const limitEnv: Record<keyof Limits, string> = {
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const logProblem = logSettingProblem(env);
+  if (logProblem) throw new ConfigError(logProblem);
   const limits = { ...limitsDefault };
   for (const key of Object.keys(limitEnv) as (keyof Limits)[]) {
     limits[key] = intFrom(env, limitEnv[key], limitsDefault[key], 1, limitMax[key]);

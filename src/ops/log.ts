@@ -17,11 +17,22 @@ function prettyStream(): DestinationStream | null {
   }
 }
 
+/**
+ * Why LOG_LEVEL or LOG_FORMAT cannot be used, or null. The logger is made when this module is
+ * loaded, before the settings are read: it takes the default for a value it cannot use, and
+ * loadConfig refuses to start with this message (one fatal line, exit code 1).
+ */
+export function logSettingProblem(env: NodeJS.ProcessEnv = process.env): string | null {
+  if (env.LOG_LEVEL && !levels.includes(env.LOG_LEVEL)) return `LOG_LEVEL must be one of ${levels.join(", ")}, got "${env.LOG_LEVEL}"`;
+  if (env.LOG_FORMAT && env.LOG_FORMAT !== "json" && env.LOG_FORMAT !== "pretty")
+    return `LOG_FORMAT must be json or pretty, got "${env.LOG_FORMAT}"`;
+  return null;
+}
+
 export function createLogger(env: NodeJS.ProcessEnv = process.env): Logger {
-  const level = env.LOG_LEVEL || "info";
-  if (!levels.includes(level)) throw new Error(`LOG_LEVEL must be one of ${levels.join(", ")}, got "${level}"`);
-  const format = env.LOG_FORMAT || (env.NODE_ENV === "production" ? "json" : "pretty");
-  if (format !== "json" && format !== "pretty") throw new Error(`LOG_FORMAT must be json or pretty, got "${format}"`);
+  const level = env.LOG_LEVEL && levels.includes(env.LOG_LEVEL) ? env.LOG_LEVEL : "info";
+  const format =
+    env.LOG_FORMAT === "json" || env.LOG_FORMAT === "pretty" ? env.LOG_FORMAT : env.NODE_ENV === "production" ? "json" : "pretty";
   const destination = (format === "pretty" && prettyStream()) || pino.destination({ dest: 1, sync: true });
   return pino(
     {

@@ -2,7 +2,7 @@
 // limits and secret. Bad values stop the start with a message naming the variable.
 import { availableParallelism } from "node:os";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config.js";
+import { ConfigError, loadConfig } from "../../src/config.js";
 import { loadTokenSecret } from "../../src/ledger/access-tokens.js";
 import type { Database } from "../../src/db/client.js";
 
@@ -120,9 +120,13 @@ describe("loadConfig", () => {
     [{ LEDGER_WRITE_BATCH_MAX: "50000" }, /LEDGER_WRITE_BATCH_MAX must be an integer from 1 to 10000/],
     [{ PORT: "70000" }, /PORT must be an integer from 0 to 65535/],
     [{ LEDGER_DRAIN_TIMEOUT_MS: "3600000" }, /LEDGER_DRAIN_TIMEOUT_MS must be an integer from 0 to 600000/],
+    // Read by the logger first (it takes the default then), refused here like the others.
+    [{ LOG_LEVEL: "loud" }, /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"/],
+    [{ LOG_FORMAT: "xml" }, /LOG_FORMAT must be json or pretty, got "xml"/],
   ];
   for (const [env, message] of refusals) {
     it(`loadConfig: ${Object.keys(env)[0]}=${Object.values(env)[0]} is refused`, () => {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
       expect(() => loadConfig(env)).toThrow(message);
     });
   }

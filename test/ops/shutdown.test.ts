@@ -152,19 +152,29 @@ describe("graceful stop of the service process", () => {
     expect(() => process.kill(orphan, 0)).toThrow();
   });
 
-  it("a setting it cannot start with is one line naming the setting and what it takes, and exit code 1", async () => {
-    const service = await startServiceProcess(
-      await freePort(),
-      { DATABASE_URL: inject("databaseUrl"), LEDGER_WEBHOOK_EVENT_RETENTION_DAYS: "2" },
-      { ready: false },
-    );
-    expect((await service.exited).code).toBe(1);
-    const fatal = service.logs().filter((l) => l.level === 60);
-    expect(fatal.map((l) => l.msg)).toEqual([
+  const unusable: [string, Record<string, string>, string][] = [
+    [
+      "a webhook retention shorter than the retry horizon",
+      { LEDGER_WEBHOOK_EVENT_RETENTION_DAYS: "2" },
       'LEDGER_WEBHOOK_EVENT_RETENTION_DAYS must be 0 or at least 4 (longer than LEDGER_WEBHOOK_RETRY_HORIZON_MS, 259200000 ms), got "2"',
-    ]);
-    expect(service.lines.join("\n")).not.toMatch(/^\s+at /m); // no stack
-  });
+    ],
+    // The logger is made before the settings are read: it takes the default, then the start stops.
+    [
+      "a log level it does not know",
+      { LOG_LEVEL: "loud" },
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+    ],
+    ["a log format it does not know", { LOG_FORMAT: "xml", NODE_ENV: "production" }, 'LOG_FORMAT must be json or pretty, got "xml"'],
+  ];
+  for (const [what, env, message] of unusable) {
+    it(`a setting it cannot start with (${what}) is one line naming the setting and what it takes, and exit code 1`, async () => {
+      const service = await startServiceProcess(await freePort(), { DATABASE_URL: inject("databaseUrl"), ...env }, { ready: false });
+      expect((await service.exited).code).toBe(1);
+      const fatal = service.logs().filter((l) => l.level === 60);
+      expect(fatal.map((l) => l.msg)).toEqual([message]);
+      expect(service.lines.join("\n")).not.toMatch(/^\s+at /m); // no stack
+    });
+  }
 
   it("a port in use is one line naming the port and what to do, and exit code 1", async () => {
     const blocker = net.createServer();
