@@ -180,12 +180,13 @@ $$;
 -- attempt that outlived its lease is listed but moves nothing. The leases recorded are removed. Per
 -- endpoint, its breaker as if the outcomes had come one by one in the order given: a success
 -- closes it, each failure after the last success counts, and reaching p_failures_max opens it for
--- p_cooldown_ms; a 410 disables the endpoint. Returns the deliveries moved and the endpoints whose
--- breaker these outcomes opened.
+-- p_cooldown_ms; a 410 disables the endpoint. Returns the deliveries moved, the endpoints whose
+-- breaker these outcomes opened, and the deliveries gone (deleted while their attempt was in
+-- flight: their event passed its retention, ledger_webhook_prune_events).
 CREATE OR REPLACE FUNCTION ledger_webhook_record(
   p_ids uuid[], p_tokens uuid[], p_endpoints uuid[], p_outcomes text[], p_status_codes int[], p_durations int[],
   p_errors text[], p_statuses text[], p_next timestamptz[], p_failures_max int, p_cooldown_ms bigint
-) RETURNS TABLE (moved uuid[], opened uuid[]) LANGUAGE sql
+) RETURNS TABLE (moved uuid[], opened uuid[], gone uuid[]) LANGUAGE sql
 -- As the claim, for the same reasons (PostgreSQL 18 caches SQL functions' plans too).
 SET enable_seqscan = off SET jit = off SET plan_cache_mode = force_generic_plan AS $$
   -- The claims' lock (ledger_webhook_claim): no claim moves a lease while this records, and
@@ -255,7 +256,11 @@ SET enable_seqscan = off SET jit = off SET plan_cache_mode = force_generic_plan 
               AND ep.consecutive_failures - o.trailing < p_failures_max AS opened
   )
   -- FROM due: one row, so the work is added once, always.
-  SELECT coalesce((SELECT array_agg(id) FROM delivery WHERE held), '{}'), coalesce((SELECT array_agg(id) FROM endpoint WHERE opened), '{}')
+  SELECT coalesce((SELECT array_agg(id) FROM delivery WHERE held), '{}'), coalesce((SELECT array_agg(id) FROM endpoint WHERE opened), '{}'),
+         -- Looked for only when some delivery was not found (rare).
+         CASE WHEN (SELECT count(*) FROM delivery) < cardinality(p_ids)
+              THEN coalesce((SELECT array_agg(g.id) FROM given g WHERE NOT EXISTS (SELECT 1 FROM delivery d WHERE d.id = g.id)), '{}')
+              ELSE '{}' END
     FROM due
 $$;
 
@@ -263,29 +268,30 @@ $$;
 -- statements, so the claims' lock is held only while this runs): records the attempts that
 -- finished (ledger_webhook_record), then claims up to p_count deliveries
 -- (ledger_webhook_claim), whose statements see what the record wrote. The first row carries
--- the record's outcome (moved, opened) and nothing else; the claimed deliveries follow, without
+-- the record's outcome (moved, opened, gone) and nothing else; the claimed deliveries follow, without
 -- it (parsing those arrays again on every row cost the dispatcher more than the rows themselves).
 CREATE OR REPLACE FUNCTION ledger_webhook_cycle(
   p_ids uuid[], p_tokens uuid[], p_endpoints uuid[], p_outcomes text[], p_status_codes int[], p_durations int[],
   p_errors text[], p_statuses text[], p_next timestamptz[], p_failures_max int, p_cooldown_ms bigint,
   p_lease_ms bigint, p_concurrency int, p_count int
-) RETURNS TABLE (moved uuid[], opened uuid[], id uuid, endpoint_id uuid, event_id uuid, event_type text, object_id uuid,
+) RETURNS TABLE (moved uuid[], opened uuid[], gone uuid[], id uuid, endpoint_id uuid, event_id uuid, event_type text, object_id uuid,
                  attempt_count int, horizon_from timestamptz, lease_token uuid, url text, secret_sealed text,
                  previous_secret_sealed text, previous_secret_expires_at timestamptz, stored_body text)
 LANGUAGE plpgsql AS $$
 DECLARE
   v_moved uuid[] := '{}';
   v_opened uuid[] := '{}';
+  v_gone uuid[] := '{}';
 BEGIN
   IF cardinality(p_ids) > 0 THEN
-    SELECT r.moved, r.opened INTO v_moved, v_opened
+    SELECT r.moved, r.opened, r.gone INTO v_moved, v_opened, v_gone
       FROM ledger_webhook_record(p_ids, p_tokens, p_endpoints, p_outcomes, p_status_codes, p_durations, p_errors,
                                  p_statuses, p_next, p_failures_max, p_cooldown_ms) r;
   END IF;
-  RETURN QUERY SELECT v_moved, v_opened, NULL::uuid, NULL::uuid, NULL::uuid, NULL::text, NULL::uuid, NULL::int,
+  RETURN QUERY SELECT v_moved, v_opened, v_gone, NULL::uuid, NULL::uuid, NULL::uuid, NULL::text, NULL::uuid, NULL::int,
                       NULL::timestamptz, NULL::uuid, NULL::text, NULL::text, NULL::text, NULL::timestamptz, NULL::text;
   IF p_count > 0 THEN
-    RETURN QUERY SELECT NULL::uuid[], NULL::uuid[], c.* FROM ledger_webhook_claim(p_lease_ms, p_failures_max, p_concurrency, p_count) c;
+    RETURN QUERY SELECT NULL::uuid[], NULL::uuid[], NULL::uuid[], c.* FROM ledger_webhook_claim(p_lease_ms, p_failures_max, p_concurrency, p_count) c;
   END IF;
 END;
 $$;

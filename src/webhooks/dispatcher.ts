@@ -146,15 +146,26 @@ function recordParameters(settings: WebhookSettings, finished: readonly Finished
   return { parameters, statuses };
 }
 
-/** What the record did: the deliveries it moved (this instance still held their lease) and the breakers it opened. */
+/**
+ * What the record did: the deliveries it moved (this instance still held their lease), the
+ * breakers it opened, and the deliveries it found gone (deleted with their event while in flight).
+ */
 interface Recorded {
   moved: string[];
   opened: string[];
+  gone: string[];
 }
 
-function reportRecorded(finished: readonly Finished[], statuses: readonly string[], { moved, opened }: Recorded): void {
+/** What became of a finished attempt's delivery: moved to its next state, left (its lease had run out), or deleted. */
+type Fate = "moved" | "outlived" | "gone";
+
+function reportRecorded(finished: readonly Finished[], statuses: readonly string[], { moved, opened, gone }: Recorded): void {
   const movedIds = new Set(moved);
-  for (const [index, { claimed, result }] of finished.entries()) reportAttempt(claimed, result, statuses[index]!, movedIds.has(claimed.id));
+  const goneIds = new Set(gone);
+  for (const [index, { claimed, result }] of finished.entries()) {
+    const fate: Fate = movedIds.has(claimed.id) ? "moved" : goneIds.has(claimed.id) ? "gone" : "outlived";
+    reportAttempt(claimed, result, statuses[index]!, fate);
+  }
   for (const endpointId of opened) logger.warn({ endpointId: endpointGlobalId(endpointId) }, "webhook endpoint's circuit breaker opened");
 }
 
@@ -177,11 +188,11 @@ export async function recordAndClaim(
   );
   const [recorded, ...claimed] = rows;
   reportRecorded(finished, statuses, recorded!);
-  return claimed.map(({ moved: _moved, opened: _opened, ...row }) => row as ClaimedRow);
+  return claimed.map(({ moved: _moved, opened: _opened, gone: _gone, ...row }) => row as ClaimedRow);
 }
 
 /** An attempt's metrics and log lines, once recorded. */
-function reportAttempt(claimed: Claimed, result: AttemptResult, status: string, moved: boolean): void {
+function reportAttempt(claimed: Claimed, result: AttemptResult, status: string, fate: Fate): void {
   webhookAttempts.inc({ outcome: result.outcome });
   webhookAttemptSeconds.observe(result.durationMs / 1000);
   const context = {
@@ -189,7 +200,10 @@ function reportAttempt(claimed: Claimed, result: AttemptResult, status: string, 
     deliveryId: deliveryGlobalId(claimed.id),
     eventId: eventGlobalId(claimed.event_id),
   };
-  if (!moved) logger.warn(context, "an attempt finished after its lease ran out; another instance may have sent it again");
+  const moved = fate === "moved";
+  if (fate === "outlived") logger.warn(context, "an attempt finished after its lease ran out; another instance may have sent it again");
+  if (fate === "gone")
+    logger.info(context, "a webhook delivery was deleted while its attempt was in flight: its event passed the event retention");
   if (result.outcome !== "SUCCESS")
     logger.info({ ...context, outcome: result.outcome, statusCode: result.statusCode, error: result.error }, "webhook attempt failed");
   if (moved && status !== "PENDING") webhookDeliveriesSettled.inc({ status: status.toLowerCase() });

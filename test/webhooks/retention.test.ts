@@ -233,4 +233,39 @@ describe("retention of webhook deliveries and events", () => {
       await receiver.close();
     }
   });
+
+  it("records an attempt whose delivery was deleted in flight as gone, not as one that outlived its lease", async () => {
+    const endpointId = "00000000-0000-4000-8000-0000000000e1";
+    await client.query(
+      `INSERT INTO webhook_endpoints (id, tenant_id, url, event_types, secret_sealed)
+       VALUES ($1, gen_random_uuid(), 'http://127.0.0.1:9/hook', '{transfer.posted}', 'sealed')`,
+      [endpointId],
+    );
+    await insertDeliveries(client, endpointId, 2);
+    const { rows: claimed } = await client.query<{ id: string; lease_token: string }>(
+      "SELECT id, lease_token FROM ledger_webhook_claim(60000, 5, 16, 64) WHERE endpoint_id = $1",
+      [endpointId],
+    );
+    expect(claimed).toHaveLength(2);
+    // As ledger_webhook_prune_events deletes a delivery made before the cutoff, whatever its status.
+    await client.query("DELETE FROM webhook_deliveries WHERE id = $1", [claimed[0]!.id]);
+    const each = <T>(value: T) => claimed.map(() => value);
+    const { rows } = await client.query<{ moved: string[]; gone: string[] }>(
+      "SELECT moved, gone FROM ledger_webhook_record($1, $2, $3, $4, $5, $6, $7, $8, $9, 5, 60000)",
+      [
+        claimed.map((c) => c.id),
+        claimed.map((c) => c.lease_token),
+        each(endpointId),
+        each("SUCCESS"),
+        each(200),
+        each(3),
+        each(null),
+        each("DELIVERED"),
+        each(null),
+      ],
+    );
+    expect(rows[0]).toEqual({ moved: [claimed[1]!.id], gone: [claimed[0]!.id] });
+    const { rows: endpoint } = await client.query("SELECT lease_delivery_ids FROM webhook_endpoints WHERE id = $1", [endpointId]);
+    expect(endpoint[0].lease_delivery_ids).toEqual([]); // both leases let go
+  });
 });
