@@ -211,8 +211,11 @@ BEGIN
   END IF;
   -- Accounts named by code (codes never change, so before the locks).
   IF v_codes THEN
-    v_lock_ids := v_lock_ids || ARRAY(SELECT named.id FROM accounts named JOIN unnest(l_cmd, l_tenant, l_code) AS ref(cmd, tenant, code)
-                                        ON named.tenant_id = ref.tenant AND named.code = ref.code WHERE c_stored[ref.cmd] IS NULL);
+    -- Each looked up by its key (LATERAL, OFFSET 0: joined, a plan cached while accounts was nearly
+    -- empty read a whole index per batch once it had grown; so every lookup of accounts here).
+    v_lock_ids := v_lock_ids || ARRAY(SELECT named.id FROM unnest(l_cmd, l_tenant, l_code) AS ref(cmd, tenant, code)
+                                        CROSS JOIN LATERAL (SELECT a.id FROM accounts a WHERE a.tenant_id = ref.tenant AND a.code = ref.code OFFSET 0) named
+                                       WHERE c_stored[ref.cmd] IS NULL);
   END IF;
   -- Expired holds are looked for on these accounts, except those only a second command with a key
   -- already in the batch names (it may turn out a replay, which acts on nothing).
@@ -220,11 +223,13 @@ BEGIN
   IF v_repeats THEN
     v_scan_ids := ARRAY(SELECT id FROM unnest(v_scan_ids) AS id EXCEPT
                         (SELECT coalesce(x.account, named.id) FROM unnest(l_cmd, l_tenant, l_account, l_code) AS x(cmd, tenant, account, code)
-                           LEFT JOIN accounts named ON x.account IS NULL AND named.tenant_id = x.tenant AND named.code = x.code
+                           LEFT JOIN LATERAL (SELECT a.id FROM accounts a WHERE x.account IS NULL AND a.tenant_id = x.tenant AND a.code = x.code
+                                              OFFSET 0) named ON true
                           WHERE c_earlier[x.cmd] IS NOT NULL
                          EXCEPT
                          SELECT coalesce(x.account, named.id) FROM unnest(l_cmd, l_tenant, l_account, l_code) AS x(cmd, tenant, account, code)
-                           LEFT JOIN accounts named ON x.account IS NULL AND named.tenant_id = x.tenant AND named.code = x.code
+                           LEFT JOIN LATERAL (SELECT a.id FROM accounts a WHERE x.account IS NULL AND a.tenant_id = x.tenant AND a.code = x.code
+                                              OFFSET 0) named ON true
                           WHERE c_earlier[x.cmd] IS NULL));
   END IF;
 
@@ -330,9 +335,9 @@ BEGIN
       INTO cu_id, cu_tenant, cu_code
     FROM currencies cu
     WHERE cu.code = ANY(c_currency || c_code) AND (cu.tenant_id IS NULL OR cu.tenant_id = ANY(c_tenant));
-    taken_codes := ARRAY(SELECT a.tenant_id::text || ' ' || a.code FROM accounts a
-                         JOIN unnest(c_tenant, c_code, c_op) AS x(tenant, code, op) ON x.op = 'createAccount'
-                           AND a.tenant_id = x.tenant AND a.code = x.code);
+    taken_codes := ARRAY(SELECT a.tenant_id::text || ' ' || a.code FROM unnest(c_tenant, c_code, c_op) AS x(tenant, code, op)
+                         CROSS JOIN LATERAL (SELECT a.tenant_id, a.code FROM accounts a
+                                              WHERE x.op = 'createAccount' AND a.tenant_id = x.tenant AND a.code = x.code OFFSET 0) a);
   END IF;
 
   -- The expired holds' releases run first, as expireHold commands of their own (no key, no answer).
@@ -822,7 +827,9 @@ BEGIN
     UPDATE holds h SET captured_amount = x.captured, released_amount = x.released, status = x.status, closed_at = x.closed
     FROM unnest(hd_id, hd_captured, hd_released, hd_status, hd_closed, hd_new, hd_touched)
       AS x(id, captured, released, status, closed, new, touched)
-    WHERE h.id = x.id AND x.touched AND NOT x.new;
+    -- = ANY: found by key (joined alone, a plan cached on a nearly empty table scanned the whole
+    -- key index for them; so the updates of accounts below).
+    WHERE h.id = ANY (hd_id) AND h.id = x.id AND x.touched AND NOT x.new;
   END IF;
   IF cardinality(e_id) > 0 THEN
     INSERT INTO entries (id, tenant_id, kind, transfer_id, hold_id, account_id, leg_index, direction, amount, account_version,
@@ -833,12 +840,12 @@ BEGIN
                           version = x.version, last_entry_at = x.last, forced_out_of_bounds = x.forced
     FROM unnest(a_id, a_dp, a_cp, a_dq, a_cq, a_version, a_last, a_forced, a_touched)
       AS x(id, dp, cp, dq, cq, version, last, forced, touched)
-    WHERE a.id = x.id AND x.touched;
+    WHERE a.id = ANY (a_id) AND a.id = x.id AND x.touched;
   END IF;
   IF true = ANY(a_settings) THEN
     UPDATE accounts a SET name = x.name, metadata = x.metadata, min_balance = x.min, max_balance = x.max, forced_out_of_bounds = false
     FROM unnest(a_id, a_name, a_metadata, a_min, a_max, a_settings) AS x(id, name, metadata, min, max, settings)
-    WHERE a.id = x.id AND x.settings;
+    WHERE a.id = ANY (a_id) AND a.id = x.id AND x.settings;
   END IF;
   IF cardinality(na_id) > 0 THEN
     INSERT INTO accounts (id, tenant_id, code, name, currency_id, normal_side, min_balance, max_balance, metadata, created_at)
