@@ -41,6 +41,13 @@
 -- business rejection. InvalidInput (found here: an expiry out of range, a partial capture or
 -- reversal of more than two legs, one account named twice, inverted bounds) is not stored: nothing
 -- happened, and the corrected request may use the same key. Nor is BatchAborted.
+-- The account a tenant's code names, or null. Inlined where it is called: a subquery by the
+-- whole unique key, which a cached plan cannot turn into a scan of an index (joined to accounts
+-- instead, a plan made while accounts was nearly empty read a whole index per batch once it had grown).
+CREATE OR REPLACE FUNCTION ledger_account_by_code(p_tenant uuid, p_code text) RETURNS uuid LANGUAGE sql STABLE AS $$
+  SELECT a.id FROM accounts a WHERE a.tenant_id = p_tenant AND a.code = p_code
+$$;
+
 CREATE OR REPLACE FUNCTION ledger_execute(p_commands jsonb) RETURNS json
 -- Every statement here looks rows up by key: index plans, planned once (generic plans), whatever
 -- the planner would guess from array sizes or a small table's pages. No bitmap scans: a few keys
@@ -212,25 +219,21 @@ BEGIN
   END IF;
   -- Accounts named by code (codes never change, so before the locks).
   IF v_codes THEN
-    -- Each looked up by its key (LATERAL, OFFSET 0: joined, a plan cached while accounts was nearly
-    -- empty read a whole index per batch once it had grown; so every lookup of accounts here).
-    v_lock_ids := v_lock_ids || ARRAY(SELECT named.id FROM unnest(l_cmd, l_tenant, l_code) AS ref(cmd, tenant, code)
-                                        CROSS JOIN LATERAL (SELECT a.id FROM accounts a WHERE a.tenant_id = ref.tenant AND a.code = ref.code OFFSET 0) named
-                                       WHERE c_stored[ref.cmd] IS NULL);
+    v_lock_ids := v_lock_ids || array_remove(ARRAY(SELECT ledger_account_by_code(ref.tenant, ref.code)
+                                                     FROM unnest(l_cmd, l_tenant, l_code) AS ref(cmd, tenant, code)
+                                                    WHERE c_stored[ref.cmd] IS NULL), NULL);
   END IF;
   -- Expired holds are looked for on these accounts, except those only a second command with a key
   -- already in the batch names (it may turn out a replay, which acts on nothing).
   v_scan_ids := v_lock_ids;
   IF v_repeats THEN
     v_scan_ids := ARRAY(SELECT id FROM unnest(v_scan_ids) AS id EXCEPT
-                        (SELECT coalesce(x.account, named.id) FROM unnest(l_cmd, l_tenant, l_account, l_code) AS x(cmd, tenant, account, code)
-                           LEFT JOIN LATERAL (SELECT a.id FROM accounts a WHERE x.account IS NULL AND a.tenant_id = x.tenant AND a.code = x.code
-                                              OFFSET 0) named ON true
+                        (SELECT coalesce(x.account, ledger_account_by_code(x.tenant, x.code))
+                           FROM unnest(l_cmd, l_tenant, l_account, l_code) AS x(cmd, tenant, account, code)
                           WHERE c_earlier[x.cmd] IS NOT NULL
                          EXCEPT
-                         SELECT coalesce(x.account, named.id) FROM unnest(l_cmd, l_tenant, l_account, l_code) AS x(cmd, tenant, account, code)
-                           LEFT JOIN LATERAL (SELECT a.id FROM accounts a WHERE x.account IS NULL AND a.tenant_id = x.tenant AND a.code = x.code
-                                              OFFSET 0) named ON true
+                         SELECT coalesce(x.account, ledger_account_by_code(x.tenant, x.code))
+                           FROM unnest(l_cmd, l_tenant, l_account, l_code) AS x(cmd, tenant, account, code)
                           WHERE c_earlier[x.cmd] IS NULL));
   END IF;
 
@@ -336,9 +339,8 @@ BEGIN
       INTO cu_id, cu_tenant, cu_code
     FROM currencies cu
     WHERE cu.code = ANY(c_currency || c_code) AND (cu.tenant_id IS NULL OR cu.tenant_id = ANY(c_tenant));
-    taken_codes := ARRAY(SELECT a.tenant_id::text || ' ' || a.code FROM unnest(c_tenant, c_code, c_op) AS x(tenant, code, op)
-                         CROSS JOIN LATERAL (SELECT a.tenant_id, a.code FROM accounts a
-                                              WHERE x.op = 'createAccount' AND a.tenant_id = x.tenant AND a.code = x.code OFFSET 0) a);
+    taken_codes := ARRAY(SELECT x.tenant::text || ' ' || x.code FROM unnest(c_tenant, c_code, c_op) AS x(tenant, code, op)
+                          WHERE x.op = 'createAccount' AND ledger_account_by_code(x.tenant, x.code) IS NOT NULL);
   END IF;
 
   -- The expired holds' releases run first, as expireHold commands of their own (no key, no answer).
